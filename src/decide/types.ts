@@ -1,0 +1,47 @@
+/**
+ * Decisions are plain data: annotate, explain, --check and the pre-commit output are renderings of the
+ * same list. A decision to annotate cannot exist without the proof that justified it.
+ */
+
+export type Model = 'dac' | 'selinux';
+export const MODELS: readonly Model[] = ['dac', 'selinux'];
+
+/** What QEMU needs on the top image of a disk; backing files always need only read. */
+export type DiskAccess = 'read' | 'readwrite';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** A finding is data (code, path, args); wording lives in the renderers and the reason string. */
+export interface Finding {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly path?: string;
+}
+
+/** Evidence that every file of the chain is accessible to the QEMU process for this model. */
+export interface Proof {
+  readonly model: Model;
+  /** Each file of the chain, top first, with the access that was proven on it. */
+  readonly files: readonly { readonly path: string; readonly access: DiskAccess }[];
+  /** One sentence: which mode bits, ACL entry or policy rule granted it. */
+  readonly because: string;
+}
+
+export type ModelDecision =
+  /** Add `<seclabel model=… relabel='no'/>`: access proven for the whole chain. */
+  | { readonly action: 'annotate'; readonly accessible: true; readonly reason: string; readonly proof: Proof }
+  /** Leave libvirt's default relabelling in place. accessible: false (denied) or null (not evaluated/unknown). */
+  | { readonly action: 'keep'; readonly accessible: false | null; readonly reason: string }
+  /** The disk already has a seclabel for this model; it is left exactly as written. */
+  | {
+      readonly action: 'existing';
+      readonly accessible: boolean | null;
+      readonly reason: string;
+      /** true when an existing relabel='no' is no longer backed by access (it will fail at VM start). */
+      readonly stale: boolean;
+    }
+  /** libvirt applies no per-disk seclabel of this model here (model inactive, disk type, labelling off). */
+  | { readonly action: 'n/a'; readonly accessible: null; readonly reason: string };
+
+export type Action = ModelDecision['action'];

@@ -1,0 +1,70 @@
+/**
+ * The one seam between the decision core and the machine it decides about.
+ *
+ * Everything a decision reads from a host goes through this interface, so the core can run against the
+ * live system (host/live), a recorded snapshot taken on another machine (host/snapshot), or a tree
+ * described in memory (tests). Every answer distinguishes "the host says it does not exist" from
+ * "this view cannot tell": the core turns "unknown" into "no annotation", never into a guess.
+ *
+ * All methods are synchronous and deterministic for a given host state, which is what lets a recording
+ * wrapper capture a live run and replay it offline through the very same code path.
+ */
+
+export type FileType = 'file' | 'dir' | 'symlink' | 'block' | 'char' | 'fifo' | 'socket';
+
+/** What lstat(2) tells about one inode, reduced to what permission checks use. */
+export interface Inode {
+  readonly type: FileType;
+  /** Permission bits including setuid/setgid/sticky (mode & 0o7777). */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** An answer from the host: a value, a proven absence (errno), or "cannot tell". */
+export type Lookup<T> =
+  | { readonly kind: 'ok'; readonly value: T }
+  | { readonly kind: 'missing'; readonly errno: 'ENOENT' | 'ENOTDIR' | 'ENODATA' }
+  | { readonly kind: 'unknown'; readonly why: string };
+
+export const ok = <T>(value: T): Lookup<T> => ({ kind: 'ok', value });
+export const missing = (errno: 'ENOENT' | 'ENOTDIR' | 'ENODATA' = 'ENOENT'): Lookup<never> => ({
+  kind: 'missing',
+  errno,
+});
+export const unknown = (why: string): Lookup<never> => ({ kind: 'unknown', why });
+
+export interface PasswdEntry {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+}
+
+export interface GroupEntry {
+  readonly name: string;
+  readonly gid: number;
+  readonly members: readonly string[];
+}
+
+export interface HostView {
+  /** lstat(2): never follows a final symlink. Paths are absolute and already split-safe (no NUL). */
+  lstat(path: string): Lookup<Inode>;
+  /** readlink(2) of a symlink. */
+  readlink(path: string): Lookup<string>;
+  /** Raw value of the `system.posix_acl_access` xattr, no-follow; ok(null) when the inode has none. */
+  aclAccess(path: string): Lookup<Uint8Array | null>;
+  /** The `security.selinux` xattr, no-follow, trailing NUL stripped; ok(null) when the inode has none. */
+  selinuxLabel(path: string): Lookup<string | null>;
+  /**
+   * Up to `length` bytes at `offset` of a regular file (following symlinks, as QEMU's open does);
+   * fewer at end of file. Used for image headers only.
+   */
+  readBytes(path: string, offset: number, length: number): Lookup<Uint8Array>;
+  /** Whole text file (qemu.conf, /etc/passwd, /etc/group, selinux config, booleans). */
+  readText(path: string): Lookup<string>;
+  /** Whole binary file (a policy). */
+  readBinary(path: string): Lookup<Uint8Array>;
+  /** Names in a directory (selinuxfs booleans, class maps). */
+  listDir(path: string): Lookup<readonly string[]>;
+}
