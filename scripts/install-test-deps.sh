@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what the test suites need on a Debian 12 machine: the real references the engines are
+# tested against (kernel DAC via setpriv/setfacl, libsepol and Debian's real policies, libvirt).
+# Idempotent and quick when everything is already there. Without root it only reports what is missing;
+# suites then skip, except under CI=true, where a missing tool is a failure.
+set -euo pipefail
+
+packages=(
+  acl attr util-linux                                   # setfacl/getfacl, setfattr, setpriv
+  libvirt-clients                                       # virt-xml-validate, virsh test:///default
+  selinux-policy-default selinux-policy-mls             # real binary policies (policy.33)
+  checkpolicy setools libsepol-dev gcc libc6-dev        # small test policies, sesearch, libsepol.a
+  qemu-utils                                            # qemu-img for image chains
+)
+# Real libvirtd + QEMU for the end-to-end suite.
+packages+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86)
+packages+=(git pre-commit)                              # the pre-commit round trip
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "install-test-deps: missing Debian packages (suites needing them will skip): ${missing[*]}" >&2
+  exit 0
+fi
+echo "install-test-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt_opts=(-y -q --no-install-recommends -o DPkg::Lock::Timeout=600)
+if ! apt-get install "${apt_opts[@]}" "${missing[@]}" >/tmp/virt-seclabel-apt.log 2>&1; then
+  apt-get update -q >>/tmp/virt-seclabel-apt.log 2>&1
+  apt-get install "${apt_opts[@]}" "${missing[@]}" >>/tmp/virt-seclabel-apt.log 2>&1 || {
+    tail -30 /tmp/virt-seclabel-apt.log >&2
+    exit 1
+  }
+fi
