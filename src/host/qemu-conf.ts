@@ -135,13 +135,13 @@ export function parseQemuConf(text: string): Result<QemuConf, ConfError> {
 export function confString(conf: QemuConf, name: string): Result<string | undefined, string> {
   const v = conf.get(name);
   if (v === undefined || typeof v === 'string') return success(v);
-  return failure(`qemu.conf: ${name} must be a string`);
+  return failure(`${name} must be a string`);
 }
 
 export function confNumber(conf: QemuConf, name: string): Result<number | undefined, string> {
   const v = conf.get(name);
   if (v === undefined || typeof v === 'number') return success(v);
-  return failure(`qemu.conf: ${name} must be a number`);
+  return failure(`${name} must be a number`);
 }
 
 /** libvirt accepts security_driver as a string or a list of strings. */
@@ -150,5 +150,5 @@ export function confStringList(conf: QemuConf, name: string): Result<string[] | 
   if (v === undefined) return success(undefined);
   if (typeof v === 'string') return success([v]);
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return success(v as string[]);
-  return failure(`qemu.conf: ${name} must be a string or a list of strings`);
+  return failure(`${name} must be a string or a list of strings`);
 }

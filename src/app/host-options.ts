@@ -1,0 +1,40 @@
+/** The host settings every command takes (annotate, explain, facts), as plain data. */
+import type { ConnectMode } from '../decide/connection.js';
+import type { Model } from '../decide/types.js';
+
+export interface HostOptions {
+  readonly connect: ConnectMode;
+  readonly qemuConf: string;
+  readonly user?: string;
+  readonly group?: string;
+  /** Explicit active models; undefined = detect. */
+  readonly models?: readonly Model[];
+  readonly policy?: string;
+  readonly booleans: Readonly<Record<string, boolean>>;
+  /** Offline: decide from a facts snapshot instead of the live host. */
+  readonly facts?: string;
+}
+
+export const DEFAULT_QEMU_CONF = '/etc/libvirt/qemu.conf';
+
+export function parseConnectUri(uri: string): ConnectMode | undefined {
+  if (uri === 'qemu:///system') return 'system';
+  if (uri === 'qemu:///session') return 'session';
+  return undefined;
+}
+
+export function parseModels(text: string): Model[] | string {
+  if (text.trim() === '' || text === 'none') return [];
+  const out: Model[] = [];
+  for (const part of text.split(',').map((s) => s.trim())) {
+    if (part !== 'dac' && part !== 'selinux') return `unknown model '${part}' (expected dac, selinux or none)`;
+    if (!out.includes(part)) out.push(part);
+  }
+  return out;
+}
+
+export function parseBoolean(text: string): [string, boolean] | string {
+  const m = /^([A-Za-z0-9_.-]+)=(on|off|1|0|true|false)$/.exec(text);
+  if (!m) return `--boolean ${text}: expected NAME=on|off`;
+  return [m[1]!, m[2] === 'on' || m[2] === '1' || m[2] === 'true'];
+}

@@ -1,0 +1,90 @@
+/**
+ * `virt-seclabel [annotate] [FILE...]`: the filter. Writes the XML with the proven seclabels inserted,
+ * or rewrites files in place, or only checks, or prints a diff. Output is produced only after every
+ * input was processed, so a bad file never leaves partial output on stdout.
+ */
+import type { HostContext } from '../app/host-context.js';
+import { processFile, type FileOutcome } from '../app/process-file.js';
+import { formatDiagnostic, type Diagnostic } from '../report/diagnostic.js';
+import { unifiedDiff } from '../report/unified-diff.js';
+import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
+import { readInputs, type Input } from './inputs.js';
+import { writeAtomic, WriteError } from './io.js';
+
+export interface AnnotateOptions {
+  readonly inPlace: boolean;
+  readonly check: boolean;
+  readonly diff: boolean;
+  readonly pruneStale: boolean;
+}
+
+const decoder = new TextDecoder();
+
+export function outcomeFor(input: Input, ctx: HostContext, pruneStale: boolean): FileOutcome {
+  if (!input.bytes)
+    return { ok: false, file: input.name, error: { file: input.name, line: 1, column: 1, severity: 'error', message: input.readError ?? 'cannot read' } };
+  return processFile(input.name, input.bytes, ctx.conn, ctx.ports, { pruneStale });
+}
+
+/** The --check lines: what would be inserted or removed, where. */
+function checkDiagnostics(o: FileOutcome): Diagnostic[] {
+  if (!o.ok) return [];
+  return o.plan.changes.map((c) => {
+    const d = o.decision.disks.find((x) => x.disk.target === c.target);
+    const name = `disk ${c.target ?? '?'}${d?.disk.path ? ` (${d.disk.path})` : ''}`;
+    const what = c.kind === 'insert' ? `add <seclabel model='${c.model}' relabel='no'/>` : `remove the stale <seclabel model='${c.model}' relabel='no'/>`;
+    return { file: o.file, line: c.line, column: c.column, severity: 'warning' as const, message: `${name}: ${what}` };
+  });
+}
+
+export async function runAnnotate(files: readonly string[], opts: AnnotateOptions, ctx: HostContext, io: CliIo): Promise<ExitCode> {
+  const inputs = await readInputs(files, io);
+  if (opts.inPlace && inputs.some((i) => i.path === undefined)) {
+    io.stderr.write('virt-seclabel: --in-place needs FILE arguments, not standard input\n');
+    return EXIT.error;
+  }
+  if (!opts.inPlace && !opts.check && !opts.diff && inputs.length > 1) {
+    io.stderr.write('virt-seclabel: several files need --in-place, --check or --diff (stdout takes one document)\n');
+    return EXIT.error;
+  }
+  let failed = false;
+  let found = false;
+  const stdout: string[] = [];
+  const stdoutBytes: Uint8Array[] = [];
+  for (const input of inputs) {
+    const o = outcomeFor(input, ctx, opts.pruneStale);
+    if (!o.ok) {
+      failed = true;
+      io.stderr.write(formatDiagnostic(o.error) + '\n');
+      continue;
+    }
+    for (const d of o.diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
+    const stale = o.decision.disks.some((d) => Object.values(d.models).some((m) => m.action === 'existing' && m.stale));
+    if (o.changed || stale) found = true;
+    if (opts.check) {
+      for (const d of checkDiagnostics(o)) io.stderr.write(formatDiagnostic(d) + '\n');
+      continue;
+    }
+    if (opts.diff) {
+      stdout.push(unifiedDiff(`a/${o.file}`, `b/${o.file}`, decoder.decode(input.bytes!), decoder.decode(o.output)));
+      continue;
+    }
+    if (opts.inPlace) {
+      if (!o.changed || !input.path) continue;
+      try {
+        writeAtomic(input.path, o.output);
+      } catch (e) {
+        failed = true;
+        const msg = e instanceof WriteError ? e.message : `${input.path}: ${(e as Error).message}`;
+        io.stderr.write(`${msg}\n`);
+      }
+      continue;
+    }
+    stdoutBytes.push(o.output);
+  }
+  if (failed && !opts.inPlace && !opts.check) return EXIT.error;
+  for (const s of stdout) io.stdout.write(s);
+  for (const b of stdoutBytes) io.stdout.write(b);
+  if (failed) return EXIT.error;
+  return opts.check && found ? EXIT.found : EXIT.ok;
+}

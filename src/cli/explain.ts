@@ -1,0 +1,16 @@
+/** `virt-seclabel explain [FILE...] [--json]`: every disk and model with its decision and reason. */
+import type { HostContext } from '../app/host-context.js';
+import { formatDiagnostic } from '../report/diagnostic.js';
+import { reportJson } from '../report/json.js';
+import { renderText } from '../report/text.js';
+import { outcomeFor } from './annotate.js';
+import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
+import { readInputs } from './inputs.js';
+
+export async function runExplain(files: readonly string[], opts: { json: boolean }, ctx: HostContext, io: CliIo): Promise<ExitCode> {
+  const inputs = await readInputs(files, io);
+  const outcomes = inputs.map((i) => outcomeFor(i, ctx, false));
+  for (const o of outcomes) if (!o.ok) io.stderr.write(formatDiagnostic(o.error) + '\n');
+  io.stdout.write(opts.json ? JSON.stringify(reportJson(ctx.conn, outcomes), null, 2) + '\n' : renderText(outcomes));
+  return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.error;
+}

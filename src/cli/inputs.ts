@@ -1,0 +1,37 @@
+/** Reads the FILE arguments (or stdin for none / `-`), keeping each file's failure to itself. */
+import { readAll, readInput } from './io.js';
+import type { CliIo } from './cli-io.js';
+
+export interface Input {
+  readonly name: string;
+  /** Path to rewrite with --in-place; undefined for stdin. */
+  readonly path: string | undefined;
+  readonly bytes: Uint8Array | undefined;
+  readonly readError?: string;
+}
+
+export const STDIN_NAME = '<stdin>';
+
+export async function readInputs(files: readonly string[], io: CliIo): Promise<Input[]> {
+  const names = files.length === 0 ? ['-'] : files;
+  const out: Input[] = [];
+  let stdinUsed = false;
+  for (const f of names) {
+    if (f === '-') {
+      if (stdinUsed) {
+        out.push({ name: STDIN_NAME, path: undefined, bytes: undefined, readError: 'standard input given twice' });
+        continue;
+      }
+      stdinUsed = true;
+      out.push({ name: STDIN_NAME, path: undefined, bytes: await readAll(io.stdin) });
+      continue;
+    }
+    try {
+      out.push({ name: f, path: f, bytes: readInput(f) });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      out.push({ name: f, path: f, bytes: undefined, readError: `cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}` });
+    }
+  }
+  return out;
+}

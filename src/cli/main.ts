@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+/**
+ * The bin entry: yargs parses, the commands run with injected streams and return exit codes, and only
+ * this file sets process.exitCode.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { createHostContext, type HostContext } from '../app/host-context.js';
+import { openHostView } from '../app/open-view.js';
+import { runAnnotate } from './annotate.js';
+import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
+import { runExplain } from './explain.js';
+import { hostOptionsFrom, withHostOptions, type RawHostArgs } from './host-args.js';
+import { runQuery } from './query.js';
+
+const io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+
+function context(args: RawHostArgs): HostContext | string {
+  const opts = hostOptionsFrom(args);
+  if (!opts.ok) return opts.error;
+  const view = openHostView(opts.value);
+  if (!view.ok) return view.error;
+  const ctx = createHostContext(view.value, opts.value);
+  return ctx.ok ? ctx.value : ctx.error;
+}
+
+async function withContext(args: RawHostArgs, run: (ctx: HostContext) => Promise<ExitCode>): Promise<ExitCode> {
+  const ctx = context(args);
+  if (typeof ctx === 'string') {
+    io.stderr.write(`virt-seclabel: ${ctx}\n`);
+    return EXIT.error;
+  }
+  return run(ctx);
+}
+
+const files = (a: { files?: (string | number)[] }) => (a.files ?? []).map(String);
+
+export async function main(argv: string[]): Promise<ExitCode> {
+  let code: ExitCode = EXIT.ok;
+  const parser = yargs(argv)
+    .scriptName('virt-seclabel')
+    .usage('$0 [annotate] [FILE...]: add relabel=\'no\' seclabels to libvirt disks QEMU can already access')
+    .command(
+      ['annotate [files..]', '$0 [files..]'],
+      'write the domain XML with <seclabel relabel=\'no\'/> where access is proven (stdin to stdout without FILE)',
+      (y) =>
+        withHostOptions(y)
+          .positional('files', { type: 'string', array: true, describe: 'domain XML files; - or none reads stdin' })
+          .option('in-place', { alias: 'i', type: 'boolean', default: false, describe: 'rewrite each FILE atomically' })
+          .option('check', { type: 'boolean', default: false, describe: 'write nothing; exit 1 when a file would change or has a stale seclabel' })
+          .option('diff', { type: 'boolean', default: false, describe: 'print a unified diff instead of the XML' })
+          .option('prune-stale', { type: 'boolean', default: false, describe: "also remove existing relabel='no' seclabels whose files are no longer accessible" })
+          .conflicts('in-place', ['check', 'diff'])
+          .conflicts('check', 'diff'),
+      async (a) => {
+        code = await withContext(a as unknown as RawHostArgs, (ctx) =>
+          runAnnotate(files(a), { inPlace: a['in-place'], check: a.check, diff: a.diff, pruneStale: a['prune-stale'] }, ctx, io),
+        );
+      },
+    )
+    .command(
+      'explain [files..]',
+      'show the decision for every disk and model, with its reason',
+      (y) =>
+        withHostOptions(y)
+          .positional('files', { type: 'string', array: true })
+          .option('json', { type: 'boolean', default: false, describe: 'JSON report (schemas/report.schema.json)' }),
+      async (a) => {
+        code = await withContext(a as unknown as RawHostArgs, (ctx) => runExplain(files(a), { json: a.json }, ctx, io));
+      },
+    )
+    .command(
+      'query',
+      'ask the SELinux policy: JSON Lines on stdin, or one question with -s -t -c -p',
+      (y) =>
+        y
+          .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
+          .option('boolean', { type: 'string', array: true, default: [] as string[], describe: 'NAME=on|off (repeatable)' })
+          .option('scontext', { alias: 's', type: 'string' })
+          .option('tcontext', { alias: 't', type: 'string' })
+          .option('tclass', { alias: 'c', type: 'string' })
+          .option('perms', { alias: 'p', type: 'string', describe: 'PERM[,PERM]' })
+          .option('json', { type: 'boolean', default: false }),
+      async (a) => {
+        const booleans: Record<string, boolean> = {};
+        for (const b of a.boolean) {
+          const m = /^([A-Za-z0-9_.-]+)=(on|off|1|0|true|false)$/.exec(b);
+          if (!m) {
+            io.stderr.write(`virt-seclabel: --boolean ${b}: expected NAME=on|off\n`);
+            code = EXIT.error;
+            return;
+          }
+          booleans[m[1]!] = m[2] === 'on' || m[2] === '1' || m[2] === 'true';
+        }
+        code = (await runQuery(
+          { policy: a.policy, booleans, scontext: a.scontext, tcontext: a.tcontext, tclass: a.tclass, perms: a.perms?.split(',').filter(Boolean), json: a.json },
+          io,
+        )) as ExitCode;
+      },
+    )
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      io.stderr.write(`virt-seclabel: ${msg ?? err?.message}\n`);
+      code = EXIT.error;
+    });
+  await parser.parseAsync();
+  return code;
+}
+
+main(hideBin(process.argv)).then(
+  (c) => {
+    process.exitCode = c;
+  },
+  (e: unknown) => {
+    process.stderr.write(`virt-seclabel: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = EXIT.error;
+  },
+);

@@ -1,0 +1,134 @@
+/**
+ * Which security drivers libvirt runs on this connection, and with what settings
+ * (libvirt-labeling.md, "Which models exist on a connection" and "qemu.conf"). A per-disk seclabel for a
+ * driver that is not active makes the VM fail at start, so this is decided once, up front, and explained.
+ */
+import { failure, success, type Result } from '../result.js';
+import type { HostView } from '../host/view.js';
+import { confNumber, confString, confStringList, parseQemuConf, type QemuConf } from '../host/qemu-conf.js';
+import type { Model } from './types.js';
+
+export type ConnectMode = 'system' | 'session';
+
+export interface ConnectionOptions {
+  readonly connect: ConnectMode;
+  readonly qemuConfPath: string;
+  /** --models: when given, replaces detection entirely. */
+  readonly models?: readonly Model[];
+  readonly user?: string;
+  readonly group?: string;
+  /** The invoking user's uid/gid for session mode. */
+  readonly invoker?: { readonly uid: number; readonly gid: number };
+}
+
+export interface ModelState {
+  readonly active: boolean;
+  /** Why it is (in)active, for explanations. */
+  readonly why: string;
+}
+
+export interface Connection {
+  readonly mode: ConnectMode;
+  readonly models: Readonly<Record<Model, ModelState>>;
+  /** dynamic_ownership: false means the DAC driver never chowns. */
+  readonly dynamicOwnership: boolean;
+  /** security_default_confined: false means domains without a seclabel are not labelled at all. */
+  readonly defaultConfined: boolean;
+  /** The qemu identity as configured (names or +N); session mode: the invoker as +uid/+gid. */
+  readonly user: string;
+  readonly group: string;
+  /** Where the user/group came from, for explanations. */
+  readonly identitySource: string;
+}
+
+export const SELINUXFS = '/sys/fs/selinux';
+
+/** is_selinux_enabled(): selinuxfs mounted with a policy loaded (enforce is readable). */
+export function hostSelinuxEnabled(view: HostView): boolean {
+  return view.readText(`${SELINUXFS}/enforce`).kind === 'ok';
+}
+
+/** libvirt's build-time default qemu identity: Debian builds with libvirt-qemu, Fedora/RHEL with qemu. */
+function defaultIdentity(view: HostView): { user: string; group: string } | undefined {
+  const passwd = view.readText('/etc/passwd');
+  if (passwd.kind !== 'ok') return undefined;
+  const has = (name: string) => passwd.value.split('\n').some((l) => l.startsWith(`${name}:`));
+  if (has('libvirt-qemu')) return { user: 'libvirt-qemu', group: 'libvirt-qemu' };
+  if (has('qemu')) return { user: 'qemu', group: 'qemu' };
+  return undefined;
+}
+
+function loadConf(view: HostView, path: string): Result<QemuConf, string> {
+  const text = view.readText(path);
+  if (text.kind === 'missing') return success(new Map());
+  if (text.kind === 'unknown') return failure(`${path}: cannot read: ${text.why}`);
+  const parsed = parseQemuConf(text.value);
+  if (!parsed.ok) return failure(`${path}:${parsed.error.line}: ${parsed.error.message}`);
+  return success(parsed.value);
+}
+
+export function detectConnection(view: HostView, opts: ConnectionOptions): Result<Connection, string> {
+  const conf = loadConf(view, opts.qemuConfPath);
+  if (!conf.ok) return conf;
+  const c = conf.value;
+  const dynOwn = confNumber(c, 'dynamic_ownership');
+  if (!dynOwn.ok) return failure(`${opts.qemuConfPath}: ${dynOwn.error}`);
+  const confined = confNumber(c, 'security_default_confined');
+  if (!confined.ok) return failure(`${opts.qemuConfPath}: ${confined.error}`);
+  const drivers = confStringList(c, 'security_driver');
+  if (!drivers.ok) return failure(`${opts.qemuConfPath}: ${drivers.error}`);
+  const confUser = confString(c, 'user');
+  if (!confUser.ok) return failure(`${opts.qemuConfPath}: ${confUser.error}`);
+  const confGroup = confString(c, 'group');
+  if (!confGroup.ok) return failure(`${opts.qemuConfPath}: ${confGroup.error}`);
+
+  const session = opts.connect === 'session';
+  // libvirt's default for dynamic_ownership is 1 for the system daemon and 0 for session.
+  const dynamicOwnership = (dynOwn.value ?? (session ? 0 : 1)) !== 0;
+  const defaultConfined = (confined.value ?? 1) !== 0;
+
+  let dac: ModelState;
+  let selinux: ModelState;
+  if (opts.models) {
+    const given = new Set(opts.models);
+    dac = { active: given.has('dac'), why: `--models ${opts.models.join(',') || '(none)'}` };
+    selinux = { active: given.has('selinux'), why: `--models ${opts.models.join(',') || '(none)'}` };
+  } else {
+    dac = session
+      ? { active: false, why: 'qemu:///session has no DAC security driver' }
+      : { active: true, why: 'qemu:///system always stacks the DAC driver' };
+    const wanted = drivers.value;
+    const enabled = hostSelinuxEnabled(view);
+    if (wanted && !wanted.includes('selinux'))
+      selinux = { active: false, why: `qemu.conf security_driver = ${JSON.stringify(wanted)}` };
+    else if (!enabled) selinux = { active: false, why: 'SELinux is not enabled on this host' };
+    else selinux = { active: true, why: wanted ? 'qemu.conf security_driver includes selinux' : 'SELinux is enabled and security_driver is unset' };
+  }
+
+  let user: string;
+  let group: string;
+  let identitySource: string;
+  if (session && opts.invoker && !opts.user && !opts.group) {
+    user = `+${opts.invoker.uid}`;
+    group = `+${opts.invoker.gid}`;
+    identitySource = 'qemu:///session runs QEMU as the invoking user';
+  } else {
+    const builtIn = defaultIdentity(view);
+    const u = opts.user ?? confUser.value ?? builtIn?.user;
+    const g = opts.group ?? confGroup.value ?? builtIn?.group;
+    if (u === undefined || g === undefined)
+      return failure('cannot tell the qemu user/group: not in qemu.conf and no libvirt-qemu or qemu account; use --user/--group');
+    user = u;
+    group = g;
+    identitySource = opts.user || opts.group ? 'command line' : confUser.value || confGroup.value ? opts.qemuConfPath : "libvirt's built-in default";
+  }
+  return success({
+    mode: opts.connect,
+    models: { dac, selinux },
+    dynamicOwnership,
+    defaultConfined,
+    user,
+    group,
+    identitySource,
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * The rules of libvirt-labeling.md applied to one disk: which models libvirt would label it with, and
+ * whether each relabel is provably useless. The only way to an 'annotate' is a proof over every file of
+ * the chain; everything unknown ends in 'keep'.
+ */
+import { LABELLABLE_DISK_TYPES, type Disk, type Domain } from '../domain/model.js';
+import type { Connection } from './connection.js';
+import { domainLabelling } from './domain-labelling.js';
+import type { Chain, ChainFile, DecisionPorts, FileVerdict } from './ports.js';
+import { MODELS, type DiskAccess, type Finding, type Model, type ModelDecision, type Proof } from './types.js';
+
+export interface DiskDecision {
+  readonly disk: Disk;
+  readonly access: DiskAccess;
+  readonly models: Readonly<Record<Model, ModelDecision>>;
+  readonly findings: readonly Finding[];
+}
+
+const na = (reason: string): ModelDecision => ({ action: 'n/a', accessible: null, reason });
+const keep = (accessible: false | null, reason: string): ModelDecision => ({ action: 'keep', accessible, reason });
+
+export function diskAccess(disk: Disk): DiskAccess {
+  return disk.readonly ? 'read' : 'readwrite';
+}
+
+/** Why libvirt applies no per-disk seclabel to this disk at all, whatever the model. */
+function notLabellable(disk: Disk): string | undefined {
+  if (disk.type === undefined) return `disk type '${disk.rawType}' is not one libvirt knows`;
+  if (!LABELLABLE_DISK_TYPES.has(disk.type))
+    return `libvirt takes no per-disk seclabel on ${disk.type} disks`;
+  if (!disk.source) return `${disk.device} without media: nothing to label`;
+  return undefined;
+}
+
+interface ChainCheck {
+  readonly verdict: FileVerdict;
+  readonly proof?: Proof;
+  readonly findings: readonly Finding[];
+}
+
+function layerName(file: ChainFile): string {
+  return file.role === 'top' ? '' : `${file.role === 'data' ? 'data file' : 'backing file'} ${file.path}: `;
+}
+
+/** Checks every file of the chain; the first one not proven decides. */
+function checkChain(model: Model, chain: Chain, ports: DecisionPorts, domain: Domain): ChainCheck {
+  if (chain.kind === 'unprovable') return { verdict: { accessible: null, reason: chain.reason }, findings: [] };
+  const bound = ports.engineFor(model, domain);
+  if (!bound.ok) return { verdict: { accessible: null, reason: bound.reason }, findings: [] };
+  const findings: Finding[] = [];
+  const reasons: string[] = [];
+  for (const file of chain.files) {
+    const v = bound.engine.check(file);
+    findings.push(...(v.findings ?? []));
+    if (v.accessible !== true) {
+      const reason = `${layerName(file)}${v.reason}`;
+      return { verdict: v.accessible === false ? { accessible: false, reason } : { accessible: null, reason }, findings };
+    }
+    reasons.push(`${layerName(file)}${v.because}`);
+  }
+  const because = reasons.join('; ');
+  return {
+    verdict: { accessible: true, because },
+    proof: { model, files: chain.files.map((f) => ({ path: f.path, access: f.access })), because },
+    findings,
+  };
+}
+
+function decideModel(
+  model: Model,
+  disk: Disk,
+  domain: Domain,
+  conn: Connection,
+  ports: DecisionPorts,
+  chain: () => Chain,
+  findings: Finding[],
+): ModelDecision {
+  const state = conn.models[model];
+  if (!state.active) return na(`${model} is not active: ${state.why}`);
+  const skip = notLabellable(disk);
+  if (skip) return na(skip);
+  const labelling = domainLabelling(domain, model, conn);
+  if (!labelling.on) return na(labelling.why);
+  if (model === 'dac' && !conn.dynamicOwnership) return na('dynamic_ownership = 0: libvirt never chowns disk files');
+
+  const existing = disk.seclabels.find((s) => s.model === model);
+  if (existing) {
+    if (existing.relabel) return { action: 'existing', accessible: null, reason: `the disk already has a ${model} seclabel with relabel='yes'`, stale: false };
+    const check = checkChain(model, chain(), ports, domain);
+    findings.push(...check.findings);
+    const v = check.verdict;
+    if (v.accessible === false)
+      return { action: 'existing', accessible: false, reason: `stale relabel='no': ${v.reason}; the VM will fail to start`, stale: true };
+    return {
+      action: 'existing',
+      accessible: v.accessible,
+      reason: v.accessible ? `relabel='no' already present and still valid: ${v.because}` : `relabel='no' already present; cannot re-check: ${v.reason}`,
+      stale: false,
+    };
+  }
+  if (disk.type === 'volume') return keep(null, 'volume disks are resolved through a storage pool: not evaluated');
+  if (model === 'selinux' && !disk.readonly && !disk.shareable)
+    return keep(null, "exclusive writable disk: its per-VM svirt categories are the isolation, libvirt must relabel it");
+
+  const check = checkChain(model, chain(), ports, domain);
+  findings.push(...check.findings);
+  const v = check.verdict;
+  if (v.accessible === true)
+    return check.proof ? { action: 'annotate', accessible: true, reason: v.because, proof: check.proof } : keep(null, 'no proof recorded');
+  return keep(v.accessible, v.reason);
+}
+
+export function decideDisk(disk: Disk, domain: Domain, conn: Connection, ports: DecisionPorts): DiskDecision {
+  const findings: Finding[] = [];
+  let cached: Chain | undefined;
+  const chain = () => (cached ??= ports.resolveChain(disk));
+  for (const s of disk.seclabels)
+    if (s.model === undefined)
+      findings.push({
+        code: 'seclabel-without-model',
+        severity: 'warning',
+        message: "a per-disk <seclabel> without model= matches no security driver: libvirt fails at start with \"Security driver model '(null)' is not available\"",
+      });
+  for (const s of disk.seclabels)
+    if (s.model !== undefined && (s.model === 'dac' || s.model === 'selinux') && !conn.models[s.model].active)
+      findings.push({
+        code: 'seclabel-model-inactive',
+        severity: 'warning',
+        message: `a per-disk seclabel for model '${s.model}', which is not active on this connection: the VM fails at start`,
+      });
+  const models = Object.fromEntries(
+    MODELS.map((m) => [m, decideModel(m, disk, domain, conn, ports, chain, findings)]),
+  ) as Record<Model, ModelDecision>;
+  return { disk, access: diskAccess(disk), models, findings: dedupe(findings) };
+}
+
+function dedupe(findings: readonly Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.code}\u0000${f.path ?? ''}\u0000${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,51 @@
+/** The `explain --json` report: plain data, validated against schemas/report.schema.json in the tests. */
+import type { FileOutcome } from '../app/process-file.js';
+import type { Connection } from '../decide/connection.js';
+import type { DiskDecision } from '../decide/disk.js';
+import type { Model, ModelDecision } from '../decide/types.js';
+
+export const REPORT_FORMAT_VERSION = 1;
+
+function modelJson(md: ModelDecision) {
+  return {
+    action: md.action,
+    accessible: md.accessible,
+    reason: md.reason,
+    ...(md.action === 'existing' ? { stale: md.stale } : {}),
+    ...(md.action === 'annotate' ? { proof: { files: md.proof.files.map((f) => ({ ...f })) } } : {}),
+  };
+}
+
+function diskJson(d: DiskDecision) {
+  return {
+    target: d.disk.target ?? null,
+    source: d.disk.path ?? null,
+    type: d.disk.rawType,
+    device: d.disk.device,
+    access: d.access,
+    readonly: d.disk.readonly,
+    shareable: d.disk.shareable,
+    models: Object.fromEntries((['dac', 'selinux'] as Model[]).map((m) => [m, modelJson(d.models[m])])),
+    findings: d.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, ...(f.path ? { path: f.path } : {}) })),
+  };
+}
+
+export function connectionJson(conn: Connection) {
+  return {
+    mode: conn.mode,
+    models: { dac: { ...conn.models.dac }, selinux: { ...conn.models.selinux } },
+    user: conn.user,
+    group: conn.group,
+    dynamicOwnership: conn.dynamicOwnership,
+    defaultConfined: conn.defaultConfined,
+  };
+}
+
+export function fileJson(o: FileOutcome) {
+  if (!o.ok) return { file: o.file, error: { line: o.error.line, column: o.error.column, message: o.error.message } };
+  return { file: o.file, domain: o.decision.domain.name ?? null, disks: o.decision.disks.map(diskJson) };
+}
+
+export function reportJson(conn: Connection, outcomes: readonly FileOutcome[]) {
+  return { formatVersion: REPORT_FORMAT_VERSION, connection: connectionJson(conn), files: outcomes.map(fileJson) };
+}

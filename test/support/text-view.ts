@@ -1,0 +1,19 @@
+/**
+ * A HostView that only knows text files (qemu.conf, /etc/passwd, selinuxfs flags): enough for the
+ * connection and settings rules, which never look at inodes.
+ */
+import { missing, ok, unknown, type HostView } from '../../src/host/view.js';
+
+export function textView(files: Record<string, string>): HostView {
+  const none = () => unknown('not part of this test view');
+  return {
+    lstat: none,
+    readlink: none,
+    aclAccess: none,
+    selinuxLabel: none,
+    readBytes: none,
+    readBinary: none,
+    listDir: none,
+    readText: (p) => (p in files ? ok(files[p]!) : missing()),
+  };
+}
