@@ -34,7 +34,7 @@ function hasNameOutsideBmp(root: XmlElement): boolean {
   const pending: XmlElement[] = [root];
   for (let el = pending.pop(); el !== undefined; el = pending.pop()) {
     if (hasSurrogate(el.name) || el.attributes.some((a) => hasSurrogate(a.name))) return true;
-    pending.push(...el.children);
+    for (const c of el.children) pending.push(c); // no spread: huge child lists would overflow the stack
   }
   return false;
 }
