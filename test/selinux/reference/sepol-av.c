@@ -299,12 +299,15 @@ static void list(const char *what)
 	} else if (!strcmp(what, "sensitivities")) {
 		/* In dominance order (s0 lowest), each with how many categories it may carry. */
 		for (uint32_t i = 0; i < pdb.p_levels.nprim; i++) {
+			if (!pdb.p_sens_val_to_name[i])
+				continue; /* a value slot only an alias maps to */
 			level_datum_t *l = hashtab_search(pdb.p_levels.table, pdb.p_sens_val_to_name[i]);
 			printf("%s\t%u\n", pdb.p_sens_val_to_name[i], l && l->level ? ebitmap_cardinality(&l->level->cat) : 0);
 		}
 	} else if (!strcmp(what, "categories")) {
 		for (uint32_t i = 0; i < pdb.p_cats.nprim; i++)
-			printf("%s\n", pdb.p_cat_val_to_name[i]);
+			if (pdb.p_cat_val_to_name[i])
+				printf("%s\n", pdb.p_cat_val_to_name[i]);
 	} else {
 		die("unknown --list target");
 	}
