@@ -39,7 +39,8 @@ interface ChainCheck {
 }
 
 function layerName(file: ChainFile): string {
-  return file.role === 'top' ? '' : `${file.role === 'data' ? 'data file' : 'backing file'} ${file.path}: `;
+  const names = { top: '', backing: 'backing file', 'data-file': 'data file', extent: 'extent' } as const;
+  return file.role === 'top' ? '' : `${names[file.role]} ${file.path}: `;
 }
 
 /** Checks every file of the chain; the first one not proven decides. */

@@ -10,8 +10,8 @@ import type { DiskAccess, Finding, Model } from './types.js';
 export interface ChainFile {
   readonly path: string;
   readonly access: DiskAccess;
-  /** top: the disk's own source; backing: a backing image; data: a qcow2 external data file. */
-  readonly role: 'top' | 'backing' | 'data';
+  /** top: the disk's own source; backing: a backing image; data-file: a qcow2 external data file; extent: a VMDK extent. */
+  readonly role: 'top' | 'backing' | 'data-file' | 'extent';
   /** Image format of this layer, when known. */
   readonly format?: string;
 }
