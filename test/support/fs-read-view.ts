@@ -2,7 +2,7 @@
  * A minimal HostView over node:fs for the image suites, until src/host/live/live-view.ts lands: only what
  * chain resolution reads (lstat, readlink, readBytes); everything else answers "unknown".
  */
-import { closeSync, lstatSync, openSync, readSync, readlinkSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync, readlinkSync, type Stats } from 'node:fs';
 import type { FileType, HostView, Inode, Lookup } from '../../src/host/view.js';
 import { missing, ok, unknown } from '../../src/host/view.js';
 
@@ -12,7 +12,7 @@ function fail(e: unknown): Lookup<never> {
   return unknown(String(code ?? e));
 }
 
-function typeOf(st: ReturnType<typeof lstatSync>): FileType {
+function typeOf(st: Stats): FileType {
   if (st.isSymbolicLink()) return 'symlink';
   if (st.isDirectory()) return 'dir';
   if (st.isBlockDevice()) return 'block';
