@@ -1,0 +1,296 @@
+/**
+ * Can the QEMU process open this path, as the kernel decides it? Replays the identity-independent walk
+ * (host/walk.ts) for one identity, then the checks of the final open (may_open, inode_permission,
+ * do_dentry_open). "Yes" only on proof: anything the view cannot tell that the kernel would look at
+ * makes the verdict unknown.
+ *
+ * Not visible through a HostView, hence not modelled: the immutable/append-only inode flags (EPERM on
+ * write), LSMs (SELinux is its own engine), idmapped mounts and user namespaces.
+ */
+import { decodeAcl } from './acl.js';
+import { modeText } from './mode-text.js';
+import { inodePermission, maskText, MAY_EXEC, MAY_READ, MAY_WRITE, type AclState, type PermissionResult } from './permission.js';
+import type { QemuIdentity } from './identity.js';
+import { numericNames, type AccountNames } from '../host/accounts.js';
+import { MOUNTINFO_PATH, mountOf, parseMountInfo, type MountEntry } from '../host/mounts.js';
+import type { HostView, Inode } from '../host/view.js';
+import { walkPath, type WalkedInode, type WalkErrno } from '../host/walk.js';
+
+export type DacWant = 'read' | 'readwrite';
+export type DacErrno = 'EACCES' | WalkErrno | 'EISDIR' | 'EROFS';
+/** What the blocking inode would have needed to let the open through. */
+export type DacNeed =
+  | 'search'
+  | 'read'
+  | 'read+write'
+  | 'follow'
+  | 'exist'
+  | 'directory'
+  | 'symlink-limit'
+  | 'shorter-name'
+  | 'writable-mount'
+  | 'device-mount'
+  | 'not-directory';
+
+export interface DacBlocking {
+  readonly path: string;
+  /** null when the path does not exist. */
+  readonly inode: Inode | null;
+  readonly needed: DacNeed;
+}
+
+/** Directories QEMU cannot search: the VM fails whether or not libvirt chowns the file. */
+export interface DirBlocked {
+  readonly path: string;
+  readonly paths: readonly string[];
+  readonly suggestion: string;
+  /** Whether the file itself grants the access once the directories are searchable (null: cannot tell). */
+  readonly fileAccessible: boolean | null;
+}
+
+export type DacVerdict =
+  | { readonly accessible: true; readonly because: string; readonly file: WalkedInode }
+  | {
+      readonly accessible: false;
+      readonly errno: DacErrno;
+      readonly blocking: DacBlocking;
+      readonly reason: string;
+      readonly dirBlocked?: DirBlocked;
+    }
+  | { readonly accessible: null; readonly reason: string };
+
+export interface DacOptions {
+  /** Account names for messages; numeric ids without it. */
+  readonly names?: AccountNames;
+}
+
+export const PROTECTED_SYMLINKS_PATH = '/proc/sys/fs/protected_symlinks';
+
+type Outcome =
+  | { readonly kind: 'pass' }
+  | { readonly kind: 'deny'; readonly errno: DacErrno; readonly blocking: DacBlocking; readonly reason: string }
+  | { readonly kind: 'unknown'; readonly reason: string };
+
+const PASS: Outcome = { kind: 'pass' };
+
+export function checkDacAccess(
+  view: HostView,
+  identity: QemuIdentity,
+  path: string,
+  want: DacWant,
+  options: DacOptions = {},
+): DacVerdict {
+  const ctx = new Context(view, identity, options.names ?? numericNames);
+  const walk = walkPath(view, path);
+  const outcomes: Outcome[] = [];
+  const blockedDirs: string[] = [];
+  for (const step of walk.steps) {
+    if (step.kind === 'search') {
+      const o = ctx.permission(step.dir, MAY_EXEC, 'search');
+      if (o.kind === 'deny' && !blockedDirs.includes(step.dir.path)) blockedDirs.push(step.dir.path);
+      outcomes.push(o);
+    } else {
+      outcomes.push(ctx.follow(step.link, step.parent, step.trailing));
+    }
+  }
+  const end = walk.end;
+  let final: Outcome;
+  if (end.kind === 'found') final = ctx.open(end.file, want);
+  else if (end.kind === 'unknown') final = { kind: 'unknown', reason: `${end.at}: ${end.why}` };
+  else final = ctx.walkError(end.errno, end.at);
+  outcomes.push(final);
+
+  const first = outcomes.find((o) => o.kind !== 'pass');
+  if (first === undefined) {
+    if (end.kind !== 'found') throw new Error('unreachable: a walk error always yields a failing outcome');
+    return { accessible: true, file: end.file, because: ctx.because(end.file, want) };
+  }
+  if (first.kind === 'unknown') return { accessible: null, reason: first.reason };
+  const dirBlocked =
+    first.blocking.needed === 'search' && blockedDirs.length > 0
+      ? ctx.dirBlocked(blockedDirs, final)
+      : undefined;
+  return {
+    accessible: false,
+    errno: first.errno,
+    blocking: first.blocking,
+    reason: first.reason,
+    ...(dirBlocked ? { dirBlocked } : {}),
+  };
+}
+
+/** Lazily read host facts (ACLs, mounts, sysctl) shared by the checks of one verdict. */
+class Context {
+  private mounts?: { ok: true; entries: MountEntry[] } | { ok: false; why: string };
+  private protectedSymlinks?: number | string;
+  private readonly grants: string[] = [];
+
+  constructor(
+    private readonly view: HostView,
+    private readonly id: QemuIdentity,
+    private readonly names: AccountNames,
+  ) {}
+
+  private who(): string {
+    return this.id.userName ?? `uid ${this.id.uid}`;
+  }
+
+  private describe(w: WalkedInode, hasAcl = false): string {
+    const owner = this.names.userName(w.inode.uid) ?? String(w.inode.uid);
+    const group = this.names.groupName(w.inode.gid) ?? String(w.inode.gid);
+    return `${w.path} (${modeText(w.inode, hasAcl)} ${owner}:${group})`;
+  }
+
+  private aclState(path: string): AclState {
+    const raw = this.view.aclAccess(path);
+    if (raw.kind === 'unknown') return { kind: 'unknown', why: `cannot read the ACL of ${path}: ${raw.why}` };
+    if (raw.kind === 'missing' || raw.value === null) return { kind: 'none' };
+    const acl = decodeAcl(raw.value);
+    if (!acl.ok) return { kind: 'unknown', why: `malformed ACL on ${path}: ${acl.error}` };
+    return acl.value === null ? { kind: 'none' } : { kind: 'acl', acl: acl.value };
+  }
+
+  private check(w: WalkedInode, mask: number): { result: PermissionResult; hasAcl: boolean } {
+    let hasAcl = false;
+    const result = inodePermission(w.inode, this.id, mask, () => {
+      const s = this.aclState(w.path);
+      hasAcl = s.kind === 'acl';
+      return s;
+    });
+    return { result, hasAcl };
+  }
+
+  permission(w: WalkedInode, mask: number, needed: DacNeed): Outcome {
+    const { result, hasAcl } = this.check(w, mask);
+    if (result.granted === null) return { kind: 'unknown', reason: result.why };
+    if (result.granted) {
+      if (needed !== 'search') this.grants.push(`${maskText(mask)} on ${w.path} by ${result.by}`);
+      return PASS;
+    }
+    return {
+      kind: 'deny',
+      errno: 'EACCES',
+      blocking: { path: w.path, inode: w.inode, needed },
+      reason: `${this.describe(w, hasAcl)}: ${this.who()} cannot ${needed === 'search' ? 'search' : needed === 'read' ? 'read' : 'read and write'} (${result.by})`,
+    };
+  }
+
+  private mount(path: string): { ok: true; entry: MountEntry } | { ok: false; why: string } {
+    if (!this.mounts) {
+      const text = this.view.readText(MOUNTINFO_PATH);
+      if (text.kind !== 'ok') this.mounts = { ok: false, why: `cannot read ${MOUNTINFO_PATH}` };
+      else {
+        const parsed = parseMountInfo(text.value);
+        this.mounts = parsed.ok ? { ok: true, entries: parsed.value } : { ok: false, why: parsed.error };
+      }
+    }
+    if (!this.mounts.ok) return this.mounts;
+    const entry = mountOf(this.mounts.entries, path);
+    return entry ? { ok: true, entry } : { ok: false, why: `no mount holds ${path}` };
+  }
+
+  private sysctlProtectedSymlinks(): number | string {
+    if (this.protectedSymlinks === undefined) {
+      const text = this.view.readText(PROTECTED_SYMLINKS_PATH);
+      const n = text.kind === 'ok' ? Number(text.value.trim()) : NaN;
+      this.protectedSymlinks = Number.isInteger(n) ? n : `cannot read ${PROTECTED_SYMLINKS_PATH}`;
+    }
+    return this.protectedSymlinks;
+  }
+
+  /** pick_link: may_follow_link for trailing links (fs.protected_symlinks), then the nosymfollow mount. */
+  follow(link: WalkedInode, parent: WalkedInode, trailing: boolean): Outcome {
+    if (
+      trailing &&
+      link.inode.uid !== this.id.uid &&
+      (parent.inode.mode & 0o1002) === 0o1002 &&
+      parent.inode.uid !== link.inode.uid
+    ) {
+      const sysctl = this.sysctlProtectedSymlinks();
+      if (typeof sysctl === 'string') return { kind: 'unknown', reason: `${link.path} is a symlink in a sticky world-writable directory and ${sysctl}` };
+      if (sysctl !== 0) {
+        return {
+          kind: 'deny',
+          errno: 'EACCES',
+          blocking: { path: link.path, inode: link.inode, needed: 'follow' },
+          reason: `${this.describe(link)}: fs.protected_symlinks forbids ${this.who()} to follow a link owned by someone else in sticky world-writable ${parent.path}`,
+        };
+      }
+    }
+    const m = this.mount(link.path);
+    if (!m.ok) return { kind: 'unknown', reason: `following ${link.path}: ${m.why}` };
+    if (m.entry.noSymFollow) {
+      return {
+        kind: 'deny',
+        errno: 'ELOOP',
+        blocking: { path: link.path, inode: link.inode, needed: 'follow' },
+        reason: `${link.path}: symlinks are not followed on the nosymfollow mount ${m.entry.mountPoint}`,
+      };
+    }
+    return PASS;
+  }
+
+  /** do_open / may_open / inode_permission / do_dentry_open on the final inode. */
+  open(file: WalkedInode, want: DacWant): Outcome {
+    const write = want === 'readwrite';
+    const t = file.inode.type;
+    if (t === 'dir' && write) {
+      return { kind: 'deny', errno: 'EISDIR', blocking: { path: file.path, inode: file.inode, needed: 'not-directory' }, reason: `${file.path} is a directory` };
+    }
+    const needsMount = t === 'block' || t === 'char' || (write && (t === 'file' || t === 'dir'));
+    const m = needsMount ? this.mount(file.path) : undefined;
+    if (m && !m.ok) return { kind: 'unknown', reason: `opening ${file.path}: ${m.why}` };
+    const mount = m?.ok ? m.entry : undefined;
+    if ((t === 'block' || t === 'char') && mount?.noDev) {
+      return {
+        kind: 'deny',
+        errno: 'EACCES',
+        blocking: { path: file.path, inode: file.inode, needed: 'device-mount' },
+        reason: `${file.path}: device nodes cannot be opened on the nodev mount ${mount.mountPoint}`,
+      };
+    }
+    const roDeny = (): Outcome => ({
+      kind: 'deny',
+      errno: 'EROFS',
+      blocking: { path: file.path, inode: file.inode, needed: 'writable-mount' },
+      reason: `${file.path} is on the read-only mount ${mount!.mountPoint}`,
+    });
+    if (write && (t === 'file' || t === 'dir') && mount?.superReadOnly) return roDeny();
+    const perm = this.permission(file, write ? MAY_READ | MAY_WRITE : MAY_READ, write ? 'read+write' : 'read');
+    if (perm.kind !== 'pass') return perm;
+    if (write && t === 'file' && mount?.readOnly) return roDeny();
+    return PASS;
+  }
+
+  walkError(errno: WalkErrno, at: string): Outcome {
+    const st = this.view.lstat(at);
+    const inode = st.kind === 'ok' ? st.value : null;
+    const table: Record<WalkErrno, { needed: DacNeed; reason: string }> = {
+      ENOENT: { needed: 'exist', reason: `${at} does not exist (the VM will fail to start anyway)` },
+      ENOTDIR: { needed: 'directory', reason: `${at} is not a directory but is used as one` },
+      ELOOP: { needed: 'symlink-limit', reason: `${at}: too many levels of symbolic links (more than 40)` },
+      ENAMETOOLONG: { needed: 'shorter-name', reason: `${at}: file name too long` },
+    };
+    const t = table[errno];
+    return { kind: 'deny', errno, blocking: { path: at, inode, needed: t.needed }, reason: t.reason };
+  }
+
+  because(file: WalkedInode, want: DacWant): string {
+    const grant = this.grants[this.grants.length - 1] ?? `${want} on ${file.path}`;
+    return `${this.who()} can ${want === 'read' ? 'read' : 'read and write'} ${file.path}: ${grant}; every directory on the way is searchable`;
+  }
+
+  dirBlocked(paths: readonly string[], final: Outcome): DirBlocked {
+    const who = this.id.userName ?? String(this.id.uid);
+    return {
+      path: paths[0]!,
+      paths,
+      suggestion: `setfacl -m u:${who}:x ${paths.map(shellQuote).join(' ')}`,
+      fileAccessible: final.kind === 'pass' ? true : final.kind === 'deny' ? false : null,
+    };
+  }
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./+:@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,77 @@
+/**
+ * /etc/passwd and /etc/group as glibc's "files" NSS backend reads them: one entry a line, `#` comments
+ * and blank lines skipped, malformed lines skipped (glibc ignores what it cannot parse, so guessing at
+ * them would invent accounts). Only the files are read: accounts from LDAP/SSSD are not seen, which
+ * makes a name unknown (a clear error), never a wrong identity.
+ */
+import { failure, success, type Result } from '../result.js';
+import type { GroupEntry, HostView, PasswdEntry } from './view.js';
+
+export const PASSWD_PATH = '/etc/passwd';
+export const GROUP_PATH = '/etc/group';
+
+/** A uid/gid as the kernel accepts it: a plain decimal below 2^32 - 1 ((uid_t)-1 is "no id"). */
+export function parseId(text: string): number | undefined {
+  if (!/^[0-9]{1,10}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n < 0xffffffff ? n : undefined;
+}
+
+function dataLines(text: string): string[][] {
+  return text
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => line.split(':'));
+}
+
+export function parsePasswd(text: string): PasswdEntry[] {
+  const entries: PasswdEntry[] = [];
+  for (const f of dataLines(text)) {
+    if (f.length !== 7 || f[0] === '' || /^[+-]/.test(f[0]!)) continue;
+    const uid = parseId(f[2]!);
+    const gid = parseId(f[3]!);
+    if (uid === undefined || gid === undefined) continue;
+    entries.push({ name: f[0]!, uid, gid, home: f[5]! });
+  }
+  return entries;
+}
+
+export function parseGroup(text: string): GroupEntry[] {
+  const entries: GroupEntry[] = [];
+  for (const f of dataLines(text)) {
+    if (f.length !== 4 || f[0] === '' || /^[+-]/.test(f[0]!)) continue;
+    const gid = parseId(f[2]!);
+    if (gid === undefined) continue;
+    entries.push({ name: f[0]!, gid, members: f[3] === '' ? [] : f[3]!.split(',') });
+  }
+  return entries;
+}
+
+export interface Accounts {
+  readonly passwd: readonly PasswdEntry[];
+  readonly groups: readonly GroupEntry[];
+}
+
+export function readAccounts(view: HostView): Result<Accounts, string> {
+  const passwd = view.readText(PASSWD_PATH);
+  if (passwd.kind !== 'ok') return failure(`cannot read ${PASSWD_PATH}: ${passwd.kind === 'missing' ? passwd.errno : passwd.why}`);
+  const group = view.readText(GROUP_PATH);
+  if (group.kind !== 'ok') return failure(`cannot read ${GROUP_PATH}: ${group.kind === 'missing' ? group.errno : group.why}`);
+  return success({ passwd: parsePasswd(passwd.value), groups: parseGroup(group.value) });
+}
+
+/** Names for ids in messages (`alice:kvm` instead of `1000:107`); the first entry wins, as getpwuid. */
+export interface AccountNames {
+  userName(uid: number): string | undefined;
+  groupName(gid: number): string | undefined;
+}
+
+export function accountNames(accounts: Accounts): AccountNames {
+  const users = new Map<number, string>();
+  for (const p of accounts.passwd) if (!users.has(p.uid)) users.set(p.uid, p.name);
+  const groups = new Map<number, string>();
+  for (const g of accounts.groups) if (!groups.has(g.gid)) groups.set(g.gid, g.name);
+  return { userName: (uid) => users.get(uid), groupName: (gid) => groups.get(gid) };
+}
+
+export const numericNames: AccountNames = { userName: () => undefined, groupName: () => undefined };

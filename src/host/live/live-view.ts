@@ -1,0 +1,195 @@
+/**
+ * The live HostView: this machine, read with synchronous node:fs calls and @napi-rs/xattr.
+ *
+ * Error mapping: only ENOENT/ENOTDIR are proven absences. Everything else (EACCES when not root or on
+ * an NFS root-squash export, ELOOP, EIO, ...) is "cannot tell", so the core never mistakes an unreadable
+ * path for a missing one.
+ *
+ * Extended attributes: @napi-rs/xattr 1.0.3 wraps the Rust `xattr` crate, whose get/list are
+ * lgetxattr/llistxattr (they do NOT follow a final symlink; measured in test/host/live-view.test.ts),
+ * and getAttributeSync returns null on every error, so null cannot tell "no such attribute" from
+ * "could not read". We therefore list first (listAttributesSync throws on failure): a name absent from
+ * a successful list is a proven absence, and a listed name whose read still fails is "unknown".
+ * lstat runs first so a path that is not there is reported as missing, not unknown; symlinks cannot
+ * carry POSIX ACLs on Linux, so aclAccess answers "none" for them without a syscall.
+ */
+import * as fs from 'node:fs';
+import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
+import { missing, ok, unknown, type FileType, type HostView, type Inode, type Lookup } from '../view.js';
+
+const ACL_XATTR = 'system.posix_acl_access';
+const SELINUX_XATTR = 'security.selinux';
+/** No file read whole through the view is legitimately larger (policies are a few MB). */
+const MAX_WHOLE_FILE = 256 * 1024 * 1024;
+/** Image header reads are small; refuse absurd requests rather than allocate them. */
+const MAX_READ_BYTES = 16 * 1024 * 1024;
+
+function errnoOf(e: unknown): string {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : 'unknown error';
+}
+
+function failed(e: unknown, what: string): Lookup<never> {
+  const code = errnoOf(e);
+  if (code === 'ENOENT' || code === 'ENOTDIR') return missing(code);
+  return unknown(`${what}: ${code}`);
+}
+
+function typeOf(st: fs.Stats): FileType | undefined {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  return undefined;
+}
+
+/** Bytes that are not valid UTF-8 cannot be represented faithfully in a JS string path. */
+function utf8(buf: Buffer, what: string): Lookup<string> {
+  const text = buf.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(buf) ? ok(text) : unknown(`${what} is not valid UTF-8`);
+}
+
+function readCapped(path: string, cap: number): Lookup<Buffer> {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    return failed(e, `open ${path}`);
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile()) return unknown(`${path} is not a regular file`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // /proc files report size 0, so read until EOF instead of trusting st_size.
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(65536);
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > cap) return unknown(`${path} is larger than ${cap} bytes`);
+      chunks.push(chunk.subarray(0, n));
+    }
+    return ok(Buffer.concat(chunks, total));
+  } catch (e) {
+    return failed(e, `read ${path}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function lstatInode(path: string): Lookup<Inode> {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(path);
+  } catch (e) {
+    return failed(e, `lstat ${path}`);
+  }
+  const type = typeOf(st);
+  if (!type) return unknown(`lstat ${path}: unrecognised file type`);
+  return ok({ type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+}
+
+/** One xattr of the inode itself (never of a symlink's target): value, proven absent (null), or unknown. */
+export function readXattr(path: string, name: string): Lookup<Buffer | null> {
+  let names: string[];
+  try {
+    names = listAttributesSync(path);
+  } catch (e) {
+    const text = e instanceof Error ? e.message : String(e);
+    if (/\(os error 2\)/.test(text)) return missing('ENOENT');
+    if (/\(os error 20\)/.test(text)) return missing('ENOTDIR');
+    // EOPNOTSUPP: the filesystem has no xattrs at all, so it has none of this name either.
+    if (/\(os error 95\)/.test(text)) return ok(null);
+    return unknown(`listxattr ${path}: ${text}`);
+  }
+  if (!names.includes(name)) return ok(null);
+  const value = getAttributeSync(path, name);
+  return value === null ? unknown(`getxattr ${path} ${name} failed`) : ok(value);
+}
+
+export function createLiveView(): HostView {
+  return {
+    lstat: lstatInode,
+
+    readlink(path) {
+      try {
+        return utf8(fs.readlinkSync(path, { encoding: 'buffer' }), `link body of ${path}`);
+      } catch (e) {
+        return failed(e, `readlink ${path}`);
+      }
+    },
+
+    aclAccess(path) {
+      const st = lstatInode(path);
+      if (st.kind !== 'ok') return st;
+      if (st.value.type === 'symlink') return ok(null);
+      const v = readXattr(path, ACL_XATTR);
+      return v.kind === 'ok' && v.value ? ok(new Uint8Array(v.value)) : v;
+    },
+
+    selinuxLabel(path) {
+      const st = lstatInode(path);
+      if (st.kind !== 'ok') return st;
+      const v = readXattr(path, SELINUX_XATTR);
+      if (v.kind !== 'ok' || v.value === null) return v as Lookup<null>;
+      // A real SELinux kernel returns the context with a trailing NUL; a plain xattr store does not.
+      const bytes = v.value[v.value.length - 1] === 0 ? v.value.subarray(0, -1) : v.value;
+      return utf8(bytes, `security.selinux of ${path}`);
+    },
+
+    readBytes(path, offset, length) {
+      if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+        return unknown(`invalid read range ${offset}+${length}`);
+      }
+      if (length > MAX_READ_BYTES) return unknown(`refusing to read ${length} bytes of ${path}`);
+      let fd: number;
+      try {
+        // Follows symlinks like QEMU's own open; O_NONBLOCK so a FIFO cannot hang the tool.
+        fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      } catch (e) {
+        return failed(e, `open ${path}`);
+      }
+      try {
+        if (!fs.fstatSync(fd).isFile()) return unknown(`${path} is not a regular file`);
+        const buf = Buffer.alloc(length);
+        let got = 0;
+        while (got < length) {
+          const n = fs.readSync(fd, buf, got, length - got, offset + got);
+          if (n === 0) break;
+          got += n;
+        }
+        return ok(new Uint8Array(buf.buffer, buf.byteOffset, got));
+      } catch (e) {
+        return failed(e, `read ${path}`);
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+
+    readText(path) {
+      const b = readCapped(path, MAX_WHOLE_FILE);
+      return b.kind === 'ok' ? utf8(b.value, path) : b;
+    },
+
+    readBinary(path) {
+      const b = readCapped(path, MAX_WHOLE_FILE);
+      return b.kind === 'ok' ? ok(new Uint8Array(b.value.buffer, b.value.byteOffset, b.value.length)) : b;
+    },
+
+    listDir(path) {
+      try {
+        const names: string[] = [];
+        for (const n of fs.readdirSync(path, { encoding: 'buffer' })) {
+          const s = utf8(n, `a name in ${path}`);
+          if (s.kind !== 'ok') return s;
+          names.push(s.value);
+        }
+        return ok(names.sort());
+      } catch (e) {
+        return failed(e, `readdir ${path}`);
+      }
+    },
+  };
+}
