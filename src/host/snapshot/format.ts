@@ -1,0 +1,83 @@
+/**
+ * The facts file: a snapshot of everything the decisions read on one host, so the same decisions can be
+ * reached on a machine that has only the domain XML (the pre-commit case). It is a transcript, not a
+ * model of the host: every HostView call the live run made with its answer, and every question the
+ * SELinux engine asked its policy with the answer. Replaying the transcript through the same code path
+ * is what makes offline decisions identical to live ones; a question the transcript lacks is "unknown".
+ *
+ * schemas/facts.schema.json describes the same shape for other tools; parse.ts is the check this
+ * program trusts (hostile input: bounded, strict, never a crash).
+ */
+import type { Model } from '../../decide/types.js';
+import type { FileType } from '../view.js';
+
+export const FACTS_FORMAT_VERSION = 1;
+
+/** An answer as stored: a Lookup whose byte values are base64 text. */
+export type StoredLookup<T> =
+  | { readonly kind: 'ok'; readonly value: T }
+  | { readonly kind: 'missing'; readonly errno: 'ENOENT' | 'ENOTDIR' | 'ENODATA' }
+  | { readonly kind: 'unknown'; readonly why: string };
+
+export interface StoredInode {
+  readonly type: FileType;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * One HostView call and its answer. readBinary is deliberately absent: its only use is the policy file,
+ * which is megabytes; the SELinux side is recorded at the oracle level instead (StoredSelinux).
+ */
+export type StoredCall =
+  | { readonly op: 'lstat'; readonly path: string; readonly answer: StoredLookup<StoredInode> }
+  | { readonly op: 'readlink'; readonly path: string; readonly answer: StoredLookup<string> }
+  /** base64 of the raw system.posix_acl_access value, or null when the inode has none. */
+  | { readonly op: 'aclAccess'; readonly path: string; readonly answer: StoredLookup<string | null> }
+  | { readonly op: 'selinuxLabel'; readonly path: string; readonly answer: StoredLookup<string | null> }
+  /** base64 of the bytes read; fewer than `length` means end of file. */
+  | { readonly op: 'readBytes'; readonly path: string; readonly offset: number; readonly length: number; readonly answer: StoredLookup<string> }
+  | { readonly op: 'readText'; readonly path: string; readonly answer: StoredLookup<string> }
+  | { readonly op: 'listDir'; readonly path: string; readonly answer: StoredLookup<readonly string[]> };
+
+export type ViewOp = StoredCall['op'];
+export const VIEW_OPS: readonly ViewOp[] = ['lstat', 'readlink', 'aclAccess', 'selinuxLabel', 'readBytes', 'readText', 'listDir'];
+
+/** JSON data as the oracle's requests and answers are stored (they are plain data by contract). */
+export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
+
+/** Every question the SELinux engine asked its policy on the host, with the policy's answer. */
+export interface StoredSelinux {
+  /** The boolean values the answers were computed under; null when the engine never asked. */
+  readonly booleans: readonly (readonly [string, boolean])[] | null;
+  readonly typeExists: readonly { readonly name: string; readonly exists: boolean }[];
+  readonly compute: readonly { readonly request: Json; readonly answer: Json }[];
+}
+
+/** The host options the snapshot was taken with: offline runs decide under exactly these. */
+export interface StoredHostOptions {
+  readonly connect: 'system' | 'session';
+  readonly qemuConf: string;
+  readonly user?: string;
+  readonly group?: string;
+  readonly models?: readonly Model[];
+  readonly policy?: string;
+  readonly booleans: Readonly<Record<string, boolean>>;
+}
+
+export interface FactsFile {
+  readonly formatVersion: typeof FACTS_FORMAT_VERSION;
+  /** Host name (os.hostname()) and time of collection (ISO 8601, UTC). */
+  readonly host: string;
+  readonly collectedAt: string;
+  /** The program that wrote it, for humans reading a stale snapshot. */
+  readonly generator: string;
+  readonly hostOptions: StoredHostOptions;
+  /** The uid/gid `facts` ran as: qemu:///session runs QEMU as the invoking user. */
+  readonly invoker: { readonly uid: number; readonly gid: number } | null;
+  /** What the snapshot was taken for: domain files and extra paths (informative). */
+  readonly covers: { readonly domains: readonly string[]; readonly paths: readonly string[] };
+  readonly view: readonly StoredCall[];
+  readonly selinux: StoredSelinux | null;
+}

@@ -1,0 +1,227 @@
+/**
+ * Reading a facts file as hostile input: a size cap before reading, JSON.parse, then a strict walk over
+ * the shape with the position of the first problem (`view[12].answer.value.mode: ...`). Nothing outside
+ * the documented shape is accepted, so a mistyped or foreign file is a clear error, never a silent
+ * "everything unknown" run.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { failure, success, type Result } from '../../result.js';
+import type { FileType } from '../view.js';
+import { isBase64 } from './codec.js';
+import { FACTS_FORMAT_VERSION, VIEW_OPS, type FactsFile, type Json, type StoredCall, type StoredLookup, type StoredSelinux, type ViewOp } from './format.js';
+
+/** A snapshot of thousands of paths is a few MB; far beyond that it is not a facts file. */
+export const MAX_FACTS_BYTES = 256 * 1024 * 1024;
+const PATH_MAX = 4096;
+const MAX_ID = 0xfffffffe;
+const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'symlink', 'block', 'char', 'fifo', 'socket'];
+
+class Bad extends Error {}
+
+type Obj = Record<string, unknown>;
+
+function fail(at: string, what: string): never {
+  throw new Bad(`${at}: ${what}`);
+}
+
+function obj(v: unknown, at: string, keys: { required: readonly string[]; optional?: readonly string[] }): Obj {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(at, 'expected an object');
+  const o = v as Obj;
+  for (const k of keys.required) if (!(k in o)) fail(at, `missing "${k}"`);
+  const known = new Set([...keys.required, ...(keys.optional ?? [])]);
+  for (const k of Object.keys(o)) if (!known.has(k)) fail(at, `unexpected "${k}"`);
+  return o;
+}
+
+function arr(v: unknown, at: string): readonly unknown[] {
+  if (!Array.isArray(v)) fail(at, 'expected an array');
+  return v;
+}
+
+function str(v: unknown, at: string): string {
+  if (typeof v !== 'string') fail(at, 'expected a string');
+  return v;
+}
+
+function bool(v: unknown, at: string): boolean {
+  if (typeof v !== 'boolean') fail(at, 'expected true or false');
+  return v;
+}
+
+function int(v: unknown, at: string, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) fail(at, `expected an integer 0..${max}`);
+  return v;
+}
+
+function absPath(v: unknown, at: string): string {
+  const p = str(v, at);
+  if (!p.startsWith('/') || p.includes('\0') || Buffer.byteLength(p) >= PATH_MAX) fail(at, 'expected an absolute path without NUL, shorter than PATH_MAX');
+  return p;
+}
+
+function base64(v: unknown, at: string): string {
+  const s = str(v, at);
+  if (!isBase64(s)) fail(at, 'expected canonical base64');
+  return s;
+}
+
+function lookup<T>(v: unknown, at: string, value: (v: unknown, at: string) => T): StoredLookup<T> {
+  const kind = obj(v, at, { required: ['kind'], optional: ['value', 'errno', 'why'] }).kind;
+  if (kind === 'ok') return { kind, value: value(obj(v, at, { required: ['kind', 'value'] }).value, `${at}.value`) };
+  if (kind === 'missing') {
+    const errno = obj(v, at, { required: ['kind', 'errno'] }).errno;
+    if (errno !== 'ENOENT' && errno !== 'ENOTDIR' && errno !== 'ENODATA') fail(`${at}.errno`, 'expected ENOENT, ENOTDIR or ENODATA');
+    return { kind, errno };
+  }
+  if (kind === 'unknown') return { kind, why: str(obj(v, at, { required: ['kind', 'why'] }).why, `${at}.why`) };
+  return fail(`${at}.kind`, 'expected ok, missing or unknown');
+}
+
+const orNull =
+  <T>(f: (v: unknown, at: string) => T) =>
+  (v: unknown, at: string): T | null =>
+    v === null ? null : f(v, at);
+
+function inode(v: unknown, at: string) {
+  const o = obj(v, at, { required: ['type', 'mode', 'uid', 'gid'] });
+  if (!FILE_TYPES.includes(o.type as FileType)) fail(`${at}.type`, `expected one of ${FILE_TYPES.join(', ')}`);
+  return { type: o.type as FileType, mode: int(o.mode, `${at}.mode`, 0o7777), uid: int(o.uid, `${at}.uid`, MAX_ID), gid: int(o.gid, `${at}.gid`, MAX_ID) };
+}
+
+function names(v: unknown, at: string): string[] {
+  return arr(v, at).map((n, i) => {
+    const s = str(n, `${at}[${i}]`);
+    if (s === '' || s.includes('/') || s.includes('\0')) fail(`${at}[${i}]`, 'expected a directory entry name');
+    return s;
+  });
+}
+
+function call(v: unknown, at: string): StoredCall {
+  const op = obj(v, at, { required: ['op', 'path', 'answer'], optional: ['offset', 'length'] }).op as ViewOp;
+  if (!VIEW_OPS.includes(op)) fail(`${at}.op`, `expected one of ${VIEW_OPS.join(', ')}`);
+  const o = obj(v, at, { required: op === 'readBytes' ? ['op', 'path', 'answer', 'offset', 'length'] : ['op', 'path', 'answer'] });
+  const path = absPath(o.path, `${at}.path`);
+  const a = `${at}.answer`;
+  switch (op) {
+    case 'lstat':
+      return { op, path, answer: lookup(o.answer, a, inode) };
+    case 'readlink':
+      return { op, path, answer: lookup(o.answer, a, str) };
+    case 'aclAccess':
+      return { op, path, answer: lookup(o.answer, a, orNull(base64)) };
+    case 'selinuxLabel':
+      return { op, path, answer: lookup(o.answer, a, orNull(str)) };
+    case 'readBytes':
+      return {
+        op,
+        path,
+        offset: int(o.offset, `${at}.offset`, Number.MAX_SAFE_INTEGER),
+        length: int(o.length, `${at}.length`, MAX_FACTS_BYTES),
+        answer: lookup(o.answer, a, base64),
+      };
+    case 'readText':
+      return { op, path, answer: lookup(o.answer, a, str) };
+    case 'listDir':
+      return { op, path, answer: lookup(o.answer, a, names) };
+  }
+}
+
+function selinux(v: unknown, at: string): StoredSelinux | null {
+  if (v === null) return null;
+  const o = obj(v, at, { required: ['booleans', 'typeExists', 'compute'] });
+  const booleans =
+    o.booleans === null
+      ? null
+      : arr(o.booleans, `${at}.booleans`).map((b, i) => {
+          const pair = arr(b, `${at}.booleans[${i}]`);
+          if (pair.length !== 2) fail(`${at}.booleans[${i}]`, 'expected [name, value]');
+          return [str(pair[0], `${at}.booleans[${i}][0]`), bool(pair[1], `${at}.booleans[${i}][1]`)] as const;
+        });
+  const typeExists = arr(o.typeExists, `${at}.typeExists`).map((t, i) => {
+    const e = obj(t, `${at}.typeExists[${i}]`, { required: ['name', 'exists'] });
+    return { name: str(e.name, `${at}.typeExists[${i}].name`), exists: bool(e.exists, `${at}.typeExists[${i}].exists`) };
+  });
+  // Requests and answers are the engine's plain data; replay matches them as data, never executes them.
+  const compute = arr(o.compute, `${at}.compute`).map((c, i) => {
+    const e = obj(c, `${at}.compute[${i}]`, { required: ['request', 'answer'] });
+    return { request: e.request as Json, answer: e.answer as Json };
+  });
+  return { booleans, typeExists, compute };
+}
+
+function hostOptions(v: unknown, at: string): FactsFile['hostOptions'] {
+  const o = obj(v, at, { required: ['connect', 'qemuConf', 'booleans'], optional: ['user', 'group', 'models', 'policy'] });
+  if (o.connect !== 'system' && o.connect !== 'session') fail(`${at}.connect`, 'expected system or session');
+  const booleans: Record<string, boolean> = {};
+  for (const [k, b] of Object.entries(obj(o.booleans, `${at}.booleans`, { required: [], optional: Object.keys(o.booleans ?? {}) })))
+    booleans[k] = bool(b, `${at}.booleans.${k}`);
+  const models = o.models === undefined ? undefined : arr(o.models, `${at}.models`).map((m, i) => (m === 'dac' || m === 'selinux' ? m : fail(`${at}.models[${i}]`, 'expected dac or selinux')));
+  return {
+    connect: o.connect,
+    qemuConf: absPath(o.qemuConf, `${at}.qemuConf`),
+    ...(o.user !== undefined && { user: str(o.user, `${at}.user`) }),
+    ...(o.group !== undefined && { group: str(o.group, `${at}.group`) }),
+    ...(models !== undefined && { models }),
+    ...(o.policy !== undefined && { policy: str(o.policy, `${at}.policy`) }),
+    booleans,
+  };
+}
+
+export function parseFacts(text: string): Result<FactsFile, string> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    return failure(`not JSON: ${(e as Error).message}`);
+  }
+  try {
+    const version = obj(data, 'facts', { required: ['formatVersion'], optional: ['host', 'collectedAt', 'generator', 'hostOptions', 'invoker', 'covers', 'view', 'selinux'] }).formatVersion;
+    if (version !== FACTS_FORMAT_VERSION)
+      return failure(`formatVersion ${JSON.stringify(version)} is not supported (this version reads ${FACTS_FORMAT_VERSION}); take the snapshot again with this version`);
+    const o = obj(data, 'facts', { required: ['formatVersion', 'host', 'collectedAt', 'generator', 'hostOptions', 'invoker', 'covers', 'view', 'selinux'] });
+    const collectedAt = str(o.collectedAt, 'collectedAt');
+    if (Number.isNaN(Date.parse(collectedAt))) fail('collectedAt', 'expected an ISO 8601 date');
+    const inv = o.invoker === null ? null : obj(o.invoker, 'invoker', { required: ['uid', 'gid'] });
+    const covers = obj(o.covers, 'covers', { required: ['domains', 'paths'] });
+    return success({
+      formatVersion: FACTS_FORMAT_VERSION,
+      host: str(o.host, 'host'),
+      collectedAt,
+      generator: str(o.generator, 'generator'),
+      hostOptions: hostOptions(o.hostOptions, 'hostOptions'),
+      invoker: inv === null ? null : { uid: int(inv.uid, 'invoker.uid', MAX_ID), gid: int(inv.gid, 'invoker.gid', MAX_ID) },
+      covers: { domains: arr(covers.domains, 'covers.domains').map((d, i) => str(d, `covers.domains[${i}]`)), paths: arr(covers.paths, 'covers.paths').map((p, i) => str(p, `covers.paths[${i}]`)) },
+      view: arr(o.view, 'view').map((c, i) => call(c, `view[${i}]`)),
+      selinux: selinux(o.selinux, 'selinux'),
+    });
+  } catch (e) {
+    if (e instanceof Bad) return failure(e.message);
+    throw e;
+  }
+}
+
+/** Reads and checks a facts file; the size is checked on the open descriptor before any byte is read. */
+export function readFactsFile(path: string): Result<FactsFile, string> {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const st = fstatSync(fd);
+    if (!st.isFile()) return failure(`${path}: not a regular file`);
+    if (st.size > MAX_FACTS_BYTES) return failure(`${path}: ${st.size} bytes is more than a facts file can be (${MAX_FACTS_BYTES})`);
+    const buf = Buffer.alloc(st.size);
+    let n = 0;
+    while (n < st.size) {
+      const r = readSync(fd, buf, n, st.size - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, n));
+    const parsed = parseFacts(text);
+    return parsed.ok ? parsed : failure(`${path}: ${parsed.error}`);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return failure(`${path}: cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

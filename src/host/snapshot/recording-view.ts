@@ -1,0 +1,71 @@
+/**
+ * A HostView that answers from another one and writes down every call with its answer. Wrapped around
+ * the live view while `facts` runs the real decisions, it captures exactly what those decisions read,
+ * no more: nothing is guessed at or walked ahead of need, so what offline replay can answer is what the
+ * live run asked.
+ *
+ * readBinary passes through unrecorded: it only ever serves the policy file (megabytes), whose role in
+ * a snapshot is taken by the recorded SELinux oracle questions (recording-oracle.ts).
+ */
+import type { HostView, Inode, Lookup } from '../view.js';
+import { callKey, storeLookup, toBase64 } from './codec.js';
+import type { StoredCall } from './format.js';
+
+export interface RecordingView {
+  readonly view: HostView;
+  /** Every distinct call so far, in first-call order. */
+  calls(): readonly StoredCall[];
+}
+
+const asInode = (i: Inode) => ({ type: i.type, mode: i.mode, uid: i.uid, gid: i.gid });
+const same = <T>(v: T) => v;
+// The inner view may hand out views of a reused buffer; base64 copies the bytes at call time.
+const bytesOrNull = (b: Uint8Array | null) => (b === null ? null : toBase64(b));
+
+export function createRecordingView(inner: HostView): RecordingView {
+  const recorded = new Map<string, StoredCall>();
+  const keep = (key: string, call: StoredCall) => {
+    if (!recorded.has(key)) recorded.set(key, call);
+  };
+  const view: HostView = {
+    lstat(path): Lookup<Inode> {
+      const a = inner.lstat(path);
+      keep(callKey('lstat', path), { op: 'lstat', path, answer: storeLookup(a, asInode) });
+      return a;
+    },
+    readlink(path) {
+      const a = inner.readlink(path);
+      keep(callKey('readlink', path), { op: 'readlink', path, answer: storeLookup(a, same) });
+      return a;
+    },
+    aclAccess(path) {
+      const a = inner.aclAccess(path);
+      keep(callKey('aclAccess', path), { op: 'aclAccess', path, answer: storeLookup(a, bytesOrNull) });
+      return a;
+    },
+    selinuxLabel(path) {
+      const a = inner.selinuxLabel(path);
+      keep(callKey('selinuxLabel', path), { op: 'selinuxLabel', path, answer: storeLookup(a, same) });
+      return a;
+    },
+    readBytes(path, offset, length) {
+      const a = inner.readBytes(path, offset, length);
+      keep(callKey('readBytes', path, offset, length), { op: 'readBytes', path, offset, length, answer: storeLookup(a, toBase64) });
+      return a;
+    },
+    readText(path) {
+      const a = inner.readText(path);
+      keep(callKey('readText', path), { op: 'readText', path, answer: storeLookup(a, same) });
+      return a;
+    },
+    readBinary(path) {
+      return inner.readBinary(path);
+    },
+    listDir(path) {
+      const a = inner.listDir(path);
+      keep(callKey('listDir', path), { op: 'listDir', path, answer: storeLookup(a, (names) => [...names]) });
+      return a;
+    },
+  };
+  return { view, calls: () => [...recorded.values()] };
+}

@@ -1,0 +1,122 @@
+/**
+ * A HostView that answers from a recorded transcript (a facts file's `view`). A call the transcript
+ * lacks is answered `unknown('not in the snapshot: <op> <path>')`, never guessed, and remembered so the
+ * CLI can warn naming the path: a disk the snapshot does not cover stays unannotated, visibly.
+ */
+import { unknown, type HostView, type Inode, type Lookup } from '../view.js';
+import { callKey, fromBase64, loadLookup } from './codec.js';
+import type { StoredCall, StoredLookup, ViewOp } from './format.js';
+
+export interface SnapshotMiss {
+  readonly op: ViewOp | 'readBinary';
+  readonly path: string;
+}
+
+export interface SnapshotView {
+  readonly view: HostView;
+  /** Calls that found no answer since the last call to takeMisses, each once, in first-miss order. */
+  takeMisses(): SnapshotMiss[];
+}
+
+/** One recorded readBytes: `bytes` from `offset`; `eof` when the host returned fewer than asked. */
+interface Segment {
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+  readonly eof: boolean;
+}
+
+const same = <T>(v: T) => v;
+
+export function missText(m: SnapshotMiss): string {
+  return `not in the snapshot: ${m.op} ${m.path}`;
+}
+
+export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
+  const answers = new Map<string, StoredCall>();
+  const segments = new Map<string, Segment[]>();
+  const failedReads = new Map<string, StoredLookup<string>>();
+  for (const c of calls) {
+    if (c.op !== 'readBytes') {
+      answers.set(callKey(c.op, c.path), c);
+      continue;
+    }
+    if (c.answer.kind === 'ok') {
+      const bytes = fromBase64(c.answer.value);
+      const list = segments.get(c.path) ?? [];
+      list.push({ offset: c.offset, bytes, eof: bytes.length < c.length });
+      segments.set(c.path, list);
+    } else {
+      // A file that could not be opened fails every read alike (missing, or unknown with its reason).
+      failedReads.set(c.path, c.answer);
+    }
+  }
+
+  let misses = new Map<string, SnapshotMiss>();
+  const miss = (op: SnapshotMiss['op'], path: string): Lookup<never> => {
+    const m = { op, path };
+    misses.set(callKey(op, path), m);
+    return unknown(missText(m));
+  };
+  function recorded<C extends StoredCall>(op: C['op'], path: string): C | undefined {
+    return answers.get(callKey(op, path)) as C | undefined;
+  }
+
+  const view: HostView = {
+    lstat(path): Lookup<Inode> {
+      const c = recorded<Extract<StoredCall, { op: 'lstat' }>>('lstat', path);
+      return c ? loadLookup(c.answer, same) : miss('lstat', path);
+    },
+    readlink(path) {
+      const c = recorded<Extract<StoredCall, { op: 'readlink' }>>('readlink', path);
+      return c ? loadLookup(c.answer, same) : miss('readlink', path);
+    },
+    aclAccess(path) {
+      const c = recorded<Extract<StoredCall, { op: 'aclAccess' }>>('aclAccess', path);
+      return c ? loadLookup(c.answer, (v) => (v === null ? null : fromBase64(v))) : miss('aclAccess', path);
+    },
+    selinuxLabel(path) {
+      const c = recorded<Extract<StoredCall, { op: 'selinuxLabel' }>>('selinuxLabel', path);
+      return c ? loadLookup(c.answer, same) : miss('selinuxLabel', path);
+    },
+    readBytes(path, offset, length) {
+      const failed = failedReads.get(path);
+      if (failed) return loadLookup(failed, fromBase64);
+      const answer = readFromSegments(segments.get(path) ?? [], offset, length);
+      return answer ?? miss('readBytes', `${path} (bytes ${offset}..${offset + length})`);
+    },
+    readText(path) {
+      const c = recorded<Extract<StoredCall, { op: 'readText' }>>('readText', path);
+      return c ? loadLookup(c.answer, same) : miss('readText', path);
+    },
+    readBinary(path) {
+      return miss('readBinary', path);
+    },
+    listDir(path) {
+      const c = recorded<Extract<StoredCall, { op: 'listDir' }>>('listDir', path);
+      return c ? loadLookup(c.answer, same) : miss('listDir', path);
+    },
+  };
+  return {
+    view,
+    takeMisses() {
+      const out = [...misses.values()];
+      misses = new Map();
+      return out;
+    },
+  };
+}
+
+/**
+ * The bytes at [offset, offset+length) when one recorded read covers them: inside its bytes, or past
+ * them up to a recorded end of file (a shorter read then is exactly what the host would return).
+ */
+function readFromSegments(list: readonly Segment[], offset: number, length: number): Lookup<Uint8Array> | undefined {
+  for (const s of list) {
+    if (offset < s.offset) continue;
+    const end = s.offset + s.bytes.length;
+    if (offset + length <= end) return { kind: 'ok', value: s.bytes.slice(offset - s.offset, offset - s.offset + length) };
+    if (s.eof) return { kind: 'ok', value: s.bytes.slice(Math.min(offset, end) - s.offset, end - s.offset) };
+  }
+  return undefined;
+}
+
