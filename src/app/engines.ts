@@ -2,7 +2,7 @@
  * Binds the engines to the decision core's ports. Each engine is created lazily, per domain, so a
  * command that needs no SELinux answer never loads a policy.
  */
-import { success, type Result } from '../result.js';
+import { failure, success, type Result } from '../result.js';
 import type { Connection } from '../decide/connection.js';
 import type { Chain, DecisionPorts } from '../decide/ports.js';
 import type { Disk } from '../domain/model.js';
@@ -10,6 +10,12 @@ import type { HostView } from '../host/view.js';
 import { diskAccess } from '../decide/disk.js';
 import type { HostOptions } from './host-options.js';
 import { resolveChain } from '../images/chain.js';
+import { accountNames, readAccounts, type Accounts } from '../host/accounts.js';
+import { createDacEngine } from '../dac/engine.js';
+import { parseDacLabel, resolveIdentity, type QemuIdentity } from '../dac/identity.js';
+import { domainLabelling } from '../decide/domain-labelling.js';
+import type { Domain } from '../domain/model.js';
+import { lazySelinux, type PolicyLoader } from './selinux-engine.js';
 
 /** The images module's chain, in the decision core's terms. */
 export function chainOf(view: HostView, disk: Disk): Chain {
@@ -27,9 +33,40 @@ export function chainOf(view: HostView, disk: Disk): Chain {
   };
 }
 
-export function buildPorts(view: HostView, _conn: Connection, _opts: HostOptions): Result<DecisionPorts, string> {
+/** The qemu identity for a domain: a static DAC label with relabel='yes' overrides the connection's. */
+function dacIdentity(domain: Domain, conn: Connection, accounts: Accounts): Result<QemuIdentity, string> {
+  const labelling = domainLabelling(domain, 'dac', conn);
+  const label = labelling.on && labelling.seclabel?.type === 'static' ? labelling.seclabel.label : undefined;
+  if (label !== undefined) {
+    const parsed = parseDacLabel(label);
+    if (!parsed.ok) return failure(`domain DAC <label>${label}</label>: ${parsed.error}`);
+    return resolveIdentity(parsed.value, accounts.passwd, accounts.groups);
+  }
+  return resolveIdentity({ user: conn.user, group: conn.group }, accounts.passwd, accounts.groups);
+}
+
+export function buildPorts(view: HostView, conn: Connection, opts: HostOptions, loadPolicy?: PolicyLoader): Result<DecisionPorts, string> {
+  let accounts: Result<Accounts, string> | undefined;
+  const getAccounts = () => (accounts ??= readAccounts(view));
+  if (conn.models.dac.active) {
+    // The connection's qemu identity must resolve: an unknown user or group is an error, not a guess.
+    const a = getAccounts();
+    if (!a.ok) return a;
+    const id = resolveIdentity({ user: conn.user, group: conn.group }, a.value.passwd, a.value.groups);
+    if (!id.ok) return failure(`qemu identity (${conn.identitySource}): ${id.error}`);
+  }
+  const selinux = lazySelinux(view, conn, opts, loadPolicy);
   return success({
     resolveChain: (disk) => chainOf(view, disk),
-    engineFor: (model) => ({ ok: false, reason: `the ${model} engine is not wired in yet` }),
+    engineFor: (model, domain) => {
+      if (model === 'dac') {
+        const a = getAccounts();
+        if (!a.ok) return { ok: false, reason: a.error };
+        const id = dacIdentity(domain, conn, a.value);
+        if (!id.ok) return { ok: false, reason: id.error };
+        return { ok: true, engine: createDacEngine(view, id.value, accountNames(a.value)) };
+      }
+      return selinux(domain);
+    },
   });
 }

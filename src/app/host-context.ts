@@ -8,6 +8,7 @@ import type { DecisionPorts } from '../decide/ports.js';
 import type { HostView } from '../host/view.js';
 import type { HostOptions } from './host-options.js';
 import { buildPorts } from './engines.js';
+import type { PolicyLoader } from './selinux-engine.js';
 
 export interface HostContext {
   readonly view: HostView;
@@ -15,8 +16,22 @@ export interface HostContext {
   readonly ports: DecisionPorts;
 }
 
-export function createHostContext(view: HostView, opts: HostOptions): Result<HostContext, string> {
-  const invoker = typeof process.getuid === 'function' ? { uid: process.getuid(), gid: process.getgid!() } : undefined;
+/**
+ * What the host is besides its files: who runs this program (qemu:///session runs QEMU as the invoker)
+ * and how the SELinux policy is obtained. The defaults are this process and the host's policy; a facts
+ * snapshot records both on the host and replays them offline (src/app/open-view.ts).
+ */
+export interface HostEnvironment {
+  readonly invoker?: { readonly uid: number; readonly gid: number };
+  readonly loadPolicy?: PolicyLoader;
+}
+
+export function processInvoker(): { uid: number; gid: number } | undefined {
+  return typeof process.getuid === 'function' ? { uid: process.getuid(), gid: process.getgid!() } : undefined;
+}
+
+export function createHostContext(view: HostView, opts: HostOptions, env: HostEnvironment = { invoker: processInvoker() }): Result<HostContext, string> {
+  const invoker = env.invoker;
   const conn = detectConnection(view, {
     connect: opts.connect,
     qemuConfPath: opts.qemuConf,
@@ -26,7 +41,7 @@ export function createHostContext(view: HostView, opts: HostOptions): Result<Hos
     invoker,
   });
   if (!conn.ok) return failure(conn.error);
-  const ports = buildPorts(view, conn.value, opts);
+  const ports = buildPorts(view, conn.value, opts, env.loadPolicy);
   if (!ports.ok) return ports;
   return success({ view, conn: conn.value, ports: ports.value });
 }

@@ -37,6 +37,8 @@ const files = (a: { files?: (string | number)[] }) => (a.files ?? []).map(String
 
 export async function main(argv: string[]): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
+  // yargs may still run a command handler after reporting a usage error; the handlers check this first.
+  let usageError = false;
   const parser = yargs(argv)
     .scriptName('virt-seclabel')
     .usage('$0 [annotate] [FILE...]: add relabel=\'no\' seclabels to libvirt disks QEMU can already access')
@@ -50,9 +52,13 @@ export async function main(argv: string[]): Promise<ExitCode> {
           .option('check', { type: 'boolean', default: false, describe: 'write nothing; exit 1 when a file would change or has a stale seclabel' })
           .option('diff', { type: 'boolean', default: false, describe: 'print a unified diff instead of the XML' })
           .option('prune-stale', { type: 'boolean', default: false, describe: "also remove existing relabel='no' seclabels whose files are no longer accessible" })
-          .conflicts('in-place', ['check', 'diff'])
-          .conflicts('check', 'diff'),
+          .check((a) => {
+            const modes = (['in-place', 'check', 'diff'] as const).filter((k) => a[k]);
+            if (modes.length > 1) throw new Error(`--${modes.join(' and --')} cannot be combined`);
+            return true;
+          }),
       async (a) => {
+        if (usageError) return;
         code = await withContext(a as unknown as RawHostArgs, (ctx) =>
           runAnnotate(files(a), { inPlace: a['in-place'], check: a.check, diff: a.diff, pruneStale: a['prune-stale'] }, ctx, io),
         );
@@ -66,6 +72,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
           .positional('files', { type: 'string', array: true })
           .option('json', { type: 'boolean', default: false, describe: 'JSON report (schemas/report.schema.json)' }),
       async (a) => {
+        if (usageError) return;
         code = await withContext(a as unknown as RawHostArgs, (ctx) => runExplain(files(a), { json: a.json }, ctx, io));
       },
     )
@@ -82,6 +89,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
           .option('perms', { alias: 'p', type: 'string', describe: 'PERM[,PERM]' })
           .option('json', { type: 'boolean', default: false }),
       async (a) => {
+        if (usageError) return;
         const booleans: Record<string, boolean> = {};
         for (const b of a.boolean) {
           const m = /^([A-Za-z0-9_.-]+)=(on|off|1|0|true|false)$/.exec(b);
@@ -104,7 +112,8 @@ export async function main(argv: string[]): Promise<ExitCode> {
     .version()
     .exitProcess(false)
     .fail((msg, err) => {
-      io.stderr.write(`virt-seclabel: ${msg ?? err?.message}\n`);
+      if (!usageError) io.stderr.write(`virt-seclabel: ${msg ?? err?.message}\n`);
+      usageError = true;
       code = EXIT.error;
     });
   await parser.parseAsync();

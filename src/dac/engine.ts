@@ -1,0 +1,31 @@
+/**
+ * The DAC engine as the decision core sees it: one qemu identity, bound to a host view, answering per
+ * file. A directory QEMU cannot search is reported as a finding with the smallest fix, since a chown
+ * of the file cannot help (the VM fails with or without it).
+ */
+import type { AccessEngine, ChainFile, FileVerdict } from '../decide/ports.js';
+import type { AccountNames } from '../host/accounts.js';
+import type { HostView } from '../host/view.js';
+import { checkDacAccess } from './check.js';
+import type { QemuIdentity } from './identity.js';
+
+export function createDacEngine(view: HostView, identity: QemuIdentity, names: AccountNames): AccessEngine {
+  return {
+    check(file: ChainFile): FileVerdict {
+      const v = checkDacAccess(view, identity, file.path, file.access, { names });
+      if (v.accessible === true) return { accessible: true, because: v.because };
+      if (v.accessible === null) return { accessible: null, reason: v.reason };
+      const findings = [];
+      if (v.dirBlocked)
+        findings.push({
+          code: 'dac-dir-search-denied',
+          severity: 'warning' as const,
+          path: v.dirBlocked.path,
+          message: `${v.reason}: the VM fails with or without a chown (libvirt never changes directories); fix: ${v.dirBlocked.suggestion}`,
+        });
+      if (v.errno === 'ENOENT' || v.errno === 'ENOTDIR')
+        findings.push({ code: 'missing-file', severity: 'warning' as const, path: v.blocking.path, message: `${v.reason}: the VM will fail to start` });
+      return { accessible: false, reason: v.reason, findings };
+    },
+  };
+}
