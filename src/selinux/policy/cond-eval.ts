@@ -1,0 +1,65 @@
+import { COND, type CondNode, type Policy } from './model.js';
+
+/**
+ * libsepol's cond_evaluate_expr: a postfix walk over boolean values; -1 when the expression is malformed
+ * (the loader already refuses those, so in practice 0 or 1). The result is the bottom of the stack, as in
+ * libsepol.
+ */
+export function evaluateCondExpr(node: CondNode, state: ArrayLike<boolean>): number {
+  const stack: number[] = [];
+  for (const term of node.expr) {
+    switch (term.kind) {
+      case COND.BOOL: stack.push(state[term.bool - 1] ? 1 : 0); break;
+      case COND.NOT: {
+        if (stack.length < 1) return -1;
+        stack[stack.length - 1] = stack[stack.length - 1] ? 0 : 1;
+        break;
+      }
+      default: {
+        if (stack.length < 2) return -1;
+        const b = stack.pop()!;
+        const a = stack.pop()!;
+        stack.push(binary(term.kind, a, b));
+      }
+    }
+  }
+  return stack.length > 0 ? stack[0]! : -1;
+}
+
+function binary(kind: number, a: number, b: number): number {
+  switch (kind) {
+    case COND.OR: return a | b;
+    case COND.AND: return a & b;
+    case COND.XOR: return a ^ b;
+    case COND.EQ: return a === b ? 1 : 0;
+    case COND.NEQ: return a !== b ? 1 : 0;
+    default: return -1;
+  }
+}
+
+/**
+ * Which conditional avtab entries are enabled under these boolean values, as libsepol's evaluate_conds
+ * leaves them: a node whose result equals the state stored in the file keeps the stored enabled flags;
+ * otherwise its true branch is on iff the result is 1 and its false branch iff the result is 0.
+ */
+export function enabledCondEntries(policy: Policy, state: ArrayLike<boolean>): Uint8Array {
+  const enabled = policy.condStoredEnabled.slice();
+  for (const node of policy.condNodes) {
+    const result = evaluateCondExpr(node, state);
+    if (result === node.storedState) continue;
+    for (const i of node.trueList) enabled[i] = result > 0 ? 1 : 0;
+    for (const i of node.falseList) enabled[i] = result === 0 ? 1 : 0;
+  }
+  return enabled;
+}
+
+/** Owner node and branch of each conditional entry, for explanations (computed on demand). */
+export function condEntryOwners(policy: Policy): { node: Int32Array; onTrue: Uint8Array } {
+  const node = new Int32Array(policy.condAvtab.size).fill(-1);
+  const onTrue = new Uint8Array(policy.condAvtab.size);
+  policy.condNodes.forEach((n, k) => {
+    for (const i of n.trueList) { node[i] = k; onTrue[i] = 1; }
+    for (const i of n.falseList) node[i] = k;
+  });
+  return { node, onTrue };
+}
