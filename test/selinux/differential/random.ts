@@ -31,10 +31,14 @@ export class Rng {
 
   /** `count` distinct items (fewer when the list is shorter), in random order. */
   sample<T>(items: readonly T[], count: number): T[] {
+    // Partial Fisher-Yates: O(n + count), fine for sampling a few thousand out of hundreds of thousands.
     const pool = [...items];
-    const out: T[] = [];
-    while (out.length < count && pool.length > 0) out.push(pool.splice(Math.floor(this.next() * pool.length), 1)[0] as T);
-    return out;
+    const n = Math.min(count, pool.length);
+    for (let i = 0; i < n; i++) {
+      const j = i + Math.floor(this.next() * (pool.length - i));
+      [pool[i], pool[j]] = [pool[j] as T, pool[i] as T];
+    }
+    return pool.slice(0, n);
   }
 
   /** Picks a branch by weight: [[weight, value], ...]. */
