@@ -67,6 +67,18 @@ describe.skipIf(skip)('SELinux engine vs libsepol', () => {
     }
   });
 
+  it('the comparison catches a wrong engine answer (negative control)', () => {
+    // Ask the engine under flipped booleans but libsepol under the defaults: if nothing disagrees, the
+    // comparison is blind and every agreement figure above means nothing.
+    const path = compilePolicy({ conf: 'conditionals', version: 33, mls: false, handleUnknown: 'deny' });
+    const queries = sweepQueries(readPolicyNames(path), 33).filter((q) => !q.booleans);
+    const policy = load(path);
+    const expected = askSepol(path, queries);
+    const flipped = { use_nfs: true, use_usb: true, use_share: false, strict: false };
+    const wrong = queries.filter((q, i) => compareAnswer(q, expected[i]!, computeAccess(policy, { ...q, booleans: flipped })));
+    expect(wrong.length).toBeGreaterThan(20);
+  });
+
   describe('edge-case policies, exhaustive sweeps', () => {
     for (const v of allVariants()) {
       it(`${variantName(v)} agrees on every query`, () => {
