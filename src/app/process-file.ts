@@ -11,6 +11,7 @@ import type { Diagnostic } from '../report/diagnostic.js';
 import { parseXml } from '../xml/parse.js';
 import { applyEdits, serialize } from '../xml/splice.js';
 import type { XmlDocument } from '../xml/tree.js';
+import type { Domain } from '../domain/model.js';
 
 export interface ProcessedFile {
   readonly ok: true;
@@ -32,6 +33,17 @@ export interface FailedFile {
 
 export type FileOutcome = ProcessedFile | FailedFile;
 
+/** XML, then the domain in it; errors carry the position. */
+function readDomain(file: string, bytes: Uint8Array): { doc: XmlDocument; domain: Domain } | FailedFile {
+  const parsed = parseXml(bytes);
+  if (!parsed.ok)
+    return { ok: false, file, error: { file, line: parsed.error.line, column: parsed.error.column, severity: 'error', message: parsed.error.message } };
+  const domain = parseDomain(parsed.value.root);
+  if (!domain.ok)
+    return { ok: false, file, error: { file, line: domain.error.line, column: domain.error.column, severity: 'error', message: domain.error.message } };
+  return { doc: parsed.value, domain: domain.value };
+}
+
 export function processFile(
   file: string,
   bytes: Uint8Array,
@@ -39,17 +51,29 @@ export function processFile(
   ports: DecisionPorts,
   opts: { pruneStale: boolean },
 ): FileOutcome {
-  const parsed = parseXml(bytes);
-  if (!parsed.ok)
-    return { ok: false, file, error: { file, line: parsed.error.line, column: parsed.error.column, severity: 'error', message: parsed.error.message } };
-  const doc = parsed.value;
-  const domain = parseDomain(doc.root);
-  if (!domain.ok)
-    return { ok: false, file, error: { file, line: domain.error.line, column: domain.error.column, severity: 'error', message: domain.error.message } };
-  const decision = decideDomain(domain.value, conn, ports);
-  const plan = planEdits(doc, decision, opts);
-  const changed = plan.edits.length > 0;
-  const output = changed ? serialize(doc, applyEdits(doc.text, plan.edits)) : bytes;
+  const first = readDomain(file, bytes);
+  if ('ok' in first) return first;
+  let { doc } = first;
+  let decision = decideDomain(first.domain, conn, ports);
+  let plan = planEdits(doc, decision, { pruneStale: false });
+  let output: Uint8Array = bytes;
+  if (opts.pruneStale) {
+    // Removals first, then the insertions planned on the pruned document: an insertion goes right
+    // where a removed seclabel stood, so planning both on one text would make them overlap.
+    const removals = planEdits(doc, decision, { pruneStale: true, insert: false });
+    if (removals.edits.length > 0) {
+      const pruned = serialize(doc, applyEdits(doc.text, removals.edits));
+      const again = readDomain(file, pruned);
+      if ('ok' in again) throw new Error(`pruning produced invalid XML: ${again.error.message}`);
+      doc = again.doc;
+      decision = decideDomain(again.domain, conn, ports);
+      const inserts = planEdits(doc, decision, { pruneStale: false });
+      plan = { edits: inserts.edits, changes: [...removals.changes, ...inserts.changes] };
+      output = pruned;
+    }
+  }
+  if (plan.edits.length > 0) output = serialize(doc, applyEdits(doc.text, plan.edits));
+  const changed = plan.changes.length > 0;
   const diagnostics: Diagnostic[] = [];
   for (const d of decision.disks) {
     const at = d.disk.source ?? d.disk.element;

@@ -21,10 +21,10 @@ export interface EditPlan {
   readonly changes: readonly PlannedChange[];
 }
 
-export function planEdits(doc: XmlDocument, decision: DomainDecision, opts: { pruneStale: boolean }): EditPlan {
+export function planEdits(doc: XmlDocument, decision: DomainDecision, opts: { pruneStale: boolean; insert?: boolean }): EditPlan {
   const edits: Edit[] = [];
   const changes: PlannedChange[] = [];
-  for (const d of decision.disks) {
+  for (const d of opts.insert === false ? [] : decision.disks) {
     const models = MODELS.filter((m) => d.models[m].action === 'annotate');
     if (models.length === 0 || !d.disk.source) continue;
     edits.push(...planSeclabelInsert(doc, d.disk.source, models));
