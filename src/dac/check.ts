@@ -62,6 +62,43 @@ export type DacVerdict =
 export interface DacOptions {
   /** Account names for messages; numeric ids without it. */
   readonly names?: AccountNames;
+  /**
+   * Host-wide facts (mount table, fs.protected_symlinks) read once and shared by many checks against
+   * the same host state; each check reads its own when absent.
+   */
+  readonly facts?: DacHostFacts;
+}
+
+type MountTable = { readonly ok: true; readonly entries: readonly MountEntry[] } | { readonly ok: false; readonly why: string };
+
+/** Lazily read, memoised host-wide facts. Share one per run, not across changes to the host. */
+export class DacHostFacts {
+  private mountTable?: MountTable;
+  private sysctl?: number | string;
+
+  constructor(private readonly view: HostView) {}
+
+  mounts(): MountTable {
+    if (!this.mountTable) {
+      const text = this.view.readText(MOUNTINFO_PATH);
+      if (text.kind !== 'ok') this.mountTable = { ok: false, why: `cannot read ${MOUNTINFO_PATH}` };
+      else {
+        const parsed = parseMountInfo(text.value);
+        this.mountTable = parsed.ok ? { ok: true, entries: parsed.value } : { ok: false, why: parsed.error };
+      }
+    }
+    return this.mountTable;
+  }
+
+  /** fs.protected_symlinks as a number, or why it cannot be read. */
+  protectedSymlinks(): number | string {
+    if (this.sysctl === undefined) {
+      const text = this.view.readText(PROTECTED_SYMLINKS_PATH);
+      const n = text.kind === 'ok' ? Number(text.value.trim()) : NaN;
+      this.sysctl = Number.isInteger(n) ? n : `cannot read ${PROTECTED_SYMLINKS_PATH}`;
+    }
+    return this.sysctl;
+  }
 }
 
 export const PROTECTED_SYMLINKS_PATH = '/proc/sys/fs/protected_symlinks';
@@ -80,7 +117,7 @@ export function checkDacAccess(
   want: DacWant,
   options: DacOptions = {},
 ): DacVerdict {
-  const ctx = new Context(view, identity, options.names ?? numericNames);
+  const ctx = new Context(view, identity, options.names ?? numericNames, options.facts ?? new DacHostFacts(view));
   const walk = walkPath(view, path);
   const outcomes: Outcome[] = [];
   const blockedDirs: string[] = [];
@@ -121,14 +158,13 @@ export function checkDacAccess(
 
 /** Lazily read host facts (ACLs, mounts, sysctl) shared by the checks of one verdict. */
 class Context {
-  private mounts?: { ok: true; entries: MountEntry[] } | { ok: false; why: string };
-  private protectedSymlinks?: number | string;
   private readonly grants: string[] = [];
 
   constructor(
     private readonly view: HostView,
     private readonly id: QemuIdentity,
     private readonly names: AccountNames,
+    private readonly facts: DacHostFacts,
   ) {}
 
   private who(): string {
@@ -141,7 +177,15 @@ class Context {
     return `${w.path} (${modeText(w.inode, hasAcl)} ${owner}:${group})`;
   }
 
+  private readonly acls = new Map<string, AclState>();
+
   private aclState(path: string): AclState {
+    let state = this.acls.get(path);
+    if (!state) this.acls.set(path, (state = this.readAclState(path)));
+    return state;
+  }
+
+  private readAclState(path: string): AclState {
     const raw = this.view.aclAccess(path);
     if (raw.kind === 'unknown') return { kind: 'unknown', why: `cannot read the ACL of ${path}: ${raw.why}` };
     if (raw.kind === 'missing' || raw.value === null) return { kind: 'none' };
@@ -176,26 +220,10 @@ class Context {
   }
 
   private mount(path: string): { ok: true; entry: MountEntry } | { ok: false; why: string } {
-    if (!this.mounts) {
-      const text = this.view.readText(MOUNTINFO_PATH);
-      if (text.kind !== 'ok') this.mounts = { ok: false, why: `cannot read ${MOUNTINFO_PATH}` };
-      else {
-        const parsed = parseMountInfo(text.value);
-        this.mounts = parsed.ok ? { ok: true, entries: parsed.value } : { ok: false, why: parsed.error };
-      }
-    }
-    if (!this.mounts.ok) return this.mounts;
-    const entry = mountOf(this.mounts.entries, path);
+    const table = this.facts.mounts();
+    if (!table.ok) return table;
+    const entry = mountOf(table.entries, path);
     return entry ? { ok: true, entry } : { ok: false, why: `no mount holds ${path}` };
-  }
-
-  private sysctlProtectedSymlinks(): number | string {
-    if (this.protectedSymlinks === undefined) {
-      const text = this.view.readText(PROTECTED_SYMLINKS_PATH);
-      const n = text.kind === 'ok' ? Number(text.value.trim()) : NaN;
-      this.protectedSymlinks = Number.isInteger(n) ? n : `cannot read ${PROTECTED_SYMLINKS_PATH}`;
-    }
-    return this.protectedSymlinks;
   }
 
   /** pick_link: may_follow_link for trailing links (fs.protected_symlinks), then the nosymfollow mount. */
@@ -206,7 +234,7 @@ class Context {
       (parent.inode.mode & 0o1002) === 0o1002 &&
       parent.inode.uid !== link.inode.uid
     ) {
-      const sysctl = this.sysctlProtectedSymlinks();
+      const sysctl = this.facts.protectedSymlinks();
       if (typeof sysctl === 'string') return { kind: 'unknown', reason: `${link.path} is a symlink in a sticky world-writable directory and ${sysctl}` };
       if (sysctl !== 0) {
         return {

@@ -71,7 +71,17 @@ function frame(name: string): Frame {
   return { names: name.split('/').filter((c) => c !== ''), next: 0, trailingSlash: name.endsWith('/') };
 }
 
-export function walkPath(view: HostView, path: string): Walk {
+export function walkPath(host: HostView, path: string): Walk {
+  // One walk is one moment of the host: repeated lookups (link chains re-walk from "/") are read once.
+  const seen = new Map<string, ReturnType<HostView['lstat']>>();
+  const view = {
+    lstat(p: string) {
+      let r = seen.get(p);
+      if (!r) seen.set(p, (r = host.lstat(p)));
+      return r;
+    },
+    readlink: (p: string) => host.readlink(p),
+  };
   const steps: WalkStep[] = [];
   const end = (e: WalkEnd): Walk => ({ steps, end: e });
   if (path === '') return end({ kind: 'error', errno: 'ENOENT', at: path });
