@@ -1,0 +1,213 @@
+/**
+ * The classic situations, on in-memory trees. Expected outcomes are the kernel's (each shape also
+ * occurs in the kernel differential, which is where the engine's rules are proven against Linux).
+ */
+import { describe, expect, it } from 'vitest';
+import { checkDacAccess, type DacVerdict } from '../../src/dac/check.js';
+import { accountNames, parseGroup, parsePasswd } from '../../src/host/accounts.js';
+import type { QemuIdentity } from '../../src/dac/identity.js';
+import { memoryView, type MemoryNode, type MemoryViewOptions } from '../support/memory-view.js';
+
+const accounts = {
+  passwd: parsePasswd('root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\nlibvirt-qemu:x:64055:107::/var/lib/libvirt:/usr/sbin/nologin\n'),
+  groups: parseGroup('root:x:0:\ndisk:x:6:\nkvm:x:107:\nalice:x:1000:\nlibvirt-qemu:x:64055:libvirt-qemu\n'),
+};
+const names = accountNames(accounts);
+const qemu: QemuIdentity = { uid: 64055, gid: 64055, groups: [107, 64055], userName: 'libvirt-qemu', groupName: 'libvirt-qemu' };
+const rootNoCaps: QemuIdentity = { uid: 0, gid: 0, groups: [0], userName: 'root' };
+
+function check(tree: Record<string, MemoryNode>, path: string, want: 'read' | 'readwrite', id = qemu, opts: MemoryViewOptions = {}): DacVerdict {
+  return checkDacAccess(memoryView(tree, opts), id, path, want, { names });
+}
+
+const home = {
+  '/home': { type: 'dir', mode: 0o755 },
+  '/home/alice': { type: 'dir', mode: 0o700, uid: 1000, gid: 1000 },
+  '/home/alice/a.iso': { type: 'file', mode: 0o644, uid: 1000, gid: 1000 },
+} as const satisfies Record<string, MemoryNode>;
+
+const images = {
+  '/var/lib/libvirt/images': { type: 'dir', mode: 0o711 },
+} as const satisfies Record<string, MemoryNode>;
+
+describe('checkDacAccess: classic situations', () => {
+  it('a world-readable ISO under a 0700 home directory: the directory blocks, a chown would not help', () => {
+    const v = check(home, '/home/alice/a.iso', 'read');
+    expect(v).toMatchObject({
+      accessible: false,
+      errno: 'EACCES',
+      blocking: { path: '/home/alice', needed: 'search' },
+      reason: '/home/alice (drwx------ alice:alice): libvirt-qemu cannot search (other ---)',
+      dirBlocked: { path: '/home/alice', suggestion: 'setfacl -m u:libvirt-qemu:x /home/alice', fileAccessible: true },
+    });
+  });
+
+  it('the same ISO once the home directory has u:libvirt-qemu:x', () => {
+    const v = check({ ...home, '/home/alice': { ...home['/home/alice'], mode: 0o710, acl: 'u::rwx,u:64055:--x,g::---,m::--x,o::---' } }, '/home/alice/a.iso', 'read');
+    expect(v).toMatchObject({ accessible: true, file: { path: '/home/alice/a.iso' } });
+  });
+
+  it('a 0644 ISO in /var/lib/libvirt/images: readable, not writable', () => {
+    const tree = { ...images, '/var/lib/libvirt/images/a.iso': { type: 'file', mode: 0o644 } } as const;
+    const read = check(tree, '/var/lib/libvirt/images/a.iso', 'read');
+    expect(read.accessible).toBe(true);
+    if (read.accessible) expect(read.because).toContain('other r--');
+    expect(check(tree, '/var/lib/libvirt/images/a.iso', 'readwrite')).toMatchObject({
+      accessible: false,
+      errno: 'EACCES',
+      blocking: { path: '/var/lib/libvirt/images/a.iso', needed: 'read+write' },
+      reason: '/var/lib/libvirt/images/a.iso (-rw-r--r-- root:root): libvirt-qemu cannot read and write (other r--)',
+    });
+    expect(check(tree, '/var/lib/libvirt/images/a.iso', 'readwrite')).not.toHaveProperty('dirBlocked');
+  });
+
+  it('a 0660 disk owned by the qemu group is read-write through the group class', () => {
+    const v = check({ ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o660, gid: 64055 } }, '/var/lib/libvirt/images/d.img', 'readwrite');
+    expect(v.accessible).toBe(true);
+    if (v.accessible) expect(v.because).toContain('group rw-');
+  });
+
+  it('an ACL u:libvirt-qemu:r on a 0600 file grants read only', () => {
+    const tree = { ...images, '/var/lib/libvirt/images/a.iso': { type: 'file', mode: 0o640, acl: 'u::rw-,u:64055:r--,g::---,m::r--,o::---' } } as const;
+    expect(check(tree, '/var/lib/libvirt/images/a.iso', 'read')).toMatchObject({ accessible: true, because: expect.stringContaining('ACL user:64055:r-- masked by r--') });
+    expect(check(tree, '/var/lib/libvirt/images/a.iso', 'readwrite')).toMatchObject({ accessible: false, errno: 'EACCES' });
+  });
+
+  it('a mask cuts a named-user entry', () => {
+    const tree = { ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o640, acl: 'u::rw-,u:64055:rw-,g::r--,m::r--,o::---' } } as const;
+    expect(check(tree, '/var/lib/libvirt/images/d.img', 'readwrite')).toMatchObject({
+      accessible: false,
+      reason: expect.stringContaining('ACL user:64055:rw- masked by r--'),
+    });
+  });
+
+  it('an empty mask makes the kernel skip the ACL: the named user gets the "other" bits (not what POSIX.1e says)', () => {
+    const tree = { ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o604, acl: 'u::rw-,u:64055:---,g::---,m::---,o::r--' } } as const;
+    expect(check(tree, '/var/lib/libvirt/images/d.img', 'read')).toMatchObject({ accessible: true, because: expect.stringContaining('other r--') });
+  });
+
+  it('a matching group entry that lacks the access denies, even when "other" would grant it', () => {
+    const tree = { ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o654, acl: 'u::rw-,g::r--,g:107:---,m::r-x,o::r--' } } as const;
+    expect(check(tree, '/var/lib/libvirt/images/d.img', 'read')).toMatchObject({ accessible: false, reason: expect.stringContaining('group:107:---') });
+    expect(check(tree, '/var/lib/libvirt/images/d.img', 'read', { ...qemu, groups: [64055] })).toMatchObject({ accessible: true, because: expect.stringContaining('ACL other:') });
+    // Any matching group entry that grants it is enough.
+    const twoGroups = { ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o650, acl: 'u::rw-,g::---,g:107:---,g:64055:r--,m::r-x,o::---' } } as const;
+    expect(check(twoGroups, '/var/lib/libvirt/images/d.img', 'read').accessible).toBe(true);
+  });
+
+  it('mode 0604 shuts out the owning group even though "other" may read', () => {
+    const tree = { ...images, '/var/lib/libvirt/images/a.iso': { type: 'file', mode: 0o604, gid: 107 } } as const;
+    expect(check(tree, '/var/lib/libvirt/images/a.iso', 'read')).toMatchObject({ accessible: false, reason: expect.stringContaining('(group ---)') });
+    expect(check({ ...tree, '/var/lib/libvirt/images/a.iso': { type: 'file', mode: 0o604, gid: 6 } }, '/var/lib/libvirt/images/a.iso', 'read').accessible).toBe(true);
+  });
+
+  it('mode 0060 grants only the owning group', () => {
+    const tree = { ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o060, gid: 107 } } as const;
+    expect(check(tree, '/var/lib/libvirt/images/d.img', 'readwrite').accessible).toBe(true);
+    expect(check(tree, '/var/lib/libvirt/images/d.img', 'readwrite', { ...qemu, groups: [64055] }).accessible).toBe(false);
+  });
+
+  it('the owner gets only the owner bits: 0077 locks the qemu user out of its own file', () => {
+    const tree = { ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o077, uid: 64055 } } as const;
+    expect(check(tree, '/var/lib/libvirt/images/d.img', 'read')).toMatchObject({ accessible: false, reason: expect.stringContaining('(owner ---)') });
+  });
+
+  it('uid 0 has no capabilities in QEMU: a 0600 file of alice is denied to root', () => {
+    const tree = { ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o600, uid: 1000, gid: 1000 } } as const;
+    expect(check(tree, '/var/lib/libvirt/images/d.img', 'read', rootNoCaps)).toMatchObject({ accessible: false, errno: 'EACCES' });
+  });
+
+  it('a symlink into a private home: the home directory blocks, reached through the link', () => {
+    const tree = { ...home, '/srv/iso': { type: 'symlink', target: '/home/alice/a.iso' } } as const;
+    expect(check(tree, '/srv/iso', 'read')).toMatchObject({ accessible: false, blocking: { path: '/home/alice' } });
+  });
+
+  it('a missing file is not accessible, with an actionable reason', () => {
+    expect(check(images, '/var/lib/libvirt/images/gone.iso', 'read')).toMatchObject({
+      accessible: false,
+      errno: 'ENOENT',
+      blocking: { path: '/var/lib/libvirt/images/gone.iso', inode: null, needed: 'exist' },
+      reason: '/var/lib/libvirt/images/gone.iso does not exist (the VM will fail to start anyway)',
+    });
+  });
+
+  it('a symlink loop ends in ELOOP', () => {
+    const tree = { '/a': { type: 'symlink', target: 'b' }, '/b': { type: 'symlink', target: '/a' } } as const;
+    expect(check(tree, '/a', 'read')).toMatchObject({ accessible: false, errno: 'ELOOP' });
+  });
+
+  it('a directory as the disk: readable, but EISDIR for read-write', () => {
+    expect(check(images, '/var/lib/libvirt/images', 'readwrite')).toMatchObject({ accessible: false, errno: 'EISDIR' });
+  });
+
+  it('block devices: the group grants, a nodev mount refuses before any permission check', () => {
+    const tree = { '/dev/sdb': { type: 'block', mode: 0o660, gid: 6 } } as const;
+    expect(check(tree, '/dev/sdb', 'readwrite').accessible).toBe(false);
+    expect(check(tree, '/dev/sdb', 'readwrite', { ...qemu, groups: [...qemu.groups, 6] }).accessible).toBe(true);
+    const nodev = { text: { '/proc/self/mountinfo': '1 0 8:1 / / rw - ext4 /dev/sda1 rw\n2 1 0:5 / /dev rw,nosuid,nodev - devtmpfs udev rw\n' } };
+    expect(check(tree, '/dev/sdb', 'readwrite', { ...qemu, groups: [6] }, nodev)).toMatchObject({ accessible: false, errno: 'EACCES', blocking: { needed: 'device-mount' } });
+  });
+
+  it('read-only mounts: EROFS for read-write, reading unaffected', () => {
+    const tree = { '/mnt/ro/d.img': { type: 'file', mode: 0o666 } } as const;
+    const ro = { text: { '/proc/self/mountinfo': '1 0 8:1 / / rw - ext4 /dev/sda1 rw\n2 1 8:2 / /mnt/ro ro,relatime - ext4 /dev/sda2 ro\n' } };
+    expect(check(tree, '/mnt/ro/d.img', 'readwrite', qemu, ro)).toMatchObject({ accessible: false, errno: 'EROFS' });
+    expect(check(tree, '/mnt/ro/d.img', 'read', qemu, ro).accessible).toBe(true);
+  });
+
+  it('a nosymfollow mount refuses every symlink with ELOOP', () => {
+    const tree = { '/mnt/x/l': { type: 'symlink', target: '/f' }, '/f': { type: 'file', mode: 0o644 } } as const;
+    const nosym = { text: { '/proc/self/mountinfo': '1 0 8:1 / / rw - ext4 /dev/sda1 rw\n2 1 8:2 / /mnt/x rw,nosymfollow - ext4 /dev/sda2 rw\n' } };
+    expect(check(tree, '/mnt/x/l', 'read', qemu, nosym)).toMatchObject({ accessible: false, errno: 'ELOOP', blocking: { needed: 'follow' } });
+  });
+
+  it('fs.protected_symlinks: a trailing link of alice in sticky world-writable /tmp, followed by qemu', () => {
+    const tree = {
+      '/tmp': { type: 'dir', mode: 0o1777 },
+      '/tmp/l': { type: 'symlink', target: '/srv/a.iso', uid: 1000 },
+      '/srv/a.iso': { type: 'file', mode: 0o644 },
+    } as const;
+    const sysctl = (v: string | null) => ({ text: { '/proc/sys/fs/protected_symlinks': v } });
+    expect(check(tree, '/tmp/l', 'read', qemu, sysctl('1'))).toMatchObject({ accessible: false, errno: 'EACCES', blocking: { path: '/tmp/l', needed: 'follow' } });
+    expect(check(tree, '/tmp/l', 'read', qemu, sysctl('0')).accessible).toBe(true);
+    expect(check(tree, '/tmp/l', 'read', qemu, sysctl(null)).accessible).toBeNull();
+    // Only trailing links are subject to it; the link's owner may always follow it.
+    expect(check({ ...tree, '/tmp/l': { type: 'symlink', target: '/srv', uid: 1000 } }, '/tmp/l/a.iso', 'read', qemu, sysctl('1')).accessible).toBe(true);
+    expect(check({ ...tree, '/tmp/l': { type: 'symlink', target: '/srv/a.iso', uid: 64055 } }, '/tmp/l', 'read', qemu, sysctl('1')).accessible).toBe(true);
+  });
+
+  it('what the view cannot see is unknown, never a yes', () => {
+    const unreadableAcl = { ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o640, aclUnknown: 'EIO' } } as const;
+    expect(check(unreadableAcl, '/var/lib/libvirt/images/d.img', 'read').accessible).toBeNull();
+    // ...unless the kernel would not read it: the owner's access never consults the ACL.
+    expect(check({ ...unreadableAcl, '/var/lib/libvirt/images/d.img': { ...unreadableAcl['/var/lib/libvirt/images/d.img'], uid: 64055 } }, '/var/lib/libvirt/images/d.img', 'read').accessible).toBe(true);
+    const malformed = { ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o640, acl: new Uint8Array([2, 0, 0, 0, 1, 0]) } } as const;
+    expect(check(malformed, '/var/lib/libvirt/images/d.img', 'read')).toMatchObject({ accessible: null, reason: expect.stringContaining('malformed ACL') });
+    const nfs = { '/nfs': { type: 'unknown', why: 'EACCES (root-squashed NFS)' } } as const;
+    expect(check(nfs, '/nfs/d.img', 'read')).toMatchObject({ accessible: null, reason: expect.stringContaining('root-squashed') });
+    expect(check({}, '/', 'read', qemu, { text: { '/proc/self/mountinfo': null } }).accessible).toBe(true);
+    const file = { ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o666 } } as const;
+    expect(check(file, '/var/lib/libvirt/images/d.img', 'readwrite', qemu, { text: { '/proc/self/mountinfo': null } }).accessible).toBeNull();
+  });
+
+  it('a denial before an unknown is still a proven denial (the kernel stops at the first failure)', () => {
+    const tree = { '/home/alice': { type: 'dir', mode: 0o700, uid: 1000 }, '/home/alice/nfs': { type: 'unknown', why: 'stale NFS handle' } } as const;
+    expect(check(tree, '/home/alice/nfs/x', 'read')).toMatchObject({ accessible: false, errno: 'EACCES', blocking: { path: '/home/alice' } });
+  });
+
+  it('lists every directory that blocks, and suggests one setfacl for them all', () => {
+    const tree = {
+      '/srv': { type: 'dir', mode: 0o750, gid: 1000 },
+      '/srv/vm images': { type: 'dir', mode: 0o700, uid: 1000 },
+      '/srv/vm images/d.img': { type: 'file', mode: 0o600, uid: 1000 },
+    } as const;
+    expect(check(tree, '/srv/vm images/d.img', 'readwrite')).toMatchObject({
+      blocking: { path: '/srv' },
+      dirBlocked: {
+        paths: ['/srv', '/srv/vm images'],
+        suggestion: "setfacl -m u:libvirt-qemu:x /srv '/srv/vm images'",
+        fileAccessible: false,
+      },
+    });
+  });
+});
