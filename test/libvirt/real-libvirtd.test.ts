@@ -10,6 +10,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
+import { dropBackingFormat } from '../images/qemu-img.js';
 import {
   Ledger,
   annotate,
@@ -53,8 +54,8 @@ describe.skipIf(skip !== undefined)('real libvirtd (qemu:///system and qemu:///s
     chmodSync(path, mode);
     return path;
   };
-  const qcow2Over = (path: string, base: string, mode: number, uid = 0, gid = 0) => {
-    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'raw', path]);
+  const qcow2Over = (path: string, base: string, mode: number, uid = 0, gid = 0, baseFormat = 'raw') => {
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', baseFormat, path]);
     chownSync(path, uid, gid);
     chmodSync(path, mode);
     return path;
@@ -224,6 +225,47 @@ describe.skipIf(skip !== undefined)('real libvirtd (qemu:///system and qemu:///s
       expect(vm.ok).toBe(false);
       expect(vm.error).toContain(`Could not open '${base}': Permission denied`);
       expect(owner(base)).toBe('0:0');
+    });
+  });
+
+  describe('chain facts the image reader models (libvirt 9 + QEMU 7.2)', () => {
+    it('a backing format not recorded in the image, over a backing file with its own backing: libvirt refuses; not annotated', () => {
+      const d = caseDir('probe');
+      const base = file(join(d, 'base.raw'), 0o644);
+      const mid = join(d, 'mid.qcow2');
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'raw', mid]);
+      const top = qcow2Over(join(d, 'top.qcow2'), mid, 0o660, 0, qemu.gid, 'qcow2');
+      dropBackingFormat(top);
+      const disks: DiskSpec[] = [{ device: 'disk', file: top, format: 'qcow2', target: 'vda' }];
+      const plain = start(system, 'probe-plain', disks);
+      expect(plain.error).toContain(`format of backing image '${mid}' of image '${top}' was not specified in the image metadata`);
+      const vm = annotateAndStart(system, 'probe-cli', disks);
+      expect(hasNoRelabel(vm.xml, top, 'dac')).toBe(false);
+    });
+
+    it('a qcow2 external data file is opened by QEMU and never labelled by libvirt 9; annotated only when accessible', () => {
+      const d = caseDir('data-file');
+      const dataFileImage = (what: string, dataMode: number, dataGid: number) => {
+        const data = join(d, `${what}.data`);
+        const image = join(d, `${what}.qcow2`);
+        execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', `data_file=${data}`, image, '1M']);
+        for (const [p, mode, gid] of [[image, 0o660, qemu.gid], [data, dataMode, dataGid]] as const) {
+          chownSync(p, 0, gid);
+          chmodSync(p, mode);
+        }
+        return { data, disks: [{ device: 'disk', file: image, format: 'qcow2', target: 'vda' }] as DiskSpec[] };
+      };
+      const closed = dataFileImage('closed', 0o600, 0);
+      const plain = start(system, 'data-plain', closed.disks);
+      expect(plain.error).toContain(`Could not open '${closed.data}': Permission denied`);
+      expect(owner(closed.data)).toBe('0:0'); // libvirt did not chown it
+      const closedCli = annotateAndStart(system, 'data-closed-cli', closed.disks);
+      expect(hasNoRelabel(closedCli.xml, closed.disks[0]!.file, 'dac')).toBe(false);
+
+      const open = dataFileImage('open', 0o660, qemu.gid);
+      const openCli = annotateAndStart(system, 'data-open-cli', open.disks);
+      expect(hasNoRelabel(openCli.xml, open.disks[0]!.file, 'dac')).toBe(true);
+      expect(openCli.error).toBe('');
     });
   });
 
