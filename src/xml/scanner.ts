@@ -47,7 +47,8 @@ interface OpenElement {
   readonly name: string;
   readonly attributes: readonly XmlAttribute[];
   readonly children: XmlElement[];
-  readonly text: string[];
+  /** Character data so far (V8 joins repeated += cheaply). */
+  text: string;
   readonly start: number;
   readonly startTagEnd: number;
   readonly selfClosing: boolean;
@@ -190,9 +191,9 @@ class Scanner {
       if (c < 0) {
         this.fail(top.start, `element <${top.name}> at line ${top.line}, column ${top.column} is not closed before the end of the input`);
       } else if (c === AMP) {
-        top.text.push(this.reference());
+        top.text += this.reference();
       } else if (c !== LT) {
-        top.text.push(this.charData());
+        top.text += this.charData();
       } else if (this.code(this.pos + 1) === SLASH) {
         const endTagStart = this.pos;
         this.endTag(top);
@@ -204,7 +205,7 @@ class Scanner {
       } else if (this.startsWith('<!--')) {
         this.comment();
       } else if (this.startsWith('<![CDATA[')) {
-        top.text.push(this.cdata());
+        top.text += this.cdata();
       } else if (this.code(this.pos + 1) === BANG) {
         this.markupDeclaration();
       } else if (this.code(this.pos + 1) === QUESTION) {
@@ -223,14 +224,14 @@ class Scanner {
     this.pos++;
     const name = this.name('element name');
     const attributes: XmlAttribute[] = [];
-    const seen = new Set<string>();
+    let seen: Set<string> | undefined; // created at the first attribute: most tags have none
     for (;;) {
       const hadWhitespace = this.skipWhitespace();
       const c = this.code();
       if (c === GT || (c === SLASH && this.code(this.pos + 1) === GT)) {
         this.pos += c === GT ? 1 : 2;
         const { line, column } = this.lines.at(start);
-        return { name, attributes, children: [], text: [], start, startTagEnd: this.pos, selfClosing: c === SLASH, line, column };
+        return { name, attributes, children: [], text: '', start, startTagEnd: this.pos, selfClosing: c === SLASH, line, column };
       }
       if (c < 0) this.fail(start, `start tag <${name}> is not closed before the end of the input`);
       if (c === SLASH) this.fail(this.pos, `expected '/>' in start tag <${name}>`);
@@ -238,6 +239,7 @@ class Scanner {
       if (!hadWhitespace) this.fail(this.pos, `whitespace is required before an attribute in <${name}>, found ${describeCodePoint(codePointAt(this.text, this.pos))}`);
       const nameAt = this.pos;
       const attrName = this.name('attribute name');
+      seen ??= new Set();
       if (seen.has(attrName)) this.fail(nameAt, `duplicate attribute '${attrName}' in <${name}>`);
       seen.add(attrName);
       this.skipWhitespace();
@@ -389,7 +391,7 @@ function closeElement(open: OpenElement, endTagStart: number, end: number): XmlE
     name: open.name,
     attributes: open.attributes,
     children: open.children,
-    text: open.text.join(''),
+    text: open.text,
     start: open.start,
     startTagEnd: open.startTagEnd,
     endTagStart,
