@@ -1,5 +1,5 @@
 /**
- * Differential suite: chains of real images built with qemu-img, resolved through a host view, compared
+ * Differential suite: chains of real images built with qemu-img, resolved through the live host view, compared
  * with `qemu-img info --backing-chain` (QEMU's own chain walk) — paths, formats, data files and extents.
  */
 import { execFileSync } from 'node:child_process';
@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveChain, type ChainResult } from '../../src/images/chain.js';
 import { missingRequirements } from '../support/requirements.js';
-import { fsReadView } from '../support/fs-read-view.js';
+import { createLiveView } from '../../src/host/live/live-view.js';
 import { dropBackingFormat, qemuImg, qemuInfoChain, referenceFiles } from './qemu-img.js';
 
 const skip = missingRequirements({ commands: ['qemu-img'] });
 
 describe.skipIf(skip !== undefined)('backing chains agree with qemu-img info --backing-chain', () => {
   let dir = '';
-  const view = fsReadView();
+  const view = createLiveView();
   const at = (name: string): string => join(dir, name);
   /** qemu-img run from inside the test directory, so relative backing names are stored as written. */
   const img = (...args: string[]): string =>
