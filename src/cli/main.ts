@@ -5,33 +5,34 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { createHostContext, type HostContext } from '../app/host-context.js';
-import { openHostView } from '../app/open-view.js';
+import { runPerHost, type HostRun } from '../precommit/run-per-host.js';
 import { runAnnotate } from './annotate.js';
 import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
 import { runExplain } from './explain.js';
+import { runFacts } from './facts.js';
 import { hostOptionsFrom, withHostOptions, type RawHostArgs } from './host-args.js';
 import { runQuery } from './query.js';
 
 const io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 
-function context(args: RawHostArgs): HostContext | string {
+/**
+ * Host options → the host(s) to decide against (live, --facts, or the snapshots .virt-seclabel.json
+ * maps the files to; src/precommit/run-per-host.ts) → the command, once per host.
+ */
+async function withContext(args: RawHostArgs & { config?: boolean }, names: string[], run: HostRun): Promise<ExitCode> {
   const opts = hostOptionsFrom(args);
-  if (!opts.ok) return opts.error;
-  const view = openHostView(opts.value);
-  if (!view.ok) return view.error;
-  const ctx = createHostContext(view.value, opts.value);
-  return ctx.ok ? ctx.value : ctx.error;
-}
-
-async function withContext(args: RawHostArgs, run: (ctx: HostContext) => Promise<ExitCode>): Promise<ExitCode> {
-  const ctx = context(args);
-  if (typeof ctx === 'string') {
-    io.stderr.write(`virt-seclabel: ${ctx}\n`);
+  if (!opts.ok) {
+    io.stderr.write(`virt-seclabel: ${opts.error}\n`);
     return EXIT.error;
   }
-  return run(ctx);
+  return runPerHost(names, opts.value, run, io, { useConfig: args.config !== false, cwd: process.cwd() });
 }
+
+const configOption = {
+  type: 'boolean',
+  default: true,
+  describe: 'decide each FILE against the facts snapshot the nearest .virt-seclabel.json maps it to (--no-config: this host)',
+} as const;
 
 const files = (a: { files?: (string | number)[] }) => (a.files ?? []).map(String);
 
@@ -52,6 +53,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
           .option('check', { type: 'boolean', default: false, describe: 'write nothing; exit 1 when a file would change or has a stale seclabel' })
           .option('diff', { type: 'boolean', default: false, describe: 'print a unified diff instead of the XML' })
           .option('prune-stale', { type: 'boolean', default: false, describe: "also remove existing relabel='no' seclabels whose files are no longer accessible" })
+          .option('config', configOption)
           .check((a) => {
             const modes = (['in-place', 'check', 'diff'] as const).filter((k) => a[k]);
             if (modes.length > 1) throw new Error(`--${modes.join(' and --')} cannot be combined`);
@@ -59,8 +61,8 @@ export async function main(argv: string[]): Promise<ExitCode> {
           }),
       async (a) => {
         if (usageError) return;
-        code = await withContext(a as unknown as RawHostArgs, (ctx) =>
-          runAnnotate(files(a), { inPlace: a['in-place'], check: a.check, diff: a.diff, pruneStale: a['prune-stale'] }, ctx, io),
+        code = await withContext(a as unknown as RawHostArgs, files(a), (names, ctx) =>
+          runAnnotate(names, { inPlace: a['in-place'], check: a.check, diff: a.diff, pruneStale: a['prune-stale'] }, ctx, io),
         );
       },
     )
@@ -70,10 +72,30 @@ export async function main(argv: string[]): Promise<ExitCode> {
       (y) =>
         withHostOptions(y)
           .positional('files', { type: 'string', array: true })
-          .option('json', { type: 'boolean', default: false, describe: 'JSON report (schemas/report.schema.json)' }),
+          .option('json', { type: 'boolean', default: false, describe: 'JSON report (schemas/report.schema.json)' })
+          .option('config', configOption),
       async (a) => {
         if (usageError) return;
-        code = await withContext(a as unknown as RawHostArgs, (ctx) => runExplain(files(a), { json: a.json }, ctx, io));
+        code = await withContext(a as unknown as RawHostArgs, files(a), (names, ctx) => runExplain(names, { json: a.json }, ctx, io));
+      },
+    )
+    .command(
+      'facts [files..]',
+      'on the hypervisor: snapshot what the decisions for these domains (and --path) read, for --facts elsewhere',
+      (y) =>
+        withHostOptions(y)
+          .positional('files', { type: 'string', array: true, describe: 'domain XML files whose disks to cover (- reads stdin)' })
+          .option('path', { type: 'string', array: true, default: [] as string[], describe: 'also cover this file, device or directory tree (repeatable)' })
+          .option('output', { alias: 'o', type: 'string', describe: 'write the snapshot here (default: standard output)' }),
+      async (a) => {
+        if (usageError) return;
+        const opts = hostOptionsFrom(a as unknown as RawHostArgs);
+        if (!opts.ok) {
+          io.stderr.write(`virt-seclabel: ${opts.error}\n`);
+          code = EXIT.error;
+          return;
+        }
+        code = await runFacts(files(a), { host: opts.value, output: a.output, paths: a.path }, io);
       },
     )
     .command(

@@ -49,6 +49,8 @@ export type Json = null | boolean | number | string | readonly Json[] | { readon
 
 /** Every question the SELinux engine asked its policy on the host, with the policy's answer. */
 export interface StoredSelinux {
+  /** Which policy answered (its path) and whether it is MLS, or why no policy could be loaded. */
+  readonly policy: { readonly kind: 'loaded'; readonly source: string; readonly mls: boolean } | { readonly kind: 'failed'; readonly error: string };
   /** The boolean values the answers were computed under; null when the engine never asked. */
   readonly booleans: readonly (readonly [string, boolean])[] | null;
   readonly typeExists: readonly { readonly name: string; readonly exists: boolean }[];

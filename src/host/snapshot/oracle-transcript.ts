@@ -12,7 +12,8 @@ import type { Json, StoredSelinux } from './format.js';
 
 export interface RecordingOracle {
   readonly oracle: SelinuxOracle;
-  recorded(): StoredSelinux;
+  /** The questions so far; the policy's identity is the caller's to add. */
+  recorded(): Omit<StoredSelinux, 'policy'>;
 }
 
 export function createRecordingOracle(inner: SelinuxOracle): RecordingOracle {

@@ -128,7 +128,14 @@ function call(v: unknown, at: string): StoredCall {
 
 function selinux(v: unknown, at: string): StoredSelinux | null {
   if (v === null) return null;
-  const o = obj(v, at, { required: ['booleans', 'typeExists', 'compute'] });
+  const o = obj(v, at, { required: ['policy', 'booleans', 'typeExists', 'compute'] });
+  const p = obj(o.policy, `${at}.policy`, { required: ['kind'], optional: ['source', 'mls', 'error'] });
+  const policy =
+    p.kind === 'loaded'
+      ? (obj(p, `${at}.policy`, { required: ['kind', 'source', 'mls'] }), { kind: 'loaded' as const, source: str(p.source, `${at}.policy.source`), mls: bool(p.mls, `${at}.policy.mls`) })
+      : p.kind === 'failed'
+        ? (obj(p, `${at}.policy`, { required: ['kind', 'error'] }), { kind: 'failed' as const, error: str(p.error, `${at}.policy.error`) })
+        : fail(`${at}.policy.kind`, 'expected loaded or failed');
   const booleans =
     o.booleans === null
       ? null
@@ -146,7 +153,7 @@ function selinux(v: unknown, at: string): StoredSelinux | null {
     const e = obj(c, `${at}.compute[${i}]`, { required: ['request', 'answer'] });
     return { request: e.request as Json, answer: e.answer as Json };
   });
-  return { booleans, typeExists, compute };
+  return { policy, booleans, typeExists, compute };
 }
 
 function hostOptions(v: unknown, at: string): FactsFile['hostOptions'] {

@@ -1,0 +1,119 @@
+/**
+ * `virt-seclabel facts [FILE...] [--path P...] [-o host.json]`, run on the hypervisor: runs the ordinary
+ * decisions for the given domains (and for synthetic domains over the given paths) against the live
+ * host under a recorder, and writes what they read as a facts snapshot (schemas/facts.schema.json).
+ * `--facts host.json` on annotate/explain then reaches the same decisions anywhere.
+ */
+import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createHostContext } from '../app/host-context.js';
+import type { HostOptions } from '../app/host-options.js';
+import { recordHost } from '../app/open-view.js';
+import { processFile } from '../app/process-file.js';
+import { createLiveView } from '../host/live/live-view.js';
+import { enumeratePaths } from '../host/snapshot/enumerate.js';
+import { pathDomainXml, xmlCarries, type PathDisk } from '../host/snapshot/path-domains.js';
+import { serializeFacts } from '../host/snapshot/serialize.js';
+import type { HostView } from '../host/view.js';
+import { formatDiagnostic } from '../report/diagnostic.js';
+import { outcomeFor } from './annotate.js';
+import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
+import { readInputs } from './inputs.js';
+import { writeAtomic } from './io.js';
+
+export interface FactsOptions {
+  readonly host: HostOptions;
+  /** Where to write the snapshot; undefined: standard output. */
+  readonly output?: string;
+  /** --path: files, devices or directories to cover besides the domains' disks. */
+  readonly paths: readonly string[];
+}
+
+/** Synthetic domains carry this many paths each, so a large tree never becomes one huge document. */
+const PATHS_PER_DOMAIN = 1000;
+
+function generator(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return `virt-seclabel ${pkg.version ?? '?'}`;
+  } catch {
+    return 'virt-seclabel';
+  }
+}
+
+function writeOutput(path: string, text: string): void {
+  const data = Buffer.from(text, 'utf8');
+  if (existsSync(path)) return writeAtomic(path, data);
+  // A new file: temp name in the same directory, then rename, so a reader never sees half a snapshot.
+  const tmp = join(dirname(path), `.${basename(path)}.virt-seclabel-${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created, or already renamed
+    }
+    throw e;
+  }
+}
+
+export async function runFacts(files: readonly string[], opts: FactsOptions, io: CliIo, live: HostView = createLiveView()): Promise<ExitCode> {
+  if (opts.host.facts !== undefined) {
+    io.stderr.write('virt-seclabel: facts records the live host; --facts (a snapshot) cannot be its input\n');
+    return EXIT.error;
+  }
+  const recording = recordHost(opts.host, live);
+  const ctx = createHostContext(recording.host.view, opts.host, recording.host.env);
+  if (!ctx.ok) {
+    io.stderr.write(`virt-seclabel: ${ctx.error}\n`);
+    return EXIT.error;
+  }
+  let failed = false;
+  const inputs = files.length === 0 ? [] : await readInputs(files, io);
+  for (const input of inputs) {
+    const o = outcomeFor(input, ctx.value, false);
+    if (!o.ok) {
+      failed = true;
+      io.stderr.write(formatDiagnostic(o.error) + '\n');
+    }
+  }
+
+  const roots = opts.paths.map((p) => resolve(p));
+  const found = enumeratePaths(live, roots);
+  for (const p of found.problems) io.stderr.write(`virt-seclabel: warning: --path ${p}\n`);
+  const disks: PathDisk[] = [];
+  for (const d of found.disks) {
+    if (xmlCarries(d.path)) disks.push(d);
+    else io.stderr.write(`virt-seclabel: warning: --path ${JSON.stringify(d.path)}: not recorded, libvirt XML cannot name this path\n`);
+  }
+  for (let i = 0; i < disks.length; i += PATHS_PER_DOMAIN) {
+    for (const type of ['kvm', 'qemu'] as const) {
+      const xml = pathDomainXml(disks.slice(i, i + PATHS_PER_DOMAIN), type);
+      const o = processFile('<facts --path>', Buffer.from(xml, 'utf8'), ctx.value.conn, ctx.value.ports, { pruneStale: false });
+      if (!o.ok) {
+        failed = true;
+        io.stderr.write(`virt-seclabel: internal error: synthetic domain for --path: ${o.error.message}\n`);
+      }
+    }
+  }
+
+  const facts = recording.facts({ domains: inputs.map((i) => i.name), paths: roots }, generator());
+  const text = serializeFacts(facts);
+  if (opts.output === undefined) io.stdout.write(text);
+  else {
+    try {
+      writeOutput(opts.output, text);
+    } catch (e) {
+      io.stderr.write(`virt-seclabel: ${opts.output}: cannot write: ${(e as Error).message}\n`);
+      return EXIT.error;
+    }
+  }
+  const questions = facts.selinux?.compute.length ?? 0;
+  io.stderr.write(
+    `virt-seclabel: facts: ${facts.view.length} host reads, ${questions} SELinux questions for ${inputs.length} domain file(s) and ${disks.length} path(s); ${Buffer.byteLength(text)} bytes${opts.output ? ` written to ${opts.output}` : ''}\n`,
+  );
+  return failed ? EXIT.error : EXIT.ok;
+}

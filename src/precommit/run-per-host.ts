@@ -1,0 +1,66 @@
+/**
+ * Runs a command (annotate, explain) once per host its files belong to: the live host, the one
+ * --facts names, or, with a .virt-seclabel.json above the working directory and no --facts, the
+ * snapshot the config maps each file to. A file no entry maps is skipped with a note: there is no host
+ * to ask, and guessing one would check it against the wrong machine.
+ */
+import { createHostContext, type HostContext } from '../app/host-context.js';
+import type { HostOptions } from '../app/host-options.js';
+import { conflictingHostOptions, openHost } from '../app/open-view.js';
+import { EXIT, type CliIo, type ExitCode } from '../cli/cli-io.js';
+import { findConfig, snapshotFor } from './config.js';
+
+export type HostRun = (files: readonly string[], ctx: HostContext) => Promise<ExitCode>;
+
+export interface PerHostOptions {
+  /** false with --no-config: ignore .virt-seclabel.json and decide live. */
+  readonly useConfig: boolean;
+  readonly cwd: string;
+}
+
+/** 2 (error) outranks 1 (found), which outranks 0. */
+const worst = (a: ExitCode, b: ExitCode): ExitCode => (a > b ? a : b);
+
+async function runOn(files: readonly string[], opts: HostOptions, run: HostRun, io: CliIo): Promise<ExitCode> {
+  const host = openHost(opts);
+  if (!host.ok) {
+    io.stderr.write(`virt-seclabel: ${host.error}\n`);
+    return EXIT.error;
+  }
+  const ctx = createHostContext(host.value.view, host.value.opts, host.value.env);
+  if (!ctx.ok) {
+    io.stderr.write(`virt-seclabel: ${opts.facts ? `${opts.facts}: ` : ''}${ctx.error}\n`);
+    return EXIT.error;
+  }
+  const code = await run(files, ctx.value);
+  for (const w of host.value.takeWarnings()) io.stderr.write(`virt-seclabel: warning: ${w}\n`);
+  return code;
+}
+
+export async function runPerHost(files: readonly string[], opts: HostOptions, run: HostRun, io: CliIo, per: PerHostOptions): Promise<ExitCode> {
+  if (opts.facts !== undefined || !per.useConfig) return runOn(files, opts, run, io);
+  const config = findConfig(per.cwd);
+  if (!config.ok) {
+    io.stderr.write(`virt-seclabel: ${config.error}\n`);
+    return EXIT.error;
+  }
+  if (config.value === undefined) return runOn(files, opts, run, io);
+  const cfg = config.value;
+  const conflicts = conflictingHostOptions(opts);
+  if (conflicts.length > 0) {
+    io.stderr.write(`virt-seclabel: ${conflicts.join(', ')} cannot be used with the snapshots of ${cfg.path} (pass --no-config to decide against this host)\n`);
+    return EXIT.error;
+  }
+  const groups = new Map<string, string[]>();
+  for (const f of files.length === 0 ? ['-'] : files) {
+    const snapshot = f === '-' ? undefined : snapshotFor(cfg, f, per.cwd);
+    if (snapshot === undefined) {
+      io.stderr.write(`${f === '-' ? '<stdin>' : f}: note: no entry of ${cfg.path} maps this file to a facts snapshot; not checked\n`);
+      continue;
+    }
+    groups.set(snapshot, [...(groups.get(snapshot) ?? []), f]);
+  }
+  let code: ExitCode = EXIT.ok;
+  for (const [snapshot, group] of groups) code = worst(code, await runOn(group, { ...opts, facts: snapshot }, run, io));
+  return code;
+}
