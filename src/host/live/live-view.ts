@@ -28,7 +28,8 @@ function errnoOf(e: unknown): string {
   return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : 'unknown error';
 }
 
-function failed(e: unknown, what: string): Lookup<never> {
+/** Only ENOENT/ENOTDIR prove absence; every other failure (EACCES on a root-squashed NFS, EIO, ELOOP) is "cannot tell". */
+export function lookupFromError(e: unknown, what: string): Lookup<never> {
   const code = errnoOf(e);
   if (code === 'ENOENT' || code === 'ENOTDIR') return missing(code);
   return unknown(`${what}: ${code}`);
@@ -56,7 +57,7 @@ function readCapped(path: string, cap: number): Lookup<Buffer> {
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
-    return failed(e, `open ${path}`);
+    return lookupFromError(e, `open ${path}`);
   }
   try {
     if (!fs.fstatSync(fd).isFile()) return unknown(`${path} is not a regular file`);
@@ -73,7 +74,7 @@ function readCapped(path: string, cap: number): Lookup<Buffer> {
     }
     return ok(Buffer.concat(chunks, total));
   } catch (e) {
-    return failed(e, `read ${path}`);
+    return lookupFromError(e, `read ${path}`);
   } finally {
     fs.closeSync(fd);
   }
@@ -84,7 +85,7 @@ export function lstatInode(path: string): Lookup<Inode> {
   try {
     st = fs.lstatSync(path);
   } catch (e) {
-    return failed(e, `lstat ${path}`);
+    return lookupFromError(e, `lstat ${path}`);
   }
   const type = typeOf(st);
   if (!type) return unknown(`lstat ${path}: unrecognised file type`);
@@ -117,7 +118,7 @@ export function createLiveView(): HostView {
       try {
         return utf8(fs.readlinkSync(path, { encoding: 'buffer' }), `link body of ${path}`);
       } catch (e) {
-        return failed(e, `readlink ${path}`);
+        return lookupFromError(e, `readlink ${path}`);
       }
     },
 
@@ -149,7 +150,7 @@ export function createLiveView(): HostView {
         // Follows symlinks like QEMU's own open; O_NONBLOCK so a FIFO cannot hang the tool.
         fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
       } catch (e) {
-        return failed(e, `open ${path}`);
+        return lookupFromError(e, `open ${path}`);
       }
       try {
         if (!fs.fstatSync(fd).isFile()) return unknown(`${path} is not a regular file`);
@@ -162,7 +163,7 @@ export function createLiveView(): HostView {
         }
         return ok(new Uint8Array(buf.buffer, buf.byteOffset, got));
       } catch (e) {
-        return failed(e, `read ${path}`);
+        return lookupFromError(e, `read ${path}`);
       } finally {
         fs.closeSync(fd);
       }
@@ -188,7 +189,7 @@ export function createLiveView(): HostView {
         }
         return ok(names.sort());
       } catch (e) {
-        return failed(e, `readdir ${path}`);
+        return lookupFromError(e, `readdir ${path}`);
       }
     },
   };
