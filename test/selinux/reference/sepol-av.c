@@ -332,6 +332,11 @@ int main(int argc, char **argv)
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		query(line);
+		/* libsepol's sidtab finds an existing context by scanning every entry, so a sidtab holding
+		 * every context seen so far makes a long run quadratic. Lines are independent: start afresh. */
+		sepol_sidtab_destroy(&sids);
+		if (sepol_sidtab_init(&sids))
+			die("out of memory");
 		if (line_buffered)
 			fflush(stdout);
 	}
