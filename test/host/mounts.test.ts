@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { mountOf, parseMountInfo } from '../../src/host/mounts.js';
+
+const sample = [
+  '22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw',
+  '30 22 0:26 / /mnt/my\\040disk ro,nodev - ext4 /dev/sdb1 rw',
+  '31 22 0:27 / /mnt/x rw,nosymfollow shared:5 - tmpfs tmpfs rw',
+  '32 31 0:28 / /mnt/x/deep rw - tmpfs tmpfs ro',
+  '33 22 0:29 / /mnt rw - tmpfs tmpfs rw',
+].join('\n');
+
+describe('mountinfo', () => {
+  it('parses options, optional fields and escaped mount points', () => {
+    const m = parseMountInfo(sample);
+    expect(m.ok).toBe(true);
+    if (!m.ok) return;
+    expect(m.value[1]).toEqual({ mountPoint: '/mnt/my disk', fsType: 'ext4', readOnly: true, superReadOnly: false, noDev: true, noSymFollow: false });
+    expect(m.value[3]).toMatchObject({ superReadOnly: true, readOnly: false });
+    expect(m.value[2]).toMatchObject({ noSymFollow: true, fsType: 'tmpfs' });
+  });
+
+  it('finds the mount a path lives on; a later mount over a parent hides earlier ones below it', () => {
+    const m = parseMountInfo(sample);
+    if (!m.ok) throw new Error(m.error);
+    expect(mountOf(m.value, '/etc/passwd')?.mountPoint).toBe('/');
+    expect(mountOf(m.value, '/mntx')?.mountPoint).toBe('/');
+    expect(mountOf(m.value, '/mnt/my disk/a')?.mountPoint).toBe('/mnt');
+    expect(mountOf(m.value, '/mnt/x/deep/f')?.mountPoint).toBe('/mnt');
+    const noCover = parseMountInfo(sample.split('\n').slice(0, 4).join('\n'));
+    if (!noCover.ok) throw new Error(noCover.error);
+    expect(mountOf(noCover.value, '/mnt/x/deep/f')?.mountPoint).toBe('/mnt/x/deep');
+    expect(mountOf(noCover.value, '/mnt/my disk/a')).toMatchObject({ readOnly: true, noDev: true });
+  });
+
+  it('rejects malformed tables', () => {
+    expect(parseMountInfo('garbage').ok).toBe(false);
+    expect(parseMountInfo('22 1 8:1 / /x rw - ext4 /dev/sda1 rw').ok).toBe(false); // no root mount
+    expect(parseMountInfo('').ok).toBe(false);
+  });
+
+  it('parses this host\'s own table', () => {
+    const m = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'));
+    expect(m.ok && mountOf(m.value, '/etc/passwd')?.mountPoint).toBe('/');
+  });
+});
