@@ -6,7 +6,7 @@
  * - lenient (the scanner catches these first): any DOCTYPE and internal subset; '<' in attribute
  *   values; undefined entities and '&' in attribute values; '&' followed by a name and ';' in text
  *   whatever the name (&foo;) and character references to invalid characters (&#0;); '--' inside
- *   comments and unclosed comments/CDATA/PIs; ']]>' in text; several self-closing roots (<a/><b/>);
+ *   comments and a comment left open after the root; ']]>' in text; several self-closing roots (<a/><b/>);
  *   forbidden characters (U+0000-U+001F, U+FFFE); XML declarations that are malformed or name another
  *   encoding; PI targets spelling xml in another case.
  * - wrong (refuses well-formed XML): element and attribute names containing a character outside the
