@@ -8,6 +8,8 @@ import { failure, success, type Result } from '../result.js';
 export const MOUNTINFO_PATH = '/proc/self/mountinfo';
 
 export interface MountEntry {
+  readonly id: number;
+  readonly parentId: number;
   readonly mountPoint: string;
   readonly fsType: string;
   /** Per-mount `ro` (e.g. a read-only bind mount): EROFS after the permission check. */
@@ -41,7 +43,12 @@ export function parseMountInfo(text: string): Result<MountEntry[], string> {
     if (fields.length < 10 || dash < 0 || fields.length < dash + 4) return failure(`mountinfo line ${n + 1} is malformed`);
     const opts = fields[5]!.split(',');
     const superOpts = fields[dash + 3]!.split(',');
+    const id = Number(fields[0]);
+    const parentId = Number(fields[1]);
+    if (!Number.isInteger(id) || !Number.isInteger(parentId)) return failure(`mountinfo line ${n + 1} has bad mount ids`);
     entries.push({
+      id,
+      parentId,
       mountPoint: unescape(fields[4]!),
       fsType: fields[dash + 1]!,
       readOnly: opts.includes('ro'),
@@ -58,16 +65,34 @@ const under = (path: string, mountPoint: string) =>
   mountPoint === '/' || path === mountPoint || path.startsWith(`${mountPoint}/`);
 
 /**
- * The mount a physical path (symlinks resolved) lives on. mountinfo lists mounts in the order they were
- * made, so a later mount on or above an earlier one's mount point hides it.
+ * The mount a physical path (symlinks resolved) lives on, found the way a lookup crosses mounts: from
+ * the root mount down the mount tree (mountinfo's parent ids; its line order is not mount order),
+ * entering at each level the child mounted closest to the current mount's root (the first one a walk
+ * meets), and the top of a stack of mounts on the same point.
  */
 export function mountOf(entries: readonly MountEntry[], path: string): MountEntry | undefined {
-  const visible: MountEntry[] = [];
-  for (const e of entries) {
-    for (let i = visible.length - 1; i >= 0; i--) if (under(visible[i]!.mountPoint, e.mountPoint)) visible.splice(i, 1);
-    visible.push(e);
+  const ids = new Set(entries.map((e) => e.id));
+  const children = (m: MountEntry) => entries.filter((c) => c.parentId === m.id && c.id !== m.id);
+  const top = (m: MountEntry): MountEntry => {
+    // Bounded: each step goes to a different mount, and there are finitely many.
+    for (let i = 0; i < entries.length; i++) {
+      const over = children(m).find((c) => c.mountPoint === m.mountPoint);
+      if (!over) return m;
+      m = over;
+    }
+    return m;
+  };
+  const root = entries.find((e) => e.mountPoint === '/' && (!ids.has(e.parentId) || e.parentId === e.id));
+  if (!root) return undefined;
+  let cur = top(root);
+  for (let depth = 0; depth < entries.length; depth++) {
+    let next: MountEntry | undefined;
+    for (const c of children(cur)) {
+      if (c.mountPoint === cur.mountPoint || !under(path, c.mountPoint)) continue;
+      if (!next || c.mountPoint.length < next.mountPoint.length) next = c;
+    }
+    if (!next) return cur;
+    cur = top(next);
   }
-  let best: MountEntry | undefined;
-  for (const e of visible) if (under(path, e.mountPoint) && (!best || e.mountPoint.length > best.mountPoint.length)) best = e;
-  return best;
+  return cur;
 }

@@ -15,7 +15,7 @@ describe('mountinfo', () => {
     const m = parseMountInfo(sample);
     expect(m.ok).toBe(true);
     if (!m.ok) return;
-    expect(m.value[1]).toEqual({ mountPoint: '/mnt/my disk', fsType: 'ext4', readOnly: true, superReadOnly: false, noDev: true, noSymFollow: false });
+    expect(m.value[1]).toEqual({ id: 30, parentId: 22, mountPoint: '/mnt/my disk', fsType: 'ext4', readOnly: true, superReadOnly: false, noDev: true, noSymFollow: false });
     expect(m.value[3]).toMatchObject({ superReadOnly: true, readOnly: false });
     expect(m.value[2]).toMatchObject({ noSymFollow: true, fsType: 'tmpfs' });
   });
@@ -33,6 +33,15 @@ describe('mountinfo', () => {
     expect(mountOf(noCover.value, '/mnt/my disk/a')).toMatchObject({ readOnly: true, noDev: true });
   });
 
+  it('follows the mount tree, not the line order, and takes the top of stacked mounts', () => {
+    const m = parseMountInfo(
+      ['21 26 0:20 / /proc rw - proc proc rw', '26 1 254:0 / / rw - ext4 /dev/vda rw', '40 41 0:9 / /srv rw - tmpfs t rw', '41 26 0:8 / /srv ro - tmpfs t rw'].join('\n'),
+    );
+    if (!m.ok) throw new Error(m.error);
+    expect(mountOf(m.value, '/proc/self')?.fsType).toBe('proc');
+    expect(mountOf(m.value, '/srv/a')).toMatchObject({ id: 40, readOnly: false });
+  });
+
   it('rejects malformed tables', () => {
     expect(parseMountInfo('garbage').ok).toBe(false);
     expect(parseMountInfo('22 1 8:1 / /x rw - ext4 /dev/sda1 rw').ok).toBe(false); // no root mount
@@ -42,5 +51,6 @@ describe('mountinfo', () => {
   it('parses this host\'s own table', () => {
     const m = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'));
     expect(m.ok && mountOf(m.value, '/etc/passwd')?.mountPoint).toBe('/');
+    expect(m.ok && mountOf(m.value, '/proc/self')?.fsType).toBe('proc');
   });
 });
