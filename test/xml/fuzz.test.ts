@@ -24,7 +24,7 @@ const interesting = fc.constantFrom(
 );
 
 type Mutation =
-  | { kind: 'insert'; at: number; bytes: number[] }
+  | { kind: 'insert'; at: number; bytes: readonly number[] }
   | { kind: 'delete'; at: number; length: number }
   | { kind: 'duplicate'; at: number; length: number; to: number }
   | { kind: 'truncate'; at: number };
