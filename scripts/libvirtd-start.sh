@@ -34,13 +34,14 @@ start_daemon() { # name pidfile
 
 # libvirt re-probes QEMU on every call (~40 s) when /dev/kvm is root:root 0600; give it Debian's usual
 # root:kvm 0660 while testing and remember the original to put back.
+kvm=${VSL_KVM_DEVICE:-/dev/kvm} # overridable only so the test of this script can use a scratch device node
 rm -f "$state/kvm.orig"
-if [ -e /dev/kvm ]; then
-  orig=$(stat -c '%u:%g %a' /dev/kvm)
+if [ -e "$kvm" ]; then
+  orig=$(stat -c '%u:%g %a' "$kvm")
   if [ "$orig" != "0:$(getent group kvm | cut -d: -f3) 660" ]; then
-    echo "$orig" >"$state/kvm.orig"
-    chown root:kvm /dev/kvm
-    chmod 0660 /dev/kvm
+    echo "$kvm $orig" >"$state/kvm.orig"
+    chown root:kvm "$kvm"
+    chmod 0660 "$kvm"
   fi
 fi
 

@@ -21,10 +21,12 @@ if [ -f "$state/started.pids" ]; then
   rm -f "$state/started.pids"
 fi
 
-if [ -f "$state/kvm.orig" ] && [ -e /dev/kvm ]; then
-  read -r owner mode <"$state/kvm.orig"
-  chown "$owner" /dev/kvm
-  chmod "$mode" /dev/kvm
+if [ -f "$state/kvm.orig" ]; then
+  read -r kvm owner mode <"$state/kvm.orig"
+  if [ -e "$kvm" ]; then
+    chown "$owner" "$kvm"
+    chmod "$mode" "$kvm"
+  fi
   rm -f "$state/kvm.orig"
 fi
 exit 0

@@ -131,8 +131,15 @@ export class Ledger {
   }
 }
 
+/**
+ * libvirt's error text without what varies between two identical failures: QEMU's timestamp, and the
+ * wrapper libvirt puts around QEMU's own message ("qemu unexpectedly closed the monitor" or "process
+ * exited while connecting to monitor", depending on timing). QEMU's message itself is kept whole.
+ */
 function normaliseError(stderr: string): string {
-  return stderr.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z /g, '').trim();
+  const text = stderr.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z /g, '').trim();
+  const qemuMessage = /qemu-system-\w+: .*/.exec(text);
+  return qemuMessage ? qemuMessage[0].trim() : text;
 }
 
 /** The uid QEMU really runs as, read from /proc: proof that `virsh start` launched a process. */

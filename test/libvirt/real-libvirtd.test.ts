@@ -6,7 +6,7 @@
  * Run as root (CI): starts virtlogd/libvirtd if needed via scripts/libvirtd-start.sh, stops only those.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
@@ -91,12 +91,35 @@ describe.skipIf(skip !== undefined)('real libvirtd (qemu:///system and qemu:///s
     const problems = ledger.cleanUp();
     stopSessionDaemons();
     if (root) rmSync(root, { recursive: true, force: true });
+    let leftRunning: string[] = [];
     if (state) {
+      const started = readStartedPids(state);
       execFileSync('bash', [join(repo, 'scripts/libvirtd-stop.sh'), state], { stdio: 'inherit' });
+      leftRunning = started.filter(({ pid }) => isAlive(pid)).map(({ name, pid }) => `${name} ${pid}`);
       rmSync(state, { recursive: true, force: true });
     }
     console.log(`real-libvirtd: qemu identity ${qemuOwner()}; suite took ${((Date.now() - suiteStart) / 1000).toFixed(1)} s`);
     expect(problems).toEqual([]);
+    expect(leftRunning).toEqual([]);
+  });
+
+  it('the start/stop scripts give a root:root 0600 kvm node root:kvm 0660 and put it back, leaving running daemons alone', () => {
+    const scratch = mkdtempSync(join(repo, '.tmp/kvm-'));
+    try {
+      const kvm = join(scratch, 'kvm');
+      execFileSync('mknod', [kvm, 'c', '10', '232']);
+      chmodSync(kvm, 0o600);
+      const env = { ...process.env, VSL_KVM_DEVICE: kvm };
+      execFileSync('bash', [join(repo, 'scripts/libvirtd-start.sh'), scratch], { env, stdio: 'pipe' });
+      const kvmGid = Number(execFileSync('getent', ['group', 'kvm'], { encoding: 'utf8' }).split(':')[2]);
+      expect([owner(kvm), (statSync(kvm).mode & 0o7777).toString(8)]).toEqual([`0:${kvmGid}`, '660']);
+      expect(readStartedPids(scratch)).toEqual([]); // the suite's daemons were already up
+      execFileSync('bash', [join(repo, 'scripts/libvirtd-stop.sh'), scratch], { env, stdio: 'pipe' });
+      expect([owner(kvm), (statSync(kvm).mode & 0o7777).toString(8)]).toEqual(['0:0', '600']);
+      expect(system.virsh('version').code).toBe(0);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   describe('a world-readable ISO in a searchable directory', () => {
@@ -340,6 +363,27 @@ describe.skipIf(skip !== undefined)('real libvirtd (qemu:///system and qemu:///s
 });
 
 let sessionHome: string | undefined;
+
+function readStartedPids(state: string): { name: string; pid: number }[] {
+  const f = join(state, 'started.pids');
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const [name = '', pid = ''] = l.split(' ');
+      return { name, pid: Number(pid) };
+    });
+}
+
+/** Alive and not a zombie waiting for init to reap it. */
+function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /** The session libvirtd and virtlogd that virsh autostarted for `nobody` in our private runtime dir. */
 function stopSessionDaemons(): void {
