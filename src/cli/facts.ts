@@ -82,7 +82,9 @@ export async function runFacts(files: readonly string[], opts: FactsOptions, io:
   }
 
   const roots = opts.paths.map((p) => resolve(p));
-  const found = enumeratePaths(live, roots);
+  // Directory listings are recorded: they let the snapshot prove a file absent (a disk whose file was
+  // deleted gets the live answer, "does not exist"); the enumeration's own lstat/probe reads are not.
+  const found = enumeratePaths({ ...live, listDir: (p) => recording.host.view.listDir(p) }, roots);
   for (const p of found.problems) io.stderr.write(`virt-seclabel: warning: --path ${p}\n`);
   const disks: PathDisk[] = [];
   for (const d of found.disks) {

@@ -3,7 +3,7 @@
  * lacks is answered `unknown('not in the snapshot: <op> <path>')`, never guessed, and remembered so the
  * CLI can warn naming the path: a disk the snapshot does not cover stays unannotated, visibly.
  */
-import { unknown, type HostView, type Inode, type Lookup } from '../view.js';
+import { missing, unknown, type HostView, type Inode, type Lookup } from '../view.js';
 import { callKey, fromBase64, loadLookup } from './codec.js';
 import type { StoredCall, StoredLookup, ViewOp } from './format.js';
 
@@ -52,7 +52,18 @@ export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
   }
 
   let misses = new Map<string, SnapshotMiss>();
-  const miss = (op: SnapshotMiss['op'], path: string): Lookup<never> => {
+  /**
+   * A path whose directory was listed on the host (facts --path records its listings) and whose name
+   * was not in the listing is proven absent, exactly as the host would have said, not unknown.
+   */
+  const absent = (path: string): boolean => {
+    const cut = path.lastIndexOf('/');
+    if (cut < 0 || path === '/') return false;
+    const listing = recorded<Extract<StoredCall, { op: 'listDir' }>>('listDir', cut === 0 ? '/' : path.slice(0, cut));
+    return listing?.answer.kind === 'ok' && !listing.answer.value.includes(path.slice(cut + 1));
+  };
+  const miss = (op: SnapshotMiss['op'], path: string, file = path): Lookup<never> => {
+    if (op !== 'listDir' && op !== 'readBinary' && absent(file)) return missing('ENOENT');
     const m = { op, path };
     misses.set(callKey(op, path), m);
     return unknown(missText(m));
@@ -82,7 +93,7 @@ export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
       const failed = failedReads.get(path);
       if (failed) return loadLookup(failed, fromBase64);
       const answer = readFromSegments(segments.get(path) ?? [], offset, length);
-      return answer ?? miss('readBytes', `${path} (bytes ${offset}..${offset + length})`);
+      return answer ?? miss('readBytes', `${path} (bytes ${offset}..${offset + length})`, path);
     },
     readText(path) {
       const c = recorded<Extract<StoredCall, { op: 'readText' }>>('readText', path);

@@ -1,0 +1,113 @@
+/**
+ * A facts file is hostile input: whatever its bytes, parseFacts answers a value or a clear error that
+ * says where, never throws, and never accepts what replay could misread.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseFacts } from '../../src/host/snapshot/parse.js';
+import { serializeFacts } from '../../src/host/snapshot/serialize.js';
+import { FACTS_FORMAT_VERSION, type FactsFile } from '../../src/host/snapshot/format.js';
+import { createSnapshotView } from '../../src/host/snapshot/snapshot-view.js';
+import { createRecordingView } from '../../src/host/snapshot/recording-view.js';
+import { memoryView } from '../support/memory-view.js';
+
+const sample: FactsFile = {
+  formatVersion: FACTS_FORMAT_VERSION,
+  host: 'hv1',
+  collectedAt: '2026-11-28T12:00:00.000Z',
+  generator: 'test',
+  hostOptions: { connect: 'system', qemuConf: '/etc/libvirt/qemu.conf', booleans: { virt_use_nfs: true } },
+  invoker: { uid: 0, gid: 0 },
+  covers: { domains: ['a.xml'], paths: [] },
+  view: [
+    { op: 'lstat', path: '/srv', answer: { kind: 'ok', value: { type: 'dir', mode: 0o755, uid: 0, gid: 0 } } },
+    { op: 'aclAccess', path: '/srv', answer: { kind: 'ok', value: 'AgAAAAEABgD/////' } },
+    { op: 'readBytes', path: '/srv/a.qcow2', offset: 0, length: 8, answer: { kind: 'ok', value: 'UUZJ+w==' } },
+    { op: 'readText', path: '/etc/passwd', answer: { kind: 'missing', errno: 'ENOENT' } },
+    { op: 'selinuxLabel', path: '/mnt/nfs', answer: { kind: 'unknown', why: 'EACCES' } },
+  ],
+  selinux: { policy: { kind: 'loaded', source: '/etc/selinux/default/policy/policy.33', mls: true }, booleans: [['virt_use_nfs', true]], typeExists: [{ name: 'svirt_tcg_t', exists: false }], compute: [] },
+};
+
+const text = serializeFacts(sample);
+
+describe('parseFacts', () => {
+  it('reads back what serializeFacts wrote', () => {
+    const r = parseFacts(text);
+    expect(r).toEqual({ ok: true, value: sample });
+  });
+
+  const broken: [string, (o: Record<string, unknown>) => void, RegExp][] = [
+    ['another format version', (o) => (o.formatVersion = 2), /formatVersion 2 is not supported/],
+    ['a missing section', (o) => delete o.view, /missing "view"/],
+    ['an unknown key', (o) => (o.extra = 1), /unexpected "extra"/],
+    ['a relative path', (o) => ((o.view as { path: string }[])[0]!.path = 'srv'), /view\[0\]\.path: expected an absolute path/],
+    ['a mode beyond 07777', (o) => (((o.view as { answer: { value: { mode: number } } }[])[0]!.answer.value.mode = 0o10000)), /view\[0\]\.answer\.value\.mode/],
+    ['bytes that are not base64', (o) => (((o.view as { answer: { value: string } }[])[2]!.answer.value = 'not base64!')), /view\[2\]\.answer\.value: expected canonical base64/],
+    ['an unknown operation', (o) => (((o.view as { op: string }[])[0]!.op = 'readBinary')), /view\[0\]\.op/],
+    ['an errno replay cannot mean', (o) => (((o.view as { answer: { errno: string } }[])[3]!.answer.errno = 'EACCES')), /errno/],
+    ['a bad date', (o) => (o.collectedAt = 'yesterday'), /collectedAt/],
+    ['a negative uid', (o) => ((o.invoker as { uid: number }).uid = -1), /invoker\.uid/],
+  ];
+  for (const [what, mutate, error] of broken)
+    it(`refuses ${what}, saying where`, () => {
+      const o = JSON.parse(text) as Record<string, unknown>;
+      mutate(o);
+      const r = parseFacts(JSON.stringify(o));
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toMatch(error);
+    });
+
+  it('never throws on arbitrary text or JSON, truncations and deep nesting', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.nat(text.length).map((n) => text.slice(0, n))), (s) => {
+        const r = parseFacts(s);
+        expect(typeof r.ok).toBe('boolean');
+      }),
+      { numRuns: 2000 },
+    );
+    expect(parseFacts('['.repeat(100_000) + ']'.repeat(100_000)).ok).toBe(false);
+  });
+});
+
+describe('record and replay of one view', () => {
+  const view = memoryView({
+    '/srv/a': { type: 'file', mode: 0o644, content: 'abcdefghij' },
+    '/srv/l': { type: 'symlink', target: 'a' },
+  });
+
+  it('answers what was recorded, including byte ranges inside or past a recorded read', () => {
+    const rec = createRecordingView(view);
+    rec.view.lstat('/srv/l');
+    rec.view.readlink('/srv/l');
+    rec.view.readBytes('/srv/a', 0, 64);
+    rec.view.lstat('/srv/none');
+    rec.view.listDir('/srv');
+    const snap = createSnapshotView(rec.calls());
+    expect(snap.view.lstat('/srv/l')).toEqual(view.lstat('/srv/l'));
+    expect(snap.view.readlink('/srv/l')).toEqual(view.readlink('/srv/l'));
+    expect(snap.view.readBytes('/srv/a', 2, 3)).toEqual(view.readBytes('/srv/a', 2, 3));
+    expect(snap.view.readBytes('/srv/a', 8, 100)).toEqual(view.readBytes('/srv/a', 8, 100));
+    expect(snap.view.lstat('/srv/none')).toEqual(view.lstat('/srv/none'));
+    expect(snap.takeMisses()).toEqual([]);
+  });
+
+  it('answers unknown, and names the call, for anything else; a listed directory proves absence', () => {
+    const rec = createRecordingView(view);
+    rec.view.readBytes('/srv/a', 0, 4);
+    rec.view.listDir('/srv');
+    const snap = createSnapshotView(rec.calls());
+    expect(snap.view.readBytes('/srv/a', 2, 4).kind).toBe('unknown');
+    expect(snap.view.lstat('/srv/a').kind).toBe('unknown');
+    expect(snap.view.lstat('/srv/zzz')).toEqual({ kind: 'missing', errno: 'ENOENT' });
+    expect(snap.view.readBinary('/etc/selinux/default/policy/policy.33').kind).toBe('unknown');
+    expect(snap.takeMisses().map((m) => `${m.op} ${m.path}`)).toEqual(['readBytes /srv/a (bytes 2..6)', 'lstat /srv/a', 'readBinary /etc/selinux/default/policy/policy.33']);
+    expect(snap.takeMisses()).toEqual([]);
+  });
+
+  it('never records the policy bytes', () => {
+    const rec = createRecordingView(view);
+    rec.view.readBinary('/srv/a');
+    expect(rec.calls()).toEqual([]);
+  });
+});
