@@ -7,6 +7,7 @@ import { checkDacAccess, type DacVerdict } from '../../src/dac/check.js';
 import { accountNames, parseGroup, parsePasswd } from '../../src/host/accounts.js';
 import type { QemuIdentity } from '../../src/dac/identity.js';
 import { memoryView, type MemoryNode, type MemoryViewOptions } from '../support/memory-view.js';
+import { CLASSIC_CASES } from './support/classic-cases.js';
 
 const accounts = {
   passwd: parsePasswd('root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\nlibvirt-qemu:x:64055:107::/var/lib/libvirt:/usr/sbin/nologin\n'),
@@ -210,4 +211,12 @@ describe('checkDacAccess: classic situations', () => {
       },
     });
   });
+
+  // The same cases run against the kernel in classic-kernel.test.ts.
+  for (const c of CLASSIC_CASES) {
+    it(`kernel-checked case: ${c.name}`, () => {
+      const v = check(c.tree as Record<string, MemoryNode>, c.path, c.want, c.identity ?? qemu);
+      expect(v.accessible === true ? 'ok' : v.accessible === false ? v.errno : 'unknown').toBe(c.expect);
+    });
+  }
 });
