@@ -173,6 +173,24 @@ describe.skipIf(skip !== undefined)('backing chains agree with qemu-img info --b
     expect(r.kind === 'unprovable' && r.code).toBe('too-deep');
   });
 
+  it('a FIFO or /dev/zero whose header would have to be read is unprovable, and nothing hangs', () => {
+    execFileSync('mkfifo', [at('fifo')]);
+    img('create', '-q', '-f', 'qcow2', '-u', '-b', 'fifo', '-F', 'qcow2', 'fifo-top.qcow2', '1M');
+    img('create', '-q', '-f', 'qcow2', '-u', '-b', '/dev/zero', '-F', 'qcow2', 'zero-top.qcow2', '1M');
+    img('create', '-q', '-f', 'qcow2', '-u', '-b', '/dev/zero', '-F', 'raw', 'zero-probe.qcow2', '1M');
+    dropBackingFormat(at('zero-probe.qcow2'));
+    for (const top of ['fifo-top.qcow2', 'zero-top.qcow2', 'zero-probe.qcow2']) {
+      const r = resolveChain(view, { path: at(top), format: 'qcow2' });
+      expect(r.kind === 'unprovable' && r.code).toBe('unreadable-header');
+    }
+    // A raw backing file is never read, so even a FIFO is just a file for the access engines to judge.
+    img('create', '-q', '-f', 'qcow2', '-u', '-b', 'fifo', '-F', 'raw', 'fifo-raw.qcow2', '1M');
+    expect(files(resolveChain(view, { path: at('fifo-raw.qcow2'), format: 'qcow2' })).map((f) => f.path)).toEqual([
+      at('fifo-raw.qcow2'),
+      at('fifo'),
+    ]);
+  });
+
   it('a missing backing file makes the chain unprovable', () => {
     img('create', '-q', '-f', 'qcow2', '-u', '-b', 'nowhere.qcow2', '-F', 'qcow2', 'dangling.qcow2', '1M');
     const r = resolveChain(view, { path: at('dangling.qcow2'), format: 'qcow2' });
