@@ -159,32 +159,38 @@ export function readAvtab(r: ByteReader, limits: AvtabLimits): AvTable {
   if (nel === 0) r.fail('avtab is empty', at);
   if (nel > Math.floor(r.remaining / MIN_ENTRY_BYTES)) r.fail(`avtab count ${nel} cannot fit in what is left`, at);
   const builder = new AvTableBuilder(nel);
-  const v = r.dataView;
-  const end = v.byteLength;
-  const { typeCount, classCount } = limits;
-  for (let i = 0; i < nel; i++) {
-    const p = r.offset;
-    if (p + 12 <= end) {
-      const source = v.getUint16(p, true);
-      const target = v.getUint16(p + 2, true);
-      const tclass = v.getUint16(p + 4, true);
-      const specified = v.getUint16(p + 6, true);
-      // One bit among allow/auditallow/dontaudit/type_transition/member/change and nothing else.
-      const plain = specified !== 0 && (specified & ~PLAIN_SPECIFIERS) === 0 && (specified & (specified - 1)) === 0;
-      if (plain && source !== 0 && source <= typeCount && target !== 0 && target <= typeCount && tclass !== 0 && tclass <= classCount) {
-        builder.push(source, target, tclass, specified, v.getUint32(p + 8, true));
-        r.advance(12);
-        continue;
-      }
-    }
-    readAvtabEntry(r, limits, builder);
-  }
+  for (let i = 0; i < nel; i++) readAvtabEntryFast(r, limits, builder);
   const table = builder.finish();
   rejectDuplicateKeys(r, table, at);
   return table;
 }
 
-const PLAIN_SPECIFIERS = AVTAB.AV | AVTAB.TYPE;
+const PLAIN_SPECIFIERS = AVTAB.AV | AVTAB.TYPE | AVTAB.ENABLED;
+
+/**
+ * readAvtabEntry for the common case, decoded with one length check and no per-field calls: a plain
+ * (non-xperm) entry whose fields are all valid. Anything else goes through readAvtabEntry, which reads it
+ * field by field and explains what is wrong.
+ */
+export function readAvtabEntryFast(r: ByteReader, limits: AvtabLimits, out: AvTableBuilder): number {
+  const p = r.offset;
+  const v = r.dataView;
+  if (p + 12 <= v.byteLength) {
+    const source = v.getUint16(p, true);
+    const target = v.getUint16(p + 2, true);
+    const tclass = v.getUint16(p + 4, true);
+    const specified = v.getUint16(p + 6, true);
+    const kind = specified & ~AVTAB.ENABLED;
+    // One bit among allow/auditallow/dontaudit/type_transition/member/change, maybe "enabled", nothing else.
+    const plain = kind !== 0 && (specified & ~PLAIN_SPECIFIERS) === 0 && (kind & (kind - 1)) === 0;
+    if (plain && source !== 0 && source <= limits.typeCount && target !== 0 && target <= limits.typeCount &&
+        tclass !== 0 && tclass <= limits.classCount) {
+      r.advance(12);
+      return out.push(source, target, tclass, specified, v.getUint32(p + 8, true));
+    }
+  }
+  return readAvtabEntry(r, limits, out);
+}
 
 /** libsepol's avtab_insert refuses a second entry with the same key (extended permissions excepted). */
 function rejectDuplicateKeys(r: ByteReader, t: AvTable, at: number): void {

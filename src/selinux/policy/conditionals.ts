@@ -1,4 +1,4 @@
-import { AvTableBuilder, forEachAvEntry, readAvtabEntry, type AvtabLimits } from './avtab.js';
+import { AvTableBuilder, forEachAvEntry, readAvtabEntryFast, type AvtabLimits } from './avtab.js';
 import { AVTAB, COND, type AvTable, type CondNode, type CondTerm } from './model.js';
 import type { ByteReader } from './reader.js';
 
@@ -18,7 +18,8 @@ export interface ConditionalSection {
 export function readConditionals(r: ByteReader, limits: AvtabLimits & { boolCount: number }, te: AvTable): ConditionalSection {
   r.section = 'conditional list';
   const count = r.count('conditional node', 16);
-  const builder = new AvTableBuilder(Math.min(te.size, 4096));
+  // Sized from what is left (each entry takes at least 12 bytes), so it never has to grow.
+  const builder = new AvTableBuilder(Math.min(te.size, Math.floor(r.remaining / 12)));
   const nodes: CondNode[] = [];
   const typeRules = new Map<number, number[]>(); // cond type-rule key -> entry indices, for conflict checks
   for (let n = 0; n < count; n++) {
@@ -67,7 +68,7 @@ function readBranch(
   const out = new Int32Array(count);
   for (let k = 0; k < count; k++) {
     const at = r.offset;
-    const i = readAvtabEntry(r, limits, builder);
+    const i = readAvtabEntryFast(r, limits, builder);
     out[k] = i;
     if (!(builder.specifiedOf(i) & AVTAB.TYPE)) continue;
     const last = builder.keyOf(i);

@@ -1,4 +1,4 @@
-import { EMPTY_EBITMAP, readEbitmap } from './ebitmap.js';
+import { EMPTY_EBITMAP, readEbitmap, skipEbitmap } from './ebitmap.js';
 import { CEXPR, type Constraint, type ConstraintTerm } from './model.js';
 import type { ByteReader } from './reader.js';
 
@@ -48,8 +48,8 @@ export function readConstraints(r: ByteReader, count: number, allowXtarget: bool
           names = readEbitmap(r);
           // Version 29 added the un-expanded type set next to the names, for policy tools only.
           if (version >= 29) {
-            readEbitmap(r);
-            readEbitmap(r);
+            skipEbitmap(r);
+            skipEbitmap(r);
             r.u32('constraint type set flags');
           }
           break;

@@ -19,6 +19,20 @@ let scratch = new Uint32Array(1024);
  * does not match the last node.
  */
 export function readEbitmap(r: ByteReader): Ebitmap {
+  return readEbitmapInto(r, true);
+}
+
+/**
+ * Checks and steps over an ebitmap the model does not keep (the un-expanded type sets kept next to
+ * constraint names for policy tools): same refusals, no allocation.
+ */
+export function skipEbitmap(r: ByteReader): void {
+  readEbitmapInto(r, false);
+}
+
+function readEbitmapInto(r: ByteReader, keep: true): Ebitmap;
+function readEbitmapInto(r: ByteReader, keep: false): undefined;
+function readEbitmapInto(r: ByteReader, keep: boolean): Ebitmap | undefined {
   const at = r.offset;
   const mapsize = r.u32('ebitmap map size');
   const highbit = r.u32('ebitmap high bit');
@@ -26,29 +40,34 @@ export function readEbitmap(r: ByteReader): Ebitmap {
   if (mapsize !== MAPSIZE) r.fail(`ebitmap map size ${mapsize} is not ${MAPSIZE}`, at);
   if (highbit === 0) {
     if (count !== 0) r.fail('ebitmap with high bit 0 has nodes', at);
-    return EMPTY_EBITMAP;
+    return keep ? EMPTY_EBITMAP : undefined;
   }
   if (highbit % MAPSIZE !== 0) r.fail(`ebitmap high bit ${highbit} is not a multiple of ${MAPSIZE}`, at);
   if (count === 0) r.fail('ebitmap has a high bit but no nodes', at);
   if (count > Math.floor(r.remaining / 12)) r.fail(`ebitmap node count ${count} cannot fit in what is left`, at);
-  if (scratch.length < count * MAPSIZE) scratch = new Uint32Array(Math.max(count * MAPSIZE, scratch.length * 2));
+  if (keep && scratch.length < count * MAPSIZE) scratch = new Uint32Array(Math.max(count * MAPSIZE, scratch.length * 2));
+  // The count fits (checked above), so the nodes are read straight from the view.
+  const v = r.dataView;
+  const base = r.offset;
+  r.advance(count * 12);
   let n = 0;
   let last = -1;
   for (let i = 0; i < count; i++) {
-    const nodeAt = r.offset;
-    const start = r.u32('ebitmap node start');
-    const lo = r.u32('ebitmap node map');
-    const hi = r.u32('ebitmap node map');
+    const nodeAt = base + i * 12;
+    const start = v.getUint32(nodeAt, true);
+    const lo = v.getUint32(nodeAt + 4, true);
+    const hi = v.getUint32(nodeAt + 8, true);
     if (start % MAPSIZE !== 0) r.fail(`ebitmap start bit ${start} is not a multiple of ${MAPSIZE}`, nodeAt);
     if (start > highbit - MAPSIZE) r.fail(`ebitmap start bit ${start} is beyond the high bit ${highbit}`, nodeAt);
     if (start <= last) r.fail(`ebitmap start bit ${start} does not come after ${last}`, nodeAt);
     if (lo === 0 && hi === 0) r.fail(`ebitmap node at start bit ${start} is empty`, nodeAt);
     last = start;
+    if (!keep) continue;
     n = pushBits(lo, start, n);
     n = pushBits(hi, start + 32, n);
   }
   if (last + MAPSIZE !== highbit) r.fail(`ebitmap high bit ${highbit} does not follow its last node ${last}`, at);
-  return scratch.slice(0, n);
+  return keep ? scratch.slice(0, n) : undefined;
 }
 
 function pushBits(word: number, base: number, n: number): number {

@@ -8,11 +8,17 @@ import { PolicyFormatError } from './errors.js';
  */
 export class ByteReader {
   private readonly view: DataView;
+  /** The same bytes as a Buffer, for native string decoding. */
+  private readonly text: Buffer;
+  /** byteLength as a plain field: the typed-array getter is measurably slow in cold code. */
+  private readonly end: number;
   private pos = 0;
   section = 'header';
 
   constructor(private readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.end = bytes.byteLength;
   }
 
   get offset(): number {
@@ -31,34 +37,37 @@ export class ByteReader {
   }
 
   get remaining(): number {
-    return this.bytes.byteLength - this.pos;
+    return this.end - this.pos;
   }
 
   fail(message: string, at: number = this.pos): never {
     throw new PolicyFormatError(at, this.section, message);
   }
 
-  private need(n: number, what: string): void {
-    if (n > this.remaining) this.fail(`truncated: ${what} needs ${n} bytes, ${this.remaining} left`);
+  /** Refuses a read of `n` bytes that would run past the end; `what` names it in the message. */
+  need(n: number, what: string): void {
+    if (n > this.end - this.pos) this.fail(`truncated: ${what} needs ${n} bytes, ${this.remaining} left`);
   }
 
   u8(what = 'byte'): number {
-    this.need(1, what);
-    return this.view.getUint8(this.pos++);
+    const p = this.pos;
+    if (p + 1 > this.end) this.need(1, what);
+    this.pos = p + 1;
+    return this.view.getUint8(p);
   }
 
   u16(what = 'u16'): number {
-    this.need(2, what);
-    const v = this.view.getUint16(this.pos, true);
-    this.pos += 2;
-    return v;
+    const p = this.pos;
+    if (p + 2 > this.end) this.need(2, what);
+    this.pos = p + 2;
+    return this.view.getUint16(p, true);
   }
 
   u32(what = 'u32'): number {
-    this.need(4, what);
-    const v = this.view.getUint32(this.pos, true);
-    this.pos += 4;
-    return v;
+    const p = this.pos;
+    if (p + 4 > this.end) this.need(4, what);
+    this.pos = p + 4;
+    return this.view.getUint32(p, true);
   }
 
   /** Raw bytes (a view, not a copy). */
@@ -86,18 +95,10 @@ export class ByteReader {
   name(length: number, what: string): string {
     const at = this.pos;
     if (length === 0) this.fail(`${what}: zero-length name`, at);
-    const raw = this.take(length, what);
-    // Names are ASCII in practice; building them directly avoids a native TextDecoder call per name,
-    // which dominates the symbol tables' cost on a cold start.
-    let ascii = '';
-    for (let i = 0; i < raw.length; i++) {
-      const b = raw[i]!;
-      if (b === 0) this.fail(`${what}: name contains a NUL byte`, at);
-      if (b >= 0x80) return decoder.decode(raw);
-      ascii += String.fromCharCode(b);
-    }
-    return ascii;
+    this.need(length, what);
+    this.pos = at + length;
+    const bytes = this.bytes;
+    for (let i = at; i < at + length; i++) if (bytes[i] === 0) this.fail(`${what}: name contains a NUL byte`, at);
+    return this.text.toString('utf8', at, at + length);
   }
 }
-
-const decoder = new TextDecoder('utf-8', { fatal: false });
