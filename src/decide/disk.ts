@@ -54,10 +54,11 @@ function checkChain(model: Model, chain: Chain, ports: DecisionPorts, domain: Do
     const v = bound.engine.check(file);
     findings.push(...(v.findings ?? []));
     if (v.accessible !== true) {
-      const reason = `${layerName(file)}${v.reason}`;
+      // Engines name the path they judged; the layer prefix is only needed when they did not.
+      const reason = v.reason.startsWith(file.path) ? `${layerName(file).replace(`${file.path}: `, '')}${v.reason}` : `${layerName(file)}${v.reason}`;
       return { verdict: v.accessible === false ? { accessible: false, reason } : { accessible: null, reason }, findings };
     }
-    reasons.push(`${layerName(file)}${v.because}`);
+    reasons.push(v.because.startsWith(file.path) ? v.because : `${layerName(file)}${v.because}`);
   }
   const because = reasons.join('; ');
   return {

@@ -18,34 +18,41 @@ type Check = { ok: true; because: string } | { ok: false; reason: string } | { o
 export function createSelinuxFileEngine(view: HostView, oracle: SelinuxOracle, proc: SvirtProcess, booleans: Readonly<Record<string, boolean>>): AccessEngine {
   const cache = new Map<string, Check>();
 
-  /** Every representative process context must be granted `perms` on the inode. */
-  function ask(at: WalkedInode, tclass: string, perms: readonly string[]): Check {
-    const label = view.selinuxLabel(at.path);
-    if (label.kind !== 'ok') return { ok: null, reason: `${at.path}: cannot read its SELinux label${label.kind === 'unknown' ? `: ${label.why}` : ''}` };
-    if (label.value === null) return { ok: null, reason: `${at.path} has no SELinux label` };
-    const tcontext = label.value;
+  /** The policy's answer for one label, class and permission set, under every representative level. */
+  function askLabel(tcontext: string, tclass: string, perms: readonly string[]): Check {
     const key = `${tcontext}\u0000${tclass}\u0000${perms.join(',')}`;
     const cached = cache.get(key);
     if (cached) return cached;
     const parsed = parseContext(tcontext);
-    if (!parsed.ok) return { ok: null, reason: `${at.path}: label ${tcontext} is not a valid context: ${parsed.error}` };
     let result: Check | undefined;
-    for (const scontext of processContexts(proc, parsed.value)) {
+    if (!parsed.ok) result = { ok: null, reason: `label ${tcontext} is not a valid context: ${parsed.error}` };
+    for (const scontext of parsed.ok ? processContexts(proc, parsed.value) : []) {
       const a = oracle.compute({ scontext, tcontext, tclass, perms, booleans });
       if (!a.ok) {
-        result = { ok: null, reason: `${at.path} (${tcontext}): ${a.error}` };
+        result = { ok: null, reason: `(${tcontext}): ${a.error}` };
         break;
       }
       if (!a.allowed) {
-        const who = proc.kind === 'dynamic' && proc.mls ? ` for a process at ${scontext.split(':').slice(3).join(':')}` : '';
-        result = { ok: false, reason: `${at.path} (${tcontext}): ${a.reason}${who}` };
+        // Only a constraint depends on the level; name the level that fails it.
+        const levelMatters = a.because.denials.some((d) => d.cause === 'constraint' || d.cause === 'mls');
+        const who = levelMatters && proc.kind === 'dynamic' ? ` for a process at ${scontext.split(':').slice(3).join(':')}` : '';
+        result = { ok: false, reason: `(${tcontext}): ${a.reason}${who}` };
         break;
       }
-      result ??= { ok: true, because: `${at.path}: ${a.reason}` };
+      result ??= { ok: true, because: a.reason };
     }
     result ??= { ok: null, reason: 'no process context to check' };
     cache.set(key, result);
     return result;
+  }
+
+  /** The same for one inode on the path: its label from the view, the policy's answer for it. */
+  function ask(at: WalkedInode, tclass: string, perms: readonly string[]): Check {
+    const label = view.selinuxLabel(at.path);
+    if (label.kind !== 'ok') return { ok: null, reason: `${at.path}: cannot read its SELinux label${label.kind === 'unknown' ? `: ${label.why}` : ''}` };
+    if (label.value === null) return { ok: null, reason: `${at.path} has no SELinux label` };
+    const c = askLabel(label.value, tclass, perms);
+    return c.ok === true ? { ok: true, because: `${at.path}: ${c.because}` } : { ok: c.ok, reason: `${at.path} ${c.reason}` } as Check;
   }
 
   return {
