@@ -6,7 +6,7 @@ import { PolicyFormatError, type PolicyError } from './errors.js';
 import type { HandleUnknown, Policy } from './model.js';
 import { readGenfs, readOContexts } from './ocontexts.js';
 import { ByteReader } from './reader.js';
-import { readSymbolTables } from './symtabs.js';
+import { expandRoleTypes, readSymbolTables } from './symtabs.js';
 import { readFilenameTransitions, readRangeTransitions, readRoleAllows, readRoleTransitions } from './transitions.js';
 import { readTypeAttrMaps } from './type-attr-map.js';
 
@@ -66,6 +66,7 @@ function read(r: ByteReader): Policy {
   const permissiveMap = readEbitmap(r);
 
   const symtabs = readSymbolTables(r, version);
+  symtabs.roles = expandRoleTypes(r, symtabs);
   const { types, classes, roles, bools } = symtabs;
 
   const processDatum = classes.byName.get('process');

@@ -258,3 +258,27 @@ export function readSymbolTables(r: ByteReader, version: number): SymbolTables {
   const categories = readCategories(r);
   return { commons, classes, roles, types, users, bools, sensitivities, categories };
 }
+
+/**
+ * The types a role is authorised for, as libsepol's role cache computes them (type_set_expand): a kernel
+ * policy stores no attribute members, so an attribute in a role's type set authorises nothing; a bit
+ * beyond the types or on an unused value makes libsepol refuse the policy, and so do we.
+ */
+export function expandRoleTypes(r: ByteReader, tables: SymbolTables): SymbolTable<RoleDatum> {
+  r.section = 'roles';
+  const { roles, types } = tables;
+  const byValue = roles.byValue.map((role) => {
+    if (!role) return role;
+    let hasAttribute = false;
+    for (const bit of role.types) {
+      const t = bit < types.count ? types.byValue[bit] : undefined;
+      if (!t) r.fail(`role ${role.name} names type value ${bit + 1}, which is not defined`);
+      if (t.isAttribute) hasAttribute = true;
+    }
+    if (!hasAttribute) return role;
+    return { ...role, types: role.types.filter((bit) => !types.byValue[bit]!.isAttribute) };
+  });
+  const byName = new Map<string, RoleDatum>();
+  for (const role of byValue) if (role) byName.set(role.name, role);
+  return { count: roles.count, byValue, byName };
+}
