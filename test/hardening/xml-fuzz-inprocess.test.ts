@@ -3,8 +3,6 @@
  * accessible (so the splice really runs): each run keeps the exit/stdout/stderr contract and the
  * minimal-diff property, and a second run over an annotated output is a no-op.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEBIAN_POLICY } from '../cli/harness.js';
 import { missingRequirements } from '../support/requirements.js';
@@ -12,21 +10,10 @@ import { checkContract } from './support/contract.js';
 import { openTree, pathsIn, swappableHost } from './support/open-host.js';
 import { createRng, fuzzCount, fuzzSeed } from './support/prng.js';
 import { annotateBytes } from './support/run-inprocess.js';
-import { WELL_FORMED_NASTIES, domainWith, mutate } from './support/xml-mutants.js';
+import { WELL_FORMED_NASTIES, domainWith, mutate, seedDocuments } from './support/xml-mutants.js';
 
-const SAMPLES = join(import.meta.dirname, '../../samples/domains');
 const MODELS = ['dac', 'selinux'];
 const encoder = new TextEncoder();
-
-export function seedDocuments(): { name: string; bytes: Uint8Array }[] {
-  const samples = readdirSync(SAMPLES)
-    .filter((f) => f.endsWith('.xml'))
-    .sort()
-    .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(SAMPLES, f))) }));
-  const nasties = WELL_FORMED_NASTIES.map(([name, src]) => ({ name, bytes: encoder.encode(domainWith(src)) }));
-  return [...samples, ...nasties];
-}
-
 const skip = missingRequirements({ files: [DEBIAN_POLICY] });
 
 describe.skipIf(skip)('XML fuzz through annotate, in-process', () => {

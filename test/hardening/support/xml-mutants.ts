@@ -4,6 +4,8 @@
  * decoder (invalid UTF-8, BOMs, NULs). Each mutant carries the names of the operators applied, so a
  * failure message says what was done, and the seed replays it.
  */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Rng } from './prng.js';
 
 export interface Mutant {
@@ -180,4 +182,16 @@ export function domainWith(source: string, eol = '\n'): string {
     '</domain>',
     '',
   ].join(eol);
+}
+
+const SAMPLES = join(import.meta.dirname, '../../../samples/domains');
+
+/** The sample domains, then the hand-written constructs each in a small domain: the fuzzers' seeds. */
+export function seedDocuments(opts: { nasties: boolean } = { nasties: true }): { name: string; bytes: Uint8Array }[] {
+  const samples = readdirSync(SAMPLES)
+    .filter((f) => f.endsWith('.xml'))
+    .sort()
+    .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(SAMPLES, f))) }));
+  if (!opts.nasties) return samples;
+  return [...samples, ...WELL_FORMED_NASTIES.map(([name, src]) => ({ name, bytes: encoder.encode(domainWith(src)) }))];
 }
