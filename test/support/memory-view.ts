@@ -23,7 +23,7 @@
  */
 import { encodeAcl, type AclEntry } from '../../src/dac/acl.js';
 import { missing, ok, unknown, type FileType, type HostView, type Inode, type Lookup } from '../../src/host/view.js';
-import { walkPath } from '../../src/host/walk.js';
+import { walkPath, type WalkErrno } from '../../src/host/walk.js';
 
 interface Owned {
   readonly uid?: number;
@@ -68,6 +68,11 @@ export function parseAclText(text: string): AclEntry[] {
   });
 }
 
+/** As the live view maps errno: only ENOENT/ENOTDIR are absences, ELOOP/ENAMETOOLONG are "cannot tell". */
+function walkFailure(errno: WalkErrno): Lookup<never> {
+  return errno === 'ENOENT' || errno === 'ENOTDIR' ? missing(errno) : unknown(errno);
+}
+
 const bytesOf = (c: string | Uint8Array | undefined) =>
   c === undefined ? new Uint8Array() : typeof c === 'string' ? new TextEncoder().encode(c) : c;
 
@@ -97,7 +102,7 @@ export function memoryView(tree: Readonly<Record<string, MemoryNode>>, options: 
     if (parentPath === path) return missing();
     const parent = walkPath(view, parentPath);
     if (parent.end.kind === 'unknown') return unknown(parent.end.why);
-    if (parent.end.kind === 'error') return parent.end.errno === 'ENOTDIR' ? missing('ENOTDIR') : missing();
+    if (parent.end.kind === 'error') return walkFailure(parent.end.errno);
     const dir = parent.end.file;
     if (dir.inode.type !== 'dir') return missing('ENOTDIR');
     if (name === '' || name === '.') return ok({ path: dir.path, node: nodes.get(dir.path)! });
@@ -110,7 +115,7 @@ export function memoryView(tree: Readonly<Record<string, MemoryNode>>, options: 
   function resolve(path: string): Lookup<{ path: string; node: MemoryNode }> {
     const w = walkPath(view, path);
     if (w.end.kind === 'unknown') return unknown(w.end.why);
-    if (w.end.kind === 'error') return w.end.errno === 'ENOTDIR' ? missing('ENOTDIR') : missing();
+    if (w.end.kind === 'error') return walkFailure(w.end.errno);
     return ok({ path: w.end.file.path, node: nodes.get(w.end.file.path)! });
   }
 
