@@ -3,7 +3,7 @@
  * broken files parseFacts refuses are refused by the schema too (the two must not drift apart).
  */
 import { readFileSync } from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020.js';
+import Ajv2020Module from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parseFacts } from '../../src/host/snapshot/parse.js';
 import { memoryView } from '../support/memory-view.js';
@@ -15,6 +15,8 @@ import { randomHost } from './random-host.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../schemas/facts.schema.json', import.meta.url), 'utf8')) as object;
 // `format` is an annotation here (no ajv-formats dependency); parseFacts checks the date itself.
+// ajv is CommonJS: under NodeNext its class is the default export's `default`.
+const Ajv2020 = Ajv2020Module.default;
 const validate = new Ajv2020({ strict: true, allErrors: true, validateFormats: false }).compile(schema);
 
 describe.skipIf(missingRequirements({ files: [DEBIAN_POLICY] }))('facts.schema.json', () => {
