@@ -12,16 +12,16 @@ import { VMDK4_MAGIC } from './vmdk.js';
 export const PROBE_BYTES = 2048;
 
 const VMDK_TEXT = ascii('# Disk DescriptorFile');
-const QCOW1_MAGIC = QCOW2_MAGIC;
 const VMDK3_MAGIC = ascii('COWD');
 const VPC_MAGIC = ascii('conectix');
 const LUKS_MAGIC = [0x4c, 0x55, 0x4b, 0x53, 0xba, 0xbe];
 
 export function probeFormat(head: Uint8Array): string {
+  // qcow (v1) and qcow2 share the magic; the version tells them apart.
   if (startsWith(head, 0, QCOW2_MAGIC) && head.length >= 8) {
     const version = u32be(head, 4);
     if (version === 2 || version === 3) return 'qcow2';
-    if (startsWith(head, 0, QCOW1_MAGIC) && version === 1) return 'qcow';
+    if (version === 1) return 'qcow';
   }
   if (startsWith(head, 0, QED_MAGIC)) return 'qed';
   if (startsWith(head, 0, VMDK4_MAGIC) || startsWith(head, 0, VMDK3_MAGIC)) return 'vmdk';

@@ -63,12 +63,10 @@ describe('qcow2 header reader', () => {
     ['backing name not UTF-8', qcow2({ backingName: 'base\xff.raw' }), /UTF-8/],
     ['unknown incompatible feature', qcow2({ incompatible: 1n << 40n }), /unknown incompatible/],
     ['data file bit without a name', qcow2({ incompatible: 1n << 2n }), /names none/],
-    ['extension larger than the area', qcow2({ extensions: [[0x1234, 'x']], backingName: 'b' }), undefined],
     ['backing format of 100 bytes', qcow2({ extensions: [[EXT_BACKING_FORMAT, 'q'.repeat(100)]] }), /too long/],
   ])('%s gives an error, not a throw', (_name, bytes, message) => {
     const { read, reads } = spy(bytes);
-    const r = readQcow2Header(read);
-    if (message !== undefined) expect(errorOf(r)).toMatch(message);
+    expect(errorOf(readQcow2Header(read))).toMatch(message);
     for (const { length } of reads) expect(length).toBeLessThanOrEqual(MAX_READ);
   });
 
