@@ -53,15 +53,32 @@ export interface DiskTarget {
   readonly models: SeclabelModel[];
 }
 
-/** Every file/block/volume disk <source> and the models it still lacks. */
+/**
+ * Models whose labelling the domain turns off (`<seclabel type='none' model=M/>`, or relabel='no', which
+ * static labels default to). libvirt refuses a per-disk seclabel for such a model at define time:
+ * "label overrides require relabeling to be enabled at the domain level" (measured, libvirt 9.0.0).
+ */
+export function modelsWithRelabelOff(doc: XmlDocument): Set<string> {
+  const off = new Set<string>();
+  for (const s of doc.root.children.filter((c) => c.name === 'seclabel')) {
+    const model = attr(s, 'model');
+    const type = attr(s, 'type') ?? 'dynamic';
+    const relabel = attr(s, 'relabel') ?? (type === 'dynamic' ? 'yes' : 'no');
+    if (model !== undefined && (type === 'none' || relabel === 'no')) off.add(model);
+  }
+  return off;
+}
+
+/** Every file/block/volume disk <source> and the models it still lacks (and libvirt would accept). */
 export function annotatableDisks(doc: XmlDocument): DiskTarget[] {
+  const off = modelsWithRelabelOff(doc);
   const out: DiskTarget[] = [];
   for (const disk of descendants(doc.root, 'disk')) {
     const source = disk.children.find((c) => c.name === 'source');
     const dev = disk.children.find((c) => c.name === 'target');
     if (source === undefined || dev === undefined || !LABELLED_DISK_TYPES.has(attr(disk, 'type') ?? '')) continue;
     const present = source.children.filter((c) => c.name === 'seclabel').map((c) => attr(c, 'model'));
-    const models = MODELS.filter((m) => !present.includes(m));
+    const models = MODELS.filter((m) => !present.includes(m) && !off.has(m));
     out.push({ dev: attr(dev, 'dev') ?? '', source, models });
   }
   return out;
