@@ -101,12 +101,16 @@ export interface Started {
 export class Ledger {
   private readonly domains: { conn: Connection; name: string }[] = [];
 
-  defineAndStart(conn: Connection, dir: string, name: string, xml: string): Started {
+  define(conn: Connection, dir: string, name: string, xml: string): void {
     const file = join(dir, `${name}.xml`);
     writeFileSync(file, xml, { mode: 0o644 });
     const def = conn.virsh('define', file);
     if (def.code !== 0) throw new Error(`virsh define ${name}: ${def.stderr}`);
     this.domains.push({ conn, name });
+  }
+
+  defineAndStart(conn: Connection, dir: string, name: string, xml: string): Started {
+    this.define(conn, dir, name, xml);
     const start = conn.virsh('start', name);
     if (start.code !== 0) return { ok: false, error: normaliseError(start.stderr) };
     const state = conn.virsh('domstate', name).stdout.trim();

@@ -252,6 +252,16 @@ describe.skipIf(skip !== undefined)('real libvirtd (qemu:///system and qemu:///s
   });
 
   describe('chain facts the image reader models (libvirt 9 + QEMU 7.2)', () => {
+    it('a disk without <driver type> is raw to libvirt: define writes type=raw, so no image header is read', () => {
+      const d = caseDir('no-driver-type');
+      const top = qcow2Over(join(d, 'top.qcow2'), file(join(d, 'base.raw'), 0o644), 0o644);
+      const n = name('no-driver-type');
+      const xml = domainXml(n, [{ device: 'disk', file: top, format: 'qcow2', target: 'vda' }]).replace(/\s*<driver [^>]*\/>/, '');
+      expect(xml).not.toContain('<driver');
+      ledger.define(system, root, n, xml);
+      expect(system.virsh('dumpxml', n).stdout).toMatch(/<driver name='qemu' type='raw'\/>/);
+    });
+
     it('a backing format not recorded in the image, over a backing file with its own backing: libvirt refuses; not annotated', () => {
       const d = caseDir('probe');
       const base = file(join(d, 'base.raw'), 0o644);
