@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseXmlString } from '../../src/xml/parse.js';
 import { serialize } from '../../src/xml/splice.js';
-import { attr, child } from '../../src/xml/tree.js';
+import { attr, child, type XmlElement } from '../../src/xml/tree.js';
 import { missingRequirements } from '../support/requirements.js';
 import { annotatableDisks, annotate, descendants, parseOrThrow, samples } from './corpus.js';
 
@@ -57,7 +57,8 @@ describe.skipIf(skip !== undefined)('annotated samples against libvirt (virt-xml
       const dumped = parseXmlString(r.xml);
       if (!dumped.ok) throw new Error(`dumpxml output: ${dumped.error.message}`);
       const disks = descendants(dumped.value.root, 'disk');
-      for (const t of targets) {
+      const ours = annotatableDisks(parseOrThrow(serialize(doc, annotate(doc)), file));
+      for (const [i, t] of targets.entries()) {
         const disk = disks.find((d) => attr(child(d, 'target') ?? d, 'dev') === t.dev);
         expect(disk, `disk ${t.dev} in libvirt's output`).toBeDefined();
         const labels = (child(disk!, 'source')?.children ?? []).filter((c) => c.name === 'seclabel');
@@ -65,6 +66,9 @@ describe.skipIf(skip !== undefined)('annotated samples against libvirt (virt-xml
           const found = labels.filter((l) => attr(l, 'model') === m);
           expect(found.map((l) => attr(l, 'relabel')), `${t.dev} model ${m}`).toEqual(['no']);
         }
+        // Placement: libvirt formats <source> children in its own order; ours must already be that order.
+        const childNames = (el: XmlElement | undefined) => (el?.children ?? []).map((c) => c.name + (c.name === 'seclabel' ? `:${attr(c, 'model')}` : '')).join(' ');
+        expect(childNames(ours[i]!.source), `${t.dev} <source> children`).toBe(childNames(child(disk!, 'source')));
       }
     });
   });
