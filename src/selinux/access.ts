@@ -3,7 +3,7 @@ import { condEntryOwners, enabledCondEntries, evaluateCondExpr } from './policy/
 import { computeAv, type AvComputation, type ReasonFlags } from './policy/compute-av.js';
 import { formatConstraint } from './policy/constraint-eval.js';
 import { ebitmapHas } from './policy/ebitmap.js';
-import { AVTAB, COND, type AvTable, type ClassDatum, type CondNode, type ContextStruct, type Policy } from './policy/model.js';
+import { AVTAB, COND, packedSet, type AvTable, type ClassDatum, type CondNode, type ContextStruct, type Policy } from './policy/model.js';
 import { resolveContext } from './policy/resolve-context.js';
 
 export interface AccessRequest {
@@ -220,8 +220,8 @@ function conditionalGrants(
   const owners = condEntryOwners(policy);
   const out: { booleans: string[]; condition: string; flip?: BooleanHint }[] = [];
   const seen = new Set<string>();
-  for (const src of policy.typeAttrMap[s.type - 1]!) {
-    for (const tgt of policy.typeAttrMap[t.type - 1]!) {
+  for (const src of packedSet(policy.typeAttrMap, s.type - 1)) {
+    for (const tgt of packedSet(policy.typeAttrMap, t.type - 1)) {
       forEachAvEntry(ct, src + 1, tgt + 1, cls.value, (i) => {
         if (enabled[i] || (ct.specified[i]! & AVTAB.ALLOWED) === 0 || (ct.data[i]! & denied) === 0) return;
         const nodeIndex = owners.node[i]!;

@@ -1,6 +1,6 @@
 import { forEachAvEntry } from './avtab.js';
 import { evaluateConstraint } from './constraint-eval.js';
-import { AVTAB, type Constraint, type ContextStruct, type Policy } from './model.js';
+import { AVTAB, packedSet, type Constraint, type ContextStruct, type Policy } from './model.js';
 
 /** libsepol's SEPOL_COMPUTEAV_* reason flags. */
 export interface ReasonFlags {
@@ -47,8 +47,8 @@ export function computeAv(
 ): AvComputation {
   const flags: ReasonFlags = { te: false, cons: false, rbac: false, bounds: false };
   const granting: GrantingEntry[] = [];
-  const sattr = policy.typeAttrMap[s.type - 1]!;
-  const tattr = policy.typeAttrMap[t.type - 1]!;
+  const sattr = packedSet(policy.typeAttrMap, s.type - 1);
+  const tattr = packedSet(policy.typeAttrMap, t.type - 1);
   const te = policy.avtab;
   const ct = policy.condAvtab;
   let allowed = 0;

@@ -19,7 +19,16 @@ let scratch = new Uint32Array(1024);
  * does not match the last node.
  */
 export function readEbitmap(r: ByteReader): Ebitmap {
-  return readEbitmapInto(r, true);
+  return readEbitmapInto(r, 'copy');
+}
+
+/**
+ * Reads an ebitmap into a shared scratch buffer and returns a view of it that is only valid until the
+ * next read: for callers that pack many bitmaps into one array (see PackedSets) instead of keeping one
+ * typed array each, which keeps the garbage collector from copying thousands of small objects.
+ */
+export function readEbitmapTransient(r: ByteReader): Uint32Array {
+  return readEbitmapInto(r, 'scratch');
 }
 
 /**
@@ -27,12 +36,15 @@ export function readEbitmap(r: ByteReader): Ebitmap {
  * constraint names for policy tools): same refusals, no allocation.
  */
 export function skipEbitmap(r: ByteReader): void {
-  readEbitmapInto(r, false);
+  readEbitmapInto(r, 'skip');
 }
 
-function readEbitmapInto(r: ByteReader, keep: true): Ebitmap;
-function readEbitmapInto(r: ByteReader, keep: false): undefined;
-function readEbitmapInto(r: ByteReader, keep: boolean): Ebitmap | undefined {
+type Mode = 'copy' | 'scratch' | 'skip';
+
+function readEbitmapInto(r: ByteReader, mode: 'copy' | 'scratch'): Ebitmap;
+function readEbitmapInto(r: ByteReader, mode: 'skip'): undefined;
+function readEbitmapInto(r: ByteReader, mode: Mode): Ebitmap | undefined {
+  const keep = mode !== 'skip';
   const at = r.offset;
   const mapsize = r.u32('ebitmap map size');
   const highbit = r.u32('ebitmap high bit');
@@ -67,7 +79,8 @@ function readEbitmapInto(r: ByteReader, keep: boolean): Ebitmap | undefined {
     n = pushBits(hi, start + 32, n);
   }
   if (last + MAPSIZE !== highbit) r.fail(`ebitmap high bit ${highbit} does not follow its last node ${last}`, at);
-  return keep ? scratch.slice(0, n) : undefined;
+  if (mode === 'skip') return undefined;
+  return mode === 'copy' ? scratch.slice(0, n) : scratch.subarray(0, n);
 }
 
 function pushBits(word: number, base: number, n: number): number {

@@ -9,6 +9,20 @@ import type { Ebitmap } from './ebitmap.js';
  * which the kernel indexes by the type value itself.
  */
 
+/**
+ * Many small sorted sets packed into one array (set i is values[offsets[i] .. offsets[i + 1])): thousands of
+ * per-type bitmaps as two typed arrays instead of thousands of objects the garbage collector must copy.
+ */
+export interface PackedSets {
+  readonly offsets: Uint32Array;
+  readonly values: Uint32Array;
+}
+
+/** Set i of a PackedSets (a view, sorted ascending). */
+export function packedSet(p: PackedSets, i: number): Uint32Array {
+  return p.values.subarray(p.offsets[i], p.offsets[i + 1]);
+}
+
 export type HandleUnknown = 'deny' | 'reject' | 'allow';
 
 /** A named permission set shared by several classes (`common file { ioctl read ... }`). */
@@ -232,10 +246,10 @@ export interface Policy {
   readonly ocontexts: readonly OContext[];
   readonly genfs: readonly Genfs[];
   readonly rangeTransitions: readonly RangeTransition[];
-  /** For type value v at index v - 1: the attributes it has, plus itself (bit = value - 1). */
-  readonly typeAttrMap: readonly Ebitmap[];
-  /** For attribute value a at index a - 1: its member types (a type maps to itself). */
-  readonly attrTypeMap: readonly Ebitmap[];
+  /** Set v - 1: the attributes type value v has, plus itself (bit = value - 1). */
+  readonly typeAttrMap: PackedSets;
+  /** Set a - 1: the member types of attribute value a (a type is its own only member). */
+  readonly attrTypeMap: PackedSets;
   /** Class value of `process` and its transition|dyntransition bits (0 when absent). */
   readonly processClass: number;
   readonly processTransDyntrans: number;
