@@ -4,6 +4,8 @@
  * do_dentry_open). "Yes" only on proof: anything the view cannot tell that the kernel would look at
  * makes the verdict unknown.
  *
+ * Only filesystems whose permission check is the kernel's generic one count (see usesGenericPermission);
+ * NFS, CIFS, FUSE, overlayfs and the like answer unknown.
  * Not visible through a HostView, hence not modelled: the immutable/append-only inode flags (EPERM on
  * write), LSMs (SELinux is its own engine), idmapped mounts and user namespaces.
  */
@@ -12,7 +14,7 @@ import { modeText } from './mode-text.js';
 import { inodePermission, maskText, MAY_EXEC, MAY_READ, MAY_WRITE, type AclState, type PermissionResult } from './permission.js';
 import type { QemuIdentity } from './identity.js';
 import { numericNames, type AccountNames } from '../host/accounts.js';
-import { MOUNTINFO_PATH, mountOf, parseMountInfo, type MountEntry } from '../host/mounts.js';
+import { MOUNTINFO_PATH, mountOf, parseMountInfo, usesGenericPermission, type MountEntry } from '../host/mounts.js';
 import type { HostView, Inode } from '../host/view.js';
 import { walkPath, type WalkedInode, type WalkErrno } from '../host/walk.js';
 
@@ -76,7 +78,17 @@ export class DacHostFacts {
   private mountTable?: MountTable;
   private sysctl?: number | string;
 
+  private readonly mountByPath = new Map<string, MountEntry | undefined>();
+
   constructor(private readonly view: HostView) {}
+
+  /** The mount holding a physical path (memoised; the table must have been read). */
+  mountOf(path: string): MountEntry | undefined {
+    const table = this.mounts();
+    if (!table.ok) return undefined;
+    if (!this.mountByPath.has(path)) this.mountByPath.set(path, mountOf(table.entries, path));
+    return this.mountByPath.get(path);
+  }
 
   mounts(): MountTable {
     if (!this.mountTable) {
@@ -205,6 +217,13 @@ class Context {
   }
 
   permission(w: WalkedInode, mask: number, needed: DacNeed): Outcome {
+    // Network and FUSE filesystems decide on the server (root squash, server ACLs, id mapping):
+    // the local algorithm proves nothing there.
+    const m = this.mount(w.path);
+    if (!m.ok) return { kind: 'unknown', reason: `${w.path}: ${m.why}` };
+    if (!usesGenericPermission(m.entry.fsType)) {
+      return { kind: 'unknown', reason: `${w.path} is on ${m.entry.fsType} (${m.entry.mountPoint}), whose permission checks are not the local kernel's` };
+    }
     const { result, hasAcl } = this.check(w, mask);
     if (result.granted === null) return { kind: 'unknown', reason: result.why };
     if (result.granted) {
@@ -222,7 +241,7 @@ class Context {
   private mount(path: string): { ok: true; entry: MountEntry } | { ok: false; why: string } {
     const table = this.facts.mounts();
     if (!table.ok) return table;
-    const entry = mountOf(table.entries, path);
+    const entry = this.facts.mountOf(path);
     return entry ? { ok: true, entry } : { ok: false, why: `no mount holds ${path}` };
   }
 

@@ -96,3 +96,17 @@ export function mountOf(entries: readonly MountEntry[], path: string): MountEntr
   }
   return cur;
 }
+
+/**
+ * Local filesystems whose permission check is the kernel's generic_permission with POSIX ACLs, so the
+ * DAC engine's answer is the kernel's. Anything else (nfs, cifs, fuse.*, ceph, 9p, virtiofs, overlay,
+ * zfs with NFSv4 ACLs, ...) may decide differently and yields "not proven".
+ */
+const GENERIC_PERMISSION_FS = new Set([
+  'ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'f2fs', 'jfs', 'reiserfs', 'tmpfs', 'devtmpfs', 'ramfs',
+  'iso9660', 'udf', 'squashfs', 'erofs', 'vfat', 'msdos', 'exfat', 'hfsplus', 'nilfs2',
+]);
+
+export function usesGenericPermission(fsType: string): boolean {
+  return GENERIC_PERMISSION_FS.has(fsType);
+}

@@ -186,9 +186,18 @@ describe('checkDacAccess: classic situations', () => {
     expect(check(malformed, '/var/lib/libvirt/images/d.img', 'read')).toMatchObject({ accessible: null, reason: expect.stringContaining('malformed ACL') });
     const nfs = { '/nfs': { type: 'unknown', why: 'EACCES (root-squashed NFS)' } } as const;
     expect(check(nfs, '/nfs/d.img', 'read')).toMatchObject({ accessible: null, reason: expect.stringContaining('root-squashed') });
-    expect(check({}, '/', 'read', qemu, { text: { '/proc/self/mountinfo': null } }).accessible).toBe(true);
-    const file = { ...images, '/var/lib/libvirt/images/d.img': { type: 'file', mode: 0o666 } } as const;
-    expect(check(file, '/var/lib/libvirt/images/d.img', 'readwrite', qemu, { text: { '/proc/self/mountinfo': null } }).accessible).toBeNull();
+    // Without the mount table nothing is proven: the filesystem type and the ro/nodev options are unknown.
+    expect(check({}, '/', 'read', qemu, { text: { '/proc/self/mountinfo': null } }).accessible).toBeNull();
+  });
+
+  it('network and FUSE filesystems decide on the server: unknown, however open the mode bits', () => {
+    const tree = { '/nfs/iso/a.iso': { type: 'file', mode: 0o644 } } as const;
+    const nfs = { text: { '/proc/self/mountinfo': '1 0 8:1 / / rw - ext4 /dev/sda1 rw\n2 1 0:50 / /nfs rw - nfs4 srv:/export rw\n' } };
+    expect(check(tree, '/nfs/iso/a.iso', 'read', qemu, nfs)).toEqual({
+      accessible: null,
+      reason: "/nfs is on nfs4 (/nfs), whose permission checks are not the local kernel's",
+    });
+    expect(check({ '/srv/a.iso': { type: 'file', mode: 0o644 } }, '/srv/a.iso', 'read', qemu, nfs).accessible).toBe(true);
   });
 
   it('a denial before an unknown is still a proven denial (the kernel stops at the first failure)', () => {

@@ -101,5 +101,5 @@ describe.skipIf(skip !== undefined)('DAC engine vs the kernel (setpriv, no capab
     for (const c of ['ok', 'EACCES', 'ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG', 'EISDIR']) expect(byClass.get(c) ?? 0).toBeGreaterThan(0);
     expect(mismatches.length).toBe(0);
     expect(all.length).toBeGreaterThanOrEqual(COUNT);
-  });
+  }, 600_000);
 });

@@ -10,8 +10,8 @@
  * and getAttributeSync returns null on every error, so null cannot tell "no such attribute" from
  * "could not read". We therefore list first (listAttributesSync throws on failure): a name absent from
  * a successful list is a proven absence, and a listed name whose read still fails is "unknown".
- * lstat runs first so a path that is not there is reported as missing, not unknown; symlinks cannot
- * carry POSIX ACLs on Linux, so aclAccess answers "none" for them without a syscall.
+ * A listing that fails with ENOENT/ENOTDIR is a proven absence of the path itself. Symlinks cannot carry
+ * POSIX ACLs on Linux, and llistxattr lists a link's own names, so aclAccess answers "none" for them.
  */
 import * as fs from 'node:fs';
 import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
@@ -123,16 +123,12 @@ export function createLiveView(): HostView {
     },
 
     aclAccess(path) {
-      const st = lstatInode(path);
-      if (st.kind !== 'ok') return st;
-      if (st.value.type === 'symlink') return ok(null);
+      // llistxattr on a symlink lists the link's own names, never an ACL (Linux has none on links).
       const v = readXattr(path, ACL_XATTR);
       return v.kind === 'ok' && v.value ? ok(new Uint8Array(v.value)) : v;
     },
 
     selinuxLabel(path) {
-      const st = lstatInode(path);
-      if (st.kind !== 'ok') return st;
       const v = readXattr(path, SELINUX_XATTR);
       if (v.kind !== 'ok' || v.value === null) return v as Lookup<null>;
       // A real SELinux kernel returns the context with a trailing NUL; a plain xattr store does not.
