@@ -115,7 +115,10 @@ export class Ledger {
     if (start.code !== 0) return { ok: false, error: normaliseError(start.stderr) };
     const state = conn.virsh('domstate', name).stdout.trim();
     if (state !== 'running') return { ok: false, error: `domain state ${state} after start` };
-    return { ok: true, error: '', qemuUid: qemuProcessUid(conn.pidFile(name)) };
+    // "running" must mean a QEMU process really exists: read its pid file and /proc.
+    const qemuUid = qemuProcessUid(conn.pidFile(name));
+    if (qemuUid === undefined) return { ok: false, error: `no QEMU process found for ${name}` };
+    return { ok: true, error: '', qemuUid };
   }
 
   stop(conn: Connection, name: string): void {
