@@ -5,6 +5,7 @@
  */
 import { failure, success, type Result } from '../result.js';
 import type { XmlError } from './position.js';
+import { checkStartTagLengths } from './limits.js';
 import { scanXml } from './scanner.js';
 import { secondGate } from './second-gate.js';
 import type { XmlDocument } from './tree.js';
@@ -12,7 +13,7 @@ import { decodeUtf8 } from './utf8.js';
 
 export type { XmlError } from './position.js';
 export { formatXmlError } from './position.js';
-export { MAX_DEPTH } from './scanner.js';
+export { MAX_ATTRIBUTES, MAX_DEPTH, MAX_ELEMENTS } from './scanner.js';
 
 /** Domain XML is a few kilobytes; 16 MiB is far beyond any real file and still cheap to refuse. */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
@@ -26,6 +27,8 @@ export function parseXml(bytes: Uint8Array): Result<XmlDocument, XmlError> {
   const { text, hasBom } = decoded.value;
   const scanned = scanXml(text);
   if (!scanned.ok) return scanned;
+  const tooLong = checkStartTagLengths(scanned.value);
+  if (tooLong) return failure(tooLong);
   const second = secondGate(text, scanned.value);
   if (!second.ok) return failure({ line: second.line, column: second.column, message: second.message });
   return success({ text, hasBom, root: scanned.value });

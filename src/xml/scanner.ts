@@ -15,6 +15,12 @@ import { parseXmlDeclaration } from './declaration.js';
 
 /** Deeper nesting is refused: libvirt XML is about 8 levels deep; recursion in consumers stays safe. */
 export const MAX_DEPTH = 256;
+/**
+ * A domain has a few hundred elements. Bounding the counts bounds memory (each element is an object)
+ * and time: 16 MiB of `<a/>` would otherwise be four million objects and a gigabyte of heap.
+ */
+export const MAX_ELEMENTS = 100_000;
+export const MAX_ATTRIBUTES = 200_000;
 
 const PREDEFINED_ENTITIES: ReadonlyMap<string, string> = new Map([
   ['lt', '<'],
@@ -102,6 +108,8 @@ export function describeCodePoint(cp: number): string {
 
 class Scanner {
   private pos = 0;
+  private elements = 0;
+  private attributes = 0;
   private readonly stack: OpenElement[] = [];
   private readonly lines: LineCounter;
 
@@ -221,6 +229,7 @@ class Scanner {
   private startTag(): OpenElement {
     const start = this.pos;
     if (this.stack.length + 1 > MAX_DEPTH) this.fail(start, `elements are nested deeper than ${MAX_DEPTH} levels`);
+    if (++this.elements > MAX_ELEMENTS) this.fail(start, `more than ${MAX_ELEMENTS} elements`);
     this.pos++;
     const name = this.name('element name');
     const attributes: XmlAttribute[] = [];
@@ -238,6 +247,7 @@ class Scanner {
       if (c === LT) this.fail(this.pos, `start tag <${name}> is not closed: '<' found before '>'`);
       if (!hadWhitespace) this.fail(this.pos, `whitespace is required before an attribute in <${name}>, found ${describeCodePoint(codePointAt(this.text, this.pos))}`);
       const nameAt = this.pos;
+      if (++this.attributes > MAX_ATTRIBUTES) this.fail(nameAt, `more than ${MAX_ATTRIBUTES} attributes`);
       const attrName = this.name('attribute name');
       seen ??= new Set();
       if (seen.has(attrName)) this.fail(nameAt, `duplicate attribute '${attrName}' in <${name}>`);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatXmlError, MAX_DEPTH, MAX_INPUT_BYTES, parseXml, parseXmlString } from '../../src/xml/parse.js';
+import { formatXmlError, MAX_ATTRIBUTES, MAX_DEPTH, MAX_ELEMENTS, MAX_INPUT_BYTES, parseXml, parseXmlString } from '../../src/xml/parse.js';
 import { missingRequirements } from '../support/requirements.js';
 import { INVALID_DIR, samples } from './corpus.js';
 
@@ -60,6 +60,15 @@ describe('limits against hostile input', () => {
     expect(parseXmlString('<a>'.repeat(MAX_DEPTH) + '</a>'.repeat(MAX_DEPTH)).ok).toBe(true);
     const e = errorOf('<a>'.repeat(MAX_DEPTH) + '<b/>' + '</a>'.repeat(MAX_DEPTH));
     expect(e).toEqual({ line: 1, column: 3 * MAX_DEPTH + 1, message: `elements are nested deeper than ${MAX_DEPTH} levels` });
+  });
+
+  it(`accepts ${MAX_ELEMENTS} elements and ${MAX_ATTRIBUTES} attributes, and refuses one more`, () => {
+    const elements = (n: number) => '<r>' + '<a/>'.repeat(n - 1) + '</r>';
+    expect(parseXmlString(elements(MAX_ELEMENTS)).ok).toBe(true);
+    expect(errorOf(elements(MAX_ELEMENTS + 1))).toEqual({ line: 1, column: 4 + 4 * (MAX_ELEMENTS - 1), message: `more than ${MAX_ELEMENTS} elements` });
+    const attributes = (n: number) => '<r>' + "<a w='' x='' y='' z=''/>".repeat(n / 4) + '</r>';
+    expect(parseXmlString(attributes(MAX_ATTRIBUTES)).ok).toBe(true);
+    expect(errorOf(attributes(MAX_ATTRIBUTES + 4))).toEqual({ line: 1, column: 4 + 24 * (MAX_ATTRIBUTES / 4) + 3, message: `more than ${MAX_ATTRIBUTES} attributes` });
   });
 
   // Shapes that make naive parsers quadratic (rescans, backtracking) or recursive. Time is compared
