@@ -22,7 +22,7 @@ const sample: FactsFile = {
   view: [
     { op: 'lstat', path: '/srv', answer: { kind: 'ok', value: { type: 'dir', mode: 0o755, uid: 0, gid: 0 } } },
     { op: 'aclAccess', path: '/srv', answer: { kind: 'ok', value: 'AgAAAAEABgD/////' } },
-    { op: 'readBytes', path: '/srv/a.qcow2', offset: 0, length: 8, answer: { kind: 'ok', value: 'UUZJ+w==' } },
+    { op: 'readBytes', path: '/srv/a.qcow2', offset: 0, length: 8, answer: { kind: 'ok', value: { head: 'UUZJ+w==', zeros: 4 } } },
     { op: 'readText', path: '/etc/passwd', answer: { kind: 'missing', errno: 'ENOENT' } },
     { op: 'selinuxLabel', path: '/mnt/nfs', answer: { kind: 'unknown', why: 'EACCES' } },
   ],
@@ -43,7 +43,8 @@ describe('parseFacts', () => {
     ['an unknown key', (o) => (o.extra = 1), /unexpected "extra"/],
     ['a relative path', (o) => ((o.view as { path: string }[])[0]!.path = 'srv'), /view\[0\]\.path: expected an absolute path/],
     ['a mode beyond 07777', (o) => (((o.view as { answer: { value: { mode: number } } }[])[0]!.answer.value.mode = 0o10000)), /view\[0\]\.answer\.value\.mode/],
-    ['bytes that are not base64', (o) => (((o.view as { answer: { value: string } }[])[2]!.answer.value = 'not base64!')), /view\[2\]\.answer\.value: expected canonical base64/],
+    ['bytes that are not base64', (o) => (((o.view as { answer: { value: { head: string } } }[])[2]!.answer.value.head = 'not base64!')), /view\[2\]\.answer\.value\.head: expected canonical base64/],
+    ['more bytes than were asked', (o) => (((o.view as { answer: { value: { zeros: number } } }[])[2]!.answer.value.zeros = 5)), /view\[2\]\.answer\.value: more bytes than the 8 asked/],
     ['an unknown operation', (o) => (((o.view as { op: string }[])[0]!.op = 'readBinary')), /view\[0\]\.op/],
     ['an errno replay cannot mean', (o) => (((o.view as { answer: { errno: string } }[])[3]!.answer.errno = 'EACCES')), /errno/],
     ['a bad date', (o) => (o.collectedAt = 'yesterday'), /collectedAt/],

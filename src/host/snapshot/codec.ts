@@ -5,7 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { Lookup } from '../view.js';
-import type { StoredLookup } from './format.js';
+import type { StoredBytes, StoredLookup } from './format.js';
 
 export function storeLookup<T, S>(l: Lookup<T>, encode: (v: T) => S): StoredLookup<S> {
   if (l.kind === 'ok') return { kind: 'ok', value: encode(l.value) };
@@ -23,6 +23,12 @@ export const toBase64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteO
 
 /** Strict: parse.ts has already checked the alphabet and padding, so this is a plain decode. */
 export const fromBase64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
+
+export function toStoredBytes(b: Uint8Array): StoredBytes {
+  let end = b.length;
+  while (end > 0 && b[end - 1] === 0) end--;
+  return { head: toBase64(b.subarray(0, end)), zeros: b.length - end };
+}
 
 /** Canonical base64 (RFC 4648, padded): the only form a facts file may carry. */
 export function isBase64(s: string): boolean {

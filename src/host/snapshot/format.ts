@@ -19,6 +19,15 @@ export type StoredLookup<T> =
   | { readonly kind: 'missing'; readonly errno: 'ENOENT' | 'ENOTDIR' | 'ENODATA' }
   | { readonly kind: 'unknown'; readonly why: string };
 
+/**
+ * Bytes as base64 of everything up to the last non-zero byte, plus the count of zero bytes after it:
+ * an image header read is mostly padding (a 64 KiB qcow2 cluster of zeros would otherwise be 87 KB).
+ */
+export interface StoredBytes {
+  readonly head: string;
+  readonly zeros: number;
+}
+
 export interface StoredInode {
   readonly type: FileType;
   readonly mode: number;
@@ -36,8 +45,8 @@ export type StoredCall =
   /** base64 of the raw system.posix_acl_access value, or null when the inode has none. */
   | { readonly op: 'aclAccess'; readonly path: string; readonly answer: StoredLookup<string | null> }
   | { readonly op: 'selinuxLabel'; readonly path: string; readonly answer: StoredLookup<string | null> }
-  /** base64 of the bytes read; fewer than `length` means end of file. */
-  | { readonly op: 'readBytes'; readonly path: string; readonly offset: number; readonly length: number; readonly answer: StoredLookup<string> }
+  /** The bytes read; fewer than `length` means end of file. */
+  | { readonly op: 'readBytes'; readonly path: string; readonly offset: number; readonly length: number; readonly answer: StoredLookup<StoredBytes> }
   | { readonly op: 'readText'; readonly path: string; readonly answer: StoredLookup<string> }
   | { readonly op: 'listDir'; readonly path: string; readonly answer: StoredLookup<readonly string[]> };
 

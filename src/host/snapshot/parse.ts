@@ -8,7 +8,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { failure, success, type Result } from '../../result.js';
 import type { FileType } from '../view.js';
 import { isBase64 } from './codec.js';
-import { FACTS_FORMAT_VERSION, VIEW_OPS, type FactsFile, type Json, type StoredCall, type StoredLookup, type StoredSelinux, type ViewOp } from './format.js';
+import { FACTS_FORMAT_VERSION, VIEW_OPS, type FactsFile, type Json, type StoredCall, type StoredBytes, type StoredLookup, type StoredSelinux, type ViewOp } from './format.js';
 
 /** A snapshot of thousands of paths is a few MB; far beyond that it is not a facts file. */
 export const MAX_FACTS_BYTES = 256 * 1024 * 1024;
@@ -77,6 +77,16 @@ function lookup<T>(v: unknown, at: string, value: (v: unknown, at: string) => T)
   return fail(`${at}.kind`, 'expected ok, missing or unknown');
 }
 
+/** A read's bytes: at most the `length` asked (a larger claim is not something the host returned). */
+function storedBytes(v: unknown, at: string, length: unknown): StoredBytes {
+  const o = obj(v, at, { required: ['head', 'zeros'] });
+  const head = base64(o.head, `${at}.head`);
+  const max = typeof length === 'number' ? length : 0;
+  const zeros = int(o.zeros, `${at}.zeros`, max);
+  if ((head.length / 4) * 3 - (head.endsWith('==') ? 2 : head.endsWith('=') ? 1 : 0) + zeros > max) fail(at, `more bytes than the ${max} asked`);
+  return { head, zeros };
+}
+
 const orNull =
   <T>(f: (v: unknown, at: string) => T) =>
   (v: unknown, at: string): T | null =>
@@ -117,7 +127,7 @@ function call(v: unknown, at: string): StoredCall {
         path,
         offset: int(o.offset, `${at}.offset`, Number.MAX_SAFE_INTEGER),
         length: int(o.length, `${at}.length`, MAX_FACTS_BYTES),
-        answer: lookup(o.answer, a, base64),
+        answer: lookup(o.answer, a, (v, at2) => storedBytes(v, at2, o.length)),
       };
     case 'readText':
       return { op, path, answer: lookup(o.answer, a, str) };

@@ -8,7 +8,7 @@
  * a snapshot is taken by the recorded SELinux oracle questions (recording-oracle.ts).
  */
 import type { HostView, Inode, Lookup } from '../view.js';
-import { callKey, storeLookup, toBase64 } from './codec.js';
+import { callKey, storeLookup, toBase64, toStoredBytes } from './codec.js';
 import type { StoredCall } from './format.js';
 
 export interface RecordingView {
@@ -50,7 +50,7 @@ export function createRecordingView(inner: HostView): RecordingView {
     },
     readBytes(path, offset, length) {
       const a = inner.readBytes(path, offset, length);
-      keep(callKey('readBytes', path, offset, length), { op: 'readBytes', path, offset, length, answer: storeLookup(a, toBase64) });
+      keep(callKey('readBytes', path, offset, length), { op: 'readBytes', path, offset, length, answer: storeLookup(a, toStoredBytes) });
       return a;
     },
     readText(path) {

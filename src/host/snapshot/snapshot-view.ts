@@ -18,10 +18,15 @@ export interface SnapshotView {
   takeMisses(): SnapshotMiss[];
 }
 
-/** One recorded readBytes: `bytes` from `offset`; `eof` when the host returned fewer than asked. */
+/**
+ * One recorded readBytes: `size` bytes from `offset`, of which `head` is the start and the rest zeros;
+ * `eof` when the host returned fewer than asked. Zeros are materialized only for the range a replayed
+ * read asks, so a hostile `zeros` count cannot make replay allocate it.
+ */
 interface Segment {
   readonly offset: number;
-  readonly bytes: Uint8Array;
+  readonly head: Uint8Array;
+  readonly size: number;
   readonly eof: boolean;
 }
 
@@ -34,16 +39,17 @@ export function missText(m: SnapshotMiss): string {
 export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
   const answers = new Map<string, StoredCall>();
   const segments = new Map<string, Segment[]>();
-  const failedReads = new Map<string, StoredLookup<string>>();
+  const failedReads = new Map<string, Exclude<StoredLookup<unknown>, { kind: 'ok' }>>();
   for (const c of calls) {
     if (c.op !== 'readBytes') {
       answers.set(callKey(c.op, c.path), c);
       continue;
     }
     if (c.answer.kind === 'ok') {
-      const bytes = fromBase64(c.answer.value);
+      const head = fromBase64(c.answer.value.head);
+      const size = head.length + c.answer.value.zeros;
       const list = segments.get(c.path) ?? [];
-      list.push({ offset: c.offset, bytes, eof: bytes.length < c.length });
+      list.push({ offset: c.offset, head, size, eof: size < c.length });
       segments.set(c.path, list);
     } else {
       // A file that could not be opened fails every read alike (missing, or unknown with its reason).
@@ -91,7 +97,7 @@ export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
     },
     readBytes(path, offset, length) {
       const failed = failedReads.get(path);
-      if (failed) return loadLookup(failed, fromBase64);
+      if (failed) return loadLookup(failed, () => new Uint8Array());
       const answer = readFromSegments(segments.get(path) ?? [], offset, length);
       return answer ?? miss('readBytes', `${path} (bytes ${offset}..${offset + length})`, path);
     },
@@ -124,10 +130,17 @@ export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
 function readFromSegments(list: readonly Segment[], offset: number, length: number): Lookup<Uint8Array> | undefined {
   for (const s of list) {
     if (offset < s.offset) continue;
-    const end = s.offset + s.bytes.length;
-    if (offset + length <= end) return { kind: 'ok', value: s.bytes.slice(offset - s.offset, offset - s.offset + length) };
-    if (s.eof) return { kind: 'ok', value: s.bytes.slice(Math.min(offset, end) - s.offset, end - s.offset) };
+    const end = s.offset + s.size;
+    if (offset + length <= end) return { kind: 'ok', value: slice(s, offset - s.offset, offset - s.offset + length) };
+    if (s.eof) return { kind: 'ok', value: slice(s, Math.min(offset, end) - s.offset, end - s.offset) };
   }
   return undefined;
+}
+
+/** Bytes [from, to) of a segment (relative to its offset): the head's, then zeros. */
+function slice(s: Segment, from: number, to: number): Uint8Array {
+  const out = new Uint8Array(to - from);
+  if (from < s.head.length) out.set(s.head.subarray(from, Math.min(to, s.head.length)));
+  return out;
 }
 
