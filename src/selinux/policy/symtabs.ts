@@ -35,23 +35,31 @@ function readHeader(r: ByteReader, what: string): Header {
 }
 
 /**
- * Builds the value index the way libsepol's *_index functions do: every primary value within 1..nprim and
- * used once; names unique (aliases included, as hashtab_insert refuses duplicates).
+ * Builds the value index the way libsepol's *_index functions do, entry by entry as the table is read:
+ * every primary value within 1..nprim and used once; names unique (aliases included, as hashtab_insert
+ * refuses duplicates).
  */
-function index<T extends { name: string }>(
-  r: ByteReader, what: string, nprim: number, entries: readonly { datum: T; value: number; primary: boolean; at: number }[],
-): SymbolTable<T> {
-  const byValue: (T | undefined)[] = new Array<T | undefined>(nprim).fill(undefined);
-  const byName = new Map<string, T>();
-  for (const e of entries) {
-    if (byName.has(e.datum.name)) r.fail(`${what}: duplicate name ${e.datum.name}`, e.at);
-    if (e.value === 0 || e.value > nprim) r.fail(`${what}: ${e.datum.name} has value ${e.value} outside 1..${nprim}`, e.at);
-    byName.set(e.datum.name, e.datum);
-    if (!e.primary) continue;
-    if (byValue[e.value - 1] !== undefined) r.fail(`${what}: value ${e.value} used twice`, e.at);
-    byValue[e.value - 1] = e.datum;
+class Indexer<T extends { name: string }> {
+  private readonly byValue: (T | undefined)[];
+  private readonly byName = new Map<string, T>();
+
+  constructor(private readonly r: ByteReader, private readonly what: string, private readonly nprim: number) {
+    this.byValue = new Array<T | undefined>(nprim).fill(undefined);
   }
-  return { count: nprim, byValue, byName };
+
+  add(datum: T, value: number, primary: boolean, at: number): void {
+    const { r, what, nprim } = this;
+    if (this.byName.has(datum.name)) r.fail(`${what}: duplicate name ${datum.name}`, at);
+    if (value === 0 || value > nprim) r.fail(`${what}: ${datum.name} has value ${value} outside 1..${nprim}`, at);
+    this.byName.set(datum.name, datum);
+    if (!primary) return;
+    if (this.byValue[value - 1] !== undefined) r.fail(`${what}: value ${value} used twice`, at);
+    this.byValue[value - 1] = datum;
+  }
+
+  table(): SymbolTable<T> {
+    return { count: this.nprim, byValue: this.byValue, byName: this.byName };
+  }
 }
 
 function readPerms(r: ByteReader, nel: number, nprim: number, owner: string): Map<string, number> {
@@ -71,7 +79,7 @@ function readPerms(r: ByteReader, nel: number, nprim: number, owner: string): Ma
 function readCommons(r: ByteReader): SymbolTable<CommonDatum> {
   r.section = 'commons';
   const h = readHeader(r, 'commons');
-  const entries = [];
+  const index = new Indexer<CommonDatum>(r, 'commons', h.nprim);
   for (let i = 0; i < h.nel; i++) {
     const at = r.offset;
     const len = r.u32('common name length');
@@ -81,15 +89,15 @@ function readCommons(r: ByteReader): SymbolTable<CommonDatum> {
     const name = r.name(len, 'common name');
     if (nprim > PERM_SYMTAB_SIZE) r.fail(`common ${name} has ${nprim} permissions (at most 32)`, at);
     const perms = readPerms(r, nel, nprim, `common ${name}`);
-    entries.push({ datum: { name, value, perms }, value, primary: true, at });
+    index.add({ name, value, perms }, value, true, at);
   }
-  return index(r, 'commons', h.nprim, entries);
+  return index.table();
 }
 
 function readClasses(r: ByteReader, commons: SymbolTable<CommonDatum>, version: number): SymbolTable<ClassDatum> {
   r.section = 'classes';
   const h = readHeader(r, 'classes');
-  const entries = [];
+  const index = new Indexer<ClassDatum>(r, 'classes', h.nprim);
   for (let i = 0; i < h.nel; i++) {
     const at = r.offset;
     const len = r.u32('class name length');
@@ -120,9 +128,9 @@ function readClasses(r: ByteReader, commons: SymbolTable<CommonDatum>, version: 
       defaults.range = r.u32('default_range');
     }
     if (version >= 28) defaults.type = r.u32('default_type');
-    entries.push({ datum: { name, value, common, perms, constraints, validatetrans, defaults }, value, primary: true, at });
+    index.add({ name, value, common, perms, constraints, validatetrans, defaults }, value, true, at);
   }
-  return index(r, 'classes', h.nprim, entries);
+  return index.table();
 }
 
 function readRoles(r: ByteReader): SymbolTable<RoleDatum> {
@@ -130,8 +138,9 @@ function readRoles(r: ByteReader): SymbolTable<RoleDatum> {
   const h = readHeader(r, 'roles');
   // libsepol creates object_r (value 1, no types, dominates nothing) before reading and discards the
   // file's own object_r entry: mirror that, since constraints on r1/r2 can see object_r.
-  const entries: { datum: RoleDatum; value: number; primary: boolean; at: number }[] = [];
-  let sawObjectR = false;
+  const index = new Indexer<RoleDatum>(r, 'roles', h.nprim);
+  const objectR: RoleDatum = { name: OBJECT_R, value: 1, bounds: 0, dominates: EMPTY_EBITMAP, types: EMPTY_EBITMAP };
+  if (h.nprim >= 1) index.add(objectR, 1, true, r.offset);
   for (let i = 0; i < h.nel; i++) {
     const at = r.offset;
     const len = r.u32('role name length');
@@ -142,16 +151,11 @@ function readRoles(r: ByteReader): SymbolTable<RoleDatum> {
     const types = readEbitmap(r);
     if (name === OBJECT_R) {
       if (value !== 1) r.fail(`role object_r has value ${value}, not 1`, at);
-      sawObjectR = true;
-      entries.push({ datum: { name, value: 1, bounds: 0, dominates: EMPTY_EBITMAP, types: EMPTY_EBITMAP }, value, primary: true, at });
       continue;
     }
-    entries.push({ datum: { name, value, bounds, dominates, types }, value, primary: true, at });
+    index.add({ name, value, bounds, dominates, types }, value, true, at);
   }
-  if (!sawObjectR && h.nprim >= 1) {
-    entries.unshift({ datum: { name: OBJECT_R, value: 1, bounds: 0, dominates: EMPTY_EBITMAP, types: EMPTY_EBITMAP }, value: 1, primary: true, at: r.offset });
-  }
-  const table = index(r, 'roles', h.nprim, entries);
+  const table = index.table();
   for (const role of table.byValue) {
     if (role && role.bounds > h.nprim) r.fail(`role ${role.name} is bounded by unknown role value ${role.bounds}`);
   }
@@ -164,19 +168,21 @@ const PROPERTY_ATTRIBUTE = 0x2;
 function readTypes(r: ByteReader): SymbolTable<TypeDatum> {
   r.section = 'types';
   const h = readHeader(r, 'types');
-  const entries = [];
+  const index = new Indexer<TypeDatum>(r, 'types', h.nprim);
+  const v = r.dataView;
+  // Thousands of entries read once, cold: one length check and direct reads per entry.
   for (let i = 0; i < h.nel; i++) {
     const at = r.offset;
-    const len = r.u32('type name length');
-    const value = r.u32('type value');
-    const properties = r.u32('type properties');
-    const bounds = r.u32('type bounds');
+    r.need(16, 'type entry');
+    const len = v.getUint32(at, true);
+    const value = v.getUint32(at + 4, true);
+    const properties = v.getUint32(at + 8, true);
+    const bounds = v.getUint32(at + 12, true);
+    r.advance(16);
     const name = r.name(len, 'type name');
-    const primary = (properties & PROPERTY_PRIMARY) !== 0;
-    const isAttribute = (properties & PROPERTY_ATTRIBUTE) !== 0;
-    entries.push({ datum: { name, value, isAttribute, bounds }, value, primary, at });
+    index.add({ name, value, isAttribute: (properties & PROPERTY_ATTRIBUTE) !== 0, bounds }, value, (properties & PROPERTY_PRIMARY) !== 0, at);
   }
-  const table = index(r, 'types', h.nprim, entries);
+  const table = index.table();
   for (const t of table.byValue) {
     if (t && t.bounds > h.nprim) r.fail(`type ${t.name} is bounded by unknown type value ${t.bounds}`);
   }
@@ -186,7 +192,7 @@ function readTypes(r: ByteReader): SymbolTable<TypeDatum> {
 function readUsers(r: ByteReader): SymbolTable<UserDatum> {
   r.section = 'users';
   const h = readHeader(r, 'users');
-  const entries = [];
+  const index = new Indexer<UserDatum>(r, 'users', h.nprim);
   for (let i = 0; i < h.nel; i++) {
     const at = r.offset;
     const len = r.u32('user name length');
@@ -196,15 +202,15 @@ function readUsers(r: ByteReader): SymbolTable<UserDatum> {
     const roles = readEbitmap(r);
     const range = readRange(r);
     const defaultLevel = readLevel(r);
-    entries.push({ datum: { name, value, bounds, roles, range, defaultLevel }, value, primary: true, at });
+    index.add({ name, value, bounds, roles, range, defaultLevel }, value, true, at);
   }
-  return index(r, 'users', h.nprim, entries);
+  return index.table();
 }
 
 function readBools(r: ByteReader): SymbolTable<BoolDatum> {
   r.section = 'booleans';
   const h = readHeader(r, 'booleans');
-  const entries = [];
+  const index = new Indexer<BoolDatum>(r, 'booleans', h.nprim);
   for (let i = 0; i < h.nel; i++) {
     const at = r.offset;
     const value = r.u32('boolean value');
@@ -212,39 +218,42 @@ function readBools(r: ByteReader): SymbolTable<BoolDatum> {
     const len = r.u32('boolean name length');
     const name = r.name(len, 'boolean name');
     if (state > 1) r.fail(`boolean ${name} has state ${state} (0 or 1 expected)`, at);
-    entries.push({ datum: { name, value, defaultState: state === 1 }, value, primary: true, at });
+    index.add({ name, value, defaultState: state === 1 }, value, true, at);
   }
-  return index(r, 'booleans', h.nprim, entries);
+  return index.table();
 }
 
 function readSensitivities(r: ByteReader): SymbolTable<SensitivityDatum> {
   r.section = 'sensitivities';
   const h = readHeader(r, 'sensitivities');
-  const entries = [];
+  const index = new Indexer<SensitivityDatum>(r, 'sensitivities', h.nprim);
   for (let i = 0; i < h.nel; i++) {
     const at = r.offset;
     const len = r.u32('sensitivity name length');
     const isAlias = r.u32('sensitivity alias flag') !== 0;
     const name = r.name(len, 'sensitivity name');
     const level = readLevel(r);
-    entries.push({ datum: { name, isAlias, level }, value: level.sens, primary: !isAlias, at });
+    index.add({ name, isAlias, level }, level.sens, !isAlias, at);
   }
-  return index(r, 'sensitivities', h.nprim, entries);
+  return index.table();
 }
 
 function readCategories(r: ByteReader): SymbolTable<CategoryDatum> {
   r.section = 'categories';
   const h = readHeader(r, 'categories');
-  const entries = [];
+  const index = new Indexer<CategoryDatum>(r, 'categories', h.nprim);
+  const v = r.dataView;
   for (let i = 0; i < h.nel; i++) {
     const at = r.offset;
-    const len = r.u32('category name length');
-    const value = r.u32('category value');
-    const isAlias = r.u32('category alias flag') !== 0;
+    r.need(12, 'category entry');
+    const len = v.getUint32(at, true);
+    const value = v.getUint32(at + 4, true);
+    const isAlias = v.getUint32(at + 8, true) !== 0;
+    r.advance(12);
     const name = r.name(len, 'category name');
-    entries.push({ datum: { name, value, isAlias }, value, primary: !isAlias, at });
+    index.add({ name, value, isAlias }, value, !isAlias, at);
   }
-  return index(r, 'categories', h.nprim, entries);
+  return index.table();
 }
 
 export function readSymbolTables(r: ByteReader, version: number): SymbolTables {
