@@ -59,6 +59,9 @@ describe.skipIf(skip)('SELinux engine vs libsepol', () => {
         const allowed = expected.filter((a) => a.ok && a.allowed.every(Boolean)).length;
         const cons = expected.filter((a) => a.ok && a.reasons.has('cons')).length;
         const invalid = expected.filter((a) => !a.ok).length;
+        const te = expected.filter((a) => a.ok && a.reasons.has('te')).length;
+        const booleans = queries.filter((q) => q.booleans).length;
+        console.log(`selinux differential ${p.name} mix: ${allowed} allowed, ${te} TE denials, ${cons} constraint denials, ${invalid} invalid, ${booleans} with boolean overrides`);
         expect(allowed).toBeGreaterThan(GENERATED / 10);
         expect(cons).toBeGreaterThan(GENERATED / 100);
         expect(invalid).toBeGreaterThan(GENERATED / 50);
