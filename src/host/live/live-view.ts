@@ -92,8 +92,12 @@ export function lstatInode(path: string): Lookup<Inode> {
   return ok({ type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
 }
 
-/** One xattr of the inode itself (never of a symlink's target): value, proven absent (null), or unknown. */
-export function readXattr(path: string, name: string): Lookup<Buffer | null> {
+/**
+ * One xattr of the inode itself (never of a symlink's target): value, proven absent (null), or unknown.
+ * `unsupportedMeansNone`: a filesystem without xattrs (EOPNOTSUPP) has no ACL, and the kernel then
+ * ignores ACLs; a security label, though, can come from the LSM on such a filesystem, so not for labels.
+ */
+export function readXattr(path: string, name: string, unsupportedMeansNone: boolean): Lookup<Buffer | null> {
   let names: string[];
   try {
     names = listAttributesSync(path);
@@ -101,8 +105,7 @@ export function readXattr(path: string, name: string): Lookup<Buffer | null> {
     const text = e instanceof Error ? e.message : String(e);
     if (/\(os error 2\)/.test(text)) return missing('ENOENT');
     if (/\(os error 20\)/.test(text)) return missing('ENOTDIR');
-    // EOPNOTSUPP: the filesystem has no xattrs at all, so it has none of this name either.
-    if (/\(os error 95\)/.test(text)) return ok(null);
+    if (unsupportedMeansNone && /\(os error 95\)/.test(text)) return ok(null);
     return unknown(`listxattr ${path}: ${text}`);
   }
   if (!names.includes(name)) return ok(null);
@@ -124,12 +127,12 @@ export function createLiveView(): HostView {
 
     aclAccess(path) {
       // llistxattr on a symlink lists the link's own names, never an ACL (Linux has none on links).
-      const v = readXattr(path, ACL_XATTR);
+      const v = readXattr(path, ACL_XATTR, true);
       return v.kind === 'ok' && v.value ? ok(new Uint8Array(v.value)) : v;
     },
 
     selinuxLabel(path) {
-      const v = readXattr(path, SELINUX_XATTR);
+      const v = readXattr(path, SELINUX_XATTR, false);
       if (v.kind !== 'ok' || v.value === null) return v as Lookup<null>;
       // A real SELinux kernel returns the context with a trailing NUL; a plain xattr store does not.
       const bytes = v.value[v.value.length - 1] === 0 ? v.value.subarray(0, -1) : v.value;
