@@ -53,13 +53,19 @@ export function enabledCondEntries(policy: Policy, state: ArrayLike<boolean>): U
   return enabled;
 }
 
-/** Owner node and branch of each conditional entry, for explanations (computed on demand). */
+const ownersCache = new WeakMap<Policy, { node: Int32Array; onTrue: Uint8Array }>();
+
+/** Owner node and branch of each conditional entry, for explanations (computed once per policy, on demand). */
 export function condEntryOwners(policy: Policy): { node: Int32Array; onTrue: Uint8Array } {
+  const cached = ownersCache.get(policy);
+  if (cached) return cached;
   const node = new Int32Array(policy.condAvtab.size).fill(-1);
   const onTrue = new Uint8Array(policy.condAvtab.size);
   policy.condNodes.forEach((n, k) => {
     for (const i of n.trueList) { node[i] = k; onTrue[i] = 1; }
     for (const i of n.falseList) node[i] = k;
   });
-  return { node, onTrue };
+  const owners = { node, onTrue };
+  ownersCache.set(policy, owners);
+  return owners;
 }
