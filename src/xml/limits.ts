@@ -9,6 +9,8 @@ import type { XmlError } from './position.js';
 import type { XmlElement } from './tree.js';
 
 export const MAX_START_TAG_LENGTH = 64 * 1024;
+/** libvirt's names are short words (libxml2 itself stops at 50 000); the scanner refuses longer ones early. */
+export const MAX_NAME_LENGTH = 1024;
 
 export function checkStartTagLengths(root: XmlElement): XmlError | undefined {
   const pending: XmlElement[] = [root];
@@ -16,11 +18,12 @@ export function checkStartTagLengths(root: XmlElement): XmlError | undefined {
     const length = el.startTagEnd - el.start;
     if (length > MAX_START_TAG_LENGTH) {
       const longest = el.attributes.reduce((m, a) => Math.max(m, a.value.length), 0);
-      const name = el.name.length > 40 ? `${el.name.slice(0, 40)}… (a name of ${el.name.length} characters)` : el.name;
+      const longName = el.name.length > 40;
+      const detail = longName ? `a name of ${el.name.length} characters` : `its longest attribute value is ${longest} characters`;
       return {
         line: el.line,
         column: el.column,
-        message: `start tag <${name}> is ${length} characters long (its longest attribute value ${longest}), over the limit of ${MAX_START_TAG_LENGTH}: no libvirt element needs that much`,
+        message: `start tag <${longName ? `${el.name.slice(0, 40)}…` : el.name}> is ${length} characters long (${detail}), over the limit of ${MAX_START_TAG_LENGTH}: no libvirt element needs that much`,
       };
     }
     for (const c of el.children) pending.push(c); // no spread: huge child lists would overflow the stack

@@ -9,6 +9,7 @@
  */
 import { failure, success, type Result } from '../result.js';
 import { codePointAt, codePointWidth, isNameChar, isNameStartChar, isXmlChar, isXmlWhitespace } from './chars.js';
+import { MAX_NAME_LENGTH } from './limits.js';
 import { errorAt, LineCounter, type XmlError } from './position.js';
 import type { Quote, XmlAttribute, XmlElement } from './tree.js';
 import { parseXmlDeclaration } from './declaration.js';
@@ -281,6 +282,8 @@ class Scanner {
     do {
       this.pos += codePointWidth(cp);
       cp = codePointAt(this.text, this.pos);
+      // Stop at the limit instead of walking megabytes of a hostile name (test/hardening/attacks.test.ts).
+      if (this.pos - start > MAX_NAME_LENGTH) this.fail(start, `${what} is longer than ${MAX_NAME_LENGTH} characters`);
     } while (cp >= 0 && isNameChar(cp));
     return this.text.slice(start, this.pos);
   }

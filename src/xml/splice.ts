@@ -58,23 +58,42 @@ export function planSeclabelInsert(
   }
   const inline = !/[\r\n]/.test(content);
 
+  // In multi-line sources new lines are inserted as whole lines (indentation + element + line ending) at
+  // the start of a line. That keeps them clear of a removal planned in the same run (planElementRemoval
+  // takes whole lines too), so "insert one model, prune a stale one" never produces overlapping edits.
+  const asLines = (indent: string): string => elements.map((e) => indent + e + eol).join('');
+
   const after = lastChildNamed(source, SECLABEL_GOES_AFTER);
   if (after !== undefined) {
     if (inline) return [{ at: after.end, deleteCount: 0, insert: elements.join('') }];
-    return [{ at: after.end, deleteCount: 0, insert: onOwnLines(siblingIndent(text, after, childIndent)) }];
+    const indent = siblingIndent(text, after, childIndent);
+    const nextLine = startOfNextLineIfBlank(text, after.end);
+    if (nextLine !== undefined) return [{ at: nextLine, deleteCount: 0, insert: asLines(indent) }];
+    return [{ at: after.end, deleteCount: 0, insert: onOwnLines(indent) }];
   }
   const before = source.children.find((c) => SECLABEL_GOES_BEFORE.has(c.name));
   if (before !== undefined) {
     const line = linePosition(text, before.start);
     if (inline || !line.startsLine) return [{ at: before.start, deleteCount: 0, insert: elements.join('') }];
-    return [{ at: before.start, deleteCount: 0, insert: elements.map((e) => e + eol + line.indentation).join('') }];
+    return [{ at: line.lineStart, deleteCount: 0, insert: asLines(line.indentation) }];
   }
-  // At the end: right after the last non-blank content, so the whitespace before </source> stays last.
+  // At the end: after the last content, so the whitespace before </source> stays last.
   const at = endOfLastContent(text, source);
   if (inline) return [{ at, deleteCount: 0, insert: elements.join('') }];
   const last = source.children[source.children.length - 1];
   const indent = last !== undefined && last.end === at ? siblingIndent(text, last, childIndent) : childIndent;
+  const endTagLine = linePosition(text, source.endTagStart);
+  if (endTagLine.startsLine && endTagLine.lineStart > at) return [{ at: endTagLine.lineStart, deleteCount: 0, insert: asLines(indent) }];
   return [{ at, deleteCount: 0, insert: onOwnLines(indent) }];
+}
+
+/** Offset just past the line ending that follows `offset` when only spaces/tabs come before it. */
+function startOfNextLineIfBlank(text: string, offset: number): number | undefined {
+  let i = offset;
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  if (text.startsWith('\r\n', i)) return i + 2;
+  if (text[i] === '\n' || text[i] === '\r') return i + 1;
+  return undefined;
 }
 
 /**

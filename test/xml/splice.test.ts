@@ -138,6 +138,27 @@ describe('planElementRemoval', () => {
   });
 });
 
+describe('inserting one model and removing a stale seclabel of another in the same <source>', () => {
+  function insertAndPrune(text: string, prune: string, add: SeclabelModel[]): string {
+    const doc = parseTextOrThrow(text);
+    const source = doc.root;
+    const stale = source.children.filter((c) => c.name === 'seclabel' && c.attributes.some((a) => a.value === prune));
+    return applyEdits(doc.text, [...planSeclabelInsert(doc, source, add), ...stale.flatMap((e) => planElementRemoval(doc, e))]);
+  }
+
+  it.each([
+    ['multi-line, stale seclabel last', `<source file='/a'>\n  ${D}\n</source>`, `<source file='/a'>\n  ${S}\n</source>`],
+    ['multi-line, before encryption', `<source file='/a'>\n  ${D}\n  <encryption/>\n</source>`, `<source file='/a'>\n  ${S}\n  <encryption/>\n</source>`],
+    ['multi-line, after slices', `<source file='/a'>\n  <slices/>\n  ${D}\n</source>`, `<source file='/a'>\n  <slices/>\n  ${S}\n</source>`],
+    ['CRLF', `<source file='/a'>\r\n  ${D}\r\n</source>`, `<source file='/a'>\r\n  ${S}\r\n</source>`],
+    ['inline', `<source file='/a'>${D}</source>`, `<source file='/a'>${S}</source>`],
+    // Odd layout: the stale element shares its line with </source>; nothing overlaps, a blank line stays.
+    ['stale seclabel sharing its line', `<source file='/a'>\n  ${D}</source>`, `<source file='/a'>\n  \n  ${S}</source>`],
+  ])('%s: the edits do not overlap and the result is as written by hand', (_n, text, expected) => {
+    expect(insertAndPrune(text, 'dac', ['selinux'])).toBe(expected);
+  });
+});
+
 describe('applyEdits and serialize', () => {
   it('applies edits given in any order; edits at one offset keep their order', () => {
     expect(applyEdits('abcdef', [
