@@ -15,6 +15,7 @@ import { failure, success, type Result } from '../result.js';
 import type { HostView } from '../host/view.js';
 import { createLiveView } from '../host/live/live-view.js';
 import { createRecordingView } from '../host/snapshot/recording-view.js';
+import { shrinkQemuConf } from '../host/snapshot/qemu-conf-shrink.js';
 import { createSnapshotView, missText } from '../host/snapshot/snapshot-view.js';
 import { readFactsFile } from '../host/snapshot/parse.js';
 import { recordingPolicyLoader, replayingPolicyLoader } from '../host/snapshot/policy-transcript.js';
@@ -89,7 +90,7 @@ export interface RecordingHost {
 
 /** The live host under a recorder: what `facts` runs the decisions against. */
 export function recordHost(opts: HostOptions, inner: HostView = createLiveView()): RecordingHost {
-  const rec = createRecordingView(inner);
+  const rec = createRecordingView(inner, { storeText: (path, text) => (path === opts.qemuConf ? shrinkQemuConf(text) : text) });
   const policy = recordingPolicyLoader<HostOptions>(loadHostPolicy);
   const invoker = processInvoker();
   return {

@@ -22,7 +22,16 @@ const same = <T>(v: T) => v;
 // The inner view may hand out views of a reused buffer; base64 copies the bytes at call time.
 const bytesOrNull = (b: Uint8Array | null) => (b === null ? null : toBase64(b));
 
-export function createRecordingView(inner: HostView): RecordingView {
+export interface RecordingOptions {
+  /**
+   * What to store for a whole text file instead of its full text; must be answer-preserving for every
+   * reader of that file (see qemu-conf-shrink.ts). The caller still gets the full text.
+   */
+  readonly storeText?: (path: string, text: string) => string;
+}
+
+export function createRecordingView(inner: HostView, options: RecordingOptions = {}): RecordingView {
+  const storeText = options.storeText ?? ((_path: string, text: string) => text);
   const recorded = new Map<string, StoredCall>();
   const keep = (key: string, call: StoredCall) => {
     if (!recorded.has(key)) recorded.set(key, call);
@@ -55,7 +64,7 @@ export function createRecordingView(inner: HostView): RecordingView {
     },
     readText(path) {
       const a = inner.readText(path);
-      keep(callKey('readText', path), { op: 'readText', path, answer: storeLookup(a, same) });
+      keep(callKey('readText', path), { op: 'readText', path, answer: storeLookup(a, (text) => storeText(path, text)) });
       return a;
     },
     readBinary(path) {
