@@ -3,7 +3,7 @@
  * (binary version, MLS, handle_unknown), again only when the source changed.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const policiesDir = fileURLToPath(new URL('./policies/', import.meta.url));
@@ -27,9 +27,13 @@ export function compilePolicy(v: Variant): string {
   const out = `${outDir}${variantName(v)}`;
   if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) return out;
   mkdirSync(outDir, { recursive: true });
-  const args = ['-U', v.handleUnknown, '-c', String(v.version), '-o', out, src];
+  // Suites run in parallel workers and share these files: compile under a private name, then rename,
+  // so nobody ever reads a half-written policy.
+  const partial = `${out}.${process.pid}.tmp`;
+  const args = ['-U', v.handleUnknown, '-c', String(v.version), '-o', partial, src];
   if (v.mls) args.unshift('-M');
   execFileSync('checkpolicy', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  renameSync(partial, out);
   return out;
 }
 
