@@ -126,8 +126,10 @@ function randomRange(rng: Rng, names: PolicyNames, shared: { cats: number[] }): 
   ])();
 }
 
+/** The listed types the policy defines; all its types when it defines none of them (another distro). */
 function present(names: PolicyNames, list: readonly string[]): string[] {
-  return list.filter((t) => names.typeSet.has(t));
+  const found = list.filter((t) => names.typeSet.has(t));
+  return found.length > 0 ? found : [...names.types];
 }
 
 function sourceContext(rng: Rng, names: PolicyNames, type: string, range: string): string {
