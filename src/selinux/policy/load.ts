@@ -14,6 +14,7 @@ export type { PolicyError } from './errors.js';
 
 const POLICYDB_MAGIC = 0xf97cff8c;
 const POLICYDB_MOD_MAGIC = 0xf97cff8d;
+const MODULE_PACKAGE_MAGIC = 0xf97cff8f;
 const VERSION_MIN = 24;
 const VERSION_MAX = 33;
 const SYM_NUM = 8;
@@ -39,6 +40,8 @@ function read(r: ByteReader): Policy {
   r.section = 'header';
   const magic = r.u32('magic number');
   if (magic === POLICYDB_MOD_MAGIC) r.fail('this is a policy module or base package, not a kernel policy', 0);
+  if (magic === MODULE_PACKAGE_MAGIC) r.fail('this is a policy module package (.pp), not a kernel policy', 0);
+  if ((magic & 0xffffff) === 0x685a42) r.fail('this is bzip2-compressed data (a compressed module?), not a kernel policy', 0);
   if (magic !== POLICYDB_MAGIC) r.fail(`magic number 0x${magic.toString(16)} is not a SELinux policy`, 0);
   const idLen = r.u32('identifier length');
   if (idLen === 0 || idLen > 32) r.fail(`policy identifier length ${idLen} outside 1..32`, 4);

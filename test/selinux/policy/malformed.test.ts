@@ -78,6 +78,8 @@ describe.skipIf(skip !== undefined)('malformed policy files', () => {
     const withWord = (at: number, v: number) => { const c = tiny.slice(); new DataView(c.buffer).setUint32(at, v, true); return c; };
     const message = (b: Uint8Array) => { const r = loadPolicy(b); return r.ok ? 'loaded' : r.error.message; };
     expect(message(withWord(0, 0xf97cff8d))).toMatch(/module or base package/);
+    expect(message(withWord(0, 0xf97cff8f))).toMatch(/module package \(\.pp\)/);
+    expect(message(new TextEncoder().encode('BZh91AY&SY'))).toMatch(/bzip2/);
     expect(message(withWord(0, 0x12345678))).toMatch(/magic number/);
     expect(message(withWord(16, 23))).toMatch(/version 23 is outside/);
     expect(message(withWord(16, 34))).toMatch(/version 34 is outside/);
