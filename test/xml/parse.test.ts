@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatXmlError, MAX_ATTRIBUTES, MAX_DEPTH, MAX_ELEMENTS, MAX_INPUT_BYTES, parseXml, parseXmlString } from '../../src/xml/parse.js';
+import { MAX_NAME_LENGTH, MAX_START_TAG_LENGTH } from '../../src/xml/limits.js';
 import { missingRequirements } from '../support/requirements.js';
 import { INVALID_DIR, samples } from './corpus.js';
 
@@ -69,6 +70,17 @@ describe('limits against hostile input', () => {
     const attributes = (n: number) => '<r>' + "<a w='' x='' y='' z=''/>".repeat(n / 4) + '</r>';
     expect(parseXmlString(attributes(MAX_ATTRIBUTES)).ok).toBe(true);
     expect(errorOf(attributes(MAX_ATTRIBUTES + 4))).toEqual({ line: 1, column: 4 + 24 * (MAX_ATTRIBUTES / 4) + 3, message: `more than ${MAX_ATTRIBUTES} attributes` });
+  });
+
+  it(`refuses names over ${MAX_NAME_LENGTH} characters and start tags over ${MAX_START_TAG_LENGTH}, at the tag`, () => {
+    expect(parseXmlString(`<${'n'.repeat(MAX_NAME_LENGTH)}/>`).ok).toBe(true);
+    expect(errorOf(`<r>\n <${'n'.repeat(MAX_NAME_LENGTH + 1)}/></r>`)).toMatchObject({ line: 2, column: 3, message: `element name is longer than ${MAX_NAME_LENGTH} characters` });
+    const tag = (valueLength: number) => `<r>\n  <source file='${'p'.repeat(valueLength)}'/>\n</r>`;
+    const fixed = "<source file=''/>".length;
+    expect(parseXmlString(tag(MAX_START_TAG_LENGTH - fixed)).ok).toBe(true);
+    const e = errorOf(tag(MAX_START_TAG_LENGTH - fixed + 1));
+    expect({ line: e.line, column: e.column }).toEqual({ line: 2, column: 3 });
+    expect(e.message).toContain(`over the limit of ${MAX_START_TAG_LENGTH}`);
   });
 
   // Shapes that make naive parsers quadratic (rescans, backtracking) or recursive. Time is compared
