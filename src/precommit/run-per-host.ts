@@ -21,10 +21,11 @@ export interface PerHostOptions {
 /** 2 (error) outranks 1 (found), which outranks 0. */
 const worst = (a: ExitCode, b: ExitCode): ExitCode => (a > b ? a : b);
 
-async function runOn(files: readonly string[], opts: HostOptions, run: HostRun, io: CliIo): Promise<ExitCode> {
+/** `origin`: where the snapshot was named, when not by --facts (the config file). */
+async function runOn(files: readonly string[], opts: HostOptions, run: HostRun, io: CliIo, origin?: string): Promise<ExitCode> {
   const host = openHost(opts);
   if (!host.ok) {
-    io.stderr.write(`virt-seclabel: ${host.error}\n`);
+    io.stderr.write(`virt-seclabel: ${origin ? `${origin}: ` : ''}${host.error}\n`);
     return EXIT.error;
   }
   const ctx = createHostContext(host.value.view, host.value.opts, host.value.env);
@@ -61,6 +62,6 @@ export async function runPerHost(files: readonly string[], opts: HostOptions, ru
     groups.set(snapshot, [...(groups.get(snapshot) ?? []), f]);
   }
   let code: ExitCode = EXIT.ok;
-  for (const [snapshot, group] of groups) code = worst(code, await runOn(group, { ...opts, facts: snapshot }, run, io));
+  for (const [snapshot, group] of groups) code = worst(code, await runOn(group, { ...opts, facts: snapshot }, run, io, `${cfg.path} maps ${group[0]} to this snapshot`));
   return code;
 }
