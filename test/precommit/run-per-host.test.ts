@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostOptions } from '../../src/app/host-options.js';
 import { runPerHost } from '../../src/precommit/run-per-host.js';
 import { serializeFacts } from '../../src/host/snapshot/serialize.js';
-import { FACTS_FORMAT_VERSION } from '../../src/host/snapshot/format.js';
+import { FACTS_FORMAT_VERSION, type FactsFile } from '../../src/host/snapshot/format.js';
 import { captureIo } from '../cli/harness.js';
 
 const opts = (over: Partial<HostOptions> = {}): HostOptions => ({ connect: 'system', qemuConf: '/etc/libvirt/qemu.conf', booleans: {}, ...over });
@@ -18,7 +18,7 @@ function repo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'vs-perhost-'));
   mkdirSync(join(dir, 'vms/prod'), { recursive: true });
   mkdirSync(join(dir, 'facts'));
-  const facts = {
+  const facts: FactsFile = {
     formatVersion: FACTS_FORMAT_VERSION,
     host: 'hv1',
     collectedAt: new Date(0).toISOString(),
