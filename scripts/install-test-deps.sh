@@ -15,6 +15,7 @@ packages=(
 # Real libvirtd + QEMU for the end-to-end suite.
 packages+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86)
 packages+=(git pre-commit)                              # the pre-commit round trip
+packages+=(time)                                        # /usr/bin/time -v: peak RSS in the bench
 
 missing=()
 for p in "${packages[@]}"; do
