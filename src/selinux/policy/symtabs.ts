@@ -49,9 +49,11 @@ class Indexer<T extends { name: string }> {
 
   add(datum: T, value: number, primary: boolean, at: number): void {
     const { r, what, nprim } = this;
-    if (this.byName.has(datum.name)) r.fail(`${what}: duplicate name ${datum.name}`, at);
     if (value === 0 || value > nprim) r.fail(`${what}: ${datum.name} has value ${value} outside 1..${nprim}`, at);
+    // One hash operation per name: a duplicate shows as a set that did not grow the map.
+    const before = this.byName.size;
     this.byName.set(datum.name, datum);
+    if (this.byName.size === before) r.fail(`${what}: duplicate name ${datum.name}`, at);
     if (!primary) return;
     if (this.byValue[value - 1] !== undefined) r.fail(`${what}: value ${value} used twice`, at);
     this.byValue[value - 1] = datum;
