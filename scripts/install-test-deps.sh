@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   acl attr util-linux                                   # setfacl/getfacl, setfattr, setpriv
-  libvirt-clients                                       # virt-xml-validate, virsh test:///default
+  libvirt-clients libxml2-utils                         # virt-xml-validate (runs xmllint), virsh test:///default
   selinux-policy-default selinux-policy-mls             # real binary policies (policy.33)
   checkpolicy setools libsepol-dev gcc libc6-dev        # small test policies, sesearch, libsepol.a
   qemu-utils                                            # qemu-img for image chains
