@@ -65,8 +65,10 @@ export async function runFacts(files: readonly string[], opts: FactsOptions, io:
     io.stderr.write('virt-seclabel: facts records the live host; --facts (a snapshot) cannot be its input\n');
     return EXIT.error;
   }
-  const recording = recordHost(opts.host, live);
-  const ctx = createHostContext(recording.host.view, opts.host, recording.host.env);
+  // A snapshot names host paths absolutely: relative option paths mean "from here", as for the live run.
+  const host: HostOptions = { ...opts.host, qemuConf: resolve(opts.host.qemuConf), ...(opts.host.policy !== undefined && { policy: resolve(opts.host.policy) }) };
+  const recording = recordHost(host, live);
+  const ctx = createHostContext(recording.host.view, host, recording.host.env);
   if (!ctx.ok) {
     io.stderr.write(`virt-seclabel: ${ctx.error}\n`);
     return EXIT.error;
