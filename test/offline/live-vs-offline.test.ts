@@ -59,6 +59,40 @@ describe.skipIf(skip)('offline decisions equal live decisions', () => {
     });
 });
 
+describe.skipIf(skip)('a host with a running SELinux kernel (selinuxfs)', () => {
+  it('detects the models, reads the live booleans and the loaded policy, and replays all of it', async () => {
+    const SELINUXFS = '/sys/fs/selinux';
+    let annotations = 0;
+    for (let seed = 1; seed <= 4; seed++) {
+      const host = randomHost(rng(seed * 31));
+      const tree = {
+        ...host.tree,
+        [`${SELINUXFS}/enforce`]: { type: 'file', mode: 0o644, content: '1' },
+        [`${SELINUXFS}/booleans/virt_use_nfs`]: { type: 'file', mode: 0o644, content: '1 1' },
+        [`${SELINUXFS}/booleans/virt_use_samba`]: { type: 'file', mode: 0o644, content: '0 0' },
+        [`${SELINUXFS}/policy`]: { type: 'file', mode: 0o400 },
+      } as const;
+      const files = writeDomains(host.domains);
+      // The kernel's loaded policy is Debian's here: the view serves its bytes at selinuxfs' policy node.
+      const view = withRealPolicy(memoryView(tree, { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } }), DEBIAN_POLICY);
+      const kernel = { ...view, readBinary: (p: string) => (p === `${SELINUXFS}/policy` ? view.readBinary(DEBIAN_POLICY) : view.readBinary(p)) };
+      const detected: HostOptions = { connect: 'system', qemuConf: '/etc/libvirt/qemu.conf', booleans: {} };
+      const liveOut = await live(kernel, detected, files);
+      expect(JSON.parse(liveOut.explain).connection.models.selinux.active).toBe(true);
+      const { facts } = await record(kernel, detected, files);
+      expect(facts.selinux?.policy).toEqual({ kind: 'loaded', source: `${SELINUXFS}/policy`, mls: true });
+      // The kernel's current boolean values were read through the view, so they are in the transcript.
+      expect(facts.view).toContainEqual({ op: 'readText', path: `${SELINUXFS}/booleans/virt_use_nfs`, answer: { kind: 'ok', value: '1 1' } });
+      const off = await offline(facts, files);
+      expect(off.explain, `seed ${seed}`).toBe(liveOut.explain);
+      expect(off.check, `seed ${seed}`).toBe(liveOut.check);
+      expect(off.warnings).toEqual([]);
+      annotations += (liveOut.explain.match(/"action": "annotate"/g) ?? []).length;
+    }
+    expect(annotations).toBeGreaterThan(4);
+  });
+});
+
 const TREE = {
   '/': { type: 'dir', mode: 0o755, label: 'system_u:object_r:root_t:s0' },
   '/srv': { type: 'dir', mode: 0o755, label: 'system_u:object_r:var_t:s0' },
