@@ -6,13 +6,15 @@
 import type { AccessEngine, ChainFile, FileVerdict } from '../decide/ports.js';
 import type { AccountNames } from '../host/accounts.js';
 import type { HostView } from '../host/view.js';
-import { checkDacAccess } from './check.js';
+import { checkDacAccess, DacHostFacts } from './check.js';
 import type { QemuIdentity } from './identity.js';
 
 export function createDacEngine(view: HostView, identity: QemuIdentity, names: AccountNames): AccessEngine {
+  // One reading of the mount table and sysctls for every file of the domain: consistent and cheaper.
+  const facts = new DacHostFacts(view);
   return {
     check(file: ChainFile): FileVerdict {
-      const v = checkDacAccess(view, identity, file.path, file.access, { names });
+      const v = checkDacAccess(view, identity, file.path, file.access, { names, facts });
       if (v.accessible === true) return { accessible: true, because: v.because };
       if (v.accessible === null) return { accessible: null, reason: v.reason };
       const findings = [];
