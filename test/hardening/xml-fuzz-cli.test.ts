@@ -4,43 +4,20 @@
  * files, so `--models dac --user nobody --group nogroup` proves access and the splice runs. Every run must
  * end in time with exit 0 and a minimal diff, or exit 2 with FILE:LINE:COL and nothing on stdout.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
 import { CLI, pool, runCli } from './support/cli.js';
 import { checkContract } from './support/contract.js';
 import { createRng, fuzzCount, fuzzSeed } from './support/prng.js';
+import { relocate } from './support/relocate.js';
 import { mutate, seedDocuments } from './support/xml-mutants.js';
 
 const skip = missingRequirements({ files: [CLI], commands: ['setpriv'] });
 const ARGS = ['--models', 'dac', '--user', 'nobody', '--group', 'nogroup', '--qemu-conf', '/nonexistent/qemu.conf'];
 const TIMEOUT_MS = 30_000;
-
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-const decodeEntities = (s: string) =>
-  s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|\w+);/g, (m, e: string) =>
-    e.startsWith('#x') ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : (ENTITIES[e] ?? m),
-  );
-
-/** Moves every absolute file=/dev=/dir= path under `root` and creates it there, world-accessible. */
-export function relocate(text: string, root: string): string {
-  return text.replace(/\b(file|dev|dir)=(['"])(\/[^'"<]*)\2/g, (_m, name: string, q: string, raw: string) => {
-    const path = root + decodeEntities(raw);
-    try {
-      if (name === 'dir') mkdirSync(path, { recursive: true, mode: 0o755 });
-      else {
-        mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-        writeFileSync(path, '', { mode: 0o666 });
-        chmodSync(path, 0o666);
-      }
-    } catch {
-      // A path that cannot exist (a file where a directory is needed): the CLI then says so.
-    }
-    return `${name}=${q}${root}${raw}${q}`;
-  });
-}
 
 describe.skipIf(skip)('XML fuzz through the built CLI (child processes)', () => {
   const root = mkdtempSync(join(tmpdir(), 'vsl-hardening-cli-'));

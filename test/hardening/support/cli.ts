@@ -15,10 +15,20 @@ export interface CliRun extends RunResult {
   readonly signal: NodeJS.Signals | null;
 }
 
-export function runCli(args: readonly string[], opts: { stdin?: Uint8Array; timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<CliRun> {
+export interface RunOptions {
+  readonly stdin?: Uint8Array;
+  readonly timeoutMs: number;
+}
+
+export function runCli(args: readonly string[], opts: RunOptions): Promise<CliRun> {
+  return runCommand(process.execPath, [CLI, ...args], opts);
+}
+
+/** Any command (e.g. setpriv wrapping the CLI) with the same capture and timeout. */
+export function runCommand(command: string, args: readonly string[], opts: RunOptions): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -51,4 +61,11 @@ export async function pool<T, R>(items: readonly T[], width: number, job: (item:
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
   return results;
+}
+
+/** The CLI as a child the caller kills with SIGKILL when it decides to (stdio ignored). */
+export function spawnKillableCli(args: readonly string[]): { kill(): void; done: Promise<void> } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+  const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return { kill: () => void child.kill('SIGKILL'), done };
 }
