@@ -10,8 +10,8 @@ import type { FileType } from '../view.js';
 import { isBase64 } from './codec.js';
 import { FACTS_FORMAT_VERSION, VIEW_OPS, type FactsFile, type Json, type StoredCall, type StoredBytes, type StoredLookup, type StoredSelinux, type ViewOp } from './format.js';
 
-/** A snapshot of thousands of paths is a few MB; far beyond that it is not a facts file. */
-export const MAX_FACTS_BYTES = 256 * 1024 * 1024;
+/** A snapshot of 100,000 paths (facts --path's limit) is tens of MB; far beyond that it is not a facts file. */
+export const MAX_FACTS_BYTES = 128 * 1024 * 1024;
 const PATH_MAX = 4096;
 const MAX_ID = 0xfffffffe;
 const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'symlink', 'block', 'char', 'fifo', 'socket'];
