@@ -1,5 +1,5 @@
 import { explain, type AccessExplanation } from './explanation.js';
-import { enabledCondEntries } from './policy/cond-eval.js';
+import { CondSwitches } from './policy/cond-eval.js';
 import { computeAv } from './policy/compute-av.js';
 import { ebitmapHas } from './policy/ebitmap.js';
 import type { ClassDatum, Policy } from './policy/model.js';
@@ -40,11 +40,11 @@ export type AccessAnswer =
  * permission the policy lacks is an invalid request. A permissive source type is reported, not applied.
  */
 export function computeAccess(policy: Policy, req: AccessRequest): AccessAnswer {
-  const state = booleanState(policy, req.booleans);
-  if (typeof state === 'string') return { ok: false, error: state };
-  const s = resolveContext(policy, req.scontext);
+  const setting = booleanSetting(policy, req.booleans);
+  if (typeof setting === 'string') return { ok: false, error: setting };
+  const s = resolveContextCached(policy, req.scontext);
   if (!s.ok) return { ok: false, error: `invalid scontext: ${s.error}` };
-  const t = resolveContext(policy, req.tcontext);
+  const t = resolveContextCached(policy, req.tcontext);
   if (!t.ok) return { ok: false, error: `invalid tcontext: ${t.error}` };
   const cls = policy.classes.byName.get(req.tclass);
   if (!cls) return { ok: false, error: `unknown class ${req.tclass}` };
@@ -59,11 +59,11 @@ export function computeAccess(policy: Policy, req: AccessRequest): AccessAnswer 
   }
   requested >>>= 0;
 
-  const enabled = condEnabledFor(policy, state);
-  const av = computeAv(policy, s.value, t.value, cls.value, requested, enabled, true);
+  const { state, conds } = setting;
+  const av = computeAv(policy, s.value, t.value, cls.value, requested, conds, true);
   const granted = req.perms.filter((_, i) => (av.allowed & bits[i]!) !== 0);
   const denied = req.perms.filter((_, i) => (av.allowed & bits[i]!) === 0);
-  const because = explain(policy, cls, s.value, t.value, requested, av, state, enabled);
+  const because = explain(policy, cls, s.value, t.value, requested, av, state, conds);
   return {
     ok: true,
     allowed: denied.length === 0,
@@ -80,25 +80,49 @@ function permBit(cls: ClassDatum, perm: string): number | undefined {
   return v === undefined ? undefined : (1 << (v - 1)) >>> 0;
 }
 
-function booleanState(policy: Policy, overrides: Readonly<Record<string, boolean>> | undefined): boolean[] | string {
+interface BooleanSetting {
+  readonly state: readonly boolean[];
+  readonly conds: CondSwitches;
+}
+
+/**
+ * Boolean values and their conditional switches, cached per policy for the last few override sets:
+ * callers ask many questions under one setting, and each setting remembers the conditionals it evaluated.
+ */
+const settingsCache = new WeakMap<Policy, Map<string, BooleanSetting>>();
+const SETTINGS_KEPT = 16;
+
+function booleanSetting(policy: Policy, overrides: Readonly<Record<string, boolean>> | undefined): BooleanSetting | string {
+  const entries = Object.entries(overrides ?? {});
+  const key = entries.map(([name, value]) => `${name}=${String(value)}`).join(',');
+  let cache = settingsCache.get(policy);
+  if (!cache) settingsCache.set(policy, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit) return hit;
   const state = policy.bools.byValue.map((b) => b?.defaultState ?? false);
-  for (const [name, value] of Object.entries(overrides ?? {})) {
+  for (const [name, value] of entries) {
     const b = policy.bools.byName.get(name);
     if (!b) return `unknown boolean ${name}`;
     if (typeof value !== 'boolean') return `boolean ${name} must be true or false`;
     state[b.value - 1] = value;
   }
-  return state;
+  const setting = { state, conds: new CondSwitches(policy, state) };
+  if (cache.size >= SETTINGS_KEPT) cache.delete(cache.keys().next().value!);
+  cache.set(key, setting);
+  return setting;
 }
 
-/** Conditional rules are switched per boolean assignment; callers ask many questions under one. */
-const enabledCache = new WeakMap<Policy, { key: string; enabled: Uint8Array }>();
+/** Context strings resolve the same way every time; the decision core repeats the QEMU process's. */
+const contextCache = new WeakMap<Policy, Map<string, ReturnType<typeof resolveContext>>>();
+const CONTEXTS_KEPT = 4096;
 
-function condEnabledFor(policy: Policy, state: readonly boolean[]): Uint8Array {
-  const key = state.map((b) => (b ? '1' : '0')).join('');
-  const hit = enabledCache.get(policy);
-  if (hit && hit.key === key) return hit.enabled;
-  const enabled = enabledCondEntries(policy, state);
-  enabledCache.set(policy, { key, enabled });
-  return enabled;
+function resolveContextCached(policy: Policy, text: string): ReturnType<typeof resolveContext> {
+  let cache = contextCache.get(policy);
+  if (!cache) contextCache.set(policy, (cache = new Map()));
+  const hit = cache.get(text);
+  if (hit) return hit;
+  const resolved = resolveContext(policy, text);
+  if (cache.size >= CONTEXTS_KEPT) cache.delete(cache.keys().next().value!);
+  cache.set(text, resolved);
+  return resolved;
 }

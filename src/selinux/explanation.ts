@@ -1,5 +1,5 @@
 import { forEachAvEntry } from './policy/avtab.js';
-import { condEntryOwners, evaluateCondExpr } from './policy/cond-eval.js';
+import { condEntryOwners, evaluateCondExpr, type CondSwitches } from './policy/cond-eval.js';
 import type { AvComputation, ReasonFlags } from './policy/compute-av.js';
 import { formatConstraint } from './policy/constraint-eval.js';
 import { AVTAB, COND, packedSet, type AvTable, type ClassDatum, type CondNode, type ContextStruct, type Policy } from './policy/model.js';
@@ -51,10 +51,16 @@ export interface AccessExplanation {
 }
 
 /** Permission names of a vector, in bit order. */
+const permsByBit = new WeakMap<ClassDatum, string[]>();
+
 export function permNames(cls: ClassDatum, vector: number): string[] {
-  const byBit: string[] = [];
-  for (const [name, v] of cls.common?.perms ?? []) byBit[v - 1] = name;
-  for (const [name, v] of cls.perms) byBit[v - 1] = name;
+  let byBit = permsByBit.get(cls);
+  if (!byBit) {
+    byBit = [];
+    for (const [name, v] of cls.common?.perms ?? []) byBit[v - 1] = name;
+    for (const [name, v] of cls.perms) byBit[v - 1] = name;
+    permsByBit.set(cls, byBit);
+  }
   const out: string[] = [];
   for (let b = 0; b < 32; b++) if ((vector >>> b) & 1 && byBit[b] !== undefined) out.push(byBit[b]!);
   return out;
@@ -66,7 +72,7 @@ export function typeName(policy: Policy, value: number): string {
 
 export function explain(
   policy: Policy, cls: ClassDatum, s: ContextStruct, t: ContextStruct, requested: number,
-  av: AvComputation, state: readonly boolean[], enabled: Uint8Array,
+  av: AvComputation, state: readonly boolean[], conds: CondSwitches,
 ): AccessExplanation {
   const granting: GrantingRule[] = [];
   const owners = av.granting.some((g) => g.table === 'cond') ? condEntryOwners(policy) : undefined;
@@ -92,7 +98,7 @@ export function explain(
   const denials: Denial[] = [];
   const teDenied = (requested & ~av.teAllowed) >>> 0;
   if (teDenied) {
-    const wouldGrant = conditionalGrants(policy, cls, s, t, teDenied, state, enabled);
+    const wouldGrant = conditionalGrants(policy, cls, s, t, teDenied, state, conds);
     denials.push({ perms: permNames(cls, teDenied), cause: 'te', ...(wouldGrant.length ? { wouldGrant } : {}) });
   }
   let remaining = (requested & av.teAllowed) >>> 0;
@@ -123,7 +129,7 @@ export function explain(
  */
 function conditionalGrants(
   policy: Policy, cls: ClassDatum, s: ContextStruct, t: ContextStruct, denied: number,
-  state: readonly boolean[], enabled: Uint8Array,
+  state: readonly boolean[], conds: CondSwitches,
 ): NonNullable<Denial['wouldGrant']> {
   const ct = policy.condAvtab;
   if (ct.size === 0) return [];
@@ -133,7 +139,7 @@ function conditionalGrants(
   for (const src of packedSet(policy.typeAttrMap, s.type - 1)) {
     for (const tgt of packedSet(policy.typeAttrMap, t.type - 1)) {
       forEachAvEntry(ct, src + 1, tgt + 1, cls.value, (i) => {
-        if (enabled[i] || (ct.specified[i]! & AVTAB.ALLOWED) === 0 || (ct.data[i]! & denied) === 0) return;
+        if ((ct.specified[i]! & AVTAB.ALLOWED) === 0 || (ct.data[i]! & denied) === 0 || conds.enabled(i)) return;
         const nodeIndex = owners.node[i]!;
         const node = policy.condNodes[nodeIndex];
         if (!node) return;

@@ -1,4 +1,5 @@
 import { forEachAvEntry } from './avtab.js';
+import type { CondSwitches } from './cond-eval.js';
 import { evaluateConstraint } from './constraint-eval.js';
 import { AVTAB, packedSet, type Constraint, type ContextStruct, type Policy } from './model.js';
 
@@ -43,7 +44,7 @@ export interface AvComputation {
  */
 export function computeAv(
   policy: Policy, s: ContextStruct, t: ContextStruct, tclass: number, requested: number,
-  condEnabled: Uint8Array, trace: boolean, depth = 0,
+  conds: CondSwitches, trace: boolean, depth = 0,
 ): AvComputation {
   const flags: ReasonFlags = { te: false, cons: false, rbac: false, bounds: false };
   const granting: GrantingEntry[] = [];
@@ -63,7 +64,7 @@ export function computeAv(
         if (trace && te.data[i]! & requested) granting.push({ table: 'te', index: i });
       });
       forEachAvEntry(ct, src, tgt, tclass, (i) => {
-        if ((ct.specified[i]! & AVTAB.ALLOWED) === 0 || !condEnabled[i]) return;
+        if ((ct.specified[i]! & AVTAB.ALLOWED) === 0 || !conds.enabled(i)) return;
         allowed |= ct.data[i]!;
         if (trace && ct.data[i]! & requested) granting.push({ table: 'cond', index: i });
       });
@@ -109,7 +110,7 @@ export function computeAv(
     const target = policy.types.byValue[t.type - 1];
     const loS = { ...s, type: source.bounds };
     const loT = target && target.bounds !== 0 ? { ...t, type: target.bounds } : t;
-    const lo = computeAv(policy, loS, loT, tclass, requested, condEnabled, false, depth + 1);
+    const lo = computeAv(policy, loS, loT, tclass, requested, conds, false, depth + 1);
     const masked = (~lo.allowed & allowed) >>> 0;
     if (masked !== 0) {
       boundsRemoved = masked;

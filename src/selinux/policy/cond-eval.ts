@@ -38,20 +38,34 @@ function binary(kind: number, a: number, b: number): number {
 }
 
 /**
- * Which conditional avtab entries are enabled under these boolean values, as libsepol's evaluate_conds
- * leaves them: a node whose result equals the state stored in the file keeps the stored enabled flags;
- * otherwise its true branch is on iff the result is 1 and its false branch iff the result is 0.
+ * Which conditional avtab entries are enabled under one assignment of boolean values, as libsepol's
+ * evaluate_conds leaves them: a node whose result equals the state stored in the file keeps the stored
+ * enabled flags; otherwise its true branch is on iff the result is 1 and its false branch iff it is 0.
+ * Nodes are evaluated on demand and remembered, so a question only pays for the conditionals it meets.
  */
-export function enabledCondEntries(policy: Policy, state: ArrayLike<boolean>): Uint8Array {
-  const enabled = policy.condStoredEnabled.slice();
-  for (const node of policy.condNodes) {
-    const result = evaluateCondExpr(node, state);
-    if (result === node.storedState) continue;
-    for (const i of node.trueList) enabled[i] = result > 0 ? 1 : 0;
-    for (const i of node.falseList) enabled[i] = result === 0 ? 1 : 0;
+export class CondSwitches {
+  private readonly results: Int8Array;
+
+  constructor(private readonly policy: Policy, readonly state: readonly boolean[]) {
+    this.results = new Int8Array(policy.condNodes.length).fill(NOT_EVALUATED);
   }
-  return enabled;
+
+  enabled(entry: number): boolean {
+    const owners = condEntryOwners(this.policy);
+    const k = owners.node[entry]!;
+    const node = this.policy.condNodes[k];
+    if (!node) return this.policy.condStoredEnabled[entry] === 1;
+    let result = this.results[k]!;
+    if (result === NOT_EVALUATED) {
+      result = evaluateCondExpr(node, this.state);
+      this.results[k] = result;
+    }
+    if (result === node.storedState) return this.policy.condStoredEnabled[entry] === 1;
+    return owners.onTrue[entry] === 1 ? result > 0 : result === 0;
+  }
 }
+
+const NOT_EVALUATED = 2;
 
 const ownersCache = new WeakMap<Policy, { node: Int32Array; onTrue: Uint8Array }>();
 
