@@ -3,8 +3,6 @@
  * path opened by an unprivileged helper per identity, every verdict (errno class included) compared.
  * Seed and size: DAC_DIFF_SEED, DAC_DIFF_SCENARIOS (default 2000).
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDacAccess, DacHostFacts, type DacVerdict } from '../../src/dac/check.js';
 import { createLiveView } from '../../src/host/live/live-view.js';
@@ -12,24 +10,24 @@ import { missingRequirements } from '../support/requirements.js';
 import { buildScenarios, resolveRoot } from './support/build-tree.js';
 import { kernelClass, kernelOpen } from './support/kernel-open.js';
 import { rng } from './support/prng.js';
+import { makeScratch, type Scratch } from './support/scratch-fs.js';
 import { generateScenario, IDENTITIES, type Scenario } from './support/scenarios.js';
 
 const SEED = Number(process.env.DAC_DIFF_SEED ?? 20261128);
 const COUNT = Number(process.env.DAC_DIFF_SCENARIOS ?? 2000);
 
-const skip = missingRequirements({ root: true, commands: ['setpriv', 'setfacl', 'mount', 'umount'], files: ['/usr/bin/python3'] });
+const skip = missingRequirements({ root: true, commands: ['setpriv', 'setfacl'], files: ['/usr/bin/python3'] });
 
 const engineClass = (v: DacVerdict) => (v.accessible === true ? 'ok' : v.accessible === false ? v.errno : `unknown: ${v.reason}`);
 
 describe.skipIf(skip !== undefined)('DAC engine vs the kernel (setpriv, no capabilities)', () => {
+  let scratch: Scratch | undefined;
   let base = '';
-  let mounted = false;
   let scenarios: Scenario[] = [];
 
   beforeAll(() => {
-    base = fs.mkdtempSync('/tmp/virt-seclabel-dac-');
-    fs.chmodSync(base, 0o755);
-    mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755,size=512m', 'tmpfs', base]).status === 0;
+    scratch = makeScratch('virt-seclabel-dac-');
+    base = scratch.base;
     const r = rng(SEED);
     scenarios = Array.from({ length: COUNT }, (_, i) => generateScenario(r, i));
     const t = performance.now();
@@ -37,11 +35,7 @@ describe.skipIf(skip !== undefined)('DAC engine vs the kernel (setpriv, no capab
     console.log(`dac differential: built ${COUNT} trees in ${Math.round(performance.now() - t)} ms`);
   });
 
-  afterAll(() => {
-    if (!base) return;
-    if (mounted) spawnSync('umount', [base]);
-    fs.rmSync(base, { recursive: true, force: true });
-  });
+  afterAll(() => scratch?.cleanup());
 
   it(`agrees with the kernel on every open of ${COUNT} random scenarios`, () => {
     const view = createLiveView();
@@ -94,7 +88,7 @@ describe.skipIf(skip !== undefined)('DAC engine vs the kernel (setpriv, no capab
     const engineMs = performance.now() - t;
     const agree = all.length - mismatches.length;
     console.log(
-      `dac differential: ${agree}/${all.length} agree (${COUNT} scenarios, seed ${SEED}, ${mounted ? 'tmpfs' : 'plain /tmp'}); kernel outcomes: ${[...byClass].map(([k, v]) => `${k} ${v}`).join(', ')}; kernel ${Math.round(kernelMs)} ms, engine ${Math.round(engineMs)} ms`,
+      `dac differential: ${agree}/${all.length} agree (${COUNT} scenarios, seed ${SEED}, ${scratch!.kind}); kernel outcomes: ${[...byClass].map(([k, v]) => `${k} ${v}`).join(', ')}; kernel ${Math.round(kernelMs)} ms, engine ${Math.round(engineMs)} ms`,
     );
     if (mismatches.length > 0) console.log(mismatches.slice(0, 8).join('\n\n'));
     // The suite must exercise every outcome, or it proves less than it claims.
