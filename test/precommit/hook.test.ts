@@ -113,5 +113,19 @@ describe.skipIf(skip)('pre-commit hook', () => {
     const accepted = run('git', ['commit', '-m', 'add web']);
     expect(accepted.status, accepted.stdout + accepted.stderr).toBe(0);
     expect(git('log', '--oneline')).toContain('add web');
+
+    // The host changes (the ISO becomes 0600) and a new snapshot is taken: the committed annotation is
+    // now stale, and the next commit touching the file is refused, naming it.
+    mkdirSync(tree, { mode: 0o755 });
+    execFileSync('truncate', ['-s', '1M', iso]);
+    chmodSync(iso, 0o600);
+    const again = run('node', [cli, 'facts', '--models', 'dac', '--user', '+4242', '--group', '+4242', 'vms/prod/web.xml', '-o', 'facts/prod.json']);
+    expect(again.status, again.stderr).toBe(0);
+    rmSync(tree, { recursive: true });
+    writeFileSync(join(repo, 'vms/prod/web.xml'), fixed.replace('<name>web</name>', '<name>web1</name>'));
+    git('add', '-A');
+    const stale = run('git', ['commit', '-m', 'rename web']);
+    expect(stale.status).not.toBe(0);
+    expect(stale.stdout + stale.stderr).toMatch(new RegExp(`vms/prod/web\\.xml:${sourceLine}:7: warning: disk vdb \\(${iso.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): dac: `));
   });
 });
