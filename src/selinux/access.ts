@@ -91,6 +91,7 @@ interface BooleanSetting {
  */
 const settingsCache = new WeakMap<Policy, Map<string, BooleanSetting>>();
 const SETTINGS_KEPT = 16;
+const defaultStates = new WeakMap<Policy, boolean[]>();
 
 function booleanSetting(policy: Policy, overrides: Readonly<Record<string, boolean>> | undefined): BooleanSetting | string {
   const entries = Object.entries(overrides ?? {});
@@ -99,7 +100,9 @@ function booleanSetting(policy: Policy, overrides: Readonly<Record<string, boole
   if (!cache) settingsCache.set(policy, (cache = new Map()));
   const hit = cache.get(key);
   if (hit) return hit;
-  const state = policy.bools.byValue.map((b) => b?.defaultState ?? false);
+  let defaults = defaultStates.get(policy);
+  if (!defaults) defaultStates.set(policy, (defaults = policy.bools.byValue.map((b) => b?.defaultState ?? false)));
+  const state = defaults.slice();
   for (const [name, value] of entries) {
     const b = policy.bools.byName.get(name);
     if (!b) return `unknown boolean ${name}`;
