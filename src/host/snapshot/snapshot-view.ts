@@ -62,11 +62,17 @@ export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
    * A path whose directory was listed on the host (facts --path records its listings) and whose name
    * was not in the listing is proven absent, exactly as the host would have said, not unknown.
    */
+  const listings = new Map<string, ReadonlySet<string> | undefined>();
   const absent = (path: string): boolean => {
     const cut = path.lastIndexOf('/');
     if (cut < 0 || path === '/') return false;
-    const listing = recorded<Extract<StoredCall, { op: 'listDir' }>>('listDir', cut === 0 ? '/' : path.slice(0, cut));
-    return listing?.answer.kind === 'ok' && !listing.answer.value.includes(path.slice(cut + 1));
+    const dir = cut === 0 ? '/' : path.slice(0, cut);
+    if (!listings.has(dir)) {
+      const listing = recorded<Extract<StoredCall, { op: 'listDir' }>>('listDir', dir);
+      listings.set(dir, listing?.answer.kind === 'ok' ? new Set(listing.answer.value) : undefined);
+    }
+    const names = listings.get(dir);
+    return names !== undefined && !names.has(path.slice(cut + 1));
   };
   const miss = (op: SnapshotMiss['op'], path: string, file = path): Lookup<never> => {
     if (op !== 'listDir' && op !== 'readBinary' && absent(file)) return missing('ENOENT');
