@@ -15,7 +15,13 @@ export function createDacEngine(view: HostView, identity: QemuIdentity, names: A
   return {
     check(file: ChainFile): FileVerdict {
       const v = checkDacAccess(view, identity, file.path, file.access, { names, facts });
-      if (v.accessible === true) return { accessible: true, because: v.because };
+      if (v.accessible === true) {
+        // The kernel opens a directory or FIFO read-only too, but QEMU cannot use one as a disk image.
+        const t = v.file.inode.type;
+        if (t !== 'file' && t !== 'block' && t !== 'char')
+          return { accessible: null, reason: `${v.file.path} is a ${t}, not a file or device QEMU can open as a disk` };
+        return { accessible: true, because: v.because };
+      }
       if (v.accessible === null) return { accessible: null, reason: v.reason };
       const findings = [];
       if (v.dirBlocked)
