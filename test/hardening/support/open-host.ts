@@ -9,10 +9,11 @@
  */
 import { createHostContext, type HostContext } from '../../../src/app/host-context.js';
 import type { HostOptions } from '../../../src/app/host-options.js';
-import type { HostView } from '../../../src/host/view.js';
+import { unknown, type HostView } from '../../../src/host/view.js';
 import { parseXml } from '../../../src/xml/parse.js';
 import type { XmlElement } from '../../../src/xml/tree.js';
 import { DEBIAN_POLICY, GROUP, PASSWD, hostOptions, withRealPolicy } from '../../cli/harness.js';
+import { qcow2 } from '../../images/builders.js';
 import { memoryView, type MemoryNode } from '../../support/memory-view.js';
 
 export const L = (t: string, level = 's0') => `system_u:object_r:${t}:${level}`;
@@ -45,7 +46,14 @@ export function openTree(paths: readonly string[], override: Readonly<Record<str
   for (const p of paths) for (let d = p.slice(0, p.lastIndexOf('/')); d !== ''; d = d.slice(0, d.lastIndexOf('/'))) dirs.add(d);
   for (const d of dirs) tree[d] = { type: 'dir', mode: 0o755, label: L('var_t') };
   for (const p of paths)
-    if (!dirs.has(p)) tree[p] = { type: 'file', mode: 0o666, label: L(hash(p) % 2 === 0 ? 'svirt_image_t' : 'public_content_t') };
+    if (!dirs.has(p))
+      tree[p] = {
+        type: 'file',
+        mode: 0o666,
+        label: L(hash(p) % 2 === 0 ? 'svirt_image_t' : 'public_content_t'),
+        // A valid qcow2 header without a backing file, so qcow2 disks can be proven too.
+        ...(p.endsWith('.qcow2') && { content: qcow2() }),
+      };
   return { ...tree, ...override };
 }
 
@@ -53,13 +61,15 @@ export const ACCOUNTS = { '/etc/passwd': PASSWD, '/etc/group': GROUP };
 
 export interface SwappableHost {
   readonly ctx: HostContext;
-  setTree(tree: Readonly<Record<string, MemoryNode>>): void;
+  /** `unknownLabels`: paths whose SELinux label this host cannot read (the xattr read fails). */
+  setTree(tree: Readonly<Record<string, MemoryNode>>, unknownLabels?: ReadonlySet<string>): void;
 }
 
 export const BOTH_MODELS: Partial<HostOptions> = { models: ['dac', 'selinux'], policy: DEBIAN_POLICY };
 
-export function swappableHost(over: Partial<HostOptions> = BOTH_MODELS): SwappableHost {
-  let current: HostView = withRealPolicy(memoryView({}, { text: ACCOUNTS }));
+export function swappableHost(over: Partial<HostOptions> = BOTH_MODELS, policy: 'real' | 'unreadable' = 'real'): SwappableHost {
+  const withPolicy = (v: HostView): HostView => (policy === 'real' ? withRealPolicy(v) : v);
+  let current: HostView = withPolicy(memoryView({}, { text: ACCOUNTS }));
   const view: HostView = {
     lstat: (p) => current.lstat(p),
     readlink: (p) => current.readlink(p),
@@ -74,8 +84,9 @@ export function swappableHost(over: Partial<HostOptions> = BOTH_MODELS): Swappab
   if (!ctx.ok) throw new Error(ctx.error);
   return {
     ctx: ctx.value,
-    setTree: (tree) => {
-      current = withRealPolicy(memoryView(tree, { text: ACCOUNTS }));
+    setTree: (tree, unknownLabels = new Set()) => {
+      const v = withPolicy(memoryView(tree, { text: ACCOUNTS }));
+      current = { ...v, selinuxLabel: (p) => (unknownLabels.has(p) ? unknown(`${p}: getxattr failed (test fault)`) : v.selinuxLabel(p)) };
     },
   };
 }
