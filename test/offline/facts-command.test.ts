@@ -3,14 +3,16 @@
  * absolutely, and a `--path` snapshot answers for domains written after it was taken.
  */
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { HostOptions } from '../../src/app/host-options.js';
 import { runFacts } from '../../src/cli/facts.js';
 import { parseFacts } from '../../src/host/snapshot/parse.js';
 import { memoryView } from '../support/memory-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { captureIo, DEBIAN_POLICY, GROUP, PASSWD, withRealPolicy } from '../cli/harness.js';
-import { live, offline, writeDomains } from './harness.js';
+import { live, offline, removeScratch, writeDomains } from './harness.js';
+
+afterAll(removeScratch);
 
 const L = (t: string) => `system_u:object_r:${t}:s0`;
 const view = withRealPolicy(

@@ -3,7 +3,7 @@
  * same run into a facts snapshot (recordHost, as `facts` does), serialize and parse it back, then run
  * the same commands against the snapshot alone. The tests compare the two outputs byte for byte.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHostContext, processInvoker, type HostContext } from '../../src/app/host-context.js';
@@ -24,13 +24,24 @@ export interface RunOutput {
   readonly stderr: string;
 }
 
+let scratch: string | undefined;
+let batches = 0;
+
+/** Domain files, in one scratch directory per test file: call `afterAll(removeScratch)` there. */
 export function writeDomains(domains: Record<string, string>): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'offline-domains-'));
+  scratch ??= mkdtempSync(join(tmpdir(), 'offline-domains-'));
+  const dir = join(scratch, String(batches++));
+  mkdirSync(dir);
   return Object.entries(domains).map(([name, xml]) => {
     const f = join(dir, name);
     writeFileSync(f, xml);
     return f;
   });
+}
+
+export function removeScratch(): void {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
 }
 
 export async function runCommands(ctx: HostContext, files: readonly string[]): Promise<RunOutput> {

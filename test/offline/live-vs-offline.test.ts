@@ -5,14 +5,16 @@
  * and annotate --check must match byte for byte. Then what a snapshot does NOT cover: unknown, no
  * annotation, a warning naming the path.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { HostOptions } from '../../src/app/host-options.js';
 import { memoryView } from '../support/memory-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { DEBIAN_POLICY, GROUP, PASSWD, withRealPolicy } from '../cli/harness.js';
 import { rng } from '../dac/support/prng.js';
-import { live, offline, record, writeDomains } from './harness.js';
+import { live, offline, record, removeScratch, writeDomains } from './harness.js';
 import { randomHost } from './random-host.js';
+
+afterAll(removeScratch);
 
 const skip = missingRequirements({ files: [DEBIAN_POLICY] });
 const SEEDS = Number(process.env.OFFLINE_SEEDS ?? 12);

@@ -4,14 +4,16 @@
  */
 import { readFileSync } from 'node:fs';
 import Ajv2020Module from 'ajv/dist/2020.js';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseFacts } from '../../src/host/snapshot/parse.js';
 import { memoryView } from '../support/memory-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { DEBIAN_POLICY, GROUP, PASSWD, withRealPolicy } from '../cli/harness.js';
 import { rng } from '../dac/support/prng.js';
-import { record, writeDomains } from './harness.js';
+import { record, removeScratch, writeDomains } from './harness.js';
 import { randomHost } from './random-host.js';
+
+afterAll(removeScratch);
 
 const schema = JSON.parse(readFileSync(new URL('../../schemas/facts.schema.json', import.meta.url), 'utf8')) as object;
 // `format` is an annotation here (no ajv-formats dependency); parseFacts checks the date itself.

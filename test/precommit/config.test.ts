@@ -1,8 +1,8 @@
 /** .virt-seclabel.json: patterns as users know them, the nearest config walking up, first match wins. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { findConfig, parseConfig, snapshotFor } from '../../src/precommit/config.js';
 import { globToRegExp } from '../../src/precommit/glob.js';
 
@@ -28,6 +28,7 @@ describe('globToRegExp', () => {
 
 describe('the config file', () => {
   const root = mkdtempSync(join(tmpdir(), 'vs-config-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, 'repo/vms/prod/deep'), { recursive: true });
   mkdirSync(join(root, 'repo/vms/lab'), { recursive: true });
   writeFileSync(

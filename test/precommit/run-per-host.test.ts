@@ -2,10 +2,10 @@
  * Which host decides each file: --facts, else the snapshot .virt-seclabel.json maps it to (unmapped files
  * skipped with a note), else the live host; host options that contradict a snapshot are refused.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { HostOptions } from '../../src/app/host-options.js';
 import { runPerHost } from '../../src/precommit/run-per-host.js';
 import { serializeFacts } from '../../src/host/snapshot/serialize.js';
@@ -14,8 +14,12 @@ import { captureIo } from '../cli/harness.js';
 
 const opts = (over: Partial<HostOptions> = {}): HostOptions => ({ connect: 'system', qemuConf: '/etc/libvirt/qemu.conf', booleans: {}, ...over });
 
+const made: string[] = [];
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function repo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'vs-perhost-'));
+  made.push(dir);
   mkdirSync(join(dir, 'vms/prod'), { recursive: true });
   mkdirSync(join(dir, 'facts'));
   const facts: FactsFile = {
