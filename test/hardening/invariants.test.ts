@@ -190,6 +190,9 @@ describe.skipIf(skip)('safety invariants over every corpus', () => {
   it('3: breaking any layer of a proven chain (file or directory unknown, ACL or label unreadable, DAC denied) removes the annotation', () => {
     const host = hosts.get('system, dac+selinux')!;
     const tally = { disks: 0, chainFiles: 0, multiLayerChains: 0, faults: 0 };
+    // Each fault is a full run; CI samples a third of them (FUZZ_ITERATIONS=3 or more runs all).
+    const rng = createRng(seed);
+    const keep = Math.min(1, fuzzCount(35) / 100);
     // Every fixed document, and a slice of the mutants (each fault is a full run: this is the costly part).
     for (const doc of [...fixed, ...mutants.slice(0, fuzzCount(15))]) {
       const base = run(host, doc);
@@ -219,6 +222,7 @@ describe.skipIf(skip)('safety invariants over every corpus', () => {
             faults.push({ name: 'DAC denies (0600 root)', tree: { ...tree, [f]: { ...node, mode: 0o600 } }, blocks: ['dac'] });
           }
           for (const fault of faults) {
+            if (rng.next() >= keep) continue;
             tally.faults++;
             const broken = run(host, doc, fault.tree, fault.labels);
             const still = broken?.added.get(d.disk.index) ?? new Set();
@@ -230,6 +234,6 @@ describe.skipIf(skip)('safety invariants over every corpus', () => {
     }
     console.log(`invariant 3: seed ${seed}, ${JSON.stringify(tally)}`);
     expect(tally.multiLayerChains).toBeGreaterThan(0);
-    expect(tally.faults).toBeGreaterThan(100);
+    expect(tally.faults).toBeGreaterThan(50);
   });
 });
