@@ -78,7 +78,7 @@ export function openSnapshot(facts: FactsFile, cli: HostOptions): Result<OpenedH
     view: snap.view,
     env: { invoker: facts.invoker ?? undefined, loadPolicy: policy.load },
     opts,
-    takeWarnings: () => [...snap.takeMisses().map(missText), ...policy.takeMisses()].map((m) => `${m}, in ${where}: left unproven`),
+    takeWarnings: () => [...snap.takeMisses().map(missText), ...policy.takeMisses()].map((m) => `${m}, in ${where}: left unproven (take the snapshot again to cover it)`),
   });
 }
 
