@@ -66,14 +66,18 @@ class Indexer<T extends { name: string }> {
 
 function readPerms(r: ByteReader, nel: number, nprim: number, owner: string): Map<string, number> {
   const perms = new Map<string, number>();
+  const v = r.dataView;
   for (let i = 0; i < nel; i++) {
     const at = r.offset;
-    const len = r.u32('permission name length');
-    const value = r.u32('permission value');
+    r.need(8, 'permission entry');
+    const len = v.getUint32(at, true);
+    const value = v.getUint32(at + 4, true);
+    r.advance(8);
     const name = r.name(len, 'permission name');
     if (value === 0 || value > nprim) r.fail(`${owner}: permission ${name} has value ${value} outside 1..${nprim}`, at);
-    if (perms.has(name)) r.fail(`${owner}: duplicate permission ${name}`, at);
+    const before = perms.size;
     perms.set(name, value);
+    if (perms.size === before) r.fail(`${owner}: duplicate permission ${name}`, at);
   }
   return perms;
 }
