@@ -5,13 +5,12 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runPerHost, type HostRun } from '../precommit/run-per-host.js';
-import { runAnnotate } from './annotate.js';
+import type { HostRun } from '../precommit/run-per-host.js';
 import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
-import { runExplain } from './explain.js';
-import { runFacts } from './facts.js';
 import { hostOptionsFrom, withHostOptions, type RawHostArgs } from './host-args.js';
-import { runQuery } from './query.js';
+
+// Command modules are imported when their command runs: a one-question `query` should not pay for
+// loading the XML, image and snapshot code (start-up time is most of a short run).
 
 const io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 
@@ -25,6 +24,7 @@ async function withContext(args: RawHostArgs & { config?: boolean }, names: stri
     io.stderr.write(`virt-seclabel: ${opts.error}\n`);
     return EXIT.error;
   }
+  const { runPerHost } = await import('../precommit/run-per-host.js');
   return runPerHost(names, opts.value, run, io, { useConfig: args.config !== false, cwd: process.cwd() });
 }
 
@@ -61,6 +61,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
           }),
       async (a) => {
         if (usageError) return;
+        const { runAnnotate } = await import('./annotate.js');
         code = await withContext(a as unknown as RawHostArgs, files(a), (names, ctx) =>
           runAnnotate(names, { inPlace: a['in-place'], check: a.check, diff: a.diff, pruneStale: a['prune-stale'] }, ctx, io),
         );
@@ -76,6 +77,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
           .option('config', configOption),
       async (a) => {
         if (usageError) return;
+        const { runExplain } = await import('./explain.js');
         code = await withContext(a as unknown as RawHostArgs, files(a), (names, ctx) => runExplain(names, { json: a.json }, ctx, io));
       },
     )
@@ -95,6 +97,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
           code = EXIT.error;
           return;
         }
+        const { runFacts } = await import('./facts.js');
         code = await runFacts(files(a), { host: opts.value, output: a.output, paths: a.path }, io);
       },
     )
@@ -122,6 +125,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
           }
           booleans[m[1]!] = m[2] === 'on' || m[2] === '1' || m[2] === 'true';
         }
+        const { runQuery } = await import('./query.js');
         code = (await runQuery(
           { policy: a.policy, booleans, scontext: a.scontext, tcontext: a.tcontext, tclass: a.tclass, perms: a.perms?.split(',').filter(Boolean), json: a.json },
           io,
