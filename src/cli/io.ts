@@ -2,18 +2,46 @@
  * The CLI's contact with files: reading inputs, and the atomic in-place write (temp file in the same
  * directory, mode and owner kept, fsync, rename), so a failure or a kill never leaves a truncated file.
  */
-import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { MAX_INPUT_BYTES } from '../xml/parse.js';
 
-export async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
+/**
+ * One byte more than the XML layer accepts: enough for it to refuse the input as too large, while an
+ * endless source (`/dev/zero`, `< /dev/urandom`, a runaway pipe) never fills memory or hangs the run.
+ */
+export const READ_LIMIT = MAX_INPUT_BYTES + 1;
+
+export async function readAll(stream: NodeJS.ReadableStream, limit = READ_LIMIT): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks);
+  let total = 0;
+  for await (const c of stream) {
+    const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+    chunks.push(chunk);
+    total += chunk.length;
+    if (total >= limit) break; // leaving the loop destroys the stream: nothing more is read
+  }
+  return Buffer.concat(chunks).subarray(0, limit);
 }
 
-export function readInput(path: string): Uint8Array {
-  return readFileSync(path);
+/** The file's bytes, at most `limit` of them (see READ_LIMIT); works for pipes and devices too. */
+export function readInput(path: string, limit = READ_LIMIT): Uint8Array {
+  const fd = openSync(path, constants.O_RDONLY);
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total < limit) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, limit - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class WriteError extends Error {

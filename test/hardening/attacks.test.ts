@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEBIAN_POLICY } from '../cli/harness.js';
-import { parseXml } from '../../src/xml/parse.js';
+import { MAX_INPUT_BYTES, parseXml } from '../../src/xml/parse.js';
 import { missingRequirements } from '../support/requirements.js';
-import { CLI, runCli } from './support/cli.js';
+import { CLI, runCli, runCommand } from './support/cli.js';
 import { checkContract } from './support/contract.js';
 import { swappableHost } from './support/open-host.js';
 import { annotateBytes } from './support/run-inprocess.js';
@@ -86,5 +86,22 @@ describe.skipIf(missingRequirements({ files: [CLI] }))('the same attacks through
     const c = checkContract(r, input, '<stdin>', ['dac']);
     expect(c.ok ? c.outcome : c.why).toBe('refused');
     expect(r.stderr).toMatch(attack.message);
+  });
+});
+
+describe.skipIf(missingRequirements({ files: [CLI, '/dev/zero', '/dev/urandom'] }))('endless inputs are cut at the size limit, not read to exhaustion', () => {
+  // Before the bounded readers, `virt-seclabel /dev/zero` grew past 3 GB and ran until killed.
+  it.each([
+    ['/dev/zero as FILE', ['/dev/zero'], '/dev/zero', undefined],
+    ['/dev/zero on stdin', [], '<stdin>', '/dev/zero'],
+    ['/dev/urandom on stdin', [], '<stdin>', '/dev/urandom'],
+  ] as const)('%s', async (_name, files, shownAs, stdinFrom) => {
+    const r = await runCommand('sh', ['-c', `exec "$0" "$@"${stdinFrom ? ` < ${stdinFrom}` : ''}`, process.execPath, CLI, '--models', 'dac', '--user', 'nobody', '--group', 'nogroup', ...files], {
+      timeoutMs: 30_000,
+    });
+    expect(r.timedOut).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toHaveLength(0);
+    expect(r.stderr).toBe(`${shownAs}:1:1: error: input is ${MAX_INPUT_BYTES + 1} bytes, over the limit of ${MAX_INPUT_BYTES} bytes (16 MiB)\n`);
   });
 });
