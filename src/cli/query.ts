@@ -18,6 +18,7 @@ import { computeAccess } from '../selinux/access.js';
 import { liveAccess, openLiveKernel } from '../selinux/live.js';
 import type { SelinuxFs } from '../selinux/live-fs.js';
 import { nodeSelinuxFs, selinuxfsMounted } from '../selinux/live-fs.js';
+import { readInput } from './io.js';
 import { loadPolicy } from '../selinux/policy/load.js';
 
 export interface QueryOptions {
@@ -93,13 +94,18 @@ export function configuredPolicyPath(etcSelinux: string): Result<string, string>
   return success(join(dir, `policy.${Math.max(...versions)}`));
 }
 
+/** Real policies are 2-5 MB; anything past this is not one (or never ends). */
+const MAX_POLICY_BYTES = 64 * 1024 * 1024;
+
 function fileAnswerer(path: string): Result<Answerer, string> {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    // Bounded: `--policy /dev/zero` used to grow past 3 GB and never finish.
+    bytes = readInput(path, MAX_POLICY_BYTES + 1);
   } catch (e) {
     return failure(`cannot read policy ${path}: ${(e as Error).message}`);
   }
+  if (bytes.length > MAX_POLICY_BYTES) return failure(`cannot read policy ${path}: larger than ${MAX_POLICY_BYTES} bytes (64 MiB); binary policies are a few MB`);
   const policy = loadPolicy(bytes);
   if (!policy.ok) return failure(`${path}: not a usable binary policy: ${policy.error.section} at offset ${policy.error.offset}: ${policy.error.message}`);
   return success((req) => fromAnswer(computeAccess(policy.value, req)));

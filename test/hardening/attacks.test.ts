@@ -104,4 +104,11 @@ describe.skipIf(missingRequirements({ files: [CLI, '/dev/zero', '/dev/urandom'] 
     expect(r.stdout).toHaveLength(0);
     expect(r.stderr).toBe(`${shownAs}:1:1: error: input is ${MAX_INPUT_BYTES + 1} bytes, over the limit of ${MAX_INPUT_BYTES} bytes (16 MiB)\n`);
   });
+
+  it('query --policy /dev/zero', async () => {
+    const r = await runCli(['query', '--policy', '/dev/zero', '-s', 'u:r:t', '-t', 'u:r:t', '-c', 'file', '-p', 'read'], { timeoutMs: 30_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read policy \/dev\/zero: larger than 67108864 bytes/);
+  });
 });
