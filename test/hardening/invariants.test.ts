@@ -102,14 +102,20 @@ function disksOf(bytes: Uint8Array): XmlElement[] {
   walk(r.value.root);
   return out;
 }
-/** Models whose labelling the domain switches off: <seclabel type='none'> or relabel='no' at domain level. */
+/**
+ * Models whose labelling the domain switches off (libvirt-labeling.md): <seclabel type='none'>, or
+ * type='static' without relabel='yes' (static defaults to relabel='no'). A seclabel without type= is
+ * libvirt's "default" kind, which `virsh define` drops from the definition, relabel='no' included, so it
+ * switches nothing off (checked with virsh -c test:///default).
+ */
 function labellingOff(bytes: Uint8Array): Set<string> {
   const r = parseXml(bytes);
   const off = new Set<string>();
   if (!r.ok) return off;
   for (const s of r.value.root.children.filter((c) => c.name === 'seclabel')) {
     const model = attr(s, 'model');
-    if (model !== undefined && (attr(s, 'type') === 'none' || attr(s, 'relabel') === 'no')) off.add(model);
+    const type = attr(s, 'type');
+    if (model !== undefined && (type === 'none' || (type === 'static' && attr(s, 'relabel') !== 'yes'))) off.add(model);
   }
   return off;
 }
