@@ -3,17 +3,26 @@
  * accessible (so the splice really runs): each run keeps the exit/stdout/stderr contract and the
  * minimal-diff property, and a second run over an annotated output is a no-op.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { DEBIAN_POLICY } from '../cli/harness.js';
 import { missingRequirements } from '../support/requirements.js';
 import { checkContract } from './support/contract.js';
 import { openTree, pathsIn, swappableHost } from './support/open-host.js';
 import { createRng, fuzzCount, fuzzSeed } from './support/prng.js';
-import { annotateBytes } from './support/run-inprocess.js';
+import { annotateBytes, explainBytes } from './support/run-inprocess.js';
 import { WELL_FORMED_NASTIES, domainWith, mutate, seedDocuments } from './support/xml-mutants.js';
 
 const MODELS = ['dac', 'selinux'];
 const encoder = new TextEncoder();
+interface Report {
+  files: { disks?: { models: Record<string, { action: string }> }[] }[];
+}
+const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+const validateReport = ajv.compile(JSON.parse(readFileSync(join(import.meta.dirname, '../../schemas/report.schema.json'), 'utf8')) as object);
+
 const skip = missingRequirements({ files: [DEBIAN_POLICY] });
 
 describe.skipIf(skip)('XML fuzz through annotate, in-process', () => {
@@ -41,7 +50,7 @@ describe.skipIf(skip)('XML fuzz through annotate, in-process', () => {
     const rng = createRng(seed);
     const n = fuzzCount(600);
     const seeds = seedDocuments();
-    const tally = { annotated: 0, unchanged: 0, refused: 0, idempotent: 0 };
+    const tally = { annotated: 0, unchanged: 0, refused: 0, idempotent: 0, explained: 0 };
     const ops = new Map<string, number>();
     let slowest = 0;
     for (let i = 0; i < n; i++) {
@@ -54,6 +63,17 @@ describe.skipIf(skip)('XML fuzz through annotate, in-process', () => {
       const c = checkContract(r, m.bytes, '<stdin>', MODELS);
       if (!c.ok) expect.fail(`${what}: ${c.why}`);
       tally[c.outcome]++;
+      // explain renders the same decisions: same verdict on the file, a schema-valid report, and exactly
+      // as many 'annotate' decisions as annotate inserted seclabels.
+      if (i % 3 === 0) {
+        const e = await explainBytes(host.ctx, m.bytes);
+        expect(e.code, `${what}: explain exit code`).toBe(c.outcome === 'refused' ? 2 : 0);
+        const report = JSON.parse(Buffer.from(e.stdout).toString('utf8')) as Report;
+        expect(validateReport(report), `${what}: ${JSON.stringify(validateReport.errors)}`).toBe(true);
+        const annotateDecisions = (report.files[0]?.disks ?? []).flatMap((d) => Object.values(d.models)).filter((md) => md.action === 'annotate').length;
+        expect(annotateDecisions, `${what}: explain and annotate disagree`).toBe(c.added.length);
+        tally.explained++;
+      }
       if (c.outcome === 'annotated') {
         const again = await run(r.stdout);
         expect(again.r.code, what).toBe(0);
