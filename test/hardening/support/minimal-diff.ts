@@ -8,13 +8,16 @@
 import { parseXml } from '../../../src/xml/parse.js';
 import type { XmlDocument, XmlElement } from '../../../src/xml/tree.js';
 
+/** A seclabel added to (or, with removals, removed from) one disk. */
 export interface NewSeclabel {
   /** Index of the disk in document order. */
   readonly disk: number;
   readonly model: string;
 }
 
-export type DiffCheck = { readonly ok: true; readonly added: readonly NewSeclabel[] } | { readonly ok: false; readonly why: string };
+export type DiffCheck =
+  | { readonly ok: true; readonly added: readonly NewSeclabel[]; readonly removed: readonly NewSeclabel[] }
+  | { readonly ok: false; readonly why: string };
 
 const attrOf = (el: XmlElement, name: string) => el.attributes.find((a) => a.name === name)?.value;
 
@@ -49,7 +52,12 @@ function onlyWhitespaceInserted(small: string, big: string): { ok: true } | { ok
 const BOM = [0xef, 0xbb, 0xbf];
 const startsWithBom = (b: Uint8Array) => b.length >= 3 && BOM.every((x, i) => b[i] === x);
 
-export function checkMinimalDiff(input: Uint8Array, output: Uint8Array, allowedModels: readonly string[]): DiffCheck {
+/**
+ * With `removals` (--prune-stale), existing `relabel='no'` seclabels may also disappear; the removed
+ * line's layout then makes an exact whitespace comparison impossible, so the rest of the text is
+ * compared with whitespace ignored (every other character must still be identical and in order).
+ */
+export function checkMinimalDiff(input: Uint8Array, output: Uint8Array, allowedModels: readonly string[], opts: { removals?: boolean } = {}): DiffCheck {
   const a = parseXml(input);
   if (!a.ok) return { ok: false, why: `the input does not parse, yet exit 0: ${a.error.message}` };
   const b = parseXml(output);
@@ -64,6 +72,8 @@ export function checkMinimalDiff(input: Uint8Array, output: Uint8Array, allowedM
   const cuts: [number, number][] = [];
   const slashes: number[] = [];
   const added: NewSeclabel[] = [];
+  const removed: [number, number][] = [];
+  const removedFrom: NewSeclabel[] = [];
   for (let i = 0; i < inSources.length; i++) {
     const src = inSources[i];
     const out = outSources[i];
@@ -71,26 +81,42 @@ export function checkMinimalDiff(input: Uint8Array, output: Uint8Array, allowedM
       if (src !== out) return { ok: false, why: `disk ${i}: <source> appeared or disappeared` };
       continue;
     }
-    const before = src.children.map((c) => c.name);
+    const before = src.children;
     const after = out.children;
-    // The input's children must appear in order in the output; every extra one is a new seclabel.
+    const same = (a: XmlElement, b: XmlElement) => a.name === b.name && attrOf(a, 'model') === attrOf(b, 'model');
+    const isOurs = (c: XmlElement) => {
+      const model = attrOf(c, 'model');
+      return c.name === 'seclabel' && c.children.length === 0 && c.attributes.length === 2 && attrOf(c, 'relabel') === 'no' && model !== undefined && allowedModels.includes(model);
+    };
+    // Align the children: kept ones in order; extra output ones must be new seclabels of ours; missing
+    // input ones (only with removals) must be relabel='no' seclabels.
     let k = 0;
-    for (const c of after) {
-      if (k < before.length && c.name === before[k]) {
+    let j = 0;
+    while (k < before.length || j < after.length) {
+      const a = before[k];
+      const c = after[j];
+      if (a !== undefined && c !== undefined && same(a, c)) {
+        k++;
+        j++;
+        continue;
+      }
+      if (a !== undefined && opts.removals && a.name === 'seclabel' && attrOf(a, 'relabel') === 'no' && !after.slice(j).some((x) => same(a, x))) {
+        removed.push([a.start, a.end]);
+        removedFrom.push({ disk: i, model: attrOf(a, 'model') ?? '' });
         k++;
         continue;
       }
-      const model = attrOf(c, 'model');
-      const shape = c.name === 'seclabel' && c.children.length === 0 && c.attributes.length === 2 && attrOf(c, 'relabel') === 'no';
-      if (!shape || model === undefined || !allowedModels.includes(model))
+      if (c === undefined) return { ok: false, why: `disk ${i}: a child of <source> was lost: <${a!.name}>` };
+      if (!isOurs(c))
         return { ok: false, why: `disk ${i}: unexpected new child <${c.name}${c.attributes.map((x) => ` ${x.name}='${x.value}'`).join('')}>` };
       if (!c.selfClosing) return { ok: false, why: `disk ${i}: new seclabel is not self-closing` };
-      if (src.children.some((x) => x.name === 'seclabel' && attrOf(x, 'model') === model) || added.some((x) => x.disk === i && x.model === model))
+      const model = attrOf(c, 'model')!;
+      if (after.filter((x) => x.name === 'seclabel' && attrOf(x, 'model') === model).length > 1)
         return { ok: false, why: `disk ${i}: a second seclabel for model ${model}` };
       added.push({ disk: i, model });
       cuts.push([c.start, c.end]);
+      j++;
     }
-    if (k !== before.length) return { ok: false, why: `disk ${i}: a child of <source> was lost` };
     if (src.selfClosing && !out.selfClosing) {
       cuts.push([out.endTagStart, out.end]);
       slashes.push(src.startTagEnd - 2);
@@ -99,11 +125,17 @@ export function checkMinimalDiff(input: Uint8Array, output: Uint8Array, allowedM
   let outText = b.value.text;
   for (const [s, e] of cuts.sort((x, y) => y[0] - x[0])) outText = outText.slice(0, s) + outText.slice(e);
   let inText = a.value.text;
-  for (const s of slashes.sort((x, y) => y - x)) {
-    if (inText[s] !== '/') return { ok: false, why: `self-closing <source> without '/' at ${s}` };
-    inText = inText.slice(0, s) + inText.slice(s + 1);
+  const inCuts: [number, number][] = [...removed, ...slashes.map((s): [number, number] => [s, s + 1])];
+  for (const [s, e] of inCuts.sort((x, y) => y[0] - x[0])) {
+    if (e === s + 1 && inText[s] !== '/') return { ok: false, why: `self-closing <source> without '/' at ${s}` };
+    inText = inText.slice(0, s) + inText.slice(e);
+  }
+  if (removed.length > 0) {
+    const squeeze = (t: string) => t.replace(/[ \t\r\n]+/g, '');
+    if (squeeze(inText) !== squeeze(outText)) return { ok: false, why: 'output differs beyond the removed and inserted seclabels' };
+    return { ok: true, added, removed: removedFrom };
   }
   const ws = onlyWhitespaceInserted(inText, outText);
   if (!ws.ok) return { ok: false, why: `output differs beyond the new seclabels near ${JSON.stringify(outText.slice(Math.max(0, ws.at - 40), ws.at + 40))}` };
-  return { ok: true, added };
+  return { ok: true, added, removed: [] };
 }
