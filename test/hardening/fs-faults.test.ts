@@ -85,11 +85,11 @@ describe.skipIf(skip)('filesystem faults with --in-place (built CLI, real mounts
   };
   const same = (a: Uint8Array | Buffer, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
-  /** A large input (6 MB of description) so that reading, deciding and writing take a while; timed once. */
+  /** A large input (4 MB of description) so that reading, deciding and writing take a while; timed once. */
   let bigRun: { text: string; complete: Buffer; ms: number } | undefined;
   const big = async () => {
     if (bigRun) return bigRun;
-    const text = domain.replace(`<description>${'x'.repeat(100)}</description>`, `<description>${'x'.repeat(6_000_000)}</description>`);
+    const text = domain.replace(`<description>${'x'.repeat(100)}</description>`, `<description>${'x'.repeat(4_000_000)}</description>`);
     const probe = fresh('big-probe');
     writeFileSync(probe.file, text);
     const full = await runCli([...QEMU('nobody'), '--in-place', probe.file], { timeoutMs: 300_000 });
@@ -167,7 +167,7 @@ describe.skipIf(skip)('filesystem faults with --in-place (built CLI, real mounts
   it('a symlink swapped in while the CLI runs: the target is never written through the link', async () => {
     const seed = fuzzSeed();
     const rng = createRng(seed);
-    const n = fuzzCount(3);
+    const n = fuzzCount(2);
     const outcomes = { refusedAtWrite: 0, readTheLink: 0, writtenBeforeSwap: 0 };
     for (let i = 0; i < n; i++) {
       const { dir, file } = fresh(`swap-${i}`);
@@ -199,7 +199,7 @@ describe.skipIf(skip)('filesystem faults with --in-place (built CLI, real mounts
   }, 300_000);
 
   it('two runs on the same file at once: always one of the two complete outputs, parseable, no temp file', async () => {
-    const n = fuzzCount(3);
+    const n = fuzzCount(2);
     const seen = { nobody: 0, root: 0 };
     for (let i = 0; i < n; i++) {
       const { dir, file } = fresh(`race-${i}`);
@@ -221,7 +221,7 @@ describe.skipIf(skip)('filesystem faults with --in-place (built CLI, real mounts
     const seed = fuzzSeed();
     const rng = createRng(seed);
     const { text: bigText, complete, ms: duration } = await big();
-    const n = fuzzCount(4);
+    const n = fuzzCount(3);
     const tally = { original: 0, complete: 0, tempLeft: 0 };
     for (let i = 0; i < 2 * n; i++) {
       const { dir, file } = fresh(`kill-${i}`);
