@@ -95,7 +95,8 @@ describe.skipIf(skip)('--prune-stale fuzz (in-process)', () => {
       expect(Buffer.from(again.stdout).equals(Buffer.from(r.stdout)), `${what}: second --prune-stale run changed the output`).toBe(true);
     }
     console.log(`prune-stale fuzz: seed ${seed}, ${n} cases: ${JSON.stringify(tally)}`);
-    expect(tally.removed).toBeGreaterThan(10);
-    expect(tally.inserted).toBeGreaterThan(10);
+    // Both paths must really run, or the checks above bite on nothing (observed: ≥ 30 of each per 200).
+    expect(tally.removed).toBeGreaterThan(3);
+    expect(tally.inserted).toBeGreaterThan(3);
   });
 });
