@@ -72,7 +72,7 @@ export async function runAnnotate(files: readonly string[], opts: AnnotateOption
     if (opts.inPlace) {
       if (!o.changed || !input.path) continue;
       try {
-        writeAtomic(input.path, o.output);
+        writeAtomic(input.path, o.output, input.bytes);
       } catch (e) {
         failed = true;
         const msg = e instanceof WriteError ? e.message : `${input.path}: ${(e as Error).message}`;

@@ -2,7 +2,7 @@
  * The CLI's contact with files: reading inputs, and the atomic in-place write (temp file in the same
  * directory, mode and owner kept, fsync, rename), so a failure or a kill never leaves a truncated file.
  */
-import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MAX_INPUT_BYTES } from '../xml/parse.js';
@@ -54,7 +54,7 @@ export class WriteError extends Error {
  * Replaces `path` with `data` atomically. Refuses a symlink target (rewriting through a link would
  * replace the link by a file); keeps the file's mode and owner.
  */
-export function writeAtomic(path: string, data: Uint8Array): void {
+export function writeAtomic(path: string, data: Uint8Array, expected?: Uint8Array): void {
   let st;
   try {
     st = lstatSync(path);
@@ -80,7 +80,19 @@ export function writeAtomic(path: string, data: Uint8Array): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    // The target may have changed since we read it (another run); rename is still atomic either way.
+    // Another writer (a second run, an editor) may have replaced the file since we read it: renaming
+    // over it would silently drop their change, so refuse instead. A window remains between this check
+    // and the rename; without a lock shared by every writer it cannot be closed.
+    if (expected !== undefined) {
+      let now: Uint8Array;
+      try {
+        now = readFileSync(path);
+      } catch (e) {
+        throw new WriteError(path, `changed while it was processed (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}); nothing written, run again`);
+      }
+      if (Buffer.compare(Buffer.from(now), Buffer.from(expected)) !== 0)
+        throw new WriteError(path, 'changed while it was processed; nothing written, run again');
+    }
     renameSync(tmp, path);
     const dirFd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
     try {

@@ -116,6 +116,8 @@ function parseDomainSeclabel(el: XmlElement): Result<DomainSeclabel, DomainError
     return fail(el, `<seclabel type='${rawType}'>: libvirt accepts none, static or dynamic`);
   const relabel = parseYesNo(el, 'relabel');
   if (!relabel.ok) return relabel;
+  if (rawType === 'dynamic' && relabel.value === false)
+    return fail(el, "<seclabel type='dynamic' relabel='no'>: libvirt refuses it (dynamic label type must use resource relabeling)");
   return success({
     element: el,
     type: rawType as DomainSeclabelType,

@@ -69,6 +69,7 @@ describe('parseDomain', () => {
     [`<domain><devices><disk type='file'><source file='/a'><seclabel model='dac' relabel='no'><label>x</label></seclabel></source></disk></devices></domain>`, 'Cannot specify a label'],
     [`<domain><devices><disk type='file'><source file='/a'><seclabel model='dac'/><seclabel model='dac' relabel='no'/></source></disk></devices></domain>`, 'already provided'],
     [`<domain><seclabel type='weird'/></domain>`, 'none, static or dynamic'],
+    [`<domain><seclabel type='dynamic' model='selinux' relabel='no'/></domain>`, 'dynamic label type must use resource relabeling'],
     [`<network><name>x</name></network>`, 'not a libvirt <domain>'],
   ])('refuses what libvirt refuses, with a position: %#', (xml, message) => {
     const d = domainOf(xml);
