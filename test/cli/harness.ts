@@ -21,6 +21,7 @@ export function withRealPolicy(view: HostView, path = DEBIAN_POLICY): HostView {
   return { ...view, readBinary: (p) => (p === path ? ok(new Uint8Array(readFileSync(p))) : view.readBinary(p)) };
 }
 
+/** Streams for a command run in-process; read them after `settle()` (PassThrough delivers on the next tick). */
 export function captureIo(stdin: string | Uint8Array = '') {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -29,7 +30,13 @@ export function captureIo(stdin: string | Uint8Array = '') {
   stdout.on('data', (c: Buffer) => out.push(c));
   stderr.on('data', (c: Buffer) => err.push(c));
   const io: CliIo = { stdin: Readable.from([Buffer.from(stdin)]), stdout, stderr };
-  return { io, stdout: () => Buffer.concat(out).toString('utf8'), stderr: () => Buffer.concat(err).toString('utf8') };
+  return {
+    io,
+    settle: () => new Promise((r) => setImmediate(r)),
+    stdoutBytes: () => new Uint8Array(Buffer.concat(out)),
+    stdout: () => Buffer.concat(out).toString('utf8'),
+    stderr: () => Buffer.concat(err).toString('utf8'),
+  };
 }
 
 export const hostOptions = (over: Partial<HostOptions> = {}): HostOptions => ({
@@ -44,6 +51,7 @@ export async function annotate(view: HostView, files: string[], opts: Partial<An
   const ctx = createHostContext(view, hostOptions(host));
   if (!ctx.ok) throw new Error(ctx.error);
   const code = await runAnnotate(files, { inPlace: false, check: false, diff: false, pruneStale: false, ...opts }, ctx.value, c.io);
+  await c.settle();
   return { code, stdout: c.stdout(), stderr: c.stderr() };
 }
 
@@ -52,5 +60,6 @@ export async function explain(view: HostView, files: string[], host: Partial<Hos
   const ctx = createHostContext(view, hostOptions(host));
   if (!ctx.ok) throw new Error(ctx.error);
   const code = await runExplain(files, { json: true }, ctx.value, c.io);
+  await c.settle();
   return { code, report: c.stdout() ? JSON.parse(c.stdout()) : undefined, stderr: c.stderr() };
 }
