@@ -5,7 +5,8 @@
 import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { MAX_INPUT_BYTES } from '../xml/parse.js';
+// limits.js, not parse.js: reading a policy for `query` should not load the XML parser.
+import { MAX_INPUT_BYTES } from '../xml/limits.js';
 
 /**
  * One byte more than the XML layer accepts: enough for it to refuse the input as too large, while an

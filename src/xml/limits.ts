@@ -8,6 +8,8 @@
 import type { XmlError } from './position.js';
 import type { XmlElement } from './tree.js';
 
+/** The largest input accepted; libvirt domain XML is kilobytes. */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 export const MAX_START_TAG_LENGTH = 64 * 1024;
 /** libvirt's names are short words (libxml2 itself stops at 50 000); the scanner refuses longer ones early. */
 export const MAX_NAME_LENGTH = 1024;

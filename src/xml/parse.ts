@@ -5,7 +5,8 @@
  */
 import { failure, success, type Result } from '../result.js';
 import type { XmlError } from './position.js';
-import { checkStartTagLengths } from './limits.js';
+import { checkStartTagLengths, MAX_INPUT_BYTES } from './limits.js';
+export { MAX_INPUT_BYTES } from './limits.js';
 import { scanXml } from './scanner.js';
 import { secondGate } from './second-gate.js';
 import type { XmlDocument } from './tree.js';
@@ -16,7 +17,6 @@ export { formatXmlError } from './position.js';
 export { MAX_ATTRIBUTES, MAX_DEPTH, MAX_ELEMENTS } from './scanner.js';
 
 /** Domain XML is a few kilobytes; 16 MiB is far beyond any real file and still cheap to refuse. */
-export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
 export function parseXml(bytes: Uint8Array): Result<XmlDocument, XmlError> {
   if (bytes.length > MAX_INPUT_BYTES) {
