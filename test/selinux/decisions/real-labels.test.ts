@@ -10,6 +10,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { create } from 'xmlbuilder2';
 import { walkPath } from '../../../src/host/walk.js';
 import type { HostView } from '../../../src/host/view.js';
 import { diskClass, diskPerms, DIR_SEARCH_PERMS, LINK_FOLLOW_PERMS } from '../../../src/selinux/qemu-perms.js';
@@ -79,18 +80,22 @@ const DISKS: DiskSpec[] = [
   { target: 'vde', path: '/srv/iso/ctop.qcow2', format: 'qcow2', mode: 'ro' },
 ];
 
-function domainXml(name: string, extra = '', domType = 'kvm'): string {
-  const disks = DISKS.map((d) => {
+/** The test domain, built with xmlbuilder2 (double quotes, as a hand-written domain would have). */
+function domainXml(name: string, staticLabel?: string, domType = 'kvm'): string {
+  const devices = create().ele('domain', { type: domType }).ele('name').txt(name).up().ele('devices');
+  for (const d of DISKS) {
     const type = d.type ?? 'file';
-    const attr = type === 'block' ? 'dev' : 'file';
-    const flags = d.mode === 'ro' ? '\n      <readonly/>' : d.mode === 'shared' ? '\n      <shareable/>' : '';
-    return `    <disk type='${type}' device='disk'>
-      <driver name='qemu' type='${d.format ?? 'raw'}'/>
-      <source ${attr}='${d.path}'/>
-      <target dev='${d.target}' bus='virtio'/>${flags}
-    </disk>`;
-  }).join('\n');
-  return `<domain type='${domType}'>\n  <name>${name}</name>\n  <devices>\n${disks}\n  </devices>\n${extra}</domain>\n`;
+    const disk = devices.ele('disk', { type, device: 'disk' });
+    disk.ele('driver', { name: 'qemu', type: d.format ?? 'raw' });
+    disk.ele('source', { [type === 'block' ? 'dev' : 'file']: d.path });
+    disk.ele('target', { dev: d.target, bus: 'virtio' });
+    if (d.mode === 'ro') disk.ele('readonly');
+    if (d.mode === 'shared') disk.ele('shareable');
+  }
+  const domain = devices.up();
+  if (staticLabel !== undefined)
+    domain.ele('seclabel', { type: 'static', model: 'selinux', relabel: 'yes' }).ele('label').txt(staticLabel);
+  return domain.end({ headless: true, prettyPrint: true }) + '\n';
 }
 
 let root = '';
@@ -150,9 +155,9 @@ function dynamicContexts(type: string, seed: number): string[] {
 
 type Report = { files: { disks: { target: string; models: { selinux: { action: string; accessible: boolean | null; reason: string; proof?: { files: { path: string; access: 'read' | 'readwrite' }[] } } } }[] }[] };
 
-async function decide(policy: string, booleans: Record<string, boolean>, extra = '') {
+async function decide(policy: string, booleans: Record<string, boolean>, staticLabel?: string) {
   const f = join(root, '..', `${root.split('/').pop()}-vm.xml`);
-  writeFileSync(f, domainXml('se-vm', extra));
+  writeFileSync(f, domainXml('se-vm', staticLabel));
   const r = await explain(view, [f], { models: ['selinux'], policy, booleans });
   expect(r.code).toBe(0);
   return (r.report as Report).files[0]!.disks;
@@ -213,8 +218,7 @@ describe.skipIf(skip)('SELinux decisions on real labels, checked against libsepo
   });
 
   it('a static label is checked exactly: s0:c1,c2 may read the image labelled s0:c1,c2', async () => {
-    const extra = `  <seclabel type='static' model='selinux' relabel='yes'>\n    <label>system_u:system_r:svirt_t:s0:c1,c2</label>\n  </seclabel>\n`;
-    const disks = new Map((await decide(POLICIES[0]!, {}, extra)).map((d) => [d.target, d.models.selinux]));
+    const disks = new Map((await decide(POLICIES[0]!, {}, 'system_u:system_r:svirt_t:s0:c1,c2')).map((d) => [d.target, d.models.selinux]));
     const ref = askSepol(POLICIES[0]!, questions([{ path: '/srv/iso/mcs.iso', access: 'read' }], 'system_u:system_r:svirt_t:s0:c1,c2'));
     const allowed = ref.every((a) => a.ok && a.allowed.every(Boolean));
     expect(disks.get('sdd')!.accessible === true).toBe(allowed);
