@@ -10,6 +10,8 @@ import { unifiedDiff } from '../report/unified-diff.js';
 import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
 import { readInputs, type Input } from './inputs.js';
 import { writeAtomic, WriteError } from './io.js';
+import { parseDomain } from '../domain/parse.js';
+import { parseXml } from '../xml/parse.js';
 
 export interface AnnotateOptions {
   readonly inPlace: boolean;
@@ -35,6 +37,32 @@ function checkDiagnostics(o: FileOutcome): Diagnostic[] {
     const what = c.kind === 'insert' ? `add <seclabel model='${c.model}' relabel='no'/>` : `remove the stale <seclabel model='${c.model}' relabel='no'/>`;
     return { file: o.file, line: c.line, column: c.column, severity: 'warning' as const, message: `${name}: ${what}` };
   });
+}
+
+/**
+ * The filter's answer for files no host can be asked about (unmapped by .virt-seclabel.json): the
+ * document unchanged on stdout, still checked for well-formedness so bad input is an error as always.
+ */
+export async function passThrough(files: readonly string[], io: CliIo): Promise<ExitCode> {
+  const inputs = await readInputs(files, io);
+  if (inputs.length > 1) {
+    io.stderr.write('virt-seclabel: several files need --in-place, --check or --diff (stdout takes one document)\n');
+    return EXIT.error;
+  }
+  const input = inputs[0]!;
+  if (!input.bytes) {
+    io.stderr.write(formatDiagnostic({ file: input.name, line: 1, column: 1, severity: 'error', message: input.readError ?? 'cannot read' }) + '\n');
+    return EXIT.error;
+  }
+  const doc = parseXml(input.bytes);
+  const domain = doc.ok ? parseDomain(doc.value.root) : undefined;
+  const error = !doc.ok ? doc.error : domain && !domain.ok ? domain.error : undefined;
+  if (error) {
+    io.stderr.write(formatDiagnostic({ file: input.name, line: error.line, column: error.column, severity: 'error', message: error.message }) + '\n');
+    return EXIT.error;
+  }
+  io.stdout.write(input.bytes);
+  return EXIT.ok;
 }
 
 export async function runAnnotate(files: readonly string[], opts: AnnotateOptions, ctx: HostContext, io: CliIo): Promise<ExitCode> {

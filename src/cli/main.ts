@@ -18,14 +18,19 @@ const io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: proces
  * Host options → the host(s) to decide against (live, --facts, or the snapshots .virt-seclabel.json
  * maps the files to; src/precommit/run-per-host.ts) → the command, once per host.
  */
-async function withContext(args: RawHostArgs & { config?: boolean }, names: string[], run: HostRun): Promise<ExitCode> {
+async function withContext(
+  args: RawHostArgs & { config?: boolean },
+  names: string[],
+  run: HostRun,
+  unmapped?: (files: readonly string[]) => Promise<ExitCode>,
+): Promise<ExitCode> {
   const opts = hostOptionsFrom(args);
   if (!opts.ok) {
     io.stderr.write(`virt-seclabel: ${opts.error}\n`);
     return EXIT.error;
   }
   const { runPerHost } = await import('../precommit/run-per-host.js');
-  return runPerHost(names, opts.value, run, io, { useConfig: args.config !== false, cwd: process.cwd() });
+  return runPerHost(names, opts.value, run, io, { useConfig: args.config !== false, cwd: process.cwd(), unmapped });
 }
 
 const configOption = {
@@ -61,9 +66,13 @@ export async function main(argv: string[]): Promise<ExitCode> {
           }),
       async (a) => {
         if (usageError) return;
-        const { runAnnotate } = await import('./annotate.js');
-        code = await withContext(a as unknown as RawHostArgs, files(a), (names, ctx) =>
-          runAnnotate(names, { inPlace: a['in-place'], check: a.check, diff: a.diff, pruneStale: a['prune-stale'] }, ctx, io),
+        const { passThrough, runAnnotate } = await import('./annotate.js');
+        const filter = !a['in-place'] && !a.check && !a.diff;
+        code = await withContext(
+          a as unknown as RawHostArgs,
+          files(a),
+          (names, ctx) => runAnnotate(names, { inPlace: a['in-place'], check: a.check, diff: a.diff, pruneStale: a['prune-stale'] }, ctx, io),
+          filter ? (unmapped) => passThrough(unmapped, io) : undefined,
         );
       },
     )

@@ -16,6 +16,11 @@ export interface PerHostOptions {
   /** false with --no-config: ignore .virt-seclabel.json and decide live. */
   readonly useConfig: boolean;
   readonly cwd: string;
+  /**
+   * What to do with the files no entry maps, after the note. The filter (annotate to stdout) must
+   * still write the document, unchanged, or a pipe into `virsh define` would receive nothing.
+   */
+  readonly unmapped?: (files: readonly string[]) => Promise<ExitCode>;
 }
 
 /** 2 (error) outranks 1 (found), which outranks 0. */
@@ -53,15 +58,17 @@ export async function runPerHost(files: readonly string[], opts: HostOptions, ru
     return EXIT.error;
   }
   const groups = new Map<string, string[]>();
+  const unmapped: string[] = [];
   for (const f of files.length === 0 ? ['-'] : files) {
     const snapshot = f === '-' ? undefined : snapshotFor(cfg, f, per.cwd);
     if (snapshot === undefined) {
-      io.stderr.write(`${f === '-' ? '<stdin>' : f}: note: no entry of ${cfg.path} maps this file to a facts snapshot; not checked\n`);
+      io.stderr.write(`${f === '-' ? '<stdin>' : f}: note: no entry of ${cfg.path} maps this file to a facts snapshot; not checked (use --facts FILE, or --no-config for this host)\n`);
+      unmapped.push(f);
       continue;
     }
     groups.set(snapshot, [...(groups.get(snapshot) ?? []), f]);
   }
-  let code: ExitCode = EXIT.ok;
+  let code: ExitCode = unmapped.length > 0 && per.unmapped ? await per.unmapped(unmapped) : EXIT.ok;
   for (const [snapshot, group] of groups) code = worst(code, await runOn(group, { ...opts, facts: snapshot }, run, io, `${cfg.path} maps ${group[0]} to this snapshot`));
   return code;
 }

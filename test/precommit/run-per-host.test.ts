@@ -50,7 +50,25 @@ describe('runPerHost', () => {
     expect(code).toBe(0);
     // The snapshot was taken for qemu:///session by uid 1000: its options and invoker decide, not this process's.
     expect(seen).toEqual([{ files: ['vms/prod/a.xml', 'vms/prod/c.xml'], mode: 'session', user: '+1000' }]);
-    expect(c.stderr()).toBe(`vms/lab/b.xml: note: no entry of ${join(dir, '.virt-seclabel.json')} maps this file to a facts snapshot; not checked\n`);
+    expect(c.stderr()).toBe(`vms/lab/b.xml: note: no entry of ${join(dir, '.virt-seclabel.json')} maps this file to a facts snapshot; not checked (use --facts FILE, or --no-config for this host)\n`);
+  });
+
+  it('the filter still writes an unmapped document, unchanged, so a pipe into virsh define gets it', async () => {
+    const dir = repo();
+    const xml = "<domain type='kvm'>\n  <name>lab</name>\n  <devices>\n    <disk type='file' device='cdrom'>\n      <source file='/srv/a.iso'/>\n      <readonly/>\n    </disk>\n  </devices>\n</domain>\n";
+    mkdirSync(join(dir, 'vms/lab'), { recursive: true });
+    writeFileSync(join(dir, 'vms/lab/b.xml'), xml);
+    writeFileSync(join(dir, 'vms/lab/bad.xml'), '<domain>');
+    const { passThrough } = await import('../../src/cli/annotate.js');
+    const ok = captureIo(xml);
+    expect(await runPerHost([], opts(), async () => 0, ok.io, { useConfig: true, cwd: dir, unmapped: (f) => passThrough(f, ok.io) })).toBe(0);
+    await ok.settle();
+    expect(ok.stdout()).toBe(xml);
+    const bad = captureIo();
+    expect(await runPerHost([join(dir, 'vms/lab/bad.xml')], opts(), async () => 0, bad.io, { useConfig: true, cwd: dir, unmapped: (f) => passThrough(f, bad.io) })).toBe(2);
+    await bad.settle();
+    expect(bad.stdout()).toBe('');
+    expect(bad.stderr()).toMatch(/bad\.xml:1:1: error: /);
   });
 
   it('refuses host options the snapshots cannot honour; --no-config decides live', async () => {
