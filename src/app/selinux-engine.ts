@@ -16,7 +16,7 @@ import type { SelinuxOracle } from '../selinux/oracle.js';
 import { loadPolicy } from '../selinux/policy/load.js';
 import { isMls } from '../selinux/policy/query.js';
 import { policyOracle } from '../selinux/policy-oracle.js';
-import { dynamicProcess, type SvirtProcess } from '../selinux/svirt-process.js';
+import { daemonFromContext, dynamicProcess, SYSTEM_DAEMON, type DaemonIdentity, type SvirtProcess } from '../selinux/svirt-process.js';
 import type { HostOptions } from './host-options.js';
 
 export interface LoadedPolicy {
@@ -70,15 +70,50 @@ export function loadHostPolicy(view: HostView, opts: HostOptions): Result<Loaded
   return success({ oracle: policyOracle(policy.value, base), mls: isMls(policy.value), source: path });
 }
 
+/** The contexts/virtual_domain_context lines of the policy store /etc/selinux/config names, if any. */
+function domainContexts(view: HostView): { primary: string; tcg?: string } | undefined {
+  const config = view.readText('/etc/selinux/config');
+  const type = config.kind === 'ok' ? /^\s*SELINUXTYPE\s*=\s*"?([A-Za-z0-9_.-]+)"?\s*$/m.exec(config.value)?.[1] : undefined;
+  if (!type) return undefined;
+  const text = view.readText(`/etc/selinux/${type}/contexts/virtual_domain_context`);
+  if (text.kind !== 'ok') return undefined;
+  const [primary, tcg] = text.value.split('\n').map((l) => l.trim());
+  if (!primary) return undefined;
+  return { primary, ...(tcg ? { tcg } : {}) };
+}
+
+/**
+ * The daemon whose user, role and category range libvirt copies into dynamic labels: the system
+ * libvirtd runs as system_u:system_r:virtd_t; the session daemon runs in the user's own context, which
+ * is this process's when the same user runs virt-seclabel. Unknown means no SELinux proof at all, since
+ * user-based constraints (UBAC) depend on it.
+ */
+function daemonIdentity(view: HostView, conn: Connection): Result<DaemonIdentity, string> {
+  if (conn.mode === 'system') return success(SYSTEM_DAEMON);
+  const own = view.readText('/proc/self/attr/current');
+  if (own.kind !== 'ok') return failure('qemu:///session: cannot read this process\'s SELinux context, which the session daemon shares');
+  const d = daemonFromContext(own.value);
+  return d.ok ? d : failure(`qemu:///session: this process's context ${JSON.stringify(own.value.trim())} is not an SELinux context: ${d.error}`);
+}
+
 /** The svirt context of a domain, from its SELinux seclabel (static label, baselabel) or the defaults. */
-export function svirtProcessFor(domain: Domain, conn: Connection, p: LoadedPolicy): Result<SvirtProcess, string> {
+export function svirtProcessFor(domain: Domain, conn: Connection, p: LoadedPolicy, view: HostView): Result<SvirtProcess, string> {
   const labelling = domainLabelling(domain, 'selinux', conn);
   const s = labelling.on ? labelling.seclabel : undefined;
   if (s?.type === 'static') {
     if (!s.label) return failure("a static SELinux seclabel without <label>");
     return success({ kind: 'static', context: s.label });
   }
-  return dynamicProcess({ baselabel: s?.baselabel, domainType: domain.type, tcgTypeExists: p.oracle.typeExists('svirt_tcg_t'), mls: p.mls });
+  const daemon = daemonIdentity(view, conn);
+  if (!daemon.ok) return daemon;
+  return dynamicProcess({
+    baselabel: s?.baselabel,
+    domainType: domain.type,
+    domainContexts: domainContexts(view),
+    tcgTypeExists: p.oracle.typeExists('svirt_tcg_t'),
+    mls: p.mls,
+    daemon: daemon.value,
+  });
 }
 
 /** How the policy is obtained: from the host (loadHostPolicy), or recorded/replayed by a facts snapshot. */
@@ -89,7 +124,7 @@ export function lazySelinux(view: HostView, conn: Connection, opts: HostOptions,
   return (domain) => {
     loaded ??= load(view, opts);
     if (!loaded.ok) return { ok: false, reason: loaded.error };
-    const proc = svirtProcessFor(domain, conn, loaded.value);
+    const proc = svirtProcessFor(domain, conn, loaded.value, view);
     if (!proc.ok) return { ok: false, reason: proc.error };
     return { ok: true, engine: createSelinuxFileEngine(view, loaded.value.oracle, proc.value, opts.booleans) };
   };

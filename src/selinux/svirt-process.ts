@@ -18,24 +18,60 @@ export const DYNAMIC_CATEGORY_MAX = 1023;
 
 export type SvirtProcess =
   | { readonly kind: 'static'; readonly context: string }
-  | { readonly kind: 'dynamic'; readonly user: string; readonly role: string; readonly type: string; readonly mls: boolean };
+  | {
+      readonly kind: 'dynamic';
+      readonly user: string;
+      readonly role: string;
+      readonly type: string;
+      readonly mls: boolean;
+      /** The category range libvirt picks from (the daemon's own high level). */
+      readonly categories: { readonly min: number; readonly max: number };
+    };
 
 export const DEFAULT_DYNAMIC = { user: 'system_u', role: 'system_r', type: 'svirt_t' } as const;
 
+/** The daemon's own SELinux user, role and category range, which libvirt copies into every dynamic label. */
+export interface DaemonIdentity {
+  readonly user: string;
+  readonly role: string;
+  readonly categories: { readonly min: number; readonly max: number };
+}
+
+/** libvirtd (system): system_u:system_r:virtd_t:s0-s0:c0.c1023. */
+export const SYSTEM_DAEMON: DaemonIdentity = { user: 'system_u', role: 'system_r', categories: { min: DYNAMIC_CATEGORY_MIN, max: DYNAMIC_CATEGORY_MAX } };
+
+/** The daemon identity from its context (session mode: the user's own); undefined when it says no user/role. */
+export function daemonFromContext(context: string): Result<DaemonIdentity, string> {
+  const c = parseContext(context.replace(/\0$/, '').trim());
+  if (!c.ok) return failure(c.error);
+  const cats = c.value.range?.high.categories ?? [];
+  const categories = cats.length > 0 ? { min: cats[0]!, max: cats[cats.length - 1]! } : { min: DYNAMIC_CATEGORY_MIN, max: DYNAMIC_CATEGORY_MAX };
+  return success({ user: c.value.user, role: c.value.role, categories });
+}
+
+/**
+ * As virSecuritySELinuxGenLabel + GenNewContext: the base context is the domain's <baselabel>, else the
+ * policy's virtual_domain_context (its second line for TCG domains, when present); its user and role
+ * are then replaced by the daemon's own, and the range by the random categories.
+ */
 export function dynamicProcess(opts: {
   baselabel: string | undefined;
   domainType: string | undefined;
+  /** Lines of contexts/virtual_domain_context, when the policy store has it. */
+  domainContexts: { readonly primary: string; readonly tcg?: string } | undefined;
   tcgTypeExists: boolean;
   mls: boolean;
+  daemon: DaemonIdentity;
 }): Result<SvirtProcess, string> {
-  if (opts.baselabel !== undefined) {
-    const base = parseContext(opts.baselabel);
-    if (!base.ok) return failure(`<baselabel>: ${base.error}`);
-    return success({ kind: 'dynamic', user: base.value.user, role: base.value.role, type: base.value.type, mls: opts.mls });
-  }
-  // libvirt uses svirt_tcg_t for TCG domains when the policy defines it (Fedora), svirt_t otherwise.
-  const type = opts.domainType === 'qemu' && opts.tcgTypeExists ? 'svirt_tcg_t' : DEFAULT_DYNAMIC.type;
-  return success({ kind: 'dynamic', user: DEFAULT_DYNAMIC.user, role: DEFAULT_DYNAMIC.role, type, mls: opts.mls });
+  const fallback = {
+    primary: `${DEFAULT_DYNAMIC.user}:${DEFAULT_DYNAMIC.role}:${DEFAULT_DYNAMIC.type}`,
+    ...(opts.tcgTypeExists ? { tcg: `${DEFAULT_DYNAMIC.user}:${DEFAULT_DYNAMIC.role}:svirt_tcg_t` } : {}),
+  };
+  const contexts = opts.domainContexts ?? fallback;
+  const baseText = opts.baselabel ?? (opts.domainType === 'qemu' ? (contexts.tcg ?? contexts.primary) : contexts.primary);
+  const base = parseContext(baseText);
+  if (!base.ok) return failure(`${opts.baselabel !== undefined ? '<baselabel>' : 'virtual_domain_context'}: ${base.error}`);
+  return success({ kind: 'dynamic', user: opts.daemon.user, role: opts.daemon.role, type: base.value.type, mls: opts.mls, categories: opts.daemon.categories });
 }
 
 function classOf(c: number, low: ReadonlySet<number>, high: ReadonlySet<number>): number {
@@ -43,14 +79,15 @@ function classOf(c: number, low: ReadonlySet<number>, high: ReadonlySet<number>)
 }
 
 /**
- * Representative category pairs for a target whose level is `target` (low/high). Returns pairs of
- * distinct categories in [min, max], one per reachable combination of classes.
+ * Representative category sets for a target whose level is `target` (low/high): one single category
+ * per non-empty class and one pair of distinct categories in [min, max] per reachable combination of
+ * classes, each sorted ascending.
  */
 export function representativePairs(
   target: { low: MlsLevel; high: MlsLevel } | undefined,
   min = DYNAMIC_CATEGORY_MIN,
   max = DYNAMIC_CATEGORY_MAX,
-): [number, number][] {
+): number[][] {
   const low = new Set(target?.low.categories ?? []);
   const high = new Set(target?.high.categories ?? []);
   // Up to two members of each class are enough to build every combination.
@@ -63,7 +100,8 @@ export function representativePairs(
   for (const c of [...interesting].sort((a, b) => a - b)) consider(c);
   // The "neither" class: the smallest categories outside both sets.
   for (let c = min; c <= max && members[0]!.length < 2; c++) if (!interesting.has(c)) consider(c);
-  const pairs: [number, number][] = [];
+  // libvirt may also pick a single category (its two random draws can coincide: s0:cX).
+  const pairs: number[][] = members.filter((m) => m.length > 0).map((m) => [m[0]!]);
   for (let a = 0; a < 4; a++)
     for (let b = a; b < 4; b++) {
       const A = members[a]!;
@@ -82,8 +120,8 @@ export function processContexts(proc: SvirtProcess, target: SecurityContext | un
   if (proc.kind === 'static') return [proc.context];
   const base = `${proc.user}:${proc.role}:${proc.type}`;
   if (!proc.mls) return [base];
-  return representativePairs(target?.range).map(([x, y]) =>
-    formatContext({ user: proc.user, role: proc.role, type: proc.type, range: { low: { sensitivity: 0, categories: [x, y] }, high: { sensitivity: 0, categories: [x, y] } } }),
+  return representativePairs(target?.range, proc.categories.min, proc.categories.max).map((categories) =>
+    formatContext({ user: proc.user, role: proc.role, type: proc.type, range: { low: { sensitivity: 0, categories }, high: { sensitivity: 0, categories } } }),
   );
 }
 

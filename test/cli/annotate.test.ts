@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ok } from '../../src/host/view.js';
 import { memoryView } from '../support/memory-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { annotate, DEBIAN_POLICY, GROUP, PASSWD, withRealPolicy } from './harness.js';
@@ -89,10 +90,21 @@ describe.skipIf(skip)('annotate (in-process, Debian default policy)', () => {
     expect(twice.stdout).toBe(once.stdout);
   });
 
-  it('session mode never writes a dac seclabel', async () => {
-    const r = await annotate(host(), [], {}, { ...both, connect: 'session', models: ['selinux'] }, DOMAIN);
+  it('session mode never writes a dac seclabel; SELinux uses the session user and role, or proves nothing', async () => {
+    const withContext = (ctx: string) => {
+      const base = host();
+      return { ...base, readText: (p: string) => (p === '/proc/self/attr/current' ? ok(ctx) : base.readText(p)) };
+    };
+    // A user and role Debian's policy authorises for svirt_t: the ISO's label may stay.
+    const r = await annotate(withContext('unconfined_u:system_r:unconfined_t:s0-s0:c0.c1023'), [], {}, { ...both, connect: 'session', models: ['selinux'] }, DOMAIN);
     expect(r.stdout).not.toContain("model='dac'");
     expect(r.stdout).toContain("<seclabel model='selinux' relabel='no'/>");
+    // unconfined_r is not authorised for svirt_t in Debian's policy: libvirt's label would be invalid, so no proof.
+    const invalid = await annotate(withContext('unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023'), [], {}, { ...both, connect: 'session', models: ['selinux'] }, DOMAIN);
+    expect(invalid.stdout).toBe(DOMAIN);
+    // Without this process's context (no SELinux here), the session daemon's user is unknown: no proof either.
+    const unknown = await annotate(host(), [], {}, { ...both, connect: 'session', models: ['selinux'] }, DOMAIN);
+    expect(unknown.stdout).toBe(DOMAIN);
   });
 
   it('--check exits 1 and says what it would add; exits 0 once applied', async () => {

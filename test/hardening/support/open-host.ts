@@ -57,7 +57,11 @@ export function openTree(paths: readonly string[], override: Readonly<Record<str
   return { ...tree, ...override };
 }
 
-export const ACCOUNTS = { '/etc/passwd': PASSWD, '/etc/group': GROUP };
+/**
+ * Accounts, and this process's SELinux context, which a qemu:///session daemon shares (libvirt copies its
+ * user and role into dynamic labels); the role is one Debian's policy authorises for svirt_t.
+ */
+export const ACCOUNTS = { '/etc/passwd': PASSWD, '/etc/group': GROUP, '/proc/self/attr/current': 'unconfined_u:system_r:unconfined_t:s0-s0:c0.c1023' };
 
 export interface SwappableHost {
   readonly ctx: HostContext;
