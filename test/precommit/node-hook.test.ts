@@ -29,7 +29,9 @@ describe.skipIf(skip)('the published language: node hook', () => {
     const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...args], { cwd: repo });
     git('init', '-q');
     git('add', '-A');
-    const env = { ...process.env, PRE_COMMIT_HOME: join(dir, 'pre-commit-home'), npm_config_loglevel: '' };
+    // A user's environment: no npm loglevel inherited from the `npm test --loglevel=…` running this suite.
+    const env: NodeJS.ProcessEnv = { ...process.env, PRE_COMMIT_HOME: join(dir, 'pre-commit-home') };
+    delete env.npm_config_loglevel;
     const run = spawnSync('pre-commit', ['try-repo', top, 'virt-seclabel', '--files', 'vms/web01.xml'], { cwd: repo, env, encoding: 'utf8', timeout: 480_000 });
     const out = `${run.stdout}${run.stderr}`;
     expect(run.status, out).toBe(1);
