@@ -52,7 +52,11 @@ function utf8(buf: Buffer, what: string): Lookup<string> {
   return Buffer.from(text, 'utf8').equals(buf) ? ok(text) : unknown(`${what} is not valid UTF-8`);
 }
 
-function readCapped(path: string, cap: number): Lookup<Buffer> {
+/**
+ * Opens a regular file (following symlinks, as QEMU's own open does; O_NONBLOCK so a FIFO cannot hang
+ * the tool), runs `read` on it, and closes it; open and read errors become lookups.
+ */
+function withRegularFile<T>(path: string, read: (fd: number) => Lookup<T>): Lookup<T> {
   let fd: number;
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -61,6 +65,16 @@ function readCapped(path: string, cap: number): Lookup<Buffer> {
   }
   try {
     if (!fs.fstatSync(fd).isFile()) return unknown(`${path} is not a regular file`);
+    return read(fd);
+  } catch (e) {
+    return lookupFromError(e, `read ${path}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readCapped(path: string, cap: number): Lookup<Buffer> {
+  return withRegularFile(path, (fd) => {
     const chunks: Buffer[] = [];
     let total = 0;
     // /proc files report size 0, so read until EOF instead of trusting st_size.
@@ -73,11 +87,7 @@ function readCapped(path: string, cap: number): Lookup<Buffer> {
       chunks.push(chunk.subarray(0, n));
     }
     return ok(Buffer.concat(chunks, total));
-  } catch (e) {
-    return lookupFromError(e, `read ${path}`);
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 export function lstatInode(path: string): Lookup<Inode> {
@@ -144,15 +154,7 @@ export function createLiveView(): HostView {
         return unknown(`invalid read range ${offset}+${length}`);
       }
       if (length > MAX_READ_BYTES) return unknown(`refusing to read ${length} bytes of ${path}`);
-      let fd: number;
-      try {
-        // Follows symlinks like QEMU's own open; O_NONBLOCK so a FIFO cannot hang the tool.
-        fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-      } catch (e) {
-        return lookupFromError(e, `open ${path}`);
-      }
-      try {
-        if (!fs.fstatSync(fd).isFile()) return unknown(`${path} is not a regular file`);
+      return withRegularFile(path, (fd) => {
         const buf = Buffer.alloc(length);
         let got = 0;
         while (got < length) {
@@ -161,11 +163,7 @@ export function createLiveView(): HostView {
           got += n;
         }
         return ok(new Uint8Array(buf.buffer, buf.byteOffset, got));
-      } catch (e) {
-        return lookupFromError(e, `read ${path}`);
-      } finally {
-        fs.closeSync(fd);
-      }
+      });
     },
 
     readText(path) {
