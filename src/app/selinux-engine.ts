@@ -16,6 +16,7 @@ import type { SelinuxOracle } from '../selinux/oracle.js';
 import { loadPolicy } from '../selinux/policy/load.js';
 import { isMls } from '../selinux/policy/query.js';
 import { policyOracle } from '../selinux/policy-oracle.js';
+import { highestPolicyFile, policyDir, selinuxTypeFromConfig } from '../selinux/policy-store.js';
 import { daemonFromContext, dynamicProcess, SYSTEM_DAEMON, type DaemonIdentity, type SvirtProcess } from '../selinux/svirt-process.js';
 import type { HostOptions } from './host-options.js';
 
@@ -29,14 +30,14 @@ export interface LoadedPolicy {
 function configuredPolicyPath(view: HostView): Result<string, string> {
   const config = view.readText('/etc/selinux/config');
   if (config.kind !== 'ok') return failure('no --policy given, no SELinux kernel, and no /etc/selinux/config');
-  const m = /^\s*SELINUXTYPE\s*=\s*"?([A-Za-z0-9_.-]+)"?\s*$/m.exec(config.value);
-  if (!m) return failure('/etc/selinux/config names no SELINUXTYPE');
-  const dir = `/etc/selinux/${m[1]}/policy`;
+  const type = selinuxTypeFromConfig(config.value);
+  if (!type) return failure('/etc/selinux/config names no SELINUXTYPE');
+  const dir = policyDir(type);
   const names = view.listDir(dir);
   if (names.kind !== 'ok') return failure(`${dir}: cannot list the policy store`);
-  const versions = names.value.map((n) => /^policy\.(\d+)$/.exec(n)).filter((x) => x !== null).map((x) => Number(x[1]));
-  if (versions.length === 0) return failure(`${dir}: no policy.N file`);
-  return success(`${dir}/policy.${Math.max(...versions)}`);
+  const file = highestPolicyFile(names.value);
+  if (!file) return failure(`${dir}: no policy.N file`);
+  return success(`${dir}/${file}`);
 }
 
 /** Current values of the running kernel's booleans, when selinuxfs is there. */
@@ -73,7 +74,7 @@ export function loadHostPolicy(view: HostView, opts: HostOptions): Result<Loaded
 /** The contexts/virtual_domain_context lines of the policy store /etc/selinux/config names, if any. */
 function domainContexts(view: HostView): { primary: string; tcg?: string } | undefined {
   const config = view.readText('/etc/selinux/config');
-  const type = config.kind === 'ok' ? /^\s*SELINUXTYPE\s*=\s*"?([A-Za-z0-9_.-]+)"?\s*$/m.exec(config.value)?.[1] : undefined;
+  const type = config.kind === 'ok' ? selinuxTypeFromConfig(config.value) : undefined;
   if (!type) return undefined;
   const text = view.readText(`/etc/selinux/${type}/contexts/virtual_domain_context`);
   if (text.kind !== 'ok') return undefined;

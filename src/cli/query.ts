@@ -19,6 +19,7 @@ import { liveAccess, openLiveKernel } from '../selinux/live.js';
 import type { SelinuxFs } from '../selinux/live-fs.js';
 import { nodeSelinuxFs, selinuxfsMounted } from '../selinux/live-fs.js';
 import { readInput } from './io.js';
+import { highestPolicyFile, selinuxTypeFromConfig } from '../selinux/policy-store.js';
 import { loadPolicy } from '../selinux/policy/load.js';
 
 export interface QueryOptions {
@@ -63,15 +64,6 @@ function fromAnswer(a: { ok: true; allowed: boolean; denied: string[]; reason: s
   return a.ok ? { ok: true, allowed: a.allowed, denied: a.denied, reason: a.reason, permissive: a.permissive } : { ok: false, error: a.error };
 }
 
-/** SELINUXTYPE from the config text; undefined when absent. */
-export function selinuxTypeFromConfig(text: string): string | undefined {
-  for (const raw of text.split('\n')) {
-    const m = /^\s*SELINUXTYPE\s*=\s*"?([A-Za-z0-9_.-]+)"?\s*$/.exec(raw);
-    if (m) return m[1];
-  }
-  return undefined;
-}
-
 /** The policy file the config names: policy.N with the highest N in /etc/selinux/<type>/policy/. */
 export function configuredPolicyPath(etcSelinux: string): Result<string, string> {
   let config: string;
@@ -89,9 +81,9 @@ export function configuredPolicyPath(etcSelinux: string): Result<string, string>
   } catch (e) {
     return failure(`SELINUXTYPE=${type} but ${dir} is unreadable (${(e as Error).message})`);
   }
-  const versions = names.map((n) => /^policy\.([0-9]{1,3})$/.exec(n)?.[1]).filter((v): v is string => v !== undefined).map(Number);
-  if (versions.length === 0) return failure(`no policy.N file in ${dir}`);
-  return success(join(dir, `policy.${Math.max(...versions)}`));
+  const file = highestPolicyFile(names);
+  if (!file) return failure(`no policy.N file in ${dir}`);
+  return success(join(dir, file));
 }
 
 /** Real policies are 2-5 MB; anything past this is not one (or never ends). */
