@@ -33,8 +33,19 @@ export function parseModels(text: string): Model[] | string {
   return out;
 }
 
-export function parseBoolean(text: string): [string, boolean] | string {
+function parseBoolean(text: string): [string, boolean] | string {
   const m = /^([A-Za-z0-9_.-]+)=(on|off|1|0|true|false)$/.exec(text);
   if (!m) return `--boolean ${text}: expected NAME=on|off`;
   return [m[1]!, m[2] === 'on' || m[2] === '1' || m[2] === 'true'];
+}
+
+/** Every repeated --boolean NAME=on|off; the first malformed one is the error. */
+export function parseBooleans(texts: readonly string[]): Record<string, boolean> | string {
+  const booleans: Record<string, boolean> = {};
+  for (const t of texts) {
+    const p = parseBoolean(t);
+    if (typeof p === 'string') return p;
+    booleans[p[0]] = p[1];
+  }
+  return booleans;
 }

@@ -1,6 +1,6 @@
 /** The yargs definition of the host options shared by annotate, explain and facts. */
 import type { Argv } from 'yargs';
-import { DEFAULT_QEMU_CONF, parseBoolean, parseConnectUri, parseModels, type HostOptions } from '../app/host-options.js';
+import { DEFAULT_QEMU_CONF, parseBooleans, parseConnectUri, parseModels, type HostOptions } from '../app/host-options.js';
 import { failure, success, type Result } from '../result.js';
 
 export function withHostOptions<T>(y: Argv<T>) {
@@ -35,11 +35,7 @@ export function hostOptionsFrom(a: RawHostArgs): Result<HostOptions, string> {
     if (typeof m === 'string') return failure(`--models: ${m}`);
     models = m;
   }
-  const booleans: Record<string, boolean> = {};
-  for (const b of a.boolean) {
-    const p = parseBoolean(b);
-    if (typeof p === 'string') return failure(p);
-    booleans[p[0]] = p[1];
-  }
+  const booleans = parseBooleans(a.boolean);
+  if (typeof booleans === 'string') return failure(booleans);
   return success({ connect, qemuConf: a['qemu-conf'], user: a.user, group: a.group, models, policy: a.policy, booleans, facts: a.facts });
 }

@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { HostRun } from '../precommit/run-per-host.js';
 import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
+import { parseBooleans } from '../app/host-options.js';
 import { hostOptionsFrom, withHostOptions, type RawHostArgs } from './host-args.js';
 
 // Command modules are imported when their command runs: a one-question `query` should not pay for
@@ -124,15 +125,11 @@ export async function main(argv: string[]): Promise<ExitCode> {
           .option('json', { type: 'boolean', default: false }),
       async (a) => {
         if (usageError) return;
-        const booleans: Record<string, boolean> = {};
-        for (const b of a.boolean) {
-          const m = /^([A-Za-z0-9_.-]+)=(on|off|1|0|true|false)$/.exec(b);
-          if (!m) {
-            io.stderr.write(`virt-seclabel: --boolean ${b}: expected NAME=on|off\n`);
-            code = EXIT.error;
-            return;
-          }
-          booleans[m[1]!] = m[2] === 'on' || m[2] === '1' || m[2] === 'true';
+        const booleans = parseBooleans(a.boolean);
+        if (typeof booleans === 'string') {
+          io.stderr.write(`virt-seclabel: ${booleans}\n`);
+          code = EXIT.error;
+          return;
         }
         const { runQuery } = await import('./query.js');
         code = (await runQuery(
