@@ -38,9 +38,15 @@ interface ChainCheck {
   readonly findings: readonly Finding[];
 }
 
-function layerName(file: ChainFile): string {
-  const names = { top: '', backing: 'backing file', 'data-file': 'data file', extent: 'extent' } as const;
-  return file.role === 'top' ? '' : `${names[file.role]} ${file.path}: `;
+const ROLE_WORDS = { backing: 'backing file', 'data-file': 'data file', extent: 'extent' } as const;
+
+/**
+ * Names the layer a sentence is about: nothing for the top image, else the role, and the path unless
+ * the engine's sentence already starts with it.
+ */
+function aboutLayer(file: ChainFile, text: string): string {
+  if (file.role === 'top') return text;
+  return text.startsWith(file.path) ? `${ROLE_WORDS[file.role]} ${text}` : `${ROLE_WORDS[file.role]} ${file.path}: ${text}`;
 }
 
 /** Checks every file of the chain; the first one not proven decides. */
@@ -54,11 +60,10 @@ function checkChain(model: Model, chain: Chain, ports: DecisionPorts, domain: Do
     const v = bound.engine.check(file);
     findings.push(...(v.findings ?? []));
     if (v.accessible !== true) {
-      // Engines name the path they judged; the layer prefix is only needed when they did not.
-      const reason = v.reason.startsWith(file.path) ? `${layerName(file).replace(`${file.path}: `, '')}${v.reason}` : `${layerName(file)}${v.reason}`;
+      const reason = aboutLayer(file, v.reason);
       return { verdict: v.accessible === false ? { accessible: false, reason } : { accessible: null, reason }, findings };
     }
-    reasons.push(v.because.startsWith(file.path) ? v.because : `${layerName(file)}${v.because}`);
+    reasons.push(aboutLayer(file, v.because));
   }
   const because = reasons.join('; ');
   return {
