@@ -4,10 +4,10 @@
  */
 import { decideDomain, type DomainDecision } from '../decide/domain.js';
 import type { Connection } from '../decide/connection.js';
+import type { Diagnostic } from '../decide/types.js';
 import type { DecisionPorts } from '../decide/ports.js';
 import { parseDomain } from '../domain/parse.js';
 import { planEdits, type EditPlan } from '../edit/plan.js';
-import type { Diagnostic } from '../report/diagnostic.js';
 import { parseXml } from '../xml/parse.js';
 import { applyEdits, serialize } from '../xml/splice.js';
 import type { XmlDocument } from '../xml/tree.js';

@@ -5,7 +5,8 @@
  */
 import type { HostContext } from '../app/host-context.js';
 import { processFile, type FileOutcome } from '../app/process-file.js';
-import { formatDiagnostic, type Diagnostic } from '../report/diagnostic.js';
+import type { Diagnostic } from '../decide/types.js';
+import { formatDiagnostic } from '../report/diagnostic.js';
 import { unifiedDiff } from '../report/unified-diff.js';
 import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
 import { readInputs, type Input } from './inputs.js';

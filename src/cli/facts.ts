@@ -12,7 +12,7 @@ import type { HostOptions } from '../app/host-options.js';
 import { recordHost } from '../app/open-view.js';
 import { processFile } from '../app/process-file.js';
 import { createLiveView } from '../host/live/live-view.js';
-import { enumeratePaths } from '../host/snapshot/enumerate.js';
+import { enumeratePaths } from '../app/enumerate-paths.js';
 import { pathDomainXml, xmlCarries, type PathDisk } from '../host/snapshot/path-domains.js';
 import { serializeFacts } from '../host/snapshot/serialize.js';
 import type { HostView } from '../host/view.js';

@@ -11,6 +11,15 @@ export type DiskAccess = 'read' | 'readwrite';
 
 export type Severity = 'error' | 'warning' | 'info';
 
+/** A finding placed in a file: rendered as `FILE:LINE:COL: severity: message` by report/diagnostic.ts. */
+export interface Diagnostic {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly severity: Severity;
+  readonly message: string;
+}
+
 /** A finding is data (code, path, args); wording lives in the renderers and the reason string. */
 export interface Finding {
   readonly code: string;

@@ -4,10 +4,10 @@
  * the host through an unrecorded view: listing a directory is the snapshot's own business, not a
  * question any decision asks.
  */
-import { probeFormat, PROBE_BYTES } from '../../images/probe.js';
-import type { HostView } from '../view.js';
-import { walkPath } from '../walk.js';
-import type { PathDisk } from './path-domains.js';
+import { probeFormat, PROBE_BYTES } from '../images/probe.js';
+import type { HostView } from '../host/view.js';
+import { walkPath } from '../host/walk.js';
+import type { PathDisk } from '../host/snapshot/path-domains.js';
 
 /** Bounds on what one `--path` may expand to; beyond them the rest is reported, not silently cut. */
 export const MAX_PATHS = 100_000;
