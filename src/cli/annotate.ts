@@ -8,7 +8,7 @@ import { processFile, type FileOutcome } from '../app/process-file.js';
 import type { Diagnostic } from '../decide/types.js';
 import { formatDiagnostic } from '../report/diagnostic.js';
 import { unifiedDiff } from '../report/unified-diff.js';
-import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
+import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { readInputs, type Input } from './inputs.js';
 import { writeAtomic, WriteError } from './io.js';
 import { parseDomain } from '../domain/parse.js';

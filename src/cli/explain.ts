@@ -4,7 +4,7 @@ import { formatDiagnostic } from '../report/diagnostic.js';
 import { reportJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { outcomeFor } from './annotate.js';
-import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
+import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { readInputs } from './inputs.js';
 
 export async function runExplain(files: readonly string[], opts: { json: boolean }, ctx: HostContext, io: CliIo): Promise<ExitCode> {

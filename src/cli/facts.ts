@@ -18,7 +18,7 @@ import { serializeFacts } from '../host/snapshot/serialize.js';
 import type { HostView } from '../host/view.js';
 import { formatDiagnostic } from '../report/diagnostic.js';
 import { outcomeFor } from './annotate.js';
-import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
+import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { readInputs } from './inputs.js';
 import { writeAtomic } from './io.js';
 

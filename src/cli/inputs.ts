@@ -1,6 +1,6 @@
 /** Reads the FILE arguments (or stdin for none / `-`), keeping each file's failure to itself. */
 import { readAll, readInput } from './io.js';
-import type { CliIo } from './cli-io.js';
+import type { CliIo } from '../app/command-io.js';
 
 export interface Input {
   readonly name: string;

@@ -6,7 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { HostRun } from '../precommit/run-per-host.js';
-import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
+import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { parseBooleans } from '../app/host-options.js';
 import { hostOptionsFrom, withHostOptions, type RawHostArgs } from './host-args.js';
 

@@ -7,7 +7,7 @@
 import { createHostContext, type HostContext } from '../app/host-context.js';
 import type { HostOptions } from '../app/host-options.js';
 import { conflictingHostOptions, openHost } from '../app/open-view.js';
-import { EXIT, type CliIo, type ExitCode } from '../cli/cli-io.js';
+import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { findConfig, snapshotFor } from './config.js';
 
 export type HostRun = (files: readonly string[], ctx: HostContext) => Promise<ExitCode>;

@@ -8,7 +8,7 @@ import { createHostContext } from '../../src/app/host-context.js';
 import type { HostOptions } from '../../src/app/host-options.js';
 import { runAnnotate, type AnnotateOptions } from '../../src/cli/annotate.js';
 import { runExplain } from '../../src/cli/explain.js';
-import type { CliIo } from '../../src/cli/cli-io.js';
+import type { CliIo } from '../../src/app/command-io.js';
 import { ok, type HostView } from '../../src/host/view.js';
 
 export const DEBIAN_POLICY = '/etc/selinux/default/policy/policy.33';

@@ -1,4 +1,4 @@
-/** The streams a command talks to: injected, so tests run commands in-process. */
+/** The streams a command talks to and the exit-code contract: below cli/ and precommit/, which both run commands. */
 export interface CliIo {
   readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
