@@ -3,6 +3,34 @@ import type { Argv } from 'yargs';
 import { DEFAULT_QEMU_CONF, parseBooleans, parseConnectUri, parseModels, type HostOptions } from '../app/host-options.js';
 import { failure, success, type Result } from '../result.js';
 
+/**
+ * A repeatable string option. yargs' `array: true` keeps taking words until the next option, so
+ * `--boolean x=on vm.xml` swallowed the file; a plain string option repeated already collects into an
+ * array, and the coercion makes one occurrence an array too.
+ */
+export function repeatable(describe: string) {
+  return {
+    type: 'string',
+    requiresArg: true,
+    default: [] as string[],
+    describe,
+    coerce: (v: string | string[]): string[] => [v].flat().map(String),
+  } as const;
+}
+
+/** Options defined with repeatable(); every other option given twice is a usage error, not a silent "a,b". */
+export const REPEATABLE: ReadonlySet<string> = new Set(['boolean', 'path', 'files']);
+
+/** yargs turns a repeated single-value option into an array; say so instead of using "a,b" as a path. */
+export function singleValued(argv: Record<string, unknown>): true {
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key === '$0' || REPEATABLE.has(key) || !Array.isArray(value)) continue;
+    if (key.length === 1 || /[A-Z]/.test(key)) continue; // aliases and camel-case copies: the long name reports it
+    throw new Error(`--${key} given more than once`);
+  }
+  return true;
+}
+
 export function withHostOptions<T>(y: Argv<T>) {
   return y
     .option('connect', { alias: 'c', type: 'string', default: 'qemu:///system', describe: 'libvirt connection: qemu:///system or qemu:///session' })
@@ -11,7 +39,7 @@ export function withHostOptions<T>(y: Argv<T>) {
     .option('group', { type: 'string', describe: 'qemu group, NAME or +GID (overrides qemu.conf)' })
     .option('models', { type: 'string', describe: 'active security drivers, e.g. dac,selinux or none (default: detected)' })
     .option('policy', { type: 'string', describe: 'binary SELinux policy file (default: the live kernel or /etc/selinux/<type>/policy)' })
-    .option('boolean', { type: 'string', array: true, default: [] as string[], describe: 'SELinux boolean override NAME=on|off (repeatable)' })
+    .option('boolean', repeatable('SELinux boolean override NAME=on|off (repeatable)'))
     .option('facts', { type: 'string', describe: 'decide offline from a host snapshot taken with `virt-seclabel facts`' });
 }
 

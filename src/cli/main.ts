@@ -8,7 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import type { HostRun } from '../precommit/run-per-host.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { parseBooleans } from '../app/host-options.js';
-import { hostOptionsFrom, withHostOptions, type RawHostArgs } from './host-args.js';
+import { hostOptionsFrom, repeatable, singleValued, withHostOptions, type RawHostArgs } from './host-args.js';
 
 // Command modules are imported when their command runs: a one-question `query` should not pay for
 // loading the XML, image and snapshot code (start-up time is most of a short run).
@@ -97,7 +97,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       (y) =>
         withHostOptions(y)
           .positional('files', { type: 'string', array: true, describe: 'domain XML files whose disks to cover (- reads stdin)' })
-          .option('path', { type: 'string', array: true, default: [] as string[], describe: 'also cover this file, device or directory tree (repeatable)' })
+          .option('path', repeatable('also cover this file, device or directory tree (repeatable)'))
           .option('output', { alias: 'o', type: 'string', describe: 'write the snapshot here (default: standard output)' }),
       async (a) => {
         if (usageError) return;
@@ -117,7 +117,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       (y) =>
         y
           .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
-          .option('boolean', { type: 'string', array: true, default: [] as string[], describe: 'NAME=on|off (repeatable)' })
+          .option('boolean', repeatable('NAME=on|off (repeatable)'))
           .option('scontext', { alias: 's', type: 'string' })
           .option('tcontext', { alias: 't', type: 'string' })
           .option('tclass', { alias: 'c', type: 'string' })
@@ -138,6 +138,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
         )) as ExitCode;
       },
     )
+    .check(singleValued, true)
     .strict()
     .help()
     .alias('h', 'help')
