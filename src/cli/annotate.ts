@@ -10,7 +10,7 @@ import { formatDiagnostic } from '../report/diagnostic.js';
 import { unifiedDiff } from '../report/unified-diff.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { readInputs, type Input } from './inputs.js';
-import { writeAtomic, WriteError } from './io.js';
+import { writeAtomic, writeFailure } from './io.js';
 import { parseDomain } from '../domain/parse.js';
 import { parseXml } from '../xml/parse.js';
 
@@ -104,8 +104,7 @@ export async function runAnnotate(files: readonly string[], opts: AnnotateOption
         writeAtomic(input.path, o.output, input.bytes);
       } catch (e) {
         failed = true;
-        const msg = e instanceof WriteError ? e.message : `${input.path}: ${(e as Error).message}`;
-        io.stderr.write(`${msg}\n`);
+        io.stderr.write(`${input.name}: error: ${writeFailure(e)}\n`);
       }
       continue;
     }

@@ -20,7 +20,7 @@ import { formatDiagnostic } from '../report/diagnostic.js';
 import { outcomeFor } from './annotate.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { readInputs } from './inputs.js';
-import { writeAtomic } from './io.js';
+import { writeAtomic, writeFailure } from './io.js';
 
 export interface FactsOptions {
   readonly host: HostOptions;
@@ -111,7 +111,7 @@ export async function runFacts(files: readonly string[], opts: FactsOptions, io:
     try {
       writeOutput(opts.output, text);
     } catch (e) {
-      io.stderr.write(`virt-seclabel: ${opts.output}: cannot write: ${(e as Error).message}\n`);
+      io.stderr.write(`${opts.output}: error: ${writeFailure(e)}\n`);
       return EXIT.error;
     }
   }
