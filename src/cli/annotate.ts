@@ -7,7 +7,7 @@ import type { HostContext } from '../app/host-context.js';
 import { processFile, type FileOutcome } from '../app/process-file.js';
 import type { Diagnostic } from '../decide/types.js';
 import { formatDiagnostic } from '../report/diagnostic.js';
-import { unifiedDiff } from '../report/unified-diff.js';
+import { gitDiffName, unifiedDiff } from '../report/unified-diff.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { readInputs, type Input } from './inputs.js';
 import { writeAtomic, writeFailure } from './io.js';
@@ -95,7 +95,7 @@ export async function runAnnotate(files: readonly string[], opts: AnnotateOption
       continue;
     }
     if (opts.diff) {
-      stdout.push(unifiedDiff(`a/${o.file}`, `b/${o.file}`, decoder.decode(input.bytes!), decoder.decode(o.output)));
+      stdout.push(unifiedDiff(gitDiffName('a/', o.file), gitDiffName('b/', o.file), decoder.decode(input.bytes!), decoder.decode(o.output)));
       continue;
     }
     if (opts.inPlace) {
