@@ -4,14 +4,15 @@ import type { Model } from '../decide/types.js';
 
 const ACCESS_WORD = (a: boolean | null) => (a === true ? 'yes' : a === false ? 'no' : '?');
 
-export function renderText(outcomes: readonly FileOutcome[]): string {
+/** `document` is set for each document of a stream (virt-install --print-xml prints two). */
+export function renderText(outcomes: readonly (FileOutcome & { readonly document?: number | undefined })[]): string {
   const out: string[] = [];
   for (const o of outcomes) {
     if (!o.ok) {
       out.push(`${o.file}: error at ${o.error.line}:${o.error.column}: ${o.error.message}`, '');
       continue;
     }
-    out.push(`${o.file}: domain ${o.decision.domain.name ?? '(unnamed)'}`);
+    out.push(`${o.file}${o.document === undefined ? '' : ` (document ${o.document})`}: domain ${o.decision.domain.name ?? '(unnamed)'}`);
     const rows: string[][] = [['DISK', 'SOURCE', 'ACCESS', 'MODEL', 'ACTION', 'OK?', 'REASON']];
     for (const d of o.decision.disks)
       for (const m of ['dac', 'selinux'] as Model[]) {
