@@ -12,6 +12,6 @@ export async function runExplain(files: readonly string[], opts: { json: boolean
   // A stream of documents in one input is one table (and one JSON entry) per document.
   const outcomes = inputs.flatMap((i) => outcomeFor(i, ctx, false).documents);
   for (const o of outcomes) if (!o.ok) io.stderr.write(formatDiagnostic(o.error) + '\n');
-  io.stdout.write(opts.json ? JSON.stringify(reportJson(ctx.conn, outcomes), null, 2) + '\n' : renderText(outcomes));
+  io.stdout.write(opts.json ? JSON.stringify(reportJson(ctx.conn, outcomes), null, 2) + '\n' : renderText(outcomes, ctx.conn.apparmor.active));
   return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.error;
 }
