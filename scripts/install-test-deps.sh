@@ -17,6 +17,7 @@ packages+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86)
 packages+=(git pre-commit)                              # the pre-commit round trip
 packages+=(time)                                        # /usr/bin/time -v: peak RSS in the bench
 packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
+packages+=(tmux)                                        # explain in a real terminal (80 and 200 columns)
 
 missing=()
 for p in "${packages[@]}"; do
