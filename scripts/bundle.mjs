@@ -10,7 +10,7 @@
  * import single modules. @napi-rs/xattr stays external: it loads a native addon by platform.
  */
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,7 +19,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outdir = join(root, 'dist', 'cli');
 rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
 
-await build({
+const result = await build({
   entryPoints: { main: join(root, 'src', 'cli', 'main.ts') },
   outdir,
   bundle: true,
@@ -34,5 +34,17 @@ await build({
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __vslCreateRequire } from 'node:module'; const require = __vslCreateRequire(import.meta.url);" },
   legalComments: 'eof',
+  metafile: true,
   logLevel: 'warning',
 });
+
+// The npm packages inside the bundle, with their licences: the Debian copyright file and the RPM's
+// License: tag are built from this list, since none of them is installed separately.
+const bundled = new Map();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (!m || bundled.has(m[1])) continue;
+  const dep = JSON.parse(readFileSync(join(root, 'node_modules', m[1], 'package.json'), 'utf8'));
+  bundled.set(m[1], { name: m[1], version: dep.version, license: dep.license });
+}
+writeFileSync(join(outdir, 'bundled-packages.json'), JSON.stringify([...bundled.values()].sort((a, b) => a.name.localeCompare(b.name)), null, 2) + '\n');
