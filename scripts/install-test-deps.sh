@@ -16,7 +16,7 @@ packages=(
 packages+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86)
 packages+=(git pre-commit)                              # the pre-commit round trip
 packages+=(time)                                        # /usr/bin/time -v: peak RSS in the bench
-packages+=(lintian rpm cpio ansible)                    # the .deb check, rpmbuild + payload unpack, the fleet playbook
+packages+=(lintian rpm cpio ansible python3-apt)        # the .deb check, rpmbuild + payload unpack, the fleet playbook (apt module)
 
 missing=()
 for p in "${packages[@]}"; do
