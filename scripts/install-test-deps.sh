@@ -17,6 +17,7 @@ packages+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86)
 packages+=(git pre-commit)                              # the pre-commit round trip
 packages+=(time)                                        # /usr/bin/time -v: peak RSS in the bench
 packages+=(lintian rpm cpio ansible python3-apt)        # the .deb check, rpmbuild + payload unpack, the fleet playbook (apt module)
+packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
 
 missing=()
 for p in "${packages[@]}"; do

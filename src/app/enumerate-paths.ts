@@ -8,6 +8,7 @@ import { probeFormat, PROBE_BYTES } from '../images/probe.js';
 import type { HostView } from '../host/view.js';
 import { walkPath } from '../host/walk.js';
 import type { PathDisk } from '../host/snapshot/path-domains.js';
+import { pathProblem } from '../host/errno.js';
 
 /** Bounds on what one `--path` may expand to; beyond them the rest is reported, not silently cut. */
 export const MAX_PATHS = 100_000;
@@ -31,7 +32,7 @@ export function enumeratePaths(view: HostView, roots: readonly string[]): Enumer
     // What QEMU opens is what the path resolves to: a link to a device is a block disk.
     const end = walkPath(view, path).end;
     if (end.kind !== 'found') {
-      problems.push(`${path}: ${end.kind === 'error' ? end.errno : end.why}; recorded as QEMU would find it`);
+      problems.push(`${end.kind === 'error' ? pathProblem(end.at, end.errno) : `${end.at}: ${end.why}`}; recorded as QEMU would find it`);
       disks.push({ path, type: 'file', format: 'raw' });
       return;
     }
@@ -57,7 +58,7 @@ export function enumeratePaths(view: HostView, roots: readonly string[]): Enumer
     }
     const names = view.listDir(path);
     if (names.kind !== 'ok') {
-      problems.push(`${path}: cannot list: ${names.kind === 'unknown' ? names.why : names.errno}`);
+      problems.push(names.kind === 'unknown' ? `${path}: ${names.why}` : pathProblem(path, names.errno));
       return;
     }
     for (const name of [...names.value].sort()) {

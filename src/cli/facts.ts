@@ -21,7 +21,7 @@ import { formatDiagnostic } from '../report/diagnostic.js';
 import { outcomeFor } from './annotate.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { readInputs } from './inputs.js';
-import { writeAtomic } from './io.js';
+import { writeAtomic, writeFailure } from './io.js';
 
 export interface FactsOptions {
   readonly host: HostOptions;
@@ -72,10 +72,11 @@ export async function runFacts(files: readonly string[], opts: FactsOptions, io:
   let failed = false;
   const inputs = files.length === 0 ? [] : await readInputs(files, io);
   for (const input of inputs) {
-    const o = outcomeFor(input, ctx.value, false);
-    if (!o.ok) {
-      failed = true;
-      io.stderr.write(formatDiagnostic(o.error) + '\n');
+    for (const o of outcomeFor(input, ctx.value, false).documents) {
+      if (!o.ok) {
+        failed = true;
+        io.stderr.write(formatDiagnostic(o.error) + '\n');
+      }
     }
   }
 
@@ -107,7 +108,7 @@ export async function runFacts(files: readonly string[], opts: FactsOptions, io:
     try {
       writeOutput(opts.output, text);
     } catch (e) {
-      io.stderr.write(`virt-seclabel: ${opts.output}: cannot write: ${(e as Error).message}\n`);
+      io.stderr.write(`${opts.output}: error: ${writeFailure(e)}\n`);
       return EXIT.error;
     }
   }

@@ -1,6 +1,7 @@
 /** Reads the FILE arguments (or stdin for none / `-`), keeping each file's failure to itself. */
 import { readAll, readInput } from './io.js';
 import type { CliIo } from '../app/command-io.js';
+import { errnoWords } from '../host/errno.js';
 
 export interface Input {
   readonly name: string;
@@ -29,8 +30,7 @@ export async function readInputs(files: readonly string[], io: CliIo): Promise<I
     try {
       out.push({ name: f, path: f, bytes: readInput(f) });
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      out.push({ name: f, path: f, bytes: undefined, readError: `cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}` });
+      out.push({ name: f, path: f, bytes: undefined, readError: `cannot read: ${errnoWords(e)}` });
     }
   }
   return out;

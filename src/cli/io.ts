@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 // limits.js, not parse.js: reading a policy for `query` should not load the XML parser.
 import { MAX_INPUT_BYTES } from '../xml/limits.js';
+import { errnoWords } from '../host/errno.js';
 
 /**
  * One byte more than the XML layer accepts: enough for it to refuse the input as too large, while an
@@ -45,10 +46,16 @@ export function readInput(path: string, limit = READ_LIMIT): Uint8Array {
   }
 }
 
+/** Why a file was not written, in words (no path: the caller names the file as the user gave it). */
 export class WriteError extends Error {
-  constructor(readonly path: string, message: string) {
-    super(`${path}: ${message}`);
+  constructor(readonly reason: string) {
+    super(reason);
   }
+}
+
+/** Why a write failed, in words, whatever was thrown. */
+export function writeFailure(e: unknown): string {
+  return e instanceof WriteError ? e.reason : `cannot write: ${errnoWords(e)}`;
 }
 
 /**
@@ -60,10 +67,10 @@ export function writeAtomic(path: string, data: Uint8Array, expected?: Uint8Arra
   try {
     st = lstatSync(path);
   } catch (e) {
-    throw new WriteError(path, `cannot stat: ${(e as Error).message}`);
+    throw new WriteError(`cannot write: ${errnoWords(e)}`);
   }
-  if (st.isSymbolicLink()) throw new WriteError(path, 'is a symbolic link; refusing to replace it (pass the target path)');
-  if (!st.isFile()) throw new WriteError(path, 'is not a regular file');
+  if (st.isSymbolicLink()) throw new WriteError('is a symbolic link; refusing to replace it (pass the target path)');
+  if (!st.isFile()) throw new WriteError('is not a regular file');
   const tmp = join(dirname(path), `.${basename(path)}.virt-seclabel-${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
@@ -89,10 +96,10 @@ export function writeAtomic(path: string, data: Uint8Array, expected?: Uint8Arra
       try {
         now = readFileSync(path);
       } catch (e) {
-        throw new WriteError(path, `changed while it was processed (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}); nothing written, run again`);
+        throw new WriteError(`changed while it was processed (now: ${errnoWords(e)}); nothing written, run again`);
       }
       if (Buffer.compare(Buffer.from(now), Buffer.from(expected)) !== 0)
-        throw new WriteError(path, 'changed while it was processed; nothing written, run again');
+        throw new WriteError('changed while it was processed; nothing written, run again');
     }
     renameSync(tmp, path);
     const dirFd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
@@ -109,6 +116,6 @@ export function writeAtomic(path: string, data: Uint8Array, expected?: Uint8Arra
       // already renamed or never created
     }
     if (e instanceof WriteError) throw e;
-    throw new WriteError(path, `cannot write: ${(e as NodeJS.ErrnoException).code ?? ''} ${(e as Error).message}`.trim());
+    throw new WriteError(`cannot write: ${errnoWords(e)}`);
   }
 }

@@ -21,6 +21,7 @@ import { nodeSelinuxFs, selinuxfsMounted } from '../selinux/live-fs.js';
 import { readInput } from './io.js';
 import { highestPolicyFile, selinuxTypeFromConfig } from '../selinux/policy-store.js';
 import { loadPolicy } from '../selinux/policy/load.js';
+import { errnoWords } from '../host/errno.js';
 
 export interface QueryOptions {
   policy?: string;
@@ -95,7 +96,7 @@ function fileAnswerer(path: string): Result<Answerer, string> {
     // Bounded: `--policy /dev/zero` used to grow past 3 GB and never finish.
     bytes = readInput(path, MAX_POLICY_BYTES + 1);
   } catch (e) {
-    return failure(`cannot read policy ${path}: ${(e as Error).message}`);
+    return failure(`cannot read policy ${path}: ${errnoWords(e)}`);
   }
   if (bytes.length > MAX_POLICY_BYTES) return failure(`cannot read policy ${path}: larger than ${MAX_POLICY_BYTES} bytes (64 MiB); binary policies are a few MB`);
   const policy = loadPolicy(bytes);

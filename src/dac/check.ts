@@ -273,7 +273,7 @@ class Context {
     const st = this.view.lstat(at);
     const inode = st.kind === 'ok' ? st.value : null;
     const table: Record<WalkErrno, { needed: DacNeed; reason: string }> = {
-      ENOENT: { needed: 'exist', reason: `${at} does not exist (the VM will fail to start anyway)` },
+      ENOENT: { needed: 'exist', reason: `${at} does not exist` },
       ENOTDIR: { needed: 'directory', reason: `${at} is not a directory but is used as one` },
       ELOOP: { needed: 'symlink-limit', reason: `${at}: too many levels of symbolic links (more than 40)` },
       ENAMETOOLONG: { needed: 'shorter-name', reason: `${at}: file name too long` },

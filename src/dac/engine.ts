@@ -32,7 +32,7 @@ export function createDacEngine(view: HostView, identity: QemuIdentity, names: A
           message: `${v.reason}: the VM fails with or without a chown (libvirt never changes directories); fix: ${v.dirBlocked.suggestion}`,
         });
       if (v.errno === 'ENOENT' || v.errno === 'ENOTDIR')
-        findings.push({ code: 'missing-file', severity: 'warning' as const, path: v.blocking.path, message: `${v.reason}: the VM will fail to start` });
+        findings.push({ code: 'missing-file', severity: 'warning' as const, path: v.blocking.path, message: `${v.reason}; the VM will fail to start` });
       return { accessible: false, reason: v.reason, findings };
     },
   };

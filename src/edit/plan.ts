@@ -6,6 +6,7 @@ import type { DomainDecision } from '../decide/domain.js';
 import { staleSeclabels } from '../decide/domain.js';
 import { MODELS, type Model } from '../decide/types.js';
 import { planElementRemoval, planSeclabelInsert, type Edit } from '../xml/splice.js';
+import { detectStyle } from '../xml/style.js';
 import type { XmlDocument } from '../xml/tree.js';
 
 export interface PlannedChange {
@@ -24,10 +25,11 @@ export interface EditPlan {
 export function planEdits(doc: XmlDocument, decision: DomainDecision, opts: { pruneStale: boolean; insert?: boolean }): EditPlan {
   const edits: Edit[] = [];
   const changes: PlannedChange[] = [];
+  const style = detectStyle(doc);
   for (const d of opts.insert === false ? [] : decision.disks) {
     const models = MODELS.filter((m) => d.models[m].action === 'annotate');
     if (models.length === 0 || !d.disk.source) continue;
-    edits.push(...planSeclabelInsert(doc, d.disk.source, models));
+    edits.push(...planSeclabelInsert(doc, d.disk.source, models, style, d.disk.element));
     for (const model of models)
       changes.push({ kind: 'insert', target: d.disk.target, model, line: d.disk.source.line, column: d.disk.source.column });
   }

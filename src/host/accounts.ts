@@ -6,6 +6,7 @@
  */
 import { failure, success, type Result } from '../result.js';
 import type { GroupEntry, HostView, PasswdEntry } from './view.js';
+import { pathProblem } from './errno.js';
 
 export const PASSWD_PATH = '/etc/passwd';
 export const GROUP_PATH = '/etc/group';
@@ -54,9 +55,9 @@ export interface Accounts {
 
 export function readAccounts(view: HostView): Result<Accounts, string> {
   const passwd = view.readText(PASSWD_PATH);
-  if (passwd.kind !== 'ok') return failure(`cannot read ${PASSWD_PATH}: ${passwd.kind === 'missing' ? passwd.errno : passwd.why}`);
+  if (passwd.kind !== 'ok') return failure(passwd.kind === 'missing' ? pathProblem(PASSWD_PATH, passwd.errno) : `${PASSWD_PATH}: ${passwd.why}`);
   const group = view.readText(GROUP_PATH);
-  if (group.kind !== 'ok') return failure(`cannot read ${GROUP_PATH}: ${group.kind === 'missing' ? group.errno : group.why}`);
+  if (group.kind !== 'ok') return failure(group.kind === 'missing' ? pathProblem(GROUP_PATH, group.errno) : `${GROUP_PATH}: ${group.why}`);
   return success({ passwd: parsePasswd(passwd.value), groups: parseGroup(group.value) });
 }
 

@@ -14,6 +14,7 @@
  * Paths recorded are physical: symlinks resolved, `.`/`..` applied, so every lstat goes to a real inode.
  */
 import type { HostView, Inode } from './view.js';
+import { errnoWords } from './errno.js';
 
 /** Linux MAXSYMLINKS: the 41st link followed in one walk fails with ELOOP. */
 export const MAX_SYMLINKS = 40;
@@ -128,7 +129,7 @@ export function walkPath(host: HostView, path: string): Walk {
         if (links >= MAX_SYMLINKS) return end({ kind: 'error', errno: 'ELOOP', at: childPath });
         links++;
         const body = view.readlink(childPath);
-        if (body.kind !== 'ok') return end({ kind: 'unknown', at: childPath, why: `readlink: ${lookupWhy(body)}` });
+        if (body.kind !== 'ok') return end({ kind: 'unknown', at: childPath, why: lookupWhy(body) });
         const target = body.value;
         if (target === '' || target.includes('\0') || byteLength(target) >= PATH_MAX) {
           return end({ kind: 'unknown', at: childPath, why: 'symlink body that Linux cannot store' });
@@ -163,5 +164,5 @@ export function walkPath(host: HostView, path: string): Walk {
 }
 
 function lookupWhy(l: { kind: 'missing'; errno: string } | { kind: 'unknown'; why: string }): string {
-  return l.kind === 'missing' ? `${l.errno} (the view says it vanished)` : l.why;
+  return l.kind === 'missing' ? `vanished while it was being checked: ${errnoWords(l.errno)}` : l.why;
 }

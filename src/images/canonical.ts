@@ -5,12 +5,13 @@
 import type { HostView } from '../host/view.js';
 import type { Result } from '../result.js';
 import { failure, success } from '../result.js';
+import { pathProblem } from '../host/errno.js';
 
 /** The kernel's own limit on symlinks followed in one lookup (ELOOP). */
 const MAX_SYMLINKS = 40;
 
 export function canonicalPath(view: HostView, path: string): Result<string> {
-  if (!path.startsWith('/')) return failure(`not an absolute path: ${path}`);
+  if (!path.startsWith('/')) return failure(`${path} is not an absolute path`);
   let pending = path.split('/').filter((c) => c !== '' && c !== '.');
   const done: string[] = [];
   let links = 0;
@@ -23,7 +24,7 @@ export function canonicalPath(view: HostView, path: string): Result<string> {
     }
     const here = `/${[...done, name].join('/')}`;
     const st = view.lstat(here);
-    if (st.kind !== 'ok') return failure(st.kind === 'missing' ? `${here}: ${st.errno}` : `${here}: ${st.why}`);
+    if (st.kind !== 'ok') return failure(st.kind === 'missing' ? pathProblem(here, st.errno) : `${here}: ${st.why}`);
     if (st.value.type !== 'symlink') {
       done.push(name);
       continue;

@@ -33,6 +33,7 @@ import { PROBE_BYTES, probeFormat } from './probe.js';
 import { readQcow2Header } from './qcow2.js';
 import { readQedHeader } from './qed.js';
 import { readVmdkHeader } from './vmdk.js';
+import { pathProblem } from '../host/errno.js';
 
 /** libvirt's QEMU_DOMAIN_STORAGE_SOURCE_CHAIN_MAX_DEPTH. */
 export const MAX_CHAIN_DEPTH = 200;
@@ -126,7 +127,11 @@ function walk(view: HostView, top: ChainTop): ChainFile[] {
     }
 
     const canonical = canonicalPath(view, layer.path);
-    if (!canonical.ok) throw new Unprovable('unreadable-header', `cannot resolve ${layer.path}: ${canonical.error}`, layer.path);
+    // The error names the component that failed; say which image it was only when that is another path.
+    if (!canonical.ok) {
+      const why = canonical.error.startsWith(layer.path) ? canonical.error : `${layer.path}: ${canonical.error}`;
+      throw new Unprovable('unreadable-header', why, layer.path);
+    }
     if (seen.has(canonical.value)) {
       throw new Unprovable('loop', `backing chain loops: ${layer.path} (${canonical.value}) appears twice`, layer.path);
     }
@@ -144,13 +149,14 @@ function readHeaderOf(view: HostView, layer: Layer, readHeader: (read: ByteReade
   const read: ByteReader = (offset, length) => {
     const got = view.readBytes(layer.path, offset, length);
     if (got.kind === 'ok') return success(got.value);
-    readError = got.kind === 'missing' ? got.errno : got.why;
-    return failure(`cannot read ${layer.path}: ${readError}`);
+    readError = got.kind === 'missing' ? pathProblem(layer.path, got.errno) : `cannot read ${layer.path}: ${got.why}`;
+    return failure(readError);
   };
   const header = readHeader(read);
   if (!header.ok) {
-    const code = readError !== undefined ? 'unreadable-header' : 'bad-header';
-    throw new Unprovable(code, `${layer.format} header of ${layer.path}: ${header.error}`, layer.path);
+    // A read failure already names the file; a malformed header needs the format and file said.
+    if (readError !== undefined) throw new Unprovable('unreadable-header', readError, layer.path);
+    throw new Unprovable('bad-header', `${layer.format} header of ${layer.path}: ${header.error}`, layer.path);
   }
   if (layer.probed && header.value.backing !== undefined) {
     throw new Unprovable(
@@ -202,8 +208,8 @@ function nextLayer(view: HostView, layer: Layer, header: ImageHeader): Layer | u
   }
   const head = view.readBytes(where.path, 0, PROBE_BYTES);
   if (head.kind !== 'ok') {
-    const why = head.kind === 'missing' ? head.errno : head.why;
-    throw new Unprovable('unreadable-header', `cannot probe backing file ${where.path}: ${why}`, where.path);
+    const why = head.kind === 'missing' ? `backing file ${pathProblem(where.path, head.errno)}` : `cannot probe backing file ${where.path}: ${head.why}`;
+    throw new Unprovable('unreadable-header', why, where.path);
   }
   return { path: where.path, format: probeFormat(head.value), declared: undefined, probed: true };
 }

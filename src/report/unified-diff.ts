@@ -56,10 +56,31 @@ function show(line: string): string {
   return line.endsWith('\n') ? line : `${line}\n\\ No newline at end of file\n`;
 }
 
+/**
+ * The `--- a/PATH` name git writes for a path (`git diff --no-index`): leading slashes dropped, so an
+ * absolute path gives `a/srv/vm.xml` and `patch -p1` run in `/` finds it; a name with a quote, a
+ * backslash, a control character or a non-ASCII byte is C-quoted as git's core.quotePath does.
+ */
+export function gitDiffName(prefix: 'a/' | 'b/', path: string): string {
+  const name = prefix + path.replace(/^\/+/, '');
+  const bytes = Buffer.from(name, 'utf8');
+  if (!bytes.some((b) => b < 0x20 || b === 0x22 || b === 0x5c || b >= 0x7f)) return name;
+  const named: Record<number, string> = { 0x07: '\\a', 0x08: '\\b', 0x09: '\\t', 0x0a: '\\n', 0x0b: '\\v', 0x0c: '\\f', 0x0d: '\\r', 0x22: '\\"', 0x5c: '\\\\' };
+  let out = '"';
+  for (const b of bytes) {
+    if (named[b] !== undefined) out += named[b];
+    else if (b < 0x20 || b >= 0x7f) out += `\\${b.toString(8).padStart(3, '0')}`;
+    else out += String.fromCharCode(b);
+  }
+  return `${out}"`;
+}
+
 export function unifiedDiff(oldName: string, newName: string, oldText: string, newText: string, context = 3): string {
   if (oldText === newText) return '';
   const ops = myers(splitLines(oldText), splitLines(newText));
-  const out: string[] = [`--- ${oldName}\n`, `+++ ${newName}\n`];
+  // As git does, a name with a space ends with a tab, so patch(1) does not take the rest for a date.
+  const tab = (name: string) => (name.includes(' ') ? '\t' : '');
+  const out: string[] = [`--- ${oldName}${tab(oldName)}\n`, `+++ ${newName}${tab(newName)}\n`];
   let i = 0;
   while (i < ops.length) {
     while (i < ops.length && ops[i]!.kind === ' ') i++;

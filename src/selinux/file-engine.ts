@@ -12,6 +12,7 @@ import { parseContext } from './context.js';
 import type { SelinuxOracle } from './oracle.js';
 import { diskClass, diskPerms, DIR_SEARCH_PERMS, LINK_FOLLOW_PERMS } from './qemu-perms.js';
 import { processContexts, type SvirtProcess } from './svirt-process.js';
+import { pathProblem } from '../host/errno.js';
 
 type Check = { ok: true; because: string } | { ok: false; reason: string } | { ok: null; reason: string };
 
@@ -78,7 +79,7 @@ export function createSelinuxFileEngine(view: HostView, oracle: SelinuxOracle, p
       }
       const end = walk.end;
       if (end.kind === 'unknown') return { accessible: null, reason: `${end.at}: ${end.why}` };
-      if (end.kind === 'error') return { accessible: false, reason: `${end.at}: ${end.errno}` };
+      if (end.kind === 'error') return { accessible: false, reason: pathProblem(end.at, end.errno) };
       const tclass = diskClass(end.file.inode.type);
       if (!tclass) return { accessible: null, reason: `${end.file.path} is a ${end.file.inode.type}, not a file or device QEMU can open as a disk` };
       const c = ask(end.file, tclass, diskPerms(file.access));

@@ -4,7 +4,7 @@
  * decision of which model to add lives in decide/.
  */
 import type { Edit } from './edit.js';
-import { detectStyle, linePosition, quoteOf, type DocumentStyle } from './style.js';
+import { detectStyle, indentStep, linePosition, quoteOf, type DocumentStyle } from './style.js';
 import { attr, type Quote, type XmlDocument, type XmlElement } from './tree.js';
 
 export { applyEdits, serialize, type Edit } from './edit.js';
@@ -26,7 +26,8 @@ export function seclabelElementText(model: SeclabelModel, quote: Quote): string 
 }
 
 /**
- * Edits that add `<seclabel model=M relabel='no'/>` for each model (in the given order) inside `source`.
+ * Edits that add `<seclabel model=M relabel='no'/>` for each model (in the given order) inside `source`
+ * (of `disk`, whose indentation gives the unit when the file mixes units).
  * Models that already have a seclabel there are skipped, so planning again on the output is a no-op.
  */
 export function planSeclabelInsert(
@@ -34,6 +35,7 @@ export function planSeclabelInsert(
   source: XmlElement,
   models: readonly SeclabelModel[],
   style: DocumentStyle = detectStyle(doc),
+  disk?: XmlElement,
 ): Edit[] {
   const present = new Set(source.children.filter((c) => c.name === 'seclabel').map((c) => attr(c, 'model')));
   const missing = [...new Set(models)].filter((m) => !present.has(m));
@@ -42,7 +44,10 @@ export function planSeclabelInsert(
   const elements = missing.map((m) => seclabelElementText(m, quote));
   const text = doc.text;
   const sourceLine = linePosition(text, source.start);
-  const childIndent = sourceLine.indentation + style.indentUnit;
+  // Files mix units (libvirt's own test data indents one disk by 2 and another by 3): the step from
+  // <disk> to its <source> is this disk's unit; the file's most common unit only when that is not visible.
+  const unit = (disk && indentStep(text, linePosition(text, disk.start), source)) ?? style.indentUnit;
+  const childIndent = sourceLine.indentation + unit;
   const eol = style.lineEnding;
   const onOwnLines = (indent: string): string => elements.map((e) => eol + indent + e).join('');
 

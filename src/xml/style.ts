@@ -92,7 +92,8 @@ export function detectIndentUnit(doc: XmlDocument): string {
   return mostFrequent(nearDisks) ?? mostFrequent(everywhere) ?? DEFAULT_INDENT_UNIT;
 }
 
-function indentStep(text: string, parent: LinePosition, child: XmlElement): string | undefined {
+/** The indentation `child` adds to `parent`'s line, when both start their lines and it is a pure extension. */
+export function indentStep(text: string, parent: LinePosition, child: XmlElement): string | undefined {
   if (!parent.startsLine) return undefined;
   const line = linePosition(text, child.start);
   if (!line.startsLine || line.lineStart === parent.lineStart) return undefined;

@@ -128,7 +128,7 @@ describe('checkDacAccess: classic situations', () => {
       accessible: false,
       errno: 'ENOENT',
       blocking: { path: '/var/lib/libvirt/images/gone.iso', inode: null, needed: 'exist' },
-      reason: '/var/lib/libvirt/images/gone.iso does not exist (the VM will fail to start anyway)',
+      reason: '/var/lib/libvirt/images/gone.iso does not exist',
     });
   });
 

@@ -16,7 +16,7 @@ import { missingRequirements } from '../support/requirements.js';
 import { CLI, runCli, runCommand, spawnKillableCli } from './support/cli.js';
 import { createRng, fuzzCount, fuzzSeed } from './support/prng.js';
 
-const skip = missingRequirements({ root: true, files: [CLI], commands: ['mount', 'umount', 'setpriv'] });
+const skip = missingRequirements({ root: true, files: [CLI], commands: ['mount', 'umount', 'setpriv', 'chattr', 'mkfs.ext4', 'truncate'] });
 const QEMU = (user: string) => ['--models', 'dac', '--user', user, '--group', user === 'root' ? 'root' : 'nogroup', '--qemu-conf', '/nonexistent/qemu.conf'];
 const TEMP = /\.virt-seclabel-[0-9a-f]+\.tmp$/;
 
@@ -105,8 +105,8 @@ describe.skipIf(skip)('filesystem faults with --in-place (built CLI, real mounts
     const r = await runCli([...QEMU('nobody'), '--in-place', file], { timeoutMs: 120_000 });
     expect(r.code).toBe(2);
     expect(r.stdout).toHaveLength(0);
-    expect(r.stderr).toContain(file);
-    expect(r.stderr).toMatch(/EROFS|read-only file system/);
+    // The README's format: the file once, `error:`, the errno in words; no Node message, no temp name.
+    expect(r.stderr).toBe(`${file}: error: cannot write: read-only file system (EROFS)\n`);
     expect(readFileSync(file, 'utf8')).toBe(domain);
     expect(tempsIn(dir)).toEqual([]);
   });
@@ -120,10 +120,32 @@ describe.skipIf(skip)('filesystem faults with --in-place (built CLI, real mounts
       timeoutMs: 120_000,
     });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain(file);
-    expect(r.stderr).toMatch(/EACCES|permission denied/i);
+    expect(r.stderr).toBe(`${file}: error: cannot write: permission denied (EACCES)\n`);
     expect(readFileSync(file, 'utf8')).toBe(domain);
     expect(tempsIn(dir)).toEqual([]);
+  });
+
+  it('immutable directory (chattr +i on ext4): exit 2 with EPERM in words, the file is untouched, no temp file', async () => {
+    // tmpfs takes no inode flags; an ext4 image loop-mounted is the filesystem people have.
+    const img = join(base, 'ext4.img');
+    const dir = join(base, 'immutable');
+    mkdirSync(dir);
+    execFileSync('truncate', ['-s', '8M', img]);
+    execFileSync('mkfs.ext4', ['-q', '-F', img], { stdio: 'pipe' });
+    mount('-o', 'loop', img, dir);
+    const file = join(dir, 'faults.xml');
+    writeFileSync(file, domain);
+    execFileSync('chattr', ['+i', dir]);
+    try {
+      const r = await runCli([...QEMU('nobody'), '--in-place', file], { timeoutMs: 120_000 });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toHaveLength(0);
+      expect(r.stderr).toBe(`${file}: error: cannot write: operation not permitted (EPERM)\n`);
+      expect(readFileSync(file, 'utf8')).toBe(domain);
+      expect(tempsIn(dir)).toEqual([]);
+    } finally {
+      execFileSync('chattr', ['-i', dir]);
+    }
   });
 
   it('full filesystem (64 KiB tmpfs): exit 2 with ENOSPC, the file is untouched, no temp file', async () => {
@@ -141,8 +163,7 @@ describe.skipIf(skip)('filesystem faults with --in-place (built CLI, real mounts
     }
     const r = await runCli([...QEMU('nobody'), '--in-place', file], { timeoutMs: 120_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(file);
-    expect(r.stderr).toMatch(/ENOSPC|no space left/i);
+    expect(r.stderr).toBe(`${file}: error: cannot write: no space left on device (ENOSPC)\n`);
     expect(readFileSync(file, 'utf8')).toBe(domain);
     expect(tempsIn(dir)).toEqual([]);
     // Control: with room again, the same command succeeds on the same mount.

@@ -14,6 +14,8 @@
  * POSIX ACLs on Linux, and llistxattr lists a link's own names, so aclAccess answers "none" for them.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { errnoCode, errnoWords } from '../errno.js';
 import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
 import { missing, ok, unknown, type FileType, type HostView, type Inode, type Lookup } from '../view.js';
 
@@ -24,15 +26,21 @@ const MAX_WHOLE_FILE = 256 * 1024 * 1024;
 /** Image header reads are small; refuse absurd requests rather than allocate them. */
 const MAX_READ_BYTES = 16 * 1024 * 1024;
 
-function errnoOf(e: unknown): string {
-  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : 'unknown error';
+/**
+ * Only ENOENT/ENOTDIR prove absence; every other failure (EACCES on a root-squashed NFS, EIO, ELOOP) is
+ * "cannot tell". The reason never names the path: whoever reports it puts the path in front, once.
+ */
+export function lookupFromError(e: unknown, verb: string): Lookup<never> {
+  const code = errnoCode(e);
+  if (code === 'ENOENT' || code === 'ENOTDIR') return missing(code);
+  return unknown(`cannot ${verb}: ${errnoWords(e)}`);
 }
 
-/** Only ENOENT/ENOTDIR prove absence; every other failure (EACCES on a root-squashed NFS, EIO, ELOOP) is "cannot tell". */
-export function lookupFromError(e: unknown, what: string): Lookup<never> {
-  const code = errnoOf(e);
-  if (code === 'ENOENT' || code === 'ENOTDIR') return missing(code);
-  return unknown(`${what}: ${code}`);
+/** @napi-rs/xattr reports failures as text ending in "(os error N)"; N is the errno number. */
+function xattrErrno(text: string): string | undefined {
+  const n = /\(os error (\d+)\)/.exec(text)?.[1];
+  if (n === undefined) return undefined;
+  return Object.entries(os.constants.errno).find(([, v]) => v === Number(n))?.[0];
 }
 
 function typeOf(st: fs.Stats): FileType | undefined {
@@ -61,13 +69,13 @@ function withRegularFile<T>(path: string, read: (fd: number) => Lookup<T>): Look
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
-    return lookupFromError(e, `open ${path}`);
+    return lookupFromError(e, 'open');
   }
   try {
-    if (!fs.fstatSync(fd).isFile()) return unknown(`${path} is not a regular file`);
+    if (!fs.fstatSync(fd).isFile()) return unknown('not a regular file');
     return read(fd);
   } catch (e) {
-    return lookupFromError(e, `read ${path}`);
+    return lookupFromError(e, 'read');
   } finally {
     fs.closeSync(fd);
   }
@@ -83,7 +91,7 @@ function readCapped(path: string, cap: number): Lookup<Buffer> {
       const n = fs.readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       total += n;
-      if (total > cap) return unknown(`${path} is larger than ${cap} bytes`);
+      if (total > cap) return unknown(`larger than ${cap} bytes`);
       chunks.push(chunk.subarray(0, n));
     }
     return ok(Buffer.concat(chunks, total));
@@ -95,10 +103,10 @@ export function lstatInode(path: string): Lookup<Inode> {
   try {
     st = fs.lstatSync(path);
   } catch (e) {
-    return lookupFromError(e, `lstat ${path}`);
+    return lookupFromError(e, 'look it up');
   }
   const type = typeOf(st);
-  if (!type) return unknown(`lstat ${path}: unrecognised file type`);
+  if (!type) return unknown('unrecognised file type');
   return ok({ type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
 }
 
@@ -112,15 +120,14 @@ export function readXattr(path: string, name: string, unsupportedMeansNone: bool
   try {
     names = listAttributesSync(path);
   } catch (e) {
-    const text = e instanceof Error ? e.message : String(e);
-    if (/\(os error 2\)/.test(text)) return missing('ENOENT');
-    if (/\(os error 20\)/.test(text)) return missing('ENOTDIR');
-    if (unsupportedMeansNone && /\(os error 95\)/.test(text)) return ok(null);
-    return unknown(`listxattr ${path}: ${text}`);
+    const code = xattrErrno(e instanceof Error ? e.message : String(e));
+    if (code === 'ENOENT' || code === 'ENOTDIR') return missing(code);
+    if (unsupportedMeansNone && code === 'EOPNOTSUPP') return ok(null);
+    return unknown(`cannot list its extended attributes: ${errnoWords(code)}`);
   }
   if (!names.includes(name)) return ok(null);
   const value = getAttributeSync(path, name);
-  return value === null ? unknown(`getxattr ${path} ${name} failed`) : ok(value);
+  return value === null ? unknown(`cannot read its ${name} attribute`) : ok(value);
 }
 
 export function createLiveView(): HostView {
@@ -129,9 +136,9 @@ export function createLiveView(): HostView {
 
     readlink(path) {
       try {
-        return utf8(fs.readlinkSync(path, { encoding: 'buffer' }), `link body of ${path}`);
+        return utf8(fs.readlinkSync(path, { encoding: 'buffer' }), 'its link body');
       } catch (e) {
-        return lookupFromError(e, `readlink ${path}`);
+        return lookupFromError(e, 'read the link');
       }
     },
 
@@ -146,14 +153,14 @@ export function createLiveView(): HostView {
       if (v.kind !== 'ok' || v.value === null) return v as Lookup<null>;
       // A real SELinux kernel returns the context with a trailing NUL; a plain xattr store does not.
       const bytes = v.value[v.value.length - 1] === 0 ? v.value.subarray(0, -1) : v.value;
-      return utf8(bytes, `security.selinux of ${path}`);
+      return utf8(bytes, 'its SELinux label');
     },
 
     readBytes(path, offset, length) {
       if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
         return unknown(`invalid read range ${offset}+${length}`);
       }
-      if (length > MAX_READ_BYTES) return unknown(`refusing to read ${length} bytes of ${path}`);
+      if (length > MAX_READ_BYTES) return unknown(`refusing to read ${length} bytes at once`);
       return withRegularFile(path, (fd) => {
         const buf = Buffer.alloc(length);
         let got = 0;
@@ -168,7 +175,7 @@ export function createLiveView(): HostView {
 
     readText(path) {
       const b = readCapped(path, MAX_WHOLE_FILE);
-      return b.kind === 'ok' ? utf8(b.value, path) : b;
+      return b.kind === 'ok' ? utf8(b.value, 'its content') : b;
     },
 
     readBinary(path) {
@@ -180,13 +187,13 @@ export function createLiveView(): HostView {
       try {
         const names: string[] = [];
         for (const n of fs.readdirSync(path, { encoding: 'buffer' })) {
-          const s = utf8(n, `a name in ${path}`);
+          const s = utf8(n, 'a name in the directory');
           if (s.kind !== 'ok') return s;
           names.push(s.value);
         }
         return ok(names.sort());
       } catch (e) {
-        return lookupFromError(e, `readdir ${path}`);
+        return lookupFromError(e, 'list the directory');
       }
     },
   };
