@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import type { HostRun } from '../precommit/run-per-host.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { parseBooleans } from '../app/host-options.js';
+import type { HookExit } from './hook.js';
 import { hostOptionsFrom, repeatable, singleValued, withHostOptions, type RawHostArgs } from './host-args.js';
 
 // Command modules are imported when their command runs: a one-question `query` should not pay for
@@ -42,8 +43,9 @@ const configOption = {
 
 const files = (a: { files?: (string | number)[] }) => (a.files ?? []).map(String);
 
-export async function main(argv: string[]): Promise<ExitCode> {
-  let code: ExitCode = EXIT.ok;
+export async function main(argv: string[]): Promise<ExitCode | HookExit> {
+  // The hook adds its own code (10: refuse the start) to the contract; see src/hook/script.ts.
+  let code: ExitCode | HookExit = EXIT.ok;
   // yargs may still run a command handler after reporting a usage error; the handlers check this first.
   let usageError = false;
   const parser = yargs(argv)
@@ -109,6 +111,46 @@ export async function main(argv: string[]): Promise<ExitCode> {
         }
         const { runFacts } = await import('./facts.js');
         code = await runFacts(files(a), { host: opts.value, output: a.output, paths: a.path }, io);
+      },
+    )
+    .command(
+      'hook [args..]',
+      'as libvirt\'s qemu hook (NAME OPERATION SUB-OP EXTRA, XML on stdin): refuse a start only for a proven-stale relabel=\'no\'; `hook install` / `hook uninstall` manage the qemu.d script',
+      (y) =>
+        withHostOptions(y)
+          .positional('args', { type: 'string', array: true, describe: 'install | uninstall | -- NAME OPERATION SUB-OP EXTRA' })
+          .option('hook-config', { type: 'string', default: '/etc/virt-seclabel/hook.conf', describe: 'the hook\'s config file (fail_on = stale | never)' })
+          .option('hooks-dir', { type: 'string', default: '/etc/libvirt/hooks', describe: 'install/uninstall: libvirt\'s hooks directory' })
+          .option('binary', { type: 'string', describe: 'install: the command the script runs (default: virt-seclabel on a fixed PATH)' }),
+      async (a) => {
+        if (usageError) return;
+        // The script passes `-- NAME OP SUB-OP EXTRA` (a domain name may start with '-'); yargs leaves
+        // what follows `--` in `_`, after the command word.
+        const rest = [...(a.args ?? []), ...a._.slice(1)].map(String);
+        const hook = await import('./hook.js');
+        const { liveHookFiles, liveHookLog } = await import('../hook/effects.js');
+        if (rest.length === 1 && rest[0] === 'install') {
+          code = hook.runHookInstall(a['hooks-dir'], a.binary, liveHookFiles, io);
+          return;
+        }
+        if (rest.length === 1 && rest[0] === 'uninstall') {
+          code = hook.runHookUninstall(a['hooks-dir'], liveHookFiles, io);
+          return;
+        }
+        const opts = hostOptionsFrom(a as unknown as RawHostArgs);
+        const log = liveHookLog(io.stderr);
+        if (!opts.ok) {
+          // A bad option in the installed script must not stop VMs from starting: say so, allow.
+          log.say(`virt-seclabel: hook: ${opts.error}; start allowed unchecked`, { syslog: true });
+          return;
+        }
+        const host = opts.value;
+        code = (await hook.runHookCheck(rest, {
+          stdin: io.stdin,
+          log,
+          readConfig: hook.configReader(a['hook-config']),
+          openContext: (svirtLabel) => hook.liveHookContext(host, svirtLabel),
+        }));
       },
     )
     .command(
