@@ -62,13 +62,33 @@ export async function main(argv: string[]): Promise<ExitCode | HookExit> {
           .option('diff', { type: 'boolean', default: false, describe: 'print a unified diff instead of the XML' })
           .option('prune-stale', { type: 'boolean', default: false, describe: "also remove existing relabel='no' seclabels whose files are no longer accessible" })
           .option('config', configOption)
+          .option('domain', repeatable('annotate this domain\'s libvirt definition instead of files (repeatable; --check unless --diff or --apply)'))
+          .option('all-domains', { type: 'boolean', default: false, describe: 'annotate every domain libvirt defines on --connect' })
+          .option('apply', { type: 'boolean', default: false, describe: 'with --domain/--all-domains: redefine the domains that change (virsh define)' })
           .check((a) => {
-            const modes = (['in-place', 'check', 'diff'] as const).filter((k) => a[k]);
+            const modes = (['in-place', 'check', 'diff', 'apply'] as const).filter((k) => a[k]);
             if (modes.length > 1) throw new Error(`--${modes.join(' and --')} cannot be combined`);
+            const domains = a.domain.length > 0 || a['all-domains'];
+            if (a.domain.length > 0 && a['all-domains']) throw new Error('--domain and --all-domains cannot be combined');
+            if (domains && files(a).length > 0) throw new Error('--domain/--all-domains read libvirt\'s definitions: give no FILE');
+            if (domains && a['in-place']) throw new Error('--domain/--all-domains change definitions with --apply, not --in-place');
+            if (!domains && a.apply) throw new Error('--apply needs --domain or --all-domains');
+            if (domains && a.facts !== undefined) throw new Error('--domain/--all-domains decide on this host: --facts cannot be used');
             return true;
           }),
       async (a) => {
         if (usageError) return;
+        if (a.domain.length > 0 || a['all-domains']) {
+          const { runDomains } = await import('./domains.js');
+          const { virshClient } = await import('../libvirt/virsh-client.js');
+          // Without a mode nothing is changed: the --check report.
+          const mode = a.apply ? 'apply' : a.diff ? 'diff' : 'check';
+          const names = a['all-domains'] ? undefined : a.domain;
+          code = await withContext({ ...(a as unknown as RawHostArgs), config: false }, [], (_files, ctx) =>
+            runDomains({ names, mode, pruneStale: a['prune-stale'] }, virshClient(a.connect), ctx, io),
+          );
+          return;
+        }
         const { passThrough, runAnnotate } = await import('./annotate.js');
         const filter = !a['in-place'] && !a.check && !a.diff;
         code = await withContext(
