@@ -16,6 +16,17 @@ chmod 0755 "$state" "$state"/{hooks,run,etc-qemu,cache-qemu}
 chown --reference=/var/lib/libvirt/qemu "$state/lib-qemu"
 chmod --reference=/var/lib/libvirt/qemu "$state/lib-qemu"
 mkdir -p /run/libvirt /var/cache/libvirt/qemu
+# libvirt re-probes QEMU on every call (~40 s) when /dev/kvm is root:root 0600. Instead of changing the
+# host's node (libvirtd-start.sh does, for the shared daemon), this daemon sees its own node for the
+# same device, with Debian's usual root:kvm 0660, bind-mounted over /dev/kvm in its namespace only.
+kvm=""
+if [ -c /dev/kvm ]; then
+  kvm="$state/kvm"
+  rm -f "$kvm"
+  mknod "$kvm" c "$((16#$(stat -c %t /dev/kvm)))" "$((16#$(stat -c %T /dev/kvm)))"
+  chown root:kvm "$kvm"
+  chmod 0660 "$kvm"
+fi
 
 unshare --mount --propagation private bash -euc '
   s=$1
@@ -24,9 +35,10 @@ unshare --mount --propagation private bash -euc '
   mount --bind "$s/etc-qemu" /etc/libvirt/qemu
   mount --bind "$s/lib-qemu" /var/lib/libvirt/qemu
   mount --bind "$s/cache-qemu" /var/cache/libvirt/qemu
+  if [ -n "$2" ]; then mount --bind "$2" /dev/kvm; fi
   virtlogd -d -p "$s/virtlogd.pid"
   libvirtd -d -p "$s/libvirtd.pid"
-' private-libvirtd "$state"
+' private-libvirtd "$state" "$kvm"
 
 for _ in $(seq 1 300); do
   if virsh -c "qemu:///system?socket=$state/run/libvirt-sock" version >/dev/null 2>&1; then

@@ -3,7 +3,7 @@
  * recording fake of the file effects; the live applier once on a scratch directory; the packaged
  * contrib script is exactly what install writes by default.
  */
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runHookInstall, runHookUninstall } from '../../src/cli/hook.js';
@@ -110,5 +110,6 @@ describe('the live file effects on a scratch directory', () => {
     symlinkSync(join(other, 'target'), join(other, 'qemu.d', 'virt-seclabel'));
     expect((await run((io) => runHookInstall(other, undefined, liveHookFiles, io))).code).toBe(2);
     expect(readFileSync(join(other, 'target'), 'utf8')).toBe('x');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -12,12 +12,17 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
 import { Ledger, annotate, domainXml, hasNoRelabel, owner, run, type Connection, type DiskSpec } from './libvirt-harness.js';
+import { createHostContext } from '../../src/app/host-context.js';
+import { runDomains } from '../../src/cli/domains.js';
+import { createLiveView } from '../../src/host/live/live-view.js';
+import { virshClient } from '../../src/libvirt/virsh-client.js';
+import { captureIo, hostOptions } from '../cli/harness.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const cli = process.env.VIRT_SECLABEL_CLI ?? join(repo, 'dist/cli/main.js');
 const skip = missingRequirements({ root: true, commands: ['libvirtd', 'virtlogd', 'virsh', 'qemu-system-x86_64', 'unshare'] });
 
-describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)', { sequential: true }, () => {
+describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)', { sequential: true, timeout: 600_000 }, () => {
   const ledger = new Ledger();
   let state = '';
   let root = '';
@@ -146,6 +151,96 @@ describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)',
     expect(r.stderr).toBe('');
     expect(r.state).toBe('running');
     daemon.virsh('destroy', n);
+  });
+
+  describe('--all-domains on the same daemon', () => {
+    /** The definition file libvirt keeps for a domain: rewritten on every define, untouched otherwise. */
+    const definition = (n: string) => {
+      const st = statSync(join(state, 'etc-qemu', `${n}.xml`));
+      return `${st.ino}:${st.mtimeMs}`;
+    };
+    const all = (...args: string[]) => run(process.execPath, [cli, '--all-domains', '--connect', daemon.uri, '--no-config', ...args]);
+
+    it('--apply annotates exactly the disks annotate would, rewrites only the domains that change, and a second run changes nothing', () => {
+      const d = join(root, 'domains');
+      mkdirSync(d, { mode: 0o755 });
+      const pub = iso(join(d, 'pub.iso'), 0o644);
+      const priv = iso(join(d, 'priv.iso'), 0o600);
+      const specs: Record<string, DiskSpec[]> = {
+        [name('one')]: [{ device: 'cdrom', file: pub, format: 'raw', target: 'hdc' }],
+        [name('none')]: [{ device: 'cdrom', file: priv, format: 'raw', target: 'hdc' }],
+        [name('mixed')]: [
+          { device: 'cdrom', file: pub, format: 'raw', target: 'hdc' },
+          { device: 'cdrom', file: priv, format: 'raw', target: 'hdd' },
+        ],
+        [name('done')]: [{ device: 'cdrom', file: pub, format: 'raw', target: 'hdc', dacNoRelabel: true }],
+      };
+      const expected: Record<string, string> = {};
+      for (const [n, disks] of Object.entries(specs)) {
+        ledger.define(daemon, root, n, domainXml(n, disks));
+        // What annotate says for the definition libvirt holds: the reference for the domains mode.
+        const current = join(root, `${n}.current.xml`);
+        writeFileSync(current, daemon.virsh('dumpxml', '--inactive', n).stdout);
+        const a = annotate(cli, current, '--no-config');
+        expect(a.code, a.stderr).toBe(0);
+        expected[n] = a.stdout;
+      }
+      const before = Object.fromEntries(Object.keys(specs).map((n) => [n, definition(n)]));
+
+      const r = all('--apply');
+      expect(r.code, r.stderr).toBe(0);
+      const [one, none, mixed, done] = Object.keys(specs) as [string, string, string, string];
+      for (const n of [one, mixed]) expect(r.stdout).toContain(`domain ${n}: defined with 1 change(s), read back and all kept\n`);
+      for (const n of [none, done]) expect(r.stdout).not.toContain(`domain ${n}:`);
+      for (const [n, disks] of Object.entries(specs)) {
+        const now = daemon.virsh('dumpxml', '--inactive', n).stdout;
+        for (const disk of disks) expect([n, disk.file, hasNoRelabel(now, disk.file, 'dac')]).toEqual([n, disk.file, hasNoRelabel(expected[n]!, disk.file, 'dac')]);
+      }
+      expect(hasNoRelabel(daemon.virsh('dumpxml', '--inactive', mixed).stdout, pub, 'dac')).toBe(true);
+      expect(definition(none)).toBe(before[none]);
+      expect(definition(done)).toBe(before[done]);
+      expect(definition(one)).not.toBe(before[one]);
+
+      const after = Object.fromEntries(Object.keys(specs).map((n) => [n, definition(n)]));
+      const again = all('--apply');
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toBe('');
+      for (const n of Object.keys(specs)) expect(definition(n)).toBe(after[n]);
+      const check = all('--check');
+      expect(check.stderr).not.toMatch(/add <seclabel/);
+    });
+
+    it('refuses a definition changed between read and define, and defines nothing for it', async () => {
+      const d = join(root, 'race');
+      mkdirSync(d, { mode: 0o755 });
+      const pub = iso(join(d, 'pub.iso'), 0o644);
+      const n = name('race');
+      ledger.define(daemon, root, n, domainXml(n, [{ device: 'cdrom', file: pub, format: 'raw', target: 'hdc' }]));
+      const real = virshClient(daemon.uri);
+      let reads = 0;
+      // Someone else redefines the domain (2 vCPUs) after we read it and before we define.
+      const racing = {
+        ...real,
+        dumpInactive: (x: string) => {
+          if (x === n && ++reads === 2) {
+            const other = join(root, `${n}.other.xml`);
+            writeFileSync(other, daemon.virsh('dumpxml', '--inactive', n).stdout.replace(/<vcpu([^>]*)>1<\/vcpu>/, '<vcpu$1>2</vcpu>'));
+            expect(daemon.virsh('define', other).code).toBe(0);
+          }
+          return real.dumpInactive(x);
+        },
+      };
+      const ctx = createHostContext(createLiveView(), hostOptions({ connect: 'system' }));
+      if (!ctx.ok) throw new Error(ctx.error);
+      const c = captureIo();
+      const code = await runDomains({ names: [n], mode: 'apply', pruneStale: false }, racing, ctx.value, c.io);
+      await c.settle();
+      expect(code).toBe(2);
+      expect(c.stderr()).toBe(`domain ${n}: error: its definition changed since it was read; nothing defined (run again to decide on the new definition)\n`);
+      const now = daemon.virsh('dumpxml', '--inactive', n).stdout;
+      expect(now).toMatch(/<vcpu[^>]*>2<\/vcpu>/);
+      expect(hasNoRelabel(now, pub, 'dac')).toBe(false);
+    });
   });
 
   it('hook uninstall removes its file and nothing else', () => {
