@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lays out the installed program from an npm pack tarball: LIBDIR gets package.json, the bundle
-# (dist/cli/main.js + dist/cli/chunks), schemas/, and node_modules/ with the production dependencies only
+# (dist/cli/main.js + dist/cli/program.cjs), schemas/, and node_modules/ with the production dependencies only
 # (the native @napi-rs/xattr and its linux-x64-gnu addon; everything JavaScript is in the bundle).
 # Shared by the Debian and RPM builds so both ship the same tree.
 set -euo pipefail

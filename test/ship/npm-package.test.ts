@@ -24,9 +24,9 @@ describe.skipIf(skip)('npm pack + npm install -g', () => {
     expect(basename(tgz)).toBe(`virt-seclabel-${VERSION}.tgz`);
     const listed = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(listed).toContain('package/dist/cli/main.js');
-    expect(listed.some((f) => f.startsWith('package/dist/cli/chunks/'))).toBe(true);
+    expect(listed).toContain('package/dist/cli/program.cjs');
     // The bundle is the program: no per-module tsc output, sources or tests in the tarball.
-    expect(listed.filter((f) => !/^package\/(dist\/cli\/(main\.js|chunks\/|bundled-packages\.json)|schemas\/|package\.json|README\.md|CHANGELOG\.md)/.test(f))).toEqual([]);
+    expect(listed.filter((f) => !/^package\/(dist\/cli\/(main\.js|program\.cjs|bundled-packages\.json)|schemas\/|package\.json|README\.md|CHANGELOG\.md)/.test(f))).toEqual([]);
 
     const prefix = join(dir, 'prefix');
     const env: NodeJS.ProcessEnv = { ...process.env, npm_config_prefix: prefix };
