@@ -18,6 +18,7 @@ packages+=(git pre-commit)                              # the pre-commit round t
 packages+=(time)                                        # /usr/bin/time -v: peak RSS in the bench
 packages+=(lintian rpm cpio ansible python3-apt)        # the .deb check, rpmbuild + payload unpack, the fleet playbook (apt module)
 packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
+packages+=(tmux)                                        # explain in a real terminal (80 and 200 columns)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -84,11 +84,12 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
         withHostOptions(y)
           .positional('files', { type: 'string', array: true })
           .option('json', { type: 'boolean', default: false, describe: 'JSON report (schemas/report.schema.json)' })
+          .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'colour the table: auto = on a terminal unless NO_COLOR is set' })
           .option('config', configOption),
       async (a) => {
         if (usageError) return;
         const { runExplain } = await import('./explain.js');
-        code = await withContext(a as unknown as RawHostArgs, files(a), (names, ctx) => runExplain(names, { json: a.json }, ctx, io));
+        code = await withContext(a as unknown as RawHostArgs, files(a), (names, ctx) => runExplain(names, { json: a.json, color: a.color }, ctx, io));
       },
     )
     .command(
