@@ -7,6 +7,8 @@ import type { HostRun } from '../precommit/run-per-host.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { parseBooleans } from '../app/host-options.js';
 import { packageVersion } from './version.js';
+import { exitCodeEpilogue, HELP } from './help.js';
+import { printCompletion, selectCompletionShell } from './completion.js';
 import { hostOptionsFrom, repeatable, singleValued, withHostOptions, type RawHostArgs } from './host-args.js';
 
 // Command modules are imported when their command runs: a one-question `query` should not pay for
@@ -46,6 +48,7 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
   // yargs may still run a command handler after reporting a usage error; the handlers check this first.
   let usageError = false;
+  selectCompletionShell(argv, process.env);
   const parser = yargs(argv)
     .scriptName('virt-seclabel')
     .usage('$0 [annotate] [FILE...]: add relabel=\'no\' seclabels to libvirt disks QEMU can already access')
@@ -64,7 +67,9 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
             const modes = (['in-place', 'check', 'diff'] as const).filter((k) => a[k]);
             if (modes.length > 1) throw new Error(`--${modes.join(' and --')} cannot be combined`);
             return true;
-          }),
+          })
+          .example(HELP.annotate.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.annotate)),
       async (a) => {
         if (usageError) return;
         const { passThrough, runAnnotate } = await import('./annotate.js');
@@ -85,7 +90,9 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
           .positional('files', { type: 'string', array: true })
           .option('json', { type: 'boolean', default: false, describe: 'JSON report (schemas/report.schema.json)' })
           .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'colour the table: auto = on a terminal unless NO_COLOR is set' })
-          .option('config', configOption),
+          .option('config', configOption)
+          .example(HELP.explain.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.explain)),
       async (a) => {
         if (usageError) return;
         const { runExplain } = await import('./explain.js');
@@ -99,7 +106,9 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
         withHostOptions(y)
           .positional('files', { type: 'string', array: true, describe: 'domain XML files whose disks to cover (- reads stdin)' })
           .option('path', repeatable('also cover this file, device or directory tree (repeatable)'))
-          .option('output', { alias: 'o', type: 'string', describe: 'write the snapshot here (default: standard output)' }),
+          .option('output', { alias: 'o', type: 'string', describe: 'write the snapshot here (default: standard output)' })
+          .example(HELP.facts.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.facts)),
       async (a) => {
         if (usageError) return;
         const opts = hostOptionsFrom(a as unknown as RawHostArgs);
@@ -119,11 +128,13 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
         y
           .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
           .option('boolean', repeatable('NAME=on|off (repeatable)'))
-          .option('scontext', { alias: 's', type: 'string' })
-          .option('tcontext', { alias: 't', type: 'string' })
-          .option('tclass', { alias: 'c', type: 'string' })
+          .option('scontext', { alias: 's', type: 'string', describe: 'source (process) context, e.g. system_u:system_r:svirt_t:s0:c1,c2' })
+          .option('tcontext', { alias: 't', type: 'string', describe: 'target (file) context' })
+          .option('tclass', { alias: 'c', type: 'string', describe: 'object class, e.g. file or blk_file' })
           .option('perms', { alias: 'p', type: 'string', describe: 'PERM[,PERM]' })
-          .option('json', { type: 'boolean', default: false }),
+          .option('json', { type: 'boolean', default: false, describe: 'one question: print the answer as a JSON object' })
+          .example(HELP.query.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.query)),
       async (a) => {
         if (usageError) return;
         const booleans = parseBooleans(a.boolean);
@@ -139,6 +150,23 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
         )) as ExitCode;
       },
     )
+    .command(
+      'completion [shell]',
+      'print a shell completion script (bash or zsh)',
+      (y) =>
+        y
+          .positional('shell', { choices: ['bash', 'zsh'] as const, describe: 'the shell (default: from $SHELL)' })
+          .example(HELP.completion.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.completion)),
+      (a) => {
+        if (usageError) return;
+        code = printCompletion(parser, a.shell ?? (/zsh/.test(process.env.SHELL ?? '') ? 'zsh' : 'bash'));
+      },
+    )
+    // Completion candidates come from the same definitions: the script calls back with this option.
+    .completion('__complete', false)
+    .example(HELP.annotate.examples as [string, string][])
+    .epilogue(exitCodeEpilogue(HELP.annotate))
     .check(singleValued, true)
     .strict()
     .help()
