@@ -12,6 +12,8 @@ tar -xzf "$tarball" -C "$libdir" --strip-components=1
 (cd "$libdir" && npm install --omit=dev --ignore-scripts --no-audit --no-fund --no-package-lock --prefer-offline --loglevel=error >/dev/null)
 # Docs live under /usr/share/doc in a system package, not next to the program.
 rm -f "$libdir/README.md" "$libdir/CHANGELOG.md"
+# The man page goes to /usr/share/man (scripts/package/extras.sh), not next to the program.
+rm -rf "$libdir/man"
 # npm leaves its lock of what it installed; the program does not read it.
 rm -f "$libdir/node_modules/.package-lock.json"
 # npm pack stores files 0644 and marks `bin` executable only when it installs; do the same here.

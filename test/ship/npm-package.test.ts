@@ -26,7 +26,7 @@ describe.skipIf(skip)('npm pack + npm install -g', () => {
     expect(listed).toContain('package/dist/cli/main.js');
     expect(listed).toContain('package/dist/cli/program.cjs');
     // The bundle is the program: no per-module tsc output, sources or tests in the tarball.
-    expect(listed.filter((f) => !/^package\/(dist\/cli\/(main\.js|program\.cjs|bundled-packages\.json)|schemas\/|package\.json|README\.md|CHANGELOG\.md)/.test(f))).toEqual([]);
+    expect(listed.filter((f) => !/^package\/(dist\/cli\/(main\.js|program\.cjs|bundled-packages\.json)|schemas\/|package\.json|README\.md|CHANGELOG\.md|man\/virt-seclabel\.1$)/.test(f))).toEqual([]);
 
     const prefix = join(dir, 'prefix');
     const env: NodeJS.ProcessEnv = { ...process.env, npm_config_prefix: prefix };
@@ -38,6 +38,8 @@ describe.skipIf(skip)('npm pack + npm install -g', () => {
     const deps = readdirSync(installed).flatMap((d) => (d.startsWith('@') ? readdirSync(join(installed, d)).map((s) => `${d}/${s}`) : [d]));
     expect(deps.filter((d) => !d.startsWith('.')).sort()).toEqual(['@napi-rs/xattr', '@napi-rs/xattr-linux-x64-gnu']);
 
+    // package.json's "man": npm links the page into the prefix's man path on a global install.
+    expect(existsSync(join(prefix, 'share', 'man', 'man1', 'virt-seclabel.1'))).toBe(existsSync(join(REPO, 'man', 'virt-seclabel.1')));
     const version = spawnSync(bin, ['--version'], { encoding: 'utf8' });
     expect(version.stdout).toBe(`${VERSION}\n`);
     const demo = spawnSync(bin, DEMO_ARGS, { cwd: REPO, encoding: 'utf8' });
