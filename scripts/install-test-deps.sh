@@ -18,6 +18,8 @@ packages+=(git pre-commit)                              # the pre-commit round t
 packages+=(time)                                        # /usr/bin/time -v: peak RSS in the bench
 packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
 packages+=(tmux)                                        # explain in a real terminal (80 and 200 columns)
+packages+=(groff-base mandoc)                           # man page lint: groff -ww and mandoc -T lint
+packages+=(zsh)                                         # zsh completion, driven for real
 
 missing=()
 for p in "${packages[@]}"; do

@@ -9,6 +9,8 @@ import type { HostRun } from '../precommit/run-per-host.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { parseBooleans } from '../app/host-options.js';
 import { hostOptionsFrom, repeatable, singleValued, withHostOptions, type RawHostArgs } from './host-args.js';
+import { documented } from './help.js';
+import { COMPLETION_KEY, SHELLS, completeWord, completionScript, defaultShell } from './completion.js';
 
 // Command modules are imported when their command runs: a one-question `query` should not pay for
 // loading the XML, image and snapshot code (start-up time is most of a short run).
@@ -53,7 +55,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       ['annotate [files..]', '$0 [files..]'],
       'write the domain XML with <seclabel relabel=\'no\'/> where access is proven (stdin to stdout without FILE)',
       (y) =>
-        withHostOptions(y)
+        documented(withHostOptions(y), 'annotate')
           .positional('files', { type: 'string', array: true, describe: 'domain XML files; - or none reads stdin' })
           .option('in-place', { alias: 'i', type: 'boolean', default: false, describe: 'rewrite each FILE atomically' })
           .option('check', { type: 'boolean', default: false, describe: 'write nothing; exit 1 when a file would change or has a stale seclabel' })
@@ -81,7 +83,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       'explain [files..]',
       'show the decision for every disk and model, with its reason',
       (y) =>
-        withHostOptions(y)
+        documented(withHostOptions(y), 'explain')
           .positional('files', { type: 'string', array: true })
           .option('json', { type: 'boolean', default: false, describe: 'JSON report (schemas/report.schema.json)' })
           .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'colour the table: auto = on a terminal unless NO_COLOR is set' })
@@ -96,7 +98,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       'facts [files..]',
       'on the hypervisor: snapshot what the decisions for these domains (and --path) read, for --facts elsewhere',
       (y) =>
-        withHostOptions(y)
+        documented(withHostOptions(y), 'facts')
           .positional('files', { type: 'string', array: true, describe: 'domain XML files whose disks to cover (- reads stdin)' })
           .option('path', repeatable('also cover this file, device or directory tree (repeatable)'))
           .option('output', { alias: 'o', type: 'string', describe: 'write the snapshot here (default: standard output)' }),
@@ -116,7 +118,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       'query',
       'ask the SELinux policy: JSON Lines on stdin, or one question with -s -t -c -p',
       (y) =>
-        y
+        documented(y, 'query')
           .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
           .option('boolean', repeatable('NAME=on|off (repeatable)'))
           .option('scontext', { alias: 's', type: 'string' })
@@ -139,6 +141,17 @@ export async function main(argv: string[]): Promise<ExitCode> {
         )) as ExitCode;
       },
     )
+    .command(
+      'completion [shell]',
+      'print the shell completion script (bash or zsh; default: the login shell)',
+      (y) => documented(y, 'completion').positional('shell', { choices: SHELLS, describe: 'the shell to complete in' }),
+      (a) => {
+        if (usageError) return;
+        io.stdout.write(completionScript(a.shell ?? defaultShell(process.env), 'virt-seclabel'));
+      },
+    )
+    // yargs answers --get-yargs-completions (what the scripts call); its own script command stays hidden.
+    .completion(`__${COMPLETION_KEY}-script`, false, completeWord)
     .check(singleValued, true)
     .strict()
     .help()

@@ -1,0 +1,101 @@
+/**
+ * What `--help` shows under each command's options: real examples and that command's exit codes. Kept
+ * as data beside the yargs definitions so a new command cannot be added without them (the help test
+ * fails for a command whose help lacks either), and so the man page and the README can be checked
+ * against the same words.
+ */
+import type { Argv } from 'yargs';
+import { wrap } from '../report/layout.js';
+
+export interface CommandHelp {
+  /** [command line as typed, what it does]; `$0` is the program's name. */
+  readonly examples: readonly (readonly [string, string])[];
+  /** [exit code, meaning] for this command. */
+  readonly exitCodes: readonly (readonly [number, string])[];
+}
+
+const USAGE_ERROR = 'usage, XML or domain error (FILE:LINE:COL: error: on stderr), I/O error, unusable host settings';
+
+export const HELP = {
+  annotate: {
+    examples: [
+      ['$0 vm.xml | virsh define /dev/stdin', 'annotate on the way to libvirt (standard output)'],
+      ['$0 --check --facts host.json vms/*.xml', 'offline, from a snapshot: exit 1 if a file would change'],
+      ['$0 -i vms/*.xml', 'rewrite the files in place, atomically'],
+    ],
+    exitCodes: [
+      [0, 'done (for --check: nothing to change)'],
+      [1, '--check found a file that would change, or a stale seclabel'],
+      [2, USAGE_ERROR],
+    ],
+  },
+  explain: {
+    examples: [
+      ['$0 explain --facts samples/demo/host.json samples/demo/web01.xml', 'every disk and model of the demo, and why'],
+      ['$0 explain --json vm.xml', 'the same as JSON (schemas/report.schema.json)'],
+      ['$0 explain vms/*.xml | grep STALE', 'one record per line into a pipe, so grep finds whole records'],
+    ],
+    exitCodes: [
+      [0, 'every file was decided'],
+      [2, USAGE_ERROR],
+    ],
+  },
+  facts: {
+    examples: [
+      ['$0 facts vms/*.xml -o host.json', 'on the hypervisor: snapshot what these domains\' decisions read'],
+      ['$0 facts --path /srv/iso -o host.json', 'also cover every file under a directory tree'],
+    ],
+    exitCodes: [
+      [0, 'snapshot written'],
+      [2, USAGE_ERROR],
+    ],
+  },
+  query: {
+    examples: [
+      [
+        '$0 query -s system_u:system_r:svirt_t:s0:c1,c2 -t system_u:object_r:public_content_t:s0 -c file -p read,open',
+        'one question: allowed or denied, and the rule that decided',
+      ],
+      ['$0 query --policy /etc/selinux/default/policy/policy.33 < questions.jsonl', 'JSON Lines in, each answered'],
+    ],
+    exitCodes: [
+      [0, 'allowed (JSON Lines: every line answered)'],
+      [1, 'denied (one question)'],
+      [2, 'usage error, unreadable or unusable policy, unanswerable question'],
+    ],
+  },
+  completion: {
+    examples: [
+      ['$0 completion bash > /etc/bash_completion.d/virt-seclabel', 'bash: complete commands, options, their values and files'],
+      ['$0 completion zsh > "${fpath[1]}/_virt-seclabel"', 'zsh: the same, with descriptions'],
+    ],
+    exitCodes: [
+      [0, 'script printed'],
+      [2, 'usage error'],
+    ],
+  },
+} as const satisfies Record<string, CommandHelp>;
+
+export type CommandName = keyof typeof HELP;
+
+/** yargs wraps help text at 80 columns; lines already this short are left as they are. */
+const WIDTH = 78;
+
+/**
+ * The epilogue of a command's --help: each example as a comment saying what it does over the command
+ * line (long lines continued with a backslash, so it can be pasted), then the exit codes, each meaning
+ * wrapped under itself.
+ */
+export function helpEpilogue(help: CommandHelp, name = 'virt-seclabel'): string {
+  const examples = help.examples.flatMap(([line, what]) => [
+    ...wrap(`# ${what}`, WIDTH - 2).map((l, i) => `  ${i === 0 ? '' : '# '}${l}`),
+    '  ' + wrap(line.replace(/\$0/g, name), WIDTH - 6).join(' \\\n      '),
+  ]);
+  const codes = help.exitCodes.flatMap(([code, meaning]) => wrap(meaning, WIDTH - 5).map((l, i) => (i === 0 ? `  ${code}  ${l}` : `     ${l}`)));
+  return ['Examples:', ...examples, '', 'Exit codes:', ...codes].join('\n');
+}
+
+/** Adds the command's examples and exit-code table to its --help. */
+export function documented<T>(y: Argv<T>, command: CommandName): Argv<T> {
+  return y.epilogue(helpEpilogue(HELP[command]));
+}
