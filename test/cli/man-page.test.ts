@@ -86,8 +86,8 @@ describe('man page: renders without a warning', () => {
     expect(r.status).toBe(0);
   });
 
-  it.skipIf(skipMandoc !== undefined)('mandoc -T lint -W warning', () => {
-    const r = spawnSync('mandoc', ['-T', 'lint', '-W', 'warning', MAN], { cwd: REPO, encoding: 'utf8' });
+  it.skipIf(skipMandoc !== undefined)('mandoc -T lint (style messages too)', () => {
+    const r = spawnSync('mandoc', ['-T', 'lint', MAN], { cwd: REPO, encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
