@@ -59,7 +59,7 @@ export const HELP = {
       ['$0 query --policy /etc/selinux/default/policy/policy.33 < questions.jsonl', 'JSON Lines in, each answered'],
     ],
     exitCodes: [
-      [0, 'allowed (JSON Lines: every line answered)'],
+      [0, 'allowed; for JSON Lines on stdin: the stream was read (each line carries its answer or its error)'],
       [1, 'denied (one question)'],
       [2, 'usage error, unreadable or unusable policy, unanswerable question'],
     ],
