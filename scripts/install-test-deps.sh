@@ -19,8 +19,7 @@ packages+=(time)                                        # /usr/bin/time -v: peak
 packages+=(lintian rpm cpio ansible python3-apt)        # the .deb check, rpmbuild + payload unpack, the fleet playbook (apt module)
 packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
 packages+=(tmux)                                        # explain in a real terminal (80 and 200 columns)
-packages+=(groff-base mandoc)                           # man page lint: groff -ww and mandoc -T lint
-packages+=(zsh)                                         # zsh completion, driven for real
+packages+=(groff-base mandoc zsh)                       # man page lint (groff -ww, mandoc -T lint); zsh completion
 
 missing=()
 for p in "${packages[@]}"; do

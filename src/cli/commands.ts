@@ -120,11 +120,11 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
         documented(y, 'query')
           .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
           .option('boolean', repeatable('NAME=on|off (repeatable)'))
-          .option('scontext', { alias: 's', type: 'string' })
-          .option('tcontext', { alias: 't', type: 'string' })
-          .option('tclass', { alias: 'c', type: 'string' })
+          .option('scontext', { alias: 's', type: 'string', describe: 'source (process) context, e.g. system_u:system_r:svirt_t:s0:c1,c2' })
+          .option('tcontext', { alias: 't', type: 'string', describe: 'target (file) context' })
+          .option('tclass', { alias: 'c', type: 'string', describe: 'object class, e.g. file or blk_file' })
           .option('perms', { alias: 'p', type: 'string', describe: 'PERM[,PERM]' })
-          .option('json', { type: 'boolean', default: false }),
+          .option('json', { type: 'boolean', default: false, describe: 'one question: print the answer as a JSON object' }),
       async (a) => {
         if (usageError) return;
         const booleans = parseBooleans(a.boolean);

@@ -36,8 +36,8 @@ export const HELP = {
       ['$0 explain vms/*.xml | grep STALE', 'one record per line into a pipe, so grep finds whole records'],
     ],
     exitCodes: [
-      [0, 'every file was decided'],
-      [2, USAGE_ERROR],
+      [0, 'every file was read and decided'],
+      [2, 'usage error, or a file that cannot be read or parsed (the others are still reported)'],
     ],
   },
   facts: {
@@ -47,7 +47,7 @@ export const HELP = {
     ],
     exitCodes: [
       [0, 'snapshot written'],
-      [2, USAGE_ERROR],
+      [2, 'usage error, unreadable or invalid domain XML, or the snapshot could not be written'],
     ],
   },
   query: {

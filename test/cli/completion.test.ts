@@ -81,6 +81,12 @@ describe.skipIf(skip !== undefined)('completion in an interactive shell (tmux)',
   }
 
   // bash lists the choices on a second TAB, zsh on the first.
+  it('the zsh script is valid zsh, also as an autoloaded function file', () => {
+    const file = join(bin, '_virt-seclabel');
+    writeFileSync(file, execFileSync(process.execPath, [CLI, 'completion', 'zsh'], { encoding: 'utf8' }));
+    expect(spawnSync('zsh', ['-n', file]).status).toBe(0);
+  });
+
   it.each([
     ['bash', 'bash --norc --noprofile', 'source <(virt-seclabel completion bash)', ['Tab', 'Tab']],
     ['zsh', 'zsh -f', 'autoload -U compinit && compinit -u && source <(virt-seclabel completion zsh)', ['Tab']],

@@ -26,6 +26,9 @@ describe('--help', () => {
     for (const c of commands) expect(c.replace(/^ {2}virt-seclabel /, '').startsWith(path.join(' ')) || path.join(' ') === 'annotate', c).toBe(true);
     expect(help).toMatch(/\nExit codes:\n {2}0 {2}\S/);
     expect(help).toMatch(/\n {2}2 {2}\S/);
+    // Each exit code of the command's table, with its meaning (wrapped lines joined).
+    const table = HELP[path.join(' ') as keyof typeof HELP];
+    if (table) for (const [code, meaning] of table.exitCodes) expect(help.replace(/\s+/g, ' ')).toContain(` ${code} ${meaning}`);
     // Nothing is wider than the 80 columns yargs lays help out in.
     for (const l of help.split('\n')) expect(l.length, l).toBeLessThanOrEqual(80);
   });
