@@ -18,6 +18,16 @@ import { decodeAcl } from './acl.js';
 import type { AccountNames } from '../host/accounts.js';
 import { usesGenericPermission } from '../host/mounts.js';
 import { ok, type HostView, type Inode } from '../host/view.js';
+import { walkPath, type Walk, type WalkedInode } from '../host/walk.js';
+
+/**
+ * A followed link planted by someone other than root and the owner of the inode to be edited: whoever
+ * owns a link chooses where it points, so a grant through it would let them pick the inode (/etc/shadow).
+ */
+function plantedLink(walk: Walk, owner: number): WalkedInode | undefined {
+  for (const s of walk.steps) if (s.kind === 'follow' && s.link.inode.uid !== 0 && s.link.inode.uid !== owner) return s.link;
+  return undefined;
+}
 
 /** Does the filesystem holding this inode store POSIX ACLs? Asked of the real filesystem, never guessed. */
 export type AclSupport = { readonly kind: 'yes' } | { readonly kind: 'no'; readonly why: string } | { readonly kind: 'unknown'; readonly why: string };
@@ -108,6 +118,8 @@ export class GrantPlanner {
       const b = v.blocking;
       const bits = b.needed === 'search' ? MAY_EXEC : b.needed === 'read' ? MAY_READ : b.needed === 'read+write' ? MAY_READ | MAY_WRITE : 0;
       if (bits === 0 || !b.inode) return restore(`no ACL can fix it: ${v.reason}`);
+      const planted = plantedLink(walkPath(this.edited(), path), b.inode.uid);
+      if (planted) return restore(`${b.path} is reached through the symbolic link ${planted.path}, owned by uid ${planted.inode.uid}, who owns neither it nor the system: a grant there would hand QEMU a file its owner never offered (name the link's target in the domain instead)`);
       const why = this.addNeed(b.path, bits);
       if (why !== undefined) return restore(`${v.reason}; no ACL can fix it: ${b.path}: ${why}`);
       if (!touched.includes(b.path)) touched.push(b.path);
