@@ -76,7 +76,7 @@ export function applyGrants<H>(changes: readonly InodeGrant[], fx: GrantEffects<
 
 function applyOne<H>(g: InodeGrant, fx: GrantEffects<H>, qemuUid: number): ChangeOutcome {
   const h = fx.open(g.path);
-  if (!h.ok) return { path: g.path, status: 'refused', why: h.why };
+  if (!h.ok) return { path: g.path, status: 'refused', why: `not reachable as planned (no link followed): ${h.why}` };
   try {
     const st = fx.stat(h.value);
     if (!st.ok) return { path: g.path, status: 'refused', why: st.why };

@@ -20,6 +20,18 @@ import { usesGenericPermission } from '../host/mounts.js';
 import { ok, type HostView, type Inode } from '../host/view.js';
 import { walkPath, type Walk, type WalkedInode } from '../host/walk.js';
 
+/** The view with lstat, readlink and the ACL read at most once per path. */
+function onceEach(view: HostView): HostView {
+  const memo = <T>(f: (p: string) => T) => {
+    const seen = new Map<string, T>();
+    return (p: string): T => {
+      if (!seen.has(p)) seen.set(p, f(p));
+      return seen.get(p)!;
+    };
+  };
+  return { ...view, lstat: memo((p) => view.lstat(p)), readlink: memo((p) => view.readlink(p)), aclAccess: memo((p) => view.aclAccess(p)) };
+}
+
 /**
  * A followed link planted by someone other than root and the owner of the inode to be edited: whoever
  * owns a link chooses where it points, so a grant through it would let them pick the inode (/etc/shadow).
@@ -55,13 +67,20 @@ export class GrantPlanner {
   private readonly edits = new Map<string, InodeGrant>();
   private readonly facts: DacHostFacts;
 
+  private readonly view: HostView;
+
+  /**
+   * `view` is read once per path and remembered: every walk of the plan (the engine's, the link check's)
+   * sees the same host, so a tree swapped between two reads cannot make them disagree.
+   */
   constructor(
-    private readonly view: HostView,
+    view: HostView,
     private readonly identity: QemuIdentity,
     private readonly probe: AclSupportProbe,
     private readonly names?: AccountNames,
   ) {
-    this.facts = new DacHostFacts(view);
+    this.view = onceEach(view);
+    this.facts = new DacHostFacts(this.view);
   }
 
   /** Every planned edit, in the order first needed. */

@@ -59,11 +59,11 @@ export function openNoFollow(path: string): Held<number> {
     const st = fs.fstatSync(fd);
     if (st.isSymbolicLink()) {
       fs.closeSync(fd);
-      return fail(`changed since the plan: ${at} is now a symbolic link`);
+      return fail(`${at} is a symbolic link`);
     }
     if (i < names.length - 1 && !st.isDirectory()) {
       fs.closeSync(fd);
-      return fail(`changed since the plan: ${at} is no longer a directory`);
+      return fail(`${at} is not a directory`);
     }
   }
   return { ok: true, value: fd };
