@@ -112,7 +112,7 @@ function diskJson(d: DiskGrant) {
 
 export function planJson(plan: GrantPlan, applied?: { outcomes: readonly ChangeOutcome[]; disks: readonly AppliedDisk[] }) {
   return {
-    version: GRANT_JSON_VERSION,
+    formatVersion: GRANT_JSON_VERSION,
     disks: plan.disks.map(diskJson),
     changes: plan.changes.flatMap((set) => set.changes.map((g) => changeJson(g, set.identity.uid, who(set)))),
     ...(applied
