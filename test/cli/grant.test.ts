@@ -86,7 +86,7 @@ setfacl -n -m u:libvirt-qemu:r--,m::r-- /home/alice/Downloads/debian.iso
 
   it('refuses where the filesystem has no ACL support, saying so', async () => {
     const r = await grant({}, { probe: (p) => (p.startsWith('/home') ? { kind: 'no', why: 'reading system.posix_acl_access fails with EOPNOTSUPP' } : { kind: 'yes' }) });
-    expect(r.stdout).toMatch(/sda .*: refused\n#   .*does not support POSIX ACLs: reading system.posix_acl_access fails with EOPNOTSUPP/);
+    expect(r.stdout).toMatch(/sda .*: refused\n# {3}.*does not support POSIX ACLs: reading system.posix_acl_access fails with EOPNOTSUPP/);
     expect(r.stdout).not.toMatch(/^setfacl/m);
   });
 
