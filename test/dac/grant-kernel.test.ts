@@ -26,7 +26,7 @@ import { makeScratch, type Scratch } from './support/scratch-fs.js';
 
 const SEED = Number(process.env.GRANT_KERNEL_SEED ?? 20261203);
 const COUNT = Number(process.env.GRANT_KERNEL_SCENARIOS ?? 60);
-const skip = missingRequirements({ root: true, commands: ['setpriv', 'setfacl', 'getfattr'], files: ['/usr/bin/python3'] });
+const skip = missingRequirements({ root: true, commands: ['setpriv', 'setfacl', 'getfattr', 'mount', 'umount'], files: ['/usr/bin/python3'] });
 
 /** The qemu identity of these trees: a uid no tree owner uses, with a supplementary group some trees name. */
 const QEMU: QemuIdentity = { uid: 61401, gid: 61401, groups: [61401, 61402] };
@@ -191,4 +191,34 @@ describe.skipIf(skip !== undefined)('grant vs the kernel (setpriv, no capabiliti
     expect(counts.alreadyOk).toBeGreaterThan(0);
     expect(counts.widened).toBeGreaterThan(0);
   }, 600_000);
+
+  it('refuses on a filesystem without ACL support (ramfs, asked of the filesystem) and on a read-only mount, where setfacl really fails', () => {
+    const where = `${base}/refusals`;
+    fs.mkdirSync(where, { mode: 0o755 });
+    const mounted: string[] = [];
+    try {
+      for (const [name, kind] of [['ramfs', 'ramfs'], ['ro', 'ro']] as const) {
+        const m = `${where}/${name}`;
+        fs.mkdirSync(m, { mode: 0o755 });
+        run('mount', ['-t', kind === 'ramfs' ? 'ramfs' : 'tmpfs', kind, m]);
+        mounted.push(m);
+        fs.chmodSync(m, 0o755);
+        fs.mkdirSync(`${m}/d`, { mode: 0o700 });
+        fs.writeFileSync(`${m}/d/disk.img`, 'x', { mode: 0o600 });
+        fs.chownSync(`${m}/d`, 4101, 4101);
+        fs.chownSync(`${m}/d/disk.img`, 4101, 4101);
+        if (kind === 'ro') run('mount', ['-o', 'remount,ro', m]);
+        const planner = new GrantPlanner(createLiveView(), QEMU, probeAclSupport);
+        const f = planner.planFile(`${m}/d/disk.img`, 'read');
+        expect(f.outcome).toBe('refused');
+        expect(f.reason).toMatch(kind === 'ramfs' ? /does not support POSIX ACLs: reading system.posix_acl_access fails with EOPNOTSUPP/ : /read-only mount/);
+        expect(planner.changes()).toEqual([]);
+        // The refusal is the truth: setfacl fails there.
+        const r = spawnSync('setfacl', ['-m', `u:${QEMU.uid}:x`, `${m}/d`], { encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH } });
+        expect(r.stderr).toMatch(kind === 'ramfs' ? /Operation not supported/ : /Read-only file system/);
+      }
+    } finally {
+      for (const m of mounted.reverse()) spawnSync('umount', [m]);
+    }
+  });
 });
