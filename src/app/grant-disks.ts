@@ -11,6 +11,8 @@ import { accountNames, readAccounts } from '../host/accounts.js';
 import type { QemuIdentity } from '../dac/identity.js';
 import type { DiskDecision } from '../decide/disk.js';
 import type { DiskAccess } from '../decide/types.js';
+import type { Domain } from '../domain/model.js';
+import { ok, type HostView } from '../host/view.js';
 
 export type DiskGrantStatus = 'accessible' | 'planned' | 'refused' | 'not-applicable';
 
@@ -56,7 +58,7 @@ export function planGrants(docs: readonly DocumentOutcome[], ctx: HostContext, p
         path: d.disk.path,
         access: d.access,
         files: [] as FileGrant[],
-        ...selinuxHint(d),
+        ...selinuxHint(d, doc.decision.domain, ctx),
       };
       const dac = d.models.dac;
       if (dac.accessible === true) {
@@ -104,8 +106,24 @@ export function planGrants(docs: readonly DocumentOutcome[], ctx: HostContext, p
   return { disks, changes: [...planners.values()].map((p) => ({ identity: p.identity, changes: p.planner.changes() })) };
 }
 
-function selinuxHint(d: DiskDecision): { selinux?: DiskGrant['selinux'] } {
+/**
+ * A read-only disk SELinux blocks: the labelling a person may choose instead of libvirt's relabel,
+ * named only when the SELinux engine, asked about the host as `semanage fcontext` + `restorecon` would
+ * leave it (the directory and everything under it of that type), proves every file of the chain readable.
+ */
+function selinuxHint(d: DiskDecision, domain: Domain, ctx: HostContext): { selinux?: DiskGrant['selinux'] } {
   const s = d.models.selinux;
-  if (!d.disk.readonly || !d.disk.path || s.action !== 'keep' || s.accessible !== false) return {};
-  return { selinux: { reason: s.reason, directory: dirOf(d.disk.path), type: READ_ONLY_MEDIA_TYPE } };
+  if (!d.disk.readonly || !d.disk.path || s.action !== 'keep' || s.accessible !== false || !ctx.portsOn) return {};
+  const chain = ctx.ports.resolveChain(d.disk);
+  if (chain.kind !== 'ok') return {};
+  const directory = dirOf(chain.files[0]!.path);
+  const label = `system_u:object_r:${READ_ONLY_MEDIA_TYPE}:s0`;
+  const under = (p: string) => p === directory || p.startsWith(directory === '/' ? '/' : `${directory}/`);
+  const relabelled: HostView = { ...ctx.view, selinuxLabel: (p) => (under(p) ? ok(label) : ctx.view.selinuxLabel(p)) };
+  const ports = ctx.portsOn(relabelled);
+  if (!ports.ok) return {};
+  const bound = ports.value.engineFor('selinux', domain);
+  if (!bound.ok) return {};
+  const proven = chain.files.every((f) => bound.engine.check({ ...f, access: 'read' }).accessible === true);
+  return proven ? { selinux: { reason: s.reason, directory, type: READ_ONLY_MEDIA_TYPE } } : {};
 }

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { createHostContext } from '../../src/app/host-context.js';
 import { runGrant, type GrantDeps } from '../../src/cli/grant.js';
 import { memoryView, type MemoryNode } from '../support/memory-view.js';
-import { captureIo, GROUP, hostOptions, PASSWD } from './harness.js';
+import { missingRequirements } from '../support/requirements.js';
+import { captureIo, DEBIAN_POLICY, GROUP, hostOptions, PASSWD, withRealPolicy } from './harness.js';
 
 const DOMAIN = `<domain type='kvm'>
   <name>demo</name>
@@ -115,5 +116,31 @@ setfacl -n -m u:libvirt-qemu:r--,m::r-- /home/alice/Downloads/debian.iso
     const validate = ajv.compile(JSON.parse(readFileSync('schemas/grant.schema.json', 'utf8')));
     const j = await grant({ apply: true, json: true }, deps);
     expect(validate(JSON.parse(j.stdout)), JSON.stringify(validate.errors)).toBe(true);
+  });
+});
+
+describe.skipIf(missingRequirements({ files: [DEBIAN_POLICY] }) !== undefined)('grant with SELinux (Debian default policy)', () => {
+  it('names the persistent labelling fix only as the engine proves it, and changes no label', async () => {
+    const L = (t: string) => `system_u:object_r:${t}:s0`;
+    const view = withRealPolicy(
+      memoryView(
+        {
+          '/': { type: 'dir', mode: 0o755, label: L('root_t') },
+          '/home': { type: 'dir', mode: 0o755, label: L('home_root_t') },
+          '/home/alice': { type: 'dir', mode: 0o700, uid: 1000, gid: 1000, label: L('user_home_dir_t') },
+          '/home/alice/x.iso': { type: 'file', mode: 0o644, uid: 1000, gid: 1000, label: L('user_home_t') },
+        },
+        { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } },
+      ),
+    );
+    const ctx = createHostContext(view, hostOptions({ models: ['dac', 'selinux'], policy: DEBIAN_POLICY }));
+    if (!ctx.ok) throw new Error(ctx.error);
+    const c = captureIo(`<domain type='kvm'><name>sel</name><devices><disk type='file' device='cdrom'><source file='/home/alice/x.iso'/><target dev='sda' bus='sata'/><readonly/></disk></devices></domain>`);
+    const code = await runGrant([], { apply: false, json: false }, ctx.value, c.io, yes);
+    await c.settle();
+    expect(code).toBe(0);
+    expect(c.stdout()).toContain(`setfacl -n -m u:libvirt-qemu:--x,m::--x /home/alice\n`);
+    expect(c.stdout()).toContain(`#     semanage fcontext -a -t virt_content_t '/home/alice(/.*)?'\n#     restorecon -Rv /home/alice\n`);
+    expect(c.stdout()).toMatch(/or leave libvirt's relabel in place/);
   });
 });
