@@ -15,23 +15,13 @@ import { decodeAcl, type Acl } from '../../dac/acl.js';
 import type { AclSupport } from '../../dac/grant-plan.js';
 import type { GrantEffects, Held, HeldInode } from '../../dac/grant-apply.js';
 import { errnoWords } from '../errno.js';
-import type { FileType } from '../view.js';
+import { typeOf } from './live-view.js';
 
 /** O_PATH (linux/fcntl.h); node:fs does not export it. Opens without any access check on the inode itself. */
 const O_PATH = 0o10000000;
 const FLAGS = O_PATH | fs.constants.O_NOFOLLOW;
 
 const fail = (why: string): Held<never> => ({ ok: false, why });
-
-function typeOf(st: fs.Stats): FileType {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isFIFO()) return 'fifo';
-  return 'socket';
-}
 
 /** Opens an absolute physical path without following any link; the fd of its last component. */
 export function openNoFollow(path: string): Held<number> {
@@ -97,7 +87,9 @@ export function createLiveGrantEffects(): GrantEffects<number> {
     stat(fd) {
       try {
         const st = fs.fstatSync(fd);
-        const held: HeldInode = { type: typeOf(st), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, dev: st.dev, ino: st.ino };
+        const type = typeOf(st);
+        if (!type) return fail('unrecognised file type');
+        const held: HeldInode = { type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, dev: st.dev, ino: st.ino };
         return { ok: true, value: held };
       } catch (e) {
         return fail(`cannot stat: ${errnoWords(e)}`);
