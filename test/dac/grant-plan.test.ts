@@ -162,6 +162,34 @@ describe('applyGrants through a recording fake', () => {
     expect(calls).toEqual(['/a u:64055:--x,m::--x']);
   });
 
+  it('a failure in the middle: what was applied is listed, the failing change and the rest are named', () => {
+    // A fake that really keeps ACLs, so the read-back of a successful change matches the plan.
+    const state = new Map<string, Acl | null>([['/a', null], ['/a/b', null], ['/a/b/x.iso', null]]);
+    const modes = new Map<string, number>([['/a', 0o700], ['/a/b', 0o700], ['/a/b/x.iso', 0o600]]);
+    const calls: string[] = [];
+    const fx: GrantEffects<string> = {
+      open: (p) => ({ ok: true, value: p }),
+      stat: (h) => ({ ok: true, value: { type: h.endsWith('.iso') ? 'file' : 'dir', mode: modes.get(h)!, uid: 1000, gid: 1000, dev: 1, ino: 1 } }),
+      readAcl: (h) => ({ ok: true, value: state.get(h)! }),
+      modifyAcl(h, spec) {
+        calls.push(`${h} ${spec}`);
+        if (h === '/a/b') return { ok: false, why: 'Operation not permitted' };
+        const g = changes.find((c) => c.path === h)!;
+        state.set(h, g.after);
+        modes.set(h, g.mode);
+        return { ok: true, value: undefined };
+      },
+      close: () => undefined,
+    };
+    const out = applyGrants(changes, fx, 64055);
+    expect(out).toEqual([
+      { path: '/a', status: 'applied', spec: 'u:64055:--x,m::--x' },
+      { path: '/a/b', status: 'failed', why: 'Operation not permitted', changed: false },
+      { path: '/a/b/x.iso', status: 'not-attempted' },
+    ]);
+    expect(calls).toEqual(['/a u:64055:--x,m::--x', '/a/b u:64055:--x,m::--x']);
+  });
+
   it('refuses a path that became a symlink, before changing anything', () => {
     const { fx, calls } = fake({});
     expect(applyGrants(changes, fx, 64055).map((o) => o.status)).toEqual(['refused', 'not-attempted', 'not-attempted']);
