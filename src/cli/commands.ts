@@ -127,7 +127,9 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
         withHostOptions(y)
           .positional('files', { type: 'string', array: true, describe: 'domain XML files; - or none reads stdin' })
           .option('apply', { type: 'boolean', default: false, describe: 'apply the plan, then decide every disk again' })
-          .option('json', { type: 'boolean', default: false, describe: 'JSON (schemas/grant.schema.json)' }),
+          .option('json', { type: 'boolean', default: false, describe: 'JSON (schemas/grant.schema.json)' })
+          .example(HELP.grant.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.grant)),
       async (a) => {
         if (usageError) return;
         const raw = a as unknown as RawHostArgs;
