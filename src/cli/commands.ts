@@ -115,6 +115,28 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
       },
     )
     .command(
+      'grant [files..]',
+      'print (or --apply) the smallest POSIX ACL changes that let QEMU open the disks it cannot, instead of a chown',
+      (y) =>
+        documented(withHostOptions(y), 'grant')
+          .positional('files', { type: 'string', array: true, describe: 'domain XML files; - or none reads stdin' })
+          .option('apply', { type: 'boolean', default: false, describe: 'apply the plan, then decide every disk again' })
+          .option('json', { type: 'boolean', default: false, describe: 'JSON (schemas/grant.schema.json)' }),
+      async (a) => {
+        if (usageError) return;
+        const raw = a as unknown as RawHostArgs;
+        if (raw.facts !== undefined) {
+          io.stderr.write('virt-seclabel: grant asks this host whether its filesystems support ACLs, and changes them: --facts cannot be used\n');
+          code = EXIT.error;
+          return;
+        }
+        const { runGrant } = await import('./grant.js');
+        const { createLiveGrantEffects, probeAclSupport } = await import('../host/live/acl-effects.js');
+        const deps = { probe: probeAclSupport, ...(a.apply ? { effects: createLiveGrantEffects() } : {}) };
+        code = await withContext({ ...raw, config: false }, files(a), (names, ctx) => runGrant(names, { apply: a.apply, json: a.json }, ctx, io, deps));
+      },
+    )
+    .command(
       'query',
       'ask the SELinux policy: JSON Lines on stdin, or one question with -s -t -c -p',
       (y) =>

@@ -50,6 +50,17 @@ export const HELP = {
       [2, 'usage error, unreadable or invalid domain XML, or the snapshot could not be written'],
     ],
   },
+  grant: {
+    examples: [
+      ['$0 grant vm.xml', 'the setfacl commands that let QEMU open its disks without a chown, to review'],
+      ['$0 grant --apply vm.xml && $0 -i vm.xml', "apply them, then annotate: relabel='no' where access is now proven"],
+    ],
+    exitCodes: [
+      [0, 'every disk accessible or planned (with --apply: every change applied and proven)'],
+      [1, 'a disk cannot be granted (refused, with the reason) or is still not proven after --apply'],
+      [2, 'usage or input error, or an --apply change that was refused or failed (the report lists what changed)'],
+    ],
+  },
   query: {
     examples: [
       [
