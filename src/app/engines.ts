@@ -34,7 +34,7 @@ export function chainOf(view: HostView, disk: Disk): Chain {
 }
 
 /** The qemu identity for a domain: a static DAC label with relabel='yes' overrides the connection's. */
-function dacIdentity(domain: Domain, conn: Connection, accounts: Accounts): Result<QemuIdentity, string> {
+export function dacIdentity(domain: Domain, conn: Connection, accounts: Accounts): Result<QemuIdentity, string> {
   const labelling = domainLabelling(domain, 'dac', conn);
   const label = labelling.on && labelling.seclabel?.type === 'static' ? labelling.seclabel.label : undefined;
   if (label !== undefined) {

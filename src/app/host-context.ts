@@ -14,6 +14,8 @@ export interface HostContext {
   readonly view: HostView;
   readonly conn: Connection;
   readonly ports: DecisionPorts;
+  /** The same engines over another view (e.g. the host as a proposed change would leave it). */
+  readonly portsOn?: (view: HostView) => Result<DecisionPorts, string>;
 }
 
 /**
@@ -45,5 +47,6 @@ export function createHostContext(view: HostView, opts: HostOptions, env: HostEn
   if (!conn.ok) return failure(conn.error);
   const ports = buildPorts(view, conn.value, opts, env.loadPolicy, env.svirtLabel);
   if (!ports.ok) return ports;
-  return success({ view, conn: conn.value, ports: ports.value });
+  const c = conn.value;
+  return success({ view, conn: c, ports: ports.value, portsOn: (other: HostView) => buildPorts(other, c, opts, env.loadPolicy) });
 }
