@@ -127,30 +127,26 @@ describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)',
     expect((statSync(file).mode & 0o7777).toString(8)).toBe('600');
   });
 
-  it('a hook that crashes does not prevent a start', () => {
-    const d = join(root, 'crash');
+  /** With the script running `bin` instead of virt-seclabel, an annotated VM with an accessible ISO still starts. */
+  const startsDespite = (what: string, bin: string) => {
+    const d = join(root, what);
     mkdirSync(d, { mode: 0o755 });
     const file = iso(join(d, 'ok.iso'), 0o644);
-    install(binary(join(state, 'crashing'), `exec ${process.execPath} -e 'throw new Error("simulated crash")'`));
-    const n = name('crash');
+    install(bin);
+    const n = name(what);
     annotated(n, [{ device: 'cdrom', file, format: 'raw', target: 'hdc' }]);
     const r = startVm(n);
     expect(r.stderr).toBe('');
     expect(r.state).toBe('running');
     daemon.virsh('destroy', n);
+  };
+
+  it('a hook that crashes does not prevent a start', () => {
+    startsDespite('crash', binary(join(state, 'crashing'), `exec ${process.execPath} -e 'throw new Error("simulated crash")'`));
   });
 
   it('a virt-seclabel that is not there does not prevent a start', () => {
-    const d = join(root, 'missing');
-    mkdirSync(d, { mode: 0o755 });
-    const file = iso(join(d, 'ok.iso'), 0o644);
-    install(join(state, 'no-such-virt-seclabel'));
-    const n = name('missing');
-    annotated(n, [{ device: 'cdrom', file, format: 'raw', target: 'hdc' }]);
-    const r = startVm(n);
-    expect(r.stderr).toBe('');
-    expect(r.state).toBe('running');
-    daemon.virsh('destroy', n);
+    startsDespite('missing', join(state, 'no-such-virt-seclabel'));
   });
 
   describe('--all-domains on the same daemon', () => {
