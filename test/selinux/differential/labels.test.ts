@@ -101,7 +101,7 @@ describe.skipIf(skip)('labels vs libsepol on Debian policies', () => {
         const rng = new Rng(0x1abe1 + listed.length);
         const concrete: { u: UsableType; scenario: ScenarioName; q: SepolQuery }[] = [];
         for (const u of listed) {
-          const [a, b, c] = distinct(rng, 3, policy.categories.count);
+          const [a, b, c] = distinct(rng, 3, policy.categories.count) as [number, number, number];
           const vm = `s0:c${Math.min(a, b)},c${Math.max(a, b)}`;
           for (const [scenario, file] of [['vm-subset', `s0:c${a}`], ['foreign', `s0:c${c}`], ['vm-categories', vm]] as const) {
             concrete.push({ u, scenario, q: { scontext: `system_u:system_r:svirt_t:${vm}`, tcontext: `${FILE_USER}:${FILE_ROLE}:${u.type}:${file}`, tclass: u.tclass, perms: permsOf(u.use), booleans: full } });
