@@ -138,6 +138,30 @@ export async function main(argv: string[]): Promise<ExitCode> {
         )) as ExitCode;
       },
     )
+    .command(
+      'labels',
+      'list the file types the svirt process may use for disks (read-only media, shareable writable disks), with their MCS condition',
+      (y) =>
+        y
+          .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
+          .option('boolean', repeatable('NAME=on|off (repeatable)'))
+          .option('connect', { type: 'string', default: 'qemu:///system', describe: 'libvirt connection whose dynamic label to use: qemu:///system or qemu:///session' })
+          .option('context', { type: 'string', describe: "another process context instead of libvirt's dynamic label (e.g. a static label)" })
+          .option('check', { type: 'string', requiresArg: true, describe: 'answer for one file label (user:role:type:level) with the reason' })
+          .option('json', { type: 'boolean', default: false, describe: 'JSON (schemas/labels.schema.json)' }),
+      async (a) => {
+        if (usageError) return;
+        const booleans = parseBooleans(a.boolean);
+        if (typeof booleans === 'string') {
+          io.stderr.write(`virt-seclabel: ${booleans}\n`);
+          code = EXIT.error;
+          return;
+        }
+        const { runLabels } = await import('./labels.js');
+        const { createLiveView } = await import('../host/live/live-view.js');
+        code = runLabels({ policy: a.policy, booleans, connect: a.connect, context: a.context, check: a.check, json: a.json }, createLiveView(), io);
+      },
+    )
     .check(singleValued, true)
     .strict()
     .help()
