@@ -1,11 +1,11 @@
 // Runs every benchmark in this folder in turn (after `npm run build`): the SELinux engine against
-// sesearch and the libsepol helper, and offline checking of many domains against one snapshot.
+// sesearch and the libsepol helper, the labels list against sesearch, and offline checking of many domains against one snapshot.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 let failed = false;
-for (const script of ['selinux.mjs', 'offline.mjs']) {
+for (const script of ['selinux.mjs', 'labels.mjs', 'offline.mjs']) {
   console.log(`\n=== bench/${script}`);
   const r = spawnSync(process.execPath, [here + script, ...process.argv.slice(2)], { stdio: 'inherit' });
   if (r.status !== 0) failed = true;
