@@ -75,7 +75,7 @@ export function labelCheckText(label: string, verdicts: readonly LabelVerdict[],
   for (const v of verdicts) {
     const head = `  ${USE_WORDS[v.use]}, ${CLASS_WORDS[v.tclass]}: `;
     if (v.allowed) lines.push(`${head}allowed${v.processContexts.length > 1 ? ` for every VM (${v.processContexts.length} representative category sets checked)` : ''}`);
-    else lines.push(`${head}denied: ${v.denied.join(', ')}${v.deniedFor && v.processContexts.length > 1 ? ` (for a VM running as ${v.deniedFor})` : ''}`, `    ${v.reason}`);
+    else lines.push(`${head}denied: ${v.denied.join(', ')}${v.deniedFor && v.processContexts.length > 1 ? ` for a VM libvirt may start as ${v.deniedFor}` : ''}`, `    ${v.reason}`);
   }
   return lines.join('\n') + '\n';
 }
