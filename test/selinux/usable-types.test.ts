@@ -86,4 +86,18 @@ describe.skipIf(skip)('usableTypes on a tiny checkpolicy-compiled policy', () =>
     expect(bounded.value[0]!.reason).toMatch(/bound/);
     expect(checkLabel(p, DYNAMIC, 'system_u:object_r:media:s0', {}).ok).toBe(false); // an attribute is no label
   });
+
+  it('a policy without MLS has no MCS condition, and user constraints are checked with the file user', () => {
+    const r0 = loadPolicy(readFileSync(compilePolicy({ conf: 'constraints', version: 33, mls: false, handleUnknown: 'deny' })));
+    if (!r0.ok) throw new Error(r0.error.message);
+    const r = usableTypes(r0.value, { kind: 'static', context: 'system_u:vm_r:vm_t' }, {});
+    if (!r.ok) throw new Error(r.error);
+    // allow domain files:* ; the file user system_u equals the process user, so the write constraint passes.
+    const types = ['dev_t', 'home_t', 'image_t', 'iso_t'];
+    expect(rows(r.value.usable)).toEqual(['read-only', 'read-write'].flatMap((use) => ['blk_file', 'file'].flatMap((c) => types.map((t) => `${use} ${c} ${t}: no MCS condition (the policy has no MLS)`))));
+    // Another user's process may read but not write them (u1 == u2 or t1 == { admin_t tool_t }).
+    const other = usableTypes(r0.value, { kind: 'static', context: 'vm_u:vm_r:vm_t' }, {});
+    if (!other.ok) throw new Error(other.error);
+    expect(other.value.usable.filter((u) => u.use === 'read-write' && u.tclass === 'file')).toEqual([]);
+  });
 });
