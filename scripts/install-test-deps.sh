@@ -16,6 +16,7 @@ packages=(
 packages+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86)
 packages+=(git pre-commit)                              # the pre-commit round trip
 packages+=(time)                                        # /usr/bin/time -v: peak RSS in the bench
+packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,6 @@
 /** The host settings every command takes (annotate, explain, facts), as plain data. */
 import type { ConnectMode } from '../decide/connection.js';
-import type { Model } from '../decide/types.js';
+import type { SecurityDriver } from '../decide/types.js';
 
 export interface HostOptions {
   readonly connect: ConnectMode;
@@ -8,7 +8,7 @@ export interface HostOptions {
   readonly user?: string;
   readonly group?: string;
   /** Explicit active models; undefined = detect. */
-  readonly models?: readonly Model[];
+  readonly models?: readonly SecurityDriver[];
   readonly policy?: string;
   readonly booleans: Readonly<Record<string, boolean>>;
   /** Offline: decide from a facts snapshot instead of the live host. */
@@ -23,11 +23,11 @@ export function parseConnectUri(uri: string): ConnectMode | undefined {
   return undefined;
 }
 
-export function parseModels(text: string): Model[] | string {
+export function parseModels(text: string): SecurityDriver[] | string {
   if (text.trim() === '' || text === 'none') return [];
-  const out: Model[] = [];
+  const out: SecurityDriver[] = [];
   for (const part of text.split(',').map((s) => s.trim())) {
-    if (part !== 'dac' && part !== 'selinux') return `unknown model '${part}' (expected dac, selinux or none)`;
+    if (part !== 'dac' && part !== 'selinux' && part !== 'apparmor') return `unknown model '${part}' (expected dac, selinux, apparmor or none)`;
     if (!out.includes(part)) out.push(part);
   }
   return out;

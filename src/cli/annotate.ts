@@ -4,7 +4,7 @@
  * input was processed, so a bad file never leaves partial output on stdout.
  */
 import type { HostContext } from '../app/host-context.js';
-import { processFile, type FileOutcome } from '../app/process-file.js';
+import { inDocument, processInput, type DocumentOutcome, type InputOutcome } from '../app/process-input.js';
 import type { Diagnostic } from '../decide/types.js';
 import { formatDiagnostic } from '../report/diagnostic.js';
 import { gitDiffName, unifiedDiff } from '../report/unified-diff.js';
@@ -13,6 +13,7 @@ import { readInputs, type Input } from './inputs.js';
 import { writeAtomic, writeFailure } from './io.js';
 import { parseDomain } from '../domain/parse.js';
 import { parseXml } from '../xml/parse.js';
+import { splitDocuments } from '../xml/documents.js';
 
 export interface AnnotateOptions {
   readonly inPlace: boolean;
@@ -23,20 +24,22 @@ export interface AnnotateOptions {
 
 const decoder = new TextDecoder();
 
-export function outcomeFor(input: Input, ctx: HostContext, pruneStale: boolean): FileOutcome {
-  if (!input.bytes)
-    return { ok: false, file: input.name, error: { file: input.name, line: 1, column: 1, severity: 'error', message: input.readError ?? 'cannot read' } };
-  return processFile(input.name, input.bytes, ctx.conn, ctx.ports, { pruneStale });
+export function outcomeFor(input: Input, ctx: HostContext, pruneStale: boolean): InputOutcome {
+  if (!input.bytes) {
+    const error = { file: input.name, line: 1, column: 1, severity: 'error' as const, message: input.readError ?? 'cannot read' };
+    return { file: input.name, documents: [{ ok: false, file: input.name, error, document: undefined }], output: undefined, changed: false };
+  }
+  return processInput(input.name, input.bytes, ctx.conn, ctx.ports, { pruneStale });
 }
 
 /** The --check lines: what would be inserted or removed, where. */
-function checkDiagnostics(o: FileOutcome): Diagnostic[] {
+function checkDiagnostics(o: DocumentOutcome): Diagnostic[] {
   if (!o.ok) return [];
   return o.plan.changes.map((c) => {
     const d = o.decision.disks.find((x) => x.disk.target === c.target);
     const name = `disk ${c.target ?? '?'}${d?.disk.path ? ` (${d.disk.path})` : ''}`;
     const what = c.kind === 'insert' ? `add <seclabel model='${c.model}' relabel='no'/>` : `remove the stale <seclabel model='${c.model}' relabel='no'/>`;
-    return { file: o.file, line: c.line, column: c.column, severity: 'warning' as const, message: `${name}: ${what}` };
+    return { file: o.file, line: c.line, column: c.column, severity: 'warning' as const, message: inDocument(`${name}: ${what}`, o.document) };
   });
 }
 
@@ -55,12 +58,20 @@ export async function passThrough(files: readonly string[], io: CliIo): Promise<
     io.stderr.write(formatDiagnostic({ file: input.name, line: 1, column: 1, severity: 'error', message: input.readError ?? 'cannot read' }) + '\n');
     return EXIT.error;
   }
-  const doc = parseXml(input.bytes);
-  const domain = doc.ok ? parseDomain(doc.value.root) : undefined;
-  const error = !doc.ok ? doc.error : domain && !domain.ok ? domain.error : undefined;
-  if (error) {
-    io.stderr.write(formatDiagnostic({ file: input.name, line: error.line, column: error.column, severity: 'error', message: error.message }) + '\n');
+  const parts = splitDocuments(input.bytes);
+  if (!Array.isArray(parts)) {
+    io.stderr.write(formatDiagnostic({ file: input.name, line: 1, column: 1, severity: 'error', message: `more than ${parts.tooMany} documents in one input` }) + '\n');
     return EXIT.error;
+  }
+  for (const part of parts) {
+    const doc = parseXml(part.parse);
+    const domain = doc.ok ? parseDomain(doc.value.root) : undefined;
+    const error = !doc.ok ? doc.error : domain && !domain.ok ? domain.error : undefined;
+    if (error) {
+      const message = inDocument(error.message, parts.length > 1 ? part.index : undefined);
+      io.stderr.write(formatDiagnostic({ file: input.name, line: error.line, column: error.column, severity: 'error', message }) + '\n');
+      return EXIT.error;
+    }
   }
   io.stdout.write(input.bytes);
   return EXIT.ok;
@@ -82,18 +93,21 @@ export async function runAnnotate(files: readonly string[], opts: AnnotateOption
   const stdoutBytes: Uint8Array[] = [];
   for (const input of inputs) {
     const o = outcomeFor(input, ctx, opts.pruneStale);
-    if (!o.ok) {
+    for (const doc of o.documents) {
+      if (!doc.ok) {
+        io.stderr.write(formatDiagnostic(doc.error) + '\n');
+        continue;
+      }
+      for (const d of doc.diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
+      const stale = doc.decision.disks.some((d) => Object.values(d.models).some((m) => m.action === 'existing' && m.stale));
+      if (doc.changed || stale) found = true;
+      if (opts.check) for (const d of checkDiagnostics(doc)) io.stderr.write(formatDiagnostic(d) + '\n');
+    }
+    if (o.output === undefined) {
       failed = true;
-      io.stderr.write(formatDiagnostic(o.error) + '\n');
       continue;
     }
-    for (const d of o.diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
-    const stale = o.decision.disks.some((d) => Object.values(d.models).some((m) => m.action === 'existing' && m.stale));
-    if (o.changed || stale) found = true;
-    if (opts.check) {
-      for (const d of checkDiagnostics(o)) io.stderr.write(formatDiagnostic(d) + '\n');
-      continue;
-    }
+    if (opts.check) continue;
     if (opts.diff) {
       stdout.push(unifiedDiff(gitDiffName('a/', o.file), gitDiffName('b/', o.file), decoder.decode(input.bytes!), decoder.decode(o.output)));
       continue;

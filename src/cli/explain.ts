@@ -9,8 +9,9 @@ import { readInputs } from './inputs.js';
 
 export async function runExplain(files: readonly string[], opts: { json: boolean }, ctx: HostContext, io: CliIo): Promise<ExitCode> {
   const inputs = await readInputs(files, io);
-  const outcomes = inputs.map((i) => outcomeFor(i, ctx, false));
+  // A stream of documents in one input is one table (and one JSON entry) per document.
+  const outcomes = inputs.flatMap((i) => outcomeFor(i, ctx, false).documents);
   for (const o of outcomes) if (!o.ok) io.stderr.write(formatDiagnostic(o.error) + '\n');
-  io.stdout.write(opts.json ? JSON.stringify(reportJson(ctx.conn, outcomes), null, 2) + '\n' : renderText(outcomes));
+  io.stdout.write(opts.json ? JSON.stringify(reportJson(ctx.conn, outcomes), null, 2) + '\n' : renderText(outcomes, ctx.conn.apparmor.active));
   return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.error;
 }

@@ -76,10 +76,11 @@ export async function runFacts(files: readonly string[], opts: FactsOptions, io:
   let failed = false;
   const inputs = files.length === 0 ? [] : await readInputs(files, io);
   for (const input of inputs) {
-    const o = outcomeFor(input, ctx.value, false);
-    if (!o.ok) {
-      failed = true;
-      io.stderr.write(formatDiagnostic(o.error) + '\n');
+    for (const o of outcomeFor(input, ctx.value, false).documents) {
+      if (!o.ok) {
+        failed = true;
+        io.stderr.write(formatDiagnostic(o.error) + '\n');
+      }
     }
   }
 

@@ -7,7 +7,8 @@ import { failure, success, type Result } from '../result.js';
 import { parsePasswd } from '../host/accounts.js';
 import type { HostView } from '../host/view.js';
 import { confNumber, confString, confStringList, parseQemuConf, type QemuConf } from '../host/qemu-conf.js';
-import type { Model } from './types.js';
+import type { Model, SecurityDriver } from './types.js';
+import { probeAppArmor } from './apparmor.js';
 
 export type ConnectMode = 'system' | 'session';
 
@@ -15,7 +16,7 @@ export interface ConnectionOptions {
   readonly connect: ConnectMode;
   readonly qemuConfPath: string;
   /** --models: when given, replaces detection entirely. */
-  readonly models?: readonly Model[];
+  readonly models?: readonly SecurityDriver[];
   readonly user?: string;
   readonly group?: string;
   /** The invoking user's uid/gid for session mode. */
@@ -31,6 +32,8 @@ export interface ModelState {
 export interface Connection {
   readonly mode: ConnectMode;
   readonly models: Readonly<Record<Model, ModelState>>;
+  /** The AppArmor driver: reported, never annotated (it labels nothing and ignores per-disk seclabels). */
+  readonly apparmor: ModelState;
   /** dynamic_ownership: false means the DAC driver never chowns. */
   readonly dynamicOwnership: boolean;
   /** security_default_confined: false means domains without a seclabel are not labelled at all. */
@@ -91,10 +94,13 @@ export function detectConnection(view: HostView, opts: ConnectionOptions): Resul
 
   let dac: ModelState;
   let selinux: ModelState;
+  let apparmor: ModelState;
   if (opts.models) {
     const given = new Set(opts.models);
-    dac = { active: given.has('dac'), why: `--models ${opts.models.join(',') || '(none)'}` };
-    selinux = { active: given.has('selinux'), why: `--models ${opts.models.join(',') || '(none)'}` };
+    const why = `--models ${opts.models.join(',') || '(none)'}`;
+    dac = { active: given.has('dac'), why };
+    selinux = { active: given.has('selinux'), why };
+    apparmor = { active: given.has('apparmor'), why };
   } else {
     dac = session
       ? { active: false, why: 'qemu:///session has no DAC security driver' }
@@ -105,6 +111,13 @@ export function detectConnection(view: HostView, opts: ConnectionOptions): Resul
       selinux = { active: false, why: `qemu.conf security_driver = ${JSON.stringify(wanted)}` };
     else if (!enabled) selinux = { active: false, why: 'SELinux is not enabled on this host' };
     else selinux = { active: true, why: wanted ? 'qemu.conf security_driver includes selinux' : 'SELinux is enabled and security_driver is unset' };
+    // Unset security_driver: libvirt takes the first driver whose probe succeeds, SELinux before AppArmor.
+    if (wanted) apparmor = wanted.includes('apparmor') ? { active: true, why: 'qemu.conf security_driver includes apparmor' } : { active: false, why: `qemu.conf security_driver = ${JSON.stringify(wanted)}` };
+    else if (selinux.active) apparmor = { active: false, why: 'libvirt probes SELinux first, and SELinux is enabled' };
+    else {
+      const probe = probeAppArmor(view);
+      apparmor = { active: probe.available, why: probe.available ? `${probe.why}, and security_driver is unset` : probe.why };
+    }
   }
 
   let user: string;
@@ -127,6 +140,7 @@ export function detectConnection(view: HostView, opts: ConnectionOptions): Resul
   return success({
     mode: opts.connect,
     models: { dac, selinux },
+    apparmor,
     dynamicOwnership,
     defaultConfined,
     user,

@@ -6,6 +6,10 @@
 export type Model = 'dac' | 'selinux';
 export const MODELS: readonly Model[] = ['dac', 'selinux'];
 
+/** Every security driver libvirt stacks for QEMU; only the labelling ones (Model) take a per-disk seclabel. */
+export type SecurityDriver = Model | 'apparmor';
+export const SECURITY_DRIVERS: readonly SecurityDriver[] = ['dac', 'selinux', 'apparmor'];
+
 /** What QEMU needs on the top image of a disk; backing files always need only read. */
 export type DiskAccess = 'read' | 'readwrite';
 

@@ -3,6 +3,7 @@ import type { FileOutcome } from '../app/process-file.js';
 import type { Connection } from '../decide/connection.js';
 import type { DiskDecision } from '../decide/disk.js';
 import type { Model, ModelDecision } from '../decide/types.js';
+import { APPARMOR_DISK_REASON } from '../decide/apparmor.js';
 
 export const REPORT_FORMAT_VERSION = 1;
 
@@ -16,7 +17,7 @@ function modelJson(md: ModelDecision) {
   };
 }
 
-function diskJson(d: DiskDecision) {
+function diskJson(d: DiskDecision, apparmor: boolean) {
   return {
     target: d.disk.target ?? null,
     source: d.disk.path ?? null,
@@ -25,7 +26,11 @@ function diskJson(d: DiskDecision) {
     access: d.access,
     readonly: d.disk.readonly,
     shareable: d.disk.shareable,
-    models: Object.fromEntries((['dac', 'selinux'] as Model[]).map((m) => [m, modelJson(d.models[m])])),
+    models: {
+      ...Object.fromEntries((['dac', 'selinux'] as Model[]).map((m) => [m, modelJson(d.models[m])])),
+      // Only on AppArmor hosts, so readers of dac and selinux see what they always saw.
+      ...(apparmor ? { apparmor: { action: 'n/a', accessible: null, reason: APPARMOR_DISK_REASON } } : {}),
+    },
     findings: d.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, ...(f.path ? { path: f.path } : {}) })),
   };
 }
@@ -33,7 +38,7 @@ function diskJson(d: DiskDecision) {
 export function connectionJson(conn: Connection) {
   return {
     mode: conn.mode,
-    models: { dac: { ...conn.models.dac }, selinux: { ...conn.models.selinux } },
+    models: { dac: { ...conn.models.dac }, selinux: { ...conn.models.selinux }, apparmor: { ...conn.apparmor } },
     user: conn.user,
     group: conn.group,
     dynamicOwnership: conn.dynamicOwnership,
@@ -41,11 +46,11 @@ export function connectionJson(conn: Connection) {
   };
 }
 
-export function fileJson(o: FileOutcome) {
+export function fileJson(o: FileOutcome, apparmor = false) {
   if (!o.ok) return { file: o.file, error: { line: o.error.line, column: o.error.column, message: o.error.message } };
-  return { file: o.file, domain: o.decision.domain.name ?? null, disks: o.decision.disks.map(diskJson) };
+  return { file: o.file, domain: o.decision.domain.name ?? null, disks: o.decision.disks.map((d) => diskJson(d, apparmor)) };
 }
 
 export function reportJson(conn: Connection, outcomes: readonly FileOutcome[]) {
-  return { formatVersion: REPORT_FORMAT_VERSION, connection: connectionJson(conn), files: outcomes.map(fileJson) };
+  return { formatVersion: REPORT_FORMAT_VERSION, connection: connectionJson(conn), files: outcomes.map((o) => fileJson(o, conn.apparmor.active)) };
 }

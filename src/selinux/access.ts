@@ -1,8 +1,8 @@
-import { explain, type AccessExplanation } from './explanation.js';
+import { explain, type AccessExplanation, type BooleanEffect, type BooleanHint } from './explanation.js';
 import { CondSwitches } from './policy/cond-eval.js';
 import { computeAv } from './policy/compute-av.js';
 import { ebitmapHas } from './policy/ebitmap.js';
-import type { ClassDatum, Policy } from './policy/model.js';
+import type { ClassDatum, ContextStruct, Policy } from './policy/model.js';
 import { resolveContext } from './policy/resolve-context.js';
 import { sentence } from './reason.js';
 
@@ -15,7 +15,7 @@ export interface AccessRequest {
   booleans?: Readonly<Record<string, boolean>>;
 }
 
-export type { AccessExplanation, BooleanHint, Denial, DenialCause, GrantingRule } from './explanation.js';
+export type { AccessExplanation, BooleanEffect, BooleanHint, Denial, DenialCause, GrantingRule } from './explanation.js';
 export { permNames } from './explanation.js';
 
 export type AccessAnswer =
@@ -63,7 +63,9 @@ export function computeAccess(policy: Policy, req: AccessRequest): AccessAnswer 
   const av = computeAv(policy, s.value, t.value, cls.value, requested, conds, true);
   const granted = req.perms.filter((_, i) => (av.allowed & bits[i]!) !== 0);
   const denied = req.perms.filter((_, i) => (av.allowed & bits[i]!) === 0);
-  const because = explain(policy, cls, s.value, t.value, requested, av, state, conds);
+  const explained = explain(policy, cls, s.value, t.value, requested, av, state, conds);
+  const effect = denied.length > 0 ? booleanEffect(policy, cls, s.value, t.value, requested, state, explained) : undefined;
+  const because = effect ? { ...explained, booleans: effect } : explained;
   return {
     ok: true,
     allowed: denied.length === 0,
@@ -73,6 +75,34 @@ export function computeAccess(policy: Policy, req: AccessRequest): AccessAnswer 
     permissive: ebitmapHas(policy.permissiveMap, s.value.type),
     reason: sentence(policy, cls, s.value, t.value, denied, because),
   };
+}
+
+/**
+ * The booleans a person could turn on, checked by computing the whole request again under them: each
+ * candidate alone, then all of them together. A boolean is named as the fix only if the answer then is
+ * "allowed"; otherwise what still denies is kept, so the sentence can say it.
+ */
+function booleanEffect(
+  policy: Policy, cls: ClassDatum, s: ContextStruct, t: ContextStruct, requested: number,
+  state: readonly boolean[], because: AccessExplanation,
+): BooleanEffect | undefined {
+  const candidates = new Map<string, BooleanHint>();
+  for (const d of because.denials) for (const w of d.wouldGrant ?? []) if (w.flip) candidates.set(w.flip.name, w.flip);
+  if (candidates.size === 0) return undefined;
+  const under = (flips: readonly BooleanHint[]) => {
+    const trial = state.slice();
+    for (const f of flips) trial[policy.bools.byName.get(f.name)!.value - 1] = f.value;
+    const conds = new CondSwitches(policy, trial);
+    const av = computeAv(policy, s, t, cls.value, requested, conds, true);
+    return { av, trial, conds };
+  };
+  const allowedUnder = (flips: readonly BooleanHint[]) => (under(flips).av.allowed & requested) >>> 0 === requested;
+  const single = [...candidates.values()].filter((f) => allowedUnder([f])).map((f) => [f]);
+  if (single.length > 0) return { fixes: single };
+  const all = [...candidates.values()];
+  if (all.length > 1 && allowedUnder(all)) return { fixes: [all] };
+  const r = under(all);
+  return { fixes: [], insufficient: { flips: all, denials: explain(policy, cls, s, t, requested, r.av, r.trial, r.conds).denials } };
 }
 
 function permBit(cls: ClassDatum, perm: string): number | undefined {

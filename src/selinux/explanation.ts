@@ -41,9 +41,22 @@ export interface Denial {
   readonly constraint?: string;
 }
 
+/**
+ * What booleans would change, computed (never inferred from a rule carrying some of the permissions):
+ * `fixes` are the settings under which the whole request is allowed, each one boolean, or all the
+ * candidates together when no single one suffices; `insufficient` is set when conditional rules carry
+ * denied permissions but even all their booleans flipped leave the request denied, with what denies then.
+ */
+export interface BooleanEffect {
+  readonly fixes: readonly (readonly BooleanHint[])[];
+  readonly insufficient?: { readonly flips: readonly BooleanHint[]; readonly denials: readonly Denial[] };
+}
+
 export interface AccessExplanation {
   readonly granting: readonly GrantingRule[];
   readonly denials: readonly Denial[];
+  /** Present when a conditional rule carries some denied permission. */
+  readonly booleans?: BooleanEffect;
   /** libsepol's reason flags for this request (SEPOL_COMPUTEAV_TE / CONS / RBAC / BOUNDS). */
   readonly flags: Readonly<ReasonFlags>;
   /** The full allowed vector's permission names for the class (what the kernel would cache). */

@@ -10,6 +10,8 @@ export interface XmlError {
   /** 1-based column in code points. */
   readonly column: number;
   readonly message: string;
+  /** Set when the error is only that another whole document starts at this offset (UTF-16 units). */
+  readonly nextDocumentAt?: number;
 }
 
 export interface LineColumn {

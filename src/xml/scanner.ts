@@ -47,6 +47,8 @@ class ScanError {
   constructor(
     readonly offset: number,
     readonly message: string,
+    /** The error is a second document starting here (a stream such as `virt-install --print-xml`). */
+    readonly nextDocument = false,
   ) {}
 }
 
@@ -78,7 +80,10 @@ export function scanXml(text: string): Result<XmlElement, XmlError> {
   if (bad >= 0 && (scanError === undefined || bad <= scanError.offset)) {
     return failure(errorAt(text, bad, `character ${describeCodePoint(codePointAt(text, bad))} is not allowed in XML`));
   }
-  if (scanError !== undefined) return failure(errorAt(text, scanError.offset, scanError.message));
+  if (scanError !== undefined) {
+    const error = errorAt(text, scanError.offset, scanError.message);
+    return failure(scanError.nextDocument ? { ...error, nextDocumentAt: scanError.offset } : error);
+  }
   if (root === undefined) throw new Error('scanner returned neither a root nor an error');
   return success(root);
 }
@@ -167,6 +172,8 @@ class Scanner {
         this.fail(this.pos, `text is not allowed ${where === 'prolog' ? 'before' : 'after'} the root element`);
       } else if (this.startsWith('<!--')) {
         this.comment();
+      } else if (where === 'epilog' && /^<\?xml[\t\n\r ]/.test(this.text.slice(this.pos, this.pos + 6))) {
+        throw new ScanError(this.pos, 'the XML declaration is only allowed at the very start of the document', true);
       } else if (this.startsWith('<?')) {
         this.processingInstruction();
       } else if (this.code(this.pos + 1) === BANG) {
@@ -176,7 +183,7 @@ class Scanner {
       } else if (where === 'prolog') {
         return;
       } else {
-        this.fail(this.pos, 'a document has exactly one root element; this is a second one');
+        throw new ScanError(this.pos, 'a document has exactly one root element; this is a second one', true);
       }
     }
   }

@@ -17,6 +17,7 @@ const el = (name: string, line = 1): XmlElement => ({
 const conn = (over: Partial<Connection> = {}): Connection => ({
   mode: 'system',
   models: { dac: { active: true, why: 'test' }, selinux: { active: true, why: 'test' } },
+  apparmor: { active: false, why: 'test' },
   dynamicOwnership: true,
   defaultConfined: true,
   user: 'libvirt-qemu',

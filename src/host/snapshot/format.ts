@@ -8,7 +8,7 @@
  * schemas/facts.schema.json describes the same shape for other tools; parse.ts is the check this
  * program trusts (hostile input: bounded, strict, never a crash).
  */
-import type { Model } from '../../decide/types.js';
+import type { SecurityDriver } from '../../decide/types.js';
 import type { FileType } from '../view.js';
 
 export const FACTS_FORMAT_VERSION = 1;
@@ -72,7 +72,7 @@ export interface StoredHostOptions {
   readonly qemuConf: string;
   readonly user?: string;
   readonly group?: string;
-  readonly models?: readonly Model[];
+  readonly models?: readonly SecurityDriver[];
   readonly policy?: string;
   readonly booleans: Readonly<Record<string, boolean>>;
 }

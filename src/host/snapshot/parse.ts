@@ -172,7 +172,7 @@ function hostOptions(v: unknown, at: string): FactsFile['hostOptions'] {
   const booleans: Record<string, boolean> = {};
   for (const [k, b] of Object.entries(obj(o.booleans, `${at}.booleans`, { required: [], optional: Object.keys(o.booleans ?? {}) })))
     booleans[k] = bool(b, `${at}.booleans.${k}`);
-  const models = o.models === undefined ? undefined : arr(o.models, `${at}.models`).map((m, i) => (m === 'dac' || m === 'selinux' ? m : fail(`${at}.models[${i}]`, 'expected dac or selinux')));
+  const models = o.models === undefined ? undefined : arr(o.models, `${at}.models`).map((m, i) => (m === 'dac' || m === 'selinux' || m === 'apparmor' ? m : fail(`${at}.models[${i}]`, 'expected dac, selinux or apparmor')));
   return {
     connect: o.connect,
     qemuConf: absPath(o.qemuConf, `${at}.qemuConf`),

@@ -1,0 +1,109 @@
+/**
+ * libvirt's AppArmor driver, probed as libvirt probes it: enabled in the kernel, the daemon's own
+ * profile loaded, the qemu template installed; SELinux wins when both could run and security_driver is
+ * unset; qemu.conf's list decides when set. On an AppArmor host every disk gets an apparmor row that
+ * never annotates, and no apparmor seclabel is ever written.
+ */
+import { describe, expect, it } from 'vitest';
+import { detectConnection } from '../../src/decide/connection.js';
+import { APPARMOR_DISK_REASON, APPARMOR_ENABLED, APPARMOR_PROFILES, APPARMOR_QEMU_TEMPLATE } from '../../src/decide/apparmor.js';
+import { parseModels } from '../../src/app/host-options.js';
+import { textView } from '../support/text-view.js';
+import { memoryView } from '../support/memory-view.js';
+import { annotate, captureIo, explain, hostOptions } from '../cli/harness.js';
+import { createHostContext } from '../../src/app/host-context.js';
+import { runExplain } from '../../src/cli/explain.js';
+
+const PASSWD = 'root:x:0:0:root:/root:/bin/bash\nlibvirt-qemu:x:64055:107:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin\n';
+const GROUP = 'root:x:0:\nkvm:x:107:\nlibvirt-qemu:x:64055:\n';
+const CONF = '/etc/libvirt/qemu.conf';
+const APPARMOR_HOST = {
+  [APPARMOR_ENABLED]: 'Y\n',
+  [APPARMOR_PROFILES]: 'virt-aa-helper (enforce)\n/usr/sbin/libvirtd (enforce)\nlibvirt-1b7f (enforce)\n',
+  [APPARMOR_QEMU_TEMPLATE]: 'profile LIBVIRT_TEMPLATE flags=(attach_disconnected) {\n}\n',
+};
+
+const detect = (files: Record<string, string>) => {
+  const r = detectConnection(textView({ '/etc/passwd': PASSWD, ...files }), { connect: 'system', qemuConfPath: CONF });
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+};
+
+describe('AppArmor detection', () => {
+  it('active on a Debian-like host: enabled, libvirtd confined, template installed, security_driver unset', () => {
+    const c = detect(APPARMOR_HOST);
+    expect(c.apparmor.active).toBe(true);
+    expect(c.apparmor.why).toContain('/usr/sbin/libvirtd profile is loaded');
+    expect(c.models).toMatchObject({ dac: { active: true }, selinux: { active: false } });
+  });
+
+  it('the modular daemon (virtqemud) counts as libvirt\'s daemon too', () => {
+    expect(detect({ ...APPARMOR_HOST, [APPARMOR_PROFILES]: 'virtqemud (enforce)\n' }).apparmor.active).toBe(true);
+  });
+
+  it.each([
+    ['disabled in the kernel', { [APPARMOR_ENABLED]: 'N\n' }, 'not enabled'],
+    ['no libvirtd profile loaded', { [APPARMOR_PROFILES]: 'man (enforce)\n' }, 'no AppArmor profile for libvirtd'],
+  ])('inactive when %s', (_, change, why) => {
+    const c = detect({ ...APPARMOR_HOST, ...change });
+    expect(c.apparmor).toMatchObject({ active: false });
+    expect(c.apparmor.why).toContain(why);
+  });
+
+  it('inactive without the qemu template', () => {
+    const { [APPARMOR_QEMU_TEMPLATE]: _, ...rest } = APPARMOR_HOST;
+    expect(detect(rest).apparmor.why).toContain('TEMPLATE.qemu is missing');
+  });
+
+  it('SELinux is probed first: with both available and security_driver unset, only SELinux runs', () => {
+    const c = detect({ ...APPARMOR_HOST, '/sys/fs/selinux/enforce': '1' });
+    expect(c.models.selinux.active).toBe(true);
+    expect(c.apparmor).toEqual({ active: false, why: 'libvirt probes SELinux first, and SELinux is enabled' });
+  });
+
+  it("qemu.conf's security_driver list decides when set", () => {
+    expect(detect({ [CONF]: 'security_driver = "apparmor"\n' }).apparmor.active).toBe(true);
+    expect(detect({ ...APPARMOR_HOST, [CONF]: 'security_driver = "none"\n' }).apparmor.active).toBe(false);
+    expect(detect({ ...APPARMOR_HOST, [CONF]: 'security_driver = [ "selinux" ]\n' }).apparmor.active).toBe(false);
+  });
+
+  it('--models accepts apparmor', () => {
+    expect(parseModels('dac,apparmor')).toEqual(['dac', 'apparmor']);
+    expect(parseModels('dac,smack')).toMatch(/expected dac, selinux, apparmor or none/);
+  });
+});
+
+describe('explain and annotate on an AppArmor host', () => {
+  const view = memoryView(
+    {
+      '/srv/iso': { type: 'dir', mode: 0o755 },
+      '/srv/iso/shared.iso': { type: 'file', mode: 0o644 },
+      [APPARMOR_QEMU_TEMPLATE]: { type: 'file', mode: 0o644 },
+    },
+    { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP, ...APPARMOR_HOST } },
+  );
+  const xml = "<domain type='kvm'>\n  <name>aa</name>\n  <devices>\n    <disk type='file' device='cdrom'>\n      <source file='/srv/iso/shared.iso'/>\n      <target dev='hdc'/>\n      <readonly/>\n    </disk>\n  </devices>\n</domain>\n";
+
+  it('an apparmor row per disk, n/a, with the reason; JSON keeps dac and selinux as they were', async () => {
+    const c = captureIo(xml);
+    const ctx = createHostContext(view, hostOptions());
+    if (!ctx.ok) throw new Error(ctx.error);
+    expect(await runExplain(['-'], { json: false }, ctx.value, c.io)).toBe(0);
+    await c.settle();
+    expect(c.stdout()).toMatch(/hdc +\/srv\/iso\/shared\.iso +read +apparmor +n\/a +\? +AppArmor's profile is path-based/);
+    const { report } = await explain(view, ['-'], {}, xml);
+    expect(report.connection.models.apparmor).toMatchObject({ active: true });
+    const models = report.files[0].disks[0].models;
+    expect(models.apparmor).toEqual({ action: 'n/a', accessible: null, reason: APPARMOR_DISK_REASON });
+    expect(models.dac).toMatchObject({ action: 'annotate', accessible: true });
+    expect(models.selinux).toMatchObject({ action: 'n/a' });
+  });
+
+  it('annotate writes the dac seclabel only, never an apparmor one', async () => {
+    const r = await annotate(view, ['-'], {}, {}, xml);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("<seclabel model='dac' relabel='no'/>");
+    expect(r.stdout).not.toContain('apparmor');
+    expect(APPARMOR_DISK_REASON).toContain('only the DAC decision matters');
+  });
+});
