@@ -4,8 +4,10 @@
  * engine's reason and its exit code, errors exit 2. What the list contains is checked against libsepol
  * in test/selinux/differential/labels.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runLabels, type LabelsOptions } from '../../src/cli/labels.js';
+import { ok, type HostView } from '../../src/host/view.js';
 import type { MemoryNode } from '../support/memory-view.js';
 import { memoryView } from '../support/memory-view.js';
 import { missingRequirements } from '../support/requirements.js';
@@ -63,5 +65,34 @@ describe.skipIf(skip)('virt-seclabel labels', () => {
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^virt-seclabel labels: \S/);
     }
+  });
+
+  it('on an SELinux kernel: its policy and its boolean values, --boolean on top', async () => {
+    const f = (content: string): MemoryNode => ({ type: 'file', mode: 0o644, content });
+    const base = memoryView({ '/sys/fs/selinux/enforce': f('1'), '/sys/fs/selinux/booleans/virt_use_nfs': f('1 1'), '/sys/fs/selinux/booleans/virt_use_samba': f('0 0') });
+    const view: HostView = { ...base, readBinary: (p) => (p === '/sys/fs/selinux/policy' ? ok(new Uint8Array(readFileSync(DEBIAN_POLICY))) : base.readBinary(p)) };
+    const run = async (booleans: Record<string, boolean>) => {
+      const c = captureIo();
+      const code = runLabels({ booleans, connect: 'qemu:///system', json: true }, view, c.io);
+      await c.settle();
+      expect(code, c.stderr()).toBe(0);
+      return JSON.parse(c.stdout()) as { policy: string; usable: { type: string }[]; booleans: Record<string, boolean> };
+    };
+    const live = await run({});
+    expect(live.policy).toBe('/sys/fs/selinux/policy');
+    expect(live.booleans.virt_use_nfs).toBe(true);
+    expect(live.usable.some((u) => u.type === 'nfs_t')).toBe(true);
+    const off = await run({ virt_use_nfs: false });
+    expect(off.usable.some((u) => u.type === 'nfs_t')).toBe(false);
+  });
+
+  it('qemu:///session: the daemon is this process, so its user, role and categories', async () => {
+    const r = await labels({ json: true, connect: 'qemu:///session' }, { '/proc/self/attr/current': 'unconfined_u:system_r:unconfined_t:s0-s0:c0.c255\0' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).process).toEqual({ kind: 'dynamic', context: 'unconfined_u:system_r:svirt_t', categories: { min: 0, max: 255 } });
+    // Debian's policy authorises staff_r for no svirt type: that process could not start a VM, and labels says why.
+    const staff = await labels({ connect: 'qemu:///session' }, { '/proc/self/attr/current': 'staff_u:staff_r:staff_t:s0-s0:c0.c1023\0' });
+    expect(staff.code).toBe(2);
+    expect(staff.stderr).toContain('staff_u:staff_r:svirt_t:s0:c0": the role is not authorised for the type');
   });
 });
