@@ -15,7 +15,7 @@ import type { Policy } from '../../../src/selinux/policy/model.js';
 import type { SvirtProcess } from '../../../src/selinux/svirt-process.js';
 import { FILE_ROLE, FILE_USER, MEDIA_CLASSES, MEDIA_USES, usableTypes, type MediaClass, type MediaUse, type UsableType } from '../../../src/selinux/usable-types.js';
 import { missingRequirements } from '../../support/requirements.js';
-import { askSepol, type SepolQuery } from '../reference/sepol.js';
+import { askSepol, listSepol, type SepolQuery } from '../reference/sepol.js';
 import { compilePolicy } from './compile.js';
 import { Rng } from './random.js';
 
@@ -99,6 +99,12 @@ describe.skipIf(skip)('labels vs libsepol on Debian policies', () => {
         const listed = r.value.usable;
         expect(listed.length).toBeGreaterThanOrEqual(p.minListed);
         const listedKeys = new Set(listed.map((u) => `${u.use}/${u.tclass}/${u.type}`));
+        // Types as libsepol names them, never attributes, sorted within each (use, class).
+        const sepolTypes = new Set(listSepol(p.path, 'types').map((row) => row[0]));
+        const sepolAttributes = new Set(listSepol(p.path, 'attributes').map((row) => row[0]));
+        expect(listed.filter((u) => !sepolTypes.has(u.type) || sepolAttributes.has(u.type))).toEqual([]);
+        const keys = listed.map((u) => `${u.use}\t${u.tclass}\t${u.type}`);
+        expect(keys).toEqual([...keys].sort());
         const ref = sepolLevels(p.path, listed.map((u) => scenarioQueries(policy, u.type, u.use, u.tclass, full)));
         const wrong = listed.map((u, i) => ({ u, want: ref[i]! })).filter(({ u, want }) => show(u.levels) !== show(want));
 
