@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeAccess } from '../../../src/selinux/access.js';
+import { checkLabel } from '../../../src/selinux/label-check.js';
 import { mcsScenarios, type ScenarioName } from '../../../src/selinux/mcs-scenarios.js';
 import { loadPolicy } from '../../../src/selinux/policy/load.js';
 import type { Policy } from '../../../src/selinux/policy/model.js';
@@ -202,6 +203,50 @@ describe.skipIf(skip)('labels differential, negative control', () => {
     const wrong = r.value.usable.filter((u, i) => show(u.levels) !== show(ref[i]!)).map((u) => u.type);
     expect(wrong).toEqual(['nfs_t']);
   });
+});
+
+
+describe.skipIf(skip)('labels --check vs libsepol', () => {
+  for (const p of POLICIES) {
+    it(`${p.name}: every verdict equals libsepol's over every VM context it checks`, () => {
+      const policy = load(p.path);
+      const proc = dynamicFor(policy);
+      const rng = new Rng(0xc4ec);
+      const types = policy.types.byValue.filter((t) => t && !t.isAttribute).map((t) => t!.name);
+      const r = usableTypes(policy, proc, {});
+      if (!r.ok) throw new Error(r.error);
+      const pick = [...new Set(r.value.usable.map((u) => u.type))].concat(Array.from({ length: 40 }, () => types[rng.int(0, types.length - 1)]!));
+      const max = proc.kind === 'dynamic' ? proc.categories.max : 0;
+      const labels = pick.flatMap((t) => [`${FILE_USER}:${FILE_ROLE}:${t}:s0`, `${FILE_USER}:${FILE_ROLE}:${t}:s0:c${rng.int(0, max)}`]);
+      const verdicts = labels.map((label) => ({ label, v: checkLabel(policy, proc, label, {}) }));
+      const queries: SepolQuery[] = [];
+      for (const { label, v } of verdicts) {
+        if (!v.ok) throw new Error(v.error);
+        for (const a of v.value) for (const s of a.processContexts) queries.push({ scontext: s, tcontext: label, tclass: a.tclass, perms: permsOf(a.use) });
+      }
+      const answers = askSepol(p.path, queries);
+      let k = 0;
+      let allowed = 0;
+      const wrong: string[] = [];
+      for (const { label, v } of verdicts) {
+        if (!v.ok) continue;
+        for (const a of v.value) {
+          let all = true;
+          for (let i = 0; i < a.processContexts.length; i++) {
+            const ans = answers[k++]!;
+            all &&= ans.ok && ans.allowed.every(Boolean);
+          }
+          if (all !== a.allowed) wrong.push(`${label} ${a.use} ${a.tclass}: engine ${a.allowed}`);
+          if (a.allowed) allowed++;
+        }
+      }
+      const total = verdicts.length * 4;
+      console.log(`labels --check ${p.name}: ${total - wrong.length}/${total} verdicts agree with libsepol (${allowed} allowed), ${queries.length} libsepol questions`);
+      expect(allowed).toBeGreaterThan(0);
+      expect(allowed).toBeLessThan(total);
+      expect(wrong).toEqual([]);
+    });
+  }
 });
 
 function distinct(rng: Rng, n: number, count: number): number[] {
