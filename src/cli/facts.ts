@@ -4,7 +4,8 @@
  * host under a recorder, and writes what they read as a facts snapshot (schemas/facts.schema.json).
  * `--facts host.json` on annotate/explain then reaches the same decisions anywhere.
  */
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { packageVersion } from './version.js';
+import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createHostContext } from '../app/host-context.js';
@@ -34,12 +35,7 @@ export interface FactsOptions {
 const PATHS_PER_DOMAIN = 1000;
 
 function generator(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return `virt-seclabel ${pkg.version ?? '?'}`;
-  } catch {
-    return 'virt-seclabel';
-  }
+  return `virt-seclabel ${packageVersion()}`;
 }
 
 function writeOutput(path: string, text: string): void {

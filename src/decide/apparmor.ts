@@ -8,11 +8,10 @@
  * seclabels mean nothing to it. It is reported so a person on a Debian or Ubuntu host knows that only
  * the DAC decision matters there; it never yields an annotation.
  */
+import { APPARMOR_ENABLED, APPARMOR_PROFILES, APPARMOR_QEMU_TEMPLATE } from '../host/apparmor-files.js';
 import type { HostView } from '../host/view.js';
 
-export const APPARMOR_ENABLED = '/sys/module/apparmor/parameters/enabled';
-export const APPARMOR_PROFILES = '/sys/kernel/security/apparmor/profiles';
-export const APPARMOR_QEMU_TEMPLATE = '/etc/apparmor.d/libvirt/TEMPLATE.qemu';
+export { APPARMOR_ENABLED, APPARMOR_PROFILES, APPARMOR_QEMU_TEMPLATE };
 /** The daemons libvirt's probe looks itself up as: the monolithic and the modular qemu daemon, by path or name. */
 const DAEMON_PROFILES = ['/usr/sbin/libvirtd', 'libvirtd', '/usr/sbin/virtqemud', 'virtqemud'];
 
@@ -23,6 +22,7 @@ export interface AppArmorProbe {
 
 export function probeAppArmor(view: HostView): AppArmorProbe {
   const enabled = view.readText(APPARMOR_ENABLED);
+  if (enabled.kind === 'unknown') return { available: false, why: `cannot tell whether AppArmor is enabled: ${enabled.why}` };
   if (enabled.kind !== 'ok' || !enabled.value.startsWith('Y')) return { available: false, why: 'AppArmor is not enabled in this kernel' };
   const profiles = view.readText(APPARMOR_PROFILES);
   if (profiles.kind !== 'ok') return { available: false, why: `cannot read ${APPARMOR_PROFILES}, so libvirt's probe cannot succeed either` };

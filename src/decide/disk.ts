@@ -17,7 +17,7 @@ export interface DiskDecision {
 }
 
 const na = (reason: string): ModelDecision => ({ action: 'n/a', accessible: null, reason });
-const keep = (accessible: false | null, reason: string): ModelDecision => ({ action: 'keep', accessible, reason });
+const keep = (accessible: false | null, reason: string, byRule = false): ModelDecision => ({ action: 'keep', accessible, reason, ...(byRule && { byRule }) });
 
 export function diskAccess(disk: Disk): DiskAccess {
   return disk.readonly ? 'read' : 'readwrite';
@@ -107,7 +107,7 @@ function decideModel(
   }
   if (disk.type === 'volume') return keep(null, 'volume disks are resolved through a storage pool: not evaluated');
   if (model === 'selinux' && !disk.readonly && !disk.shareable)
-    return keep(null, "exclusive writable disk: its per-VM svirt categories are the isolation, libvirt must relabel it");
+    return keep(null, "exclusive writable disk: its per-VM svirt categories are the isolation, libvirt must relabel it", true);
 
   const check = checkChain(model, chain(), ports, domain);
   findings.push(...check.findings);

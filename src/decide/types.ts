@@ -45,7 +45,13 @@ export type ModelDecision =
   /** Add `<seclabel model=… relabel='no'/>`: access proven for the whole chain. */
   | { readonly action: 'annotate'; readonly accessible: true; readonly reason: string; readonly proof: Proof }
   /** Leave libvirt's default relabelling in place. accessible: false (denied) or null (not evaluated/unknown). */
-  | { readonly action: 'keep'; readonly accessible: false | null; readonly reason: string }
+  | {
+      readonly action: 'keep';
+      readonly accessible: false | null;
+      readonly reason: string;
+      /** Kept by rule, whatever access would be (svirt isolation of an exclusive writable disk). */
+      readonly byRule?: true;
+    }
   /** The disk already has a seclabel for this model; it is left exactly as written. */
   | {
       readonly action: 'existing';

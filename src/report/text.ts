@@ -1,19 +1,52 @@
-/** The human table of `explain`: one row per disk and model, then the reasons in full. */
+/**
+ * The human form of `explain`: per domain a one-line summary, then one row per disk and model with the
+ * reason, then the disks' warnings, each once. How wide and how coloured is the caller's to say (the
+ * terminal); the words are the same either way.
+ */
 import type { FileOutcome } from '../app/process-file.js';
-import type { Model } from '../decide/types.js';
 import { APPARMOR_DISK_REASON } from '../decide/apparmor.js';
+import type { Model } from '../decide/types.js';
+import { layoutTable, wrap, type Layout } from './layout.js';
+import { summarize } from './summary.js';
 
 const ACCESS_WORD = (a: boolean | null) => (a === true ? 'yes' : a === false ? 'no' : '?');
 
+export interface TextOptions {
+  /** Add the n/a apparmor row per disk (the host's AppArmor driver is active). */
+  readonly apparmor?: boolean;
+  /** Terminal width to wrap to; undefined: one record per line. */
+  readonly width?: number;
+  readonly color?: boolean;
+}
+
+const SGR = { green: '32', yellow: '33', red: '31', cyan: '36', dim: '2', bold: '1' } as const;
+const paintWith = (color: boolean) => (code: keyof typeof SGR, text: string) => (color ? `\u001b[${SGR[code]}m${text}\u001b[0m` : text);
+
+/** ACTION (column 4) and OK? (column 5) carry the meaning; the rest stays plain. */
+function cellPainter(color: boolean): Layout['paint'] {
+  const paint = paintWith(color);
+  const byWord: Record<string, keyof typeof SGR> = { annotate: 'green', keep: 'yellow', STALE: 'red', existing: 'cyan', 'n/a': 'dim', yes: 'green', no: 'red', '?': 'dim' };
+  return (column, text) => (column >= 4 && byWord[text] ? paint(byWord[text], text) : text);
+}
+
 /** `document` is set for each document of a stream (virt-install --print-xml prints two). */
-export function renderText(outcomes: readonly (FileOutcome & { readonly document?: number | undefined })[], apparmor = false): string {
+export function renderText(outcomes: readonly (FileOutcome & { readonly document?: number | undefined })[], opts: TextOptions = {}): string {
+  const paint = paintWith(opts.color === true);
+  const layout: Layout = { width: opts.width, paint: cellPainter(opts.color === true) };
+  // Wrapped as plain text, then the one word painted, so escape codes never count towards the width.
+  const fit = (text: string, indent: string, word?: string, code?: Parameters<typeof paint>[0]) => {
+    const lines = opts.width === undefined ? [indent + text] : wrap(text, opts.width - indent.length).map((l) => indent + l);
+    if (word !== undefined && code !== undefined) lines[0] = lines[0]!.replace(word, paint(code, word));
+    return lines;
+  };
   const out: string[] = [];
   for (const o of outcomes) {
+    const name = `${o.file}${o.document === undefined ? '' : ` (document ${o.document})`}`;
     if (!o.ok) {
-      out.push(`${o.file}: error at ${o.error.line}:${o.error.column}: ${o.error.message}`, '');
+      out.push(...fit(`${name}: error at ${o.error.line}:${o.error.column}: ${o.error.message}`, '', 'error', 'red'), '');
       continue;
     }
-    out.push(`${o.file}${o.document === undefined ? '' : ` (document ${o.document})`}: domain ${o.decision.domain.name ?? '(unnamed)'}`);
+    out.push(...fit(`${name} (domain ${o.decision.domain.name ?? '(unnamed)'}): ${summarize(o.decision.disks)}`, '', name, 'bold'));
     const rows: string[][] = [['DISK', 'SOURCE', 'ACCESS', 'MODEL', 'ACTION', 'OK?', 'REASON']];
     for (const d of o.decision.disks) {
       const disk = [d.disk.target ?? `#${d.disk.index + 1}`, d.disk.path ?? '-', d.access];
@@ -22,12 +55,13 @@ export function renderText(outcomes: readonly (FileOutcome & { readonly document
         const action = md.action === 'existing' && md.stale ? 'STALE' : md.action;
         rows.push([...disk, m, action, ACCESS_WORD(md.accessible), md.reason]);
       }
-      if (apparmor) rows.push([...disk, 'apparmor', 'n/a', '?', APPARMOR_DISK_REASON]);
+      if (opts.apparmor) rows.push([...disk, 'apparmor', 'n/a', '?', APPARMOR_DISK_REASON]);
     }
-    const widths = rows[0]!.slice(0, -1).map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const r of rows) out.push('  ' + r.map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd());
+    // Narrow terminals: one block per disk (target, source, access), a line per model below it.
+    out.push(...layoutTable(rows, '  ', layout, 3));
     for (const d of o.decision.disks)
-      for (const f of d.findings) out.push(`  ${f.severity}: disk ${d.disk.target ?? `#${d.disk.index + 1}`}: ${f.message}`);
+      for (const f of d.findings)
+        out.push(...fit(`${f.severity}: disk ${d.disk.target ?? `#${d.disk.index + 1}`}: ${f.message}`, '  ', f.severity, f.severity === 'error' ? 'red' : 'yellow'));
     out.push('');
   }
   return out.join('\n');

@@ -33,6 +33,7 @@ const SAMPLES: Record<string, (placement: number) => string> = {
   tcontext: () => 'system_u:object_r:public_content_t:s0',
   tclass: () => 'file',
   perms: () => 'read,open',
+  color: () => 'never',
 };
 
 /** Options that are not about the files: help, version and the flags (a flag takes no value to swallow a file with). */

@@ -3,6 +3,7 @@
  * lacks is answered `unknown('not in the snapshot: <op> <path>')`, never guessed, and remembered so the
  * CLI can warn naming the path: a disk the snapshot does not cover stays unannotated, visibly.
  */
+import { APPARMOR_FILES } from '../apparmor-files.js';
 import { missing, unknown, type HostView, type Inode, type Lookup } from '../view.js';
 import { callKey, fromBase64, loadLookup } from './codec.js';
 import type { StoredCall, StoredLookup, ViewOp } from './format.js';
@@ -77,7 +78,8 @@ export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
   const miss = (op: SnapshotMiss['op'], path: string, file = path): Lookup<never> => {
     if (op !== 'listDir' && op !== 'readBinary' && absent(file)) return missing('ENOENT');
     const m = { op, path };
-    misses.set(callKey(op, path), m);
+    // Reads that only inform (is AppArmor in use?) are not worth a "take the snapshot again" warning.
+    if (!APPARMOR_FILES.has(path)) misses.set(callKey(op, path), m);
     return unknown(missText(m));
   };
   function recorded<C extends StoredCall>(op: C['op'], path: string): C | undefined {

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+/**
+ * Start-up bench: whole processes, measured side by side in one run (rounds interleave every command,
+ * so a load spike hits them all), medians of CPU time (user+sys, what a loaded 2-core machine distorts
+ * least) and wall time. Prints each issue-15 target with its ratio:
+ *   - `virt-seclabel --version` ≤ 1.3× `node -e 0`;
+ *   - annotate of a 2-disk domain, --models dac,selinux --policy <Debian default> ≤ 2.5× `node -e 0`;
+ *   - one `query` ≤ 1/10 of `sesearch` and ≤ 3× the libsepol helper, on the default and the MLS policy.
+ * Then the means, each measured on its own as a separate build of the same source (.tmp/bench-startup/):
+ *   modules   one ESM file per source module (what tsc alone ships; ~100 modules resolved at start);
+ *   onefile   one esbuild bundle, no chunks (every command's code parsed at start);
+ *   eager     the shipped chunked bundle, but the entry imports the argument parser up front;
+ *   shipped   dist/cli/main.js: chunked bundle, lazy command line and command modules.
+ *
+ * Usage: npm run build && node bench/startup.mjs [--runs N]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tmp = join(root, '.tmp', 'bench-startup');
+const node = process.execPath;
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : dflt;
+};
+const runs = Number(arg('--runs', '11'));
+const DEFAULT = '/etc/selinux/default/policy/policy.33';
+const MLS = '/etc/selinux/mls/policy/policy.33';
+const SOURCE = 'system_u:system_r:svirt_t:s0:c12,c345';
+const TARGET = 'system_u:object_r:public_content_t:s0';
+
+/**
+ * The child's own rusage, in microseconds (GNU time prints 10 ms steps, too coarse here): a small
+ * Python runner forks, execs and wait4()s it, then prints user+sys, wall and peak RSS to fd 3.
+ */
+const RUNNER = `
+import os, sys, time
+t0 = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, ru = os.wait4(pid, 0)
+wall = time.monotonic() - t0
+os.write(3, ("%f %f %d %d" % (ru.ru_utime + ru.ru_stime, wall, ru.ru_maxrss, os.waitstatus_to_exitcode(status))).encode())
+`;
+
+function measure([cmd, ...args], input) {
+  const r = spawnSync('python3', ['-c', RUNNER, cmd, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  const [cpu, wall, rssKB, status] = String(r.output[3]).split(' ').map(Number);
+  if (status !== 0 && status !== 1) throw new Error(`${cmd} ${args.join(' ')}: exit ${status}: ${r.stderr}`);
+  return { wallMs: wall * 1000, cpuMs: cpu * 1000, rssMB: rssKB / 1024, stdout: r.stdout };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Runs every command once per round, `runs` rounds; returns medians by name. */
+function sideBySide(commands) {
+  const samples = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  for (let i = 0; i < runs; i++) for (const [k, c] of Object.entries(commands)) samples[k].push(measure(c.argv, c.input));
+  return Object.fromEntries(
+    Object.entries(samples).map(([k, xs]) => [
+      k,
+      { cpuMs: median(xs.map((x) => x.cpuMs)), wallMs: median(xs.map((x) => x.wallMs)), rssMB: Math.max(...xs.map((x) => x.rssMB)), stdout: xs.at(-1).stdout },
+    ]),
+  );
+}
+
+/** The same source built the other ways (see the header), each a dist-like tree under .tmp/. */
+async function buildVariants() {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const common = { platform: 'node', format: 'esm', target: 'node20', logLevel: 'error', define: { VIRT_SECLABEL_VERSION: JSON.stringify(pkg.version) } };
+  const banner = { js: "import { createRequire as __c } from 'node:module'; const require = __c(import.meta.url);" };
+  const srcFiles = readdirSync(join(root, 'src'), { recursive: true }).filter((f) => f.endsWith('.ts'));
+  await build({ ...common, entryPoints: srcFiles.map((f) => join(root, 'src', f)), outdir: join(tmp, 'modules'), outbase: join(root, 'src'), bundle: false });
+  await build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(tmp, 'onefile/cli/main.js'), bundle: true, external: ['@napi-rs/xattr'], banner });
+  const eagerEntry = join(tmp, 'eager-entry.ts');
+  writeFileSync(eagerEntry, `import { runCommandLine } from ${JSON.stringify(join(root, 'src/cli/commands.ts'))};\nrunCommandLine(process.argv.slice(2)).then((c) => { process.exitCode = c; });\n`);
+  await build({ ...common, entryPoints: { main: eagerEntry }, outdir: join(tmp, 'eager/cli'), bundle: true, splitting: true, chunkNames: 'chunks/[name]-[hash]', external: ['@napi-rs/xattr'], banner });
+  return { modules: join(tmp, 'modules/cli/main.js'), onefile: join(tmp, 'onefile/cli/main.js'), eager: join(tmp, 'eager/cli/main.js'), shipped: join(root, 'dist/cli/main.js') };
+}
+
+/** A 2-disk domain whose files exist here, decided live against the qemu identity nobody:nogroup. */
+function twoDiskDomain() {
+  const dir = join(tmp, 'images');
+  mkdirSync(dir, { recursive: true });
+  const disks = ['a.img', 'b.iso'].map((f) => {
+    writeFileSync(join(dir, f), 'x');
+    return join(dir, f);
+  });
+  const xml = `<domain type='kvm'>\n  <name>i15-ship-bench</name>\n  <memory>1048576</memory>\n  <os><type arch='x86_64'>hvm</type></os>\n  <devices>\n    <disk type='file' device='disk'>\n      <driver name='qemu' type='raw'/>\n      <source file='${disks[0]}'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n    <disk type='file' device='cdrom'>\n      <source file='${disks[1]}'/>\n      <target dev='sda' bus='sata'/>\n      <readonly/>\n    </disk>\n  </devices>\n</domain>\n`;
+  writeFileSync(join(tmp, 'vm.xml'), xml);
+  return join(tmp, 'vm.xml');
+}
+
+const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+async function main() {
+  if (!existsSync(join(root, 'dist/cli/chunks'))) throw new Error('run `npm run build` first (dist/cli/chunks is missing)');
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  copyFileSync(join(root, 'package.json'), join(tmp, 'package.json'));
+  const helper = execFileSync('sh', [join(root, 'test/selinux/reference/build-sepol-av.sh')], { encoding: 'utf8' }).trim();
+  const variants = await buildVariants();
+  const vm = twoDiskDomain();
+  const annotate = (main) => [node, main, '--no-config', '--user', 'nobody', '--group', 'nogroup', '--models', 'dac,selinux', '--policy', DEFAULT, vm];
+  const query = (main, policy) => [node, main, 'query', '--policy', policy, '-s', SOURCE, '-t', TARGET, '-c', 'file', '-p', 'read,open'];
+  const sesearch = (policy) => ['sesearch', '--allow', '-s', 'svirt_t', '-t', 'public_content_t', '-c', 'file', '-p', 'read,open', policy];
+  const sepol = (policy) => ({ argv: [helper, policy], input: `${SOURCE}\t${TARGET}\tfile\tread,open\n` });
+
+  const commands = { 'node -e 0': { argv: [node, '-e', '0'] } };
+  for (const [v, main] of Object.entries(variants)) {
+    commands[`${v}: --version`] = { argv: [node, main, '--version'] };
+    commands[`${v}: annotate`] = { argv: annotate(main) };
+    commands[`${v}: query default`] = { argv: query(main, DEFAULT) };
+  }
+  commands['shipped: query mls'] = { argv: query(variants.shipped, MLS) };
+  commands['sesearch default'] = { argv: sesearch(DEFAULT) };
+  commands['sesearch mls'] = { argv: sesearch(MLS) };
+  commands['libsepol helper default'] = sepol(DEFAULT);
+  commands['libsepol helper mls'] = sepol(MLS);
+  const m = sideBySide(commands);
+
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`start-up: medians of ${runs} interleaved rounds; load average ${load}; node ${process.version}`);
+  console.log('\ncommand                              cpu ms   wall ms   peak RSS MB');
+  for (const [k, r] of Object.entries(m)) console.log(`${k.padEnd(36)} ${fmt(r.cpuMs, 0).padStart(6)}   ${fmt(r.wallMs, 0).padStart(7)}   ${fmt(r.rssMB, 1).padStart(6)}`);
+
+  const base = m['node -e 0'];
+  const row = (name, a, b, limit, cmp) => {
+    const rc = a.cpuMs / b.cpuMs;
+    const rw = a.wallMs / b.wallMs;
+    const ok = cmp === '<=' ? rc <= limit : rc >= limit;
+    console.log(`${name.padEnd(52)} ${fmt(rc).padStart(6)} cpu ${fmt(rw).padStart(6)} wall   target ${cmp} ${limit}   ${ok ? 'MET' : `MISSED by ${fmt(Math.abs(rc - limit))}`}`);
+  };
+  console.log('\ntargets (ratio of CPU medians; wall shown alongside)');
+  row('--version / node -e 0', m['shipped: --version'], base, 1.3, '<=');
+  row('annotate 2 disks dac,selinux / node -e 0', m['shipped: annotate'], base, 2.5, '<=');
+  row('query default / sesearch', m['shipped: query default'], m['sesearch default'], 0.1, '<=');
+  row('query default / libsepol helper', m['shipped: query default'], m['libsepol helper default'], 3, '<=');
+  row('query mls / sesearch', m['shipped: query mls'], m['sesearch mls'], 0.1, '<=');
+  row('query mls / libsepol helper', m['shipped: query mls'], m['libsepol helper mls'], 3, '<=');
+  const rssMax = Math.max(...Object.entries(m).filter(([k]) => k.startsWith('shipped')).map(([, r]) => r.rssMB));
+  console.log(`${'peak RSS of any shipped command (MB)'.padEnd(52)} ${fmt(rssMax, 1).padStart(6)}            target <= 150   ${rssMax <= 150 ? 'MET' : 'MISSED'}`);
+
+  console.log('\nmeans, one at a time (CPU ms, ratio to node -e 0 in brackets)');
+  console.log('build      --version        annotate         query default');
+  for (const v of Object.keys(variants)) {
+    const cell = (k) => `${fmt(m[`${v}: ${k}`].cpuMs, 0).padStart(4)} (${fmt(m[`${v}: ${k}`].cpuMs / base.cpuMs)}×)`.padEnd(17);
+    console.log(`${v.padEnd(10)} ${cell('--version')}${cell('annotate')}${cell('query default')}`);
+  }
+  // Same answers from every build: a means that changed behaviour would not be a speed-up.
+  for (const k of ['--version', 'annotate', 'query default']) {
+    const outs = new Set(Object.keys(variants).map((v) => m[`${v}: ${k}`].stdout));
+    if (outs.size !== 1) throw new Error(`the builds disagree on ${k}`);
+  }
+}
+
+await main();

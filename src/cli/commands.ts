@@ -1,0 +1,211 @@
+/**
+ * The command line: yargs parses, the commands run with injected streams and return exit codes
+ * (main.ts, the bin entry, sets process.exitCode).
+ */
+import yargs, { type Argv } from 'yargs';
+import type { HostRun } from '../precommit/run-per-host.js';
+import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
+import { parseBooleans } from '../app/host-options.js';
+import { packageVersion } from './version.js';
+import { exitCodeEpilogue, HELP } from './help.js';
+import { printCompletion, selectCompletionShell } from './completion.js';
+import { hostOptionsFrom, repeatable, singleValued, withHostOptions, type RawHostArgs } from './host-args.js';
+
+// Command modules are imported when their command runs: a one-question `query` should not pay for
+// loading the XML, image and snapshot code (start-up time is most of a short run).
+
+const io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+
+/**
+ * Host options → the host(s) to decide against (live, --facts, or the snapshots .virt-seclabel.json
+ * maps the files to; src/precommit/run-per-host.ts) → the command, once per host.
+ */
+async function withContext(
+  args: RawHostArgs & { config?: boolean },
+  names: string[],
+  run: HostRun,
+  unmapped?: (files: readonly string[]) => Promise<ExitCode>,
+): Promise<ExitCode> {
+  const opts = hostOptionsFrom(args);
+  if (!opts.ok) {
+    io.stderr.write(`virt-seclabel: ${opts.error}\n`);
+    return EXIT.error;
+  }
+  const { runPerHost } = await import('../precommit/run-per-host.js');
+  return runPerHost(names, opts.value, run, io, { useConfig: args.config !== false, cwd: process.cwd(), unmapped });
+}
+
+const configOption = {
+  type: 'boolean',
+  default: true,
+  describe: 'decide each FILE against the facts snapshot the nearest .virt-seclabel.json maps it to (--no-config: this host)',
+} as const;
+
+const files = (a: { files?: (string | number)[] }) => (a.files ?? []).map(String);
+
+/** --policy and --boolean, for the commands that ask the policy directly (query, labels). */
+function withPolicyOptions<T>(y: Argv<T>) {
+  return y
+    .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
+    .option('boolean', repeatable('NAME=on|off (repeatable)'));
+}
+
+export async function runCommandLine(argv: string[]): Promise<ExitCode> {
+  let code: ExitCode = EXIT.ok;
+  // yargs may still run a command handler after reporting a usage error; the handlers check this first.
+  let usageError = false;
+  selectCompletionShell(argv, process.env);
+  /** The --boolean values, or undefined once the malformed one is reported (exit 2). */
+  const booleansOrFail = (texts: readonly string[]): Record<string, boolean> | undefined => {
+    const booleans = parseBooleans(texts);
+    if (typeof booleans !== 'string') return booleans;
+    io.stderr.write(`virt-seclabel: ${booleans}\n`);
+    code = EXIT.error;
+    return undefined;
+  };
+  const parser = yargs(argv)
+    .scriptName('virt-seclabel')
+    .usage('$0 [annotate] [FILE...]: add relabel=\'no\' seclabels to libvirt disks QEMU can already access')
+    .command(
+      ['annotate [files..]', '$0 [files..]'],
+      'write the domain XML with <seclabel relabel=\'no\'/> where access is proven (stdin to stdout without FILE)',
+      (y) =>
+        withHostOptions(y)
+          .positional('files', { type: 'string', array: true, describe: 'domain XML files; - or none reads stdin' })
+          .option('in-place', { alias: 'i', type: 'boolean', default: false, describe: 'rewrite each FILE atomically' })
+          .option('check', { type: 'boolean', default: false, describe: 'write nothing; exit 1 when a file would change or has a stale seclabel' })
+          .option('diff', { type: 'boolean', default: false, describe: 'print a unified diff instead of the XML' })
+          .option('prune-stale', { type: 'boolean', default: false, describe: "also remove existing relabel='no' seclabels whose files are no longer accessible" })
+          .option('config', configOption)
+          .check((a) => {
+            const modes = (['in-place', 'check', 'diff'] as const).filter((k) => a[k]);
+            if (modes.length > 1) throw new Error(`--${modes.join(' and --')} cannot be combined`);
+            return true;
+          })
+          .example(HELP.annotate.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.annotate)),
+      async (a) => {
+        if (usageError) return;
+        const { passThrough, runAnnotate } = await import('./annotate.js');
+        const filter = !a['in-place'] && !a.check && !a.diff;
+        code = await withContext(
+          a as unknown as RawHostArgs,
+          files(a),
+          (names, ctx) => runAnnotate(names, { inPlace: a['in-place'], check: a.check, diff: a.diff, pruneStale: a['prune-stale'] }, ctx, io),
+          filter ? (unmapped) => passThrough(unmapped, io) : undefined,
+        );
+      },
+    )
+    .command(
+      'explain [files..]',
+      'show the decision for every disk and model, with its reason',
+      (y) =>
+        withHostOptions(y)
+          .positional('files', { type: 'string', array: true })
+          .option('json', { type: 'boolean', default: false, describe: 'JSON report (schemas/report.schema.json)' })
+          .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'colour the table: auto = on a terminal unless NO_COLOR is set' })
+          .option('config', configOption)
+          .example(HELP.explain.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.explain)),
+      async (a) => {
+        if (usageError) return;
+        const { runExplain } = await import('./explain.js');
+        code = await withContext(a as unknown as RawHostArgs, files(a), (names, ctx) => runExplain(names, { json: a.json, color: a.color }, ctx, io));
+      },
+    )
+    .command(
+      'facts [files..]',
+      'on the hypervisor: snapshot what the decisions for these domains (and --path) read, for --facts elsewhere',
+      (y) =>
+        withHostOptions(y)
+          .positional('files', { type: 'string', array: true, describe: 'domain XML files whose disks to cover (- reads stdin)' })
+          .option('path', repeatable('also cover this file, device or directory tree (repeatable)'))
+          .option('output', { alias: 'o', type: 'string', describe: 'write the snapshot here (default: standard output)' })
+          .example(HELP.facts.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.facts)),
+      async (a) => {
+        if (usageError) return;
+        const opts = hostOptionsFrom(a as unknown as RawHostArgs);
+        if (!opts.ok) {
+          io.stderr.write(`virt-seclabel: ${opts.error}\n`);
+          code = EXIT.error;
+          return;
+        }
+        const { runFacts } = await import('./facts.js');
+        code = await runFacts(files(a), { host: opts.value, output: a.output, paths: a.path }, io);
+      },
+    )
+    .command(
+      'query',
+      'ask the SELinux policy: JSON Lines on stdin, or one question with -s -t -c -p',
+      (y) =>
+        withPolicyOptions(y)
+          .option('scontext', { alias: 's', type: 'string', describe: 'source (process) context, e.g. system_u:system_r:svirt_t:s0:c1,c2' })
+          .option('tcontext', { alias: 't', type: 'string', describe: 'target (file) context' })
+          .option('tclass', { alias: 'c', type: 'string', describe: 'object class, e.g. file or blk_file' })
+          .option('perms', { alias: 'p', type: 'string', describe: 'PERM[,PERM]' })
+          .option('json', { type: 'boolean', default: false, describe: 'one question: print the answer as a JSON object' })
+          .example(HELP.query.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.query)),
+      async (a) => {
+        if (usageError) return;
+        const booleans = booleansOrFail(a.boolean);
+        if (!booleans) return;
+        const { runQuery } = await import('./query.js');
+        code = (await runQuery(
+          { policy: a.policy, booleans, scontext: a.scontext, tcontext: a.tcontext, tclass: a.tclass, perms: a.perms?.split(',').filter(Boolean), json: a.json },
+          io,
+        )) as ExitCode;
+      },
+    )
+    .command(
+      'labels',
+      'list the file types the svirt process may use for disks (read-only media, shareable writable disks), with their MCS condition',
+      (y) =>
+        withPolicyOptions(y)
+          .option('connect', { type: 'string', default: 'qemu:///system', describe: 'libvirt connection whose dynamic label to use: qemu:///system or qemu:///session' })
+          .option('context', { type: 'string', describe: "another process context instead of libvirt's dynamic label (e.g. a static label)" })
+          .option('check', { type: 'string', requiresArg: true, describe: 'answer for one file label (user:role:type:level) with the reason' })
+          .option('json', { type: 'boolean', default: false, describe: 'JSON (schemas/labels.schema.json)' })
+          .example(HELP.labels.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.labels)),
+      async (a) => {
+        if (usageError) return;
+        const booleans = booleansOrFail(a.boolean);
+        if (!booleans) return;
+        const { runLabels } = await import('./labels.js');
+        const { createLiveView } = await import('../host/live/live-view.js');
+        code = runLabels({ policy: a.policy, booleans, connect: a.connect, context: a.context, check: a.check, json: a.json }, createLiveView(), io);
+      },
+    )
+    .command(
+      'completion [shell]',
+      'print a shell completion script (bash or zsh)',
+      (y) =>
+        y
+          .positional('shell', { choices: ['bash', 'zsh'] as const, describe: 'the shell (default: from $SHELL)' })
+          .example(HELP.completion.examples as [string, string][])
+          .epilogue(exitCodeEpilogue(HELP.completion)),
+      (a) => {
+        if (usageError) return;
+        code = printCompletion(parser, a.shell ?? (/zsh/.test(process.env.SHELL ?? '') ? 'zsh' : 'bash'));
+      },
+    )
+    // Completion candidates come from the same definitions: the script calls back with this option.
+    .completion('__complete', false)
+    .example(HELP.annotate.examples as [string, string][])
+    .epilogue(exitCodeEpilogue(HELP.annotate))
+    .check(singleValued, true)
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(packageVersion())
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (!usageError) io.stderr.write(`virt-seclabel: ${msg ?? err?.message}\n`);
+      usageError = true;
+      code = EXIT.error;
+    });
+  await parser.parseAsync();
+  return code;
+}
