@@ -7,9 +7,9 @@ import type { HostRun } from '../precommit/run-per-host.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { parseBooleans } from '../app/host-options.js';
 import { packageVersion } from './version.js';
-import { exitCodeEpilogue, HELP } from './help.js';
-import { printCompletion, selectCompletionShell } from './completion.js';
 import { hostOptionsFrom, repeatable, singleValued, withHostOptions, type RawHostArgs } from './host-args.js';
+import { documented } from './help.js';
+import { COMPLETION_KEY, SHELLS, completeWord, completionScript, defaultShell } from './completion.js';
 
 // Command modules are imported when their command runs: a one-question `query` should not pay for
 // loading the XML, image and snapshot code (start-up time is most of a short run).
@@ -54,7 +54,6 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
   // yargs may still run a command handler after reporting a usage error; the handlers check this first.
   let usageError = false;
-  selectCompletionShell(argv, process.env);
   /** The --boolean values, or undefined once the malformed one is reported (exit 2). */
   const booleansOrFail = (texts: readonly string[]): Record<string, boolean> | undefined => {
     const booleans = parseBooleans(texts);
@@ -70,7 +69,7 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
       ['annotate [files..]', '$0 [files..]'],
       'write the domain XML with <seclabel relabel=\'no\'/> where access is proven (stdin to stdout without FILE)',
       (y) =>
-        withHostOptions(y)
+        documented(withHostOptions(y), 'annotate')
           .positional('files', { type: 'string', array: true, describe: 'domain XML files; - or none reads stdin' })
           .option('in-place', { alias: 'i', type: 'boolean', default: false, describe: 'rewrite each FILE atomically' })
           .option('check', { type: 'boolean', default: false, describe: 'write nothing; exit 1 when a file would change or has a stale seclabel' })
@@ -81,9 +80,7 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
             const modes = (['in-place', 'check', 'diff'] as const).filter((k) => a[k]);
             if (modes.length > 1) throw new Error(`--${modes.join(' and --')} cannot be combined`);
             return true;
-          })
-          .example(HELP.annotate.examples as [string, string][])
-          .epilogue(exitCodeEpilogue(HELP.annotate)),
+          }),
       async (a) => {
         if (usageError) return;
         const { passThrough, runAnnotate } = await import('./annotate.js');
@@ -100,13 +97,11 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
       'explain [files..]',
       'show the decision for every disk and model, with its reason',
       (y) =>
-        withHostOptions(y)
+        documented(withHostOptions(y), 'explain')
           .positional('files', { type: 'string', array: true })
           .option('json', { type: 'boolean', default: false, describe: 'JSON report (schemas/report.schema.json)' })
           .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'colour the table: auto = on a terminal unless NO_COLOR is set' })
-          .option('config', configOption)
-          .example(HELP.explain.examples as [string, string][])
-          .epilogue(exitCodeEpilogue(HELP.explain)),
+          .option('config', configOption),
       async (a) => {
         if (usageError) return;
         const { runExplain } = await import('./explain.js');
@@ -117,12 +112,10 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
       'facts [files..]',
       'on the hypervisor: snapshot what the decisions for these domains (and --path) read, for --facts elsewhere',
       (y) =>
-        withHostOptions(y)
+        documented(withHostOptions(y), 'facts')
           .positional('files', { type: 'string', array: true, describe: 'domain XML files whose disks to cover (- reads stdin)' })
           .option('path', repeatable('also cover this file, device or directory tree (repeatable)'))
-          .option('output', { alias: 'o', type: 'string', describe: 'write the snapshot here (default: standard output)' })
-          .example(HELP.facts.examples as [string, string][])
-          .epilogue(exitCodeEpilogue(HELP.facts)),
+          .option('output', { alias: 'o', type: 'string', describe: 'write the snapshot here (default: standard output)' }),
       async (a) => {
         if (usageError) return;
         const opts = hostOptionsFrom(a as unknown as RawHostArgs);
@@ -139,14 +132,12 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
       'query',
       'ask the SELinux policy: JSON Lines on stdin, or one question with -s -t -c -p',
       (y) =>
-        withPolicyOptions(y)
+        withPolicyOptions(documented(y, 'query'))
           .option('scontext', { alias: 's', type: 'string', describe: 'source (process) context, e.g. system_u:system_r:svirt_t:s0:c1,c2' })
           .option('tcontext', { alias: 't', type: 'string', describe: 'target (file) context' })
           .option('tclass', { alias: 'c', type: 'string', describe: 'object class, e.g. file or blk_file' })
           .option('perms', { alias: 'p', type: 'string', describe: 'PERM[,PERM]' })
-          .option('json', { type: 'boolean', default: false, describe: 'one question: print the answer as a JSON object' })
-          .example(HELP.query.examples as [string, string][])
-          .epilogue(exitCodeEpilogue(HELP.query)),
+          .option('json', { type: 'boolean', default: false, describe: 'one question: print the answer as a JSON object' }),
       async (a) => {
         if (usageError) return;
         const booleans = booleansOrFail(a.boolean);
@@ -162,13 +153,11 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
       'labels',
       'list the file types the svirt process may use for disks (read-only media, shareable writable disks), with their MCS condition',
       (y) =>
-        withPolicyOptions(y)
+        withPolicyOptions(documented(y, 'labels'))
           .option('connect', { type: 'string', default: 'qemu:///system', describe: 'libvirt connection whose dynamic label to use: qemu:///system or qemu:///session' })
           .option('context', { type: 'string', describe: "another process context instead of libvirt's dynamic label (e.g. a static label)" })
           .option('check', { type: 'string', requiresArg: true, describe: 'answer for one file label (user:role:type:level) with the reason' })
-          .option('json', { type: 'boolean', default: false, describe: 'JSON (schemas/labels.schema.json)' })
-          .example(HELP.labels.examples as [string, string][])
-          .epilogue(exitCodeEpilogue(HELP.labels)),
+          .option('json', { type: 'boolean', default: false, describe: 'JSON (schemas/labels.schema.json)' }),
       async (a) => {
         if (usageError) return;
         const booleans = booleansOrFail(a.boolean);
@@ -180,21 +169,15 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
     )
     .command(
       'completion [shell]',
-      'print a shell completion script (bash or zsh)',
-      (y) =>
-        y
-          .positional('shell', { choices: ['bash', 'zsh'] as const, describe: 'the shell (default: from $SHELL)' })
-          .example(HELP.completion.examples as [string, string][])
-          .epilogue(exitCodeEpilogue(HELP.completion)),
+      'print the shell completion script (bash or zsh; default: the login shell)',
+      (y) => documented(y, 'completion').positional('shell', { choices: SHELLS, describe: 'the shell to complete in' }),
       (a) => {
         if (usageError) return;
-        code = printCompletion(parser, a.shell ?? (/zsh/.test(process.env.SHELL ?? '') ? 'zsh' : 'bash'));
+        io.stdout.write(completionScript(a.shell ?? defaultShell(process.env), 'virt-seclabel'));
       },
     )
-    // Completion candidates come from the same definitions: the script calls back with this option.
-    .completion('__complete', false)
-    .example(HELP.annotate.examples as [string, string][])
-    .epilogue(exitCodeEpilogue(HELP.annotate))
+    // yargs answers --get-yargs-completions (what the scripts call); its own script command stays hidden.
+    .completion(`__${COMPLETION_KEY}-script`, false, completeWord)
     .check(singleValued, true)
     .strict()
     .help()
