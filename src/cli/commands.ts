@@ -2,7 +2,7 @@
  * The command line: yargs parses, the commands run with injected streams and return exit codes
  * (main.ts, the bin entry, sets process.exitCode).
  */
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import type { HostRun } from '../precommit/run-per-host.js';
 import type { HookExit } from './hook.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
@@ -45,11 +45,26 @@ const configOption = {
 
 const files = (a: { files?: (string | number)[] }) => (a.files ?? []).map(String);
 
+/** --policy and --boolean, for the commands that ask the policy directly (query, labels). */
+function withPolicyOptions<T>(y: Argv<T>) {
+  return y
+    .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
+    .option('boolean', repeatable('NAME=on|off (repeatable)'));
+}
+
 export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExit> {
   // The hook adds its own code (10: refuse the start) to the contract; see src/hook/script.ts.
   let code: ExitCode | HookExit = EXIT.ok;
   // yargs may still run a command handler after reporting a usage error; the handlers check this first.
   let usageError = false;
+  /** The --boolean values, or undefined once the malformed one is reported (exit 2). */
+  const booleansOrFail = (texts: readonly string[]): Record<string, boolean> | undefined => {
+    const booleans = parseBooleans(texts);
+    if (typeof booleans !== 'string') return booleans;
+    io.stderr.write(`virt-seclabel: ${booleans}\n`);
+    code = EXIT.error;
+    return undefined;
+  };
   const parser = yargs(argv)
     .scriptName('virt-seclabel')
     .usage('$0 [annotate] [FILE...]: add relabel=\'no\' seclabels to libvirt disks QEMU can already access')
@@ -204,9 +219,7 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExi
       'query',
       'ask the SELinux policy: JSON Lines on stdin, or one question with -s -t -c -p',
       (y) =>
-        documented(y, 'query')
-          .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
-          .option('boolean', repeatable('NAME=on|off (repeatable)'))
+        withPolicyOptions(documented(y, 'query'))
           .option('scontext', { alias: 's', type: 'string', describe: 'source (process) context, e.g. system_u:system_r:svirt_t:s0:c1,c2' })
           .option('tcontext', { alias: 't', type: 'string', describe: 'target (file) context' })
           .option('tclass', { alias: 'c', type: 'string', describe: 'object class, e.g. file or blk_file' })
@@ -214,17 +227,31 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExi
           .option('json', { type: 'boolean', default: false, describe: 'one question: print the answer as a JSON object' }),
       async (a) => {
         if (usageError) return;
-        const booleans = parseBooleans(a.boolean);
-        if (typeof booleans === 'string') {
-          io.stderr.write(`virt-seclabel: ${booleans}\n`);
-          code = EXIT.error;
-          return;
-        }
+        const booleans = booleansOrFail(a.boolean);
+        if (!booleans) return;
         const { runQuery } = await import('./query.js');
         code = (await runQuery(
           { policy: a.policy, booleans, scontext: a.scontext, tcontext: a.tcontext, tclass: a.tclass, perms: a.perms?.split(',').filter(Boolean), json: a.json },
           io,
         )) as ExitCode;
+      },
+    )
+    .command(
+      'labels',
+      'list the file types the svirt process may use for disks (read-only media, shareable writable disks), with their MCS condition',
+      (y) =>
+        withPolicyOptions(documented(y, 'labels'))
+          .option('connect', { type: 'string', default: 'qemu:///system', describe: 'libvirt connection whose dynamic label to use: qemu:///system or qemu:///session' })
+          .option('context', { type: 'string', describe: "another process context instead of libvirt's dynamic label (e.g. a static label)" })
+          .option('check', { type: 'string', requiresArg: true, describe: 'answer for one file label (user:role:type:level) with the reason' })
+          .option('json', { type: 'boolean', default: false, describe: 'JSON (schemas/labels.schema.json)' }),
+      async (a) => {
+        if (usageError) return;
+        const booleans = booleansOrFail(a.boolean);
+        if (!booleans) return;
+        const { runLabels } = await import('./labels.js');
+        const { createLiveView } = await import('../host/live/live-view.js');
+        code = runLabels({ policy: a.policy, booleans, connect: a.connect, context: a.context, check: a.check, json: a.json }, createLiveView(), io);
       },
     )
     .command(

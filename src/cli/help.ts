@@ -87,6 +87,18 @@ export const HELP = {
       [2, 'usage error, unreadable or unusable policy, unanswerable question'],
     ],
   },
+  labels: {
+    examples: [
+      ['$0 labels', 'the file types VMs on this host may use for read-only media and shareable disks, with the MCS condition'],
+      ['$0 labels --check system_u:object_r:public_content_t:s0', 'may a VM use a file with this label, and why (not)'],
+      ['$0 labels --json --boolean virt_use_nfs=on', 'the list under a boolean setting, as JSON (schemas/labels.schema.json)'],
+    ],
+    exitCodes: [
+      [0, 'listed; for --check: usable for read-only media as a regular file'],
+      [1, '--check: not usable for read-only media'],
+      [2, 'usage error, unreadable or unusable policy, invalid context or label'],
+    ],
+  },
   completion: {
     examples: [
       ['$0 completion bash > /etc/bash_completion.d/virt-seclabel', 'bash: complete commands, options, their values and files'],
