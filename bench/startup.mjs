@@ -7,10 +7,15 @@
  *   - annotate of a 2-disk domain, --models dac,selinux --policy <Debian default> ≤ 2.5× `node -e 0`;
  *   - one `query` ≤ 1/10 of `sesearch` and ≤ 3× the libsepol helper, on the default and the MLS policy.
  * Then the means, each measured on its own as a separate build of the same source (.tmp/bench-startup/):
- *   modules   one ESM file per source module (what tsc alone ships; ~100 modules resolved at start);
- *   onefile   one esbuild bundle, no chunks (every command's code parsed at start);
- *   eager     the shipped chunked bundle, but the entry imports the argument parser up front;
- *   shipped   dist/cli/main.js: chunked bundle, lazy command line and command modules.
+ *   modules      one ES module file per source module (what tsc alone ships; ~100 modules at start);
+ *   esm-onefile  one esbuild ES module bundle;
+ *   esm-chunks   an ES module entry with each lazily imported command module in its own chunk;
+ *   eager        the shipped program.cjs, but loaded before --version is looked at;
+ *   shipped      dist/cli/main.js: small ES entry (answers --version), then one CommonJS bundle;
+ *   codecache    the shipped program.cjs compiled with V8's code cache (vm.Script cachedData) written
+ *                by one earlier annotate run; not shipped (see the report).
+ * Node 20.20 has no module.enableCompileCache / NODE_COMPILE_CACHE (Node 22); --snapshot-blob would need
+ * node flags the npm bin cannot pass, so neither is measured here.
  *
  * Usage: npm run build && node bench/startup.mjs [--runs N]
  */
@@ -73,17 +78,41 @@ function sideBySide(commands) {
 }
 
 /** The same source built the other ways (see the header), each a dist-like tree under .tmp/. */
-async function buildVariants() {
+async function buildVariants(warmupArgs) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const common = { platform: 'node', format: 'esm', target: 'node20', logLevel: 'error', define: { VIRT_SECLABEL_VERSION: JSON.stringify(pkg.version) } };
   const banner = { js: "import { createRequire as __c } from 'node:module'; const require = __c(import.meta.url);" };
   const srcFiles = readdirSync(join(root, 'src'), { recursive: true }).filter((f) => f.endsWith('.ts'));
   await build({ ...common, entryPoints: srcFiles.map((f) => join(root, 'src', f)), outdir: join(tmp, 'modules'), outbase: join(root, 'src'), bundle: false });
-  await build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(tmp, 'onefile/cli/main.js'), bundle: true, external: ['@napi-rs/xattr'], banner });
-  const eagerEntry = join(tmp, 'eager-entry.ts');
-  writeFileSync(eagerEntry, `import { runCommandLine } from ${JSON.stringify(join(root, 'src/cli/commands.ts'))};\nrunCommandLine(process.argv.slice(2)).then((c) => { process.exitCode = c; });\n`);
-  await build({ ...common, entryPoints: { main: eagerEntry }, outdir: join(tmp, 'eager/cli'), bundle: true, splitting: true, chunkNames: 'chunks/[name]-[hash]', external: ['@napi-rs/xattr'], banner });
-  return { modules: join(tmp, 'modules/cli/main.js'), onefile: join(tmp, 'onefile/cli/main.js'), eager: join(tmp, 'eager/cli/main.js'), shipped: join(root, 'dist/cli/main.js') };
+  const bundled = { ...common, bundle: true, external: ['@napi-rs/xattr'], banner };
+  await build({ ...bundled, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(tmp, 'esm-onefile/cli/main.js') });
+  await build({ ...bundled, entryPoints: { main: join(root, 'src/cli/main.ts') }, outdir: join(tmp, 'esm-chunks/cli'), splitting: true, chunkNames: 'chunks/[name]-[hash]' });
+  const program = JSON.stringify(join(root, 'dist/cli/program.cjs'));
+  const run = "runCommandLine(process.argv.slice(2)).then((c) => { process.exitCode = c; });\n";
+  writeFileSync(join(tmp, 'eager.mjs'), `import { createRequire } from 'node:module';\nconst { runCommandLine } = createRequire(import.meta.url)(${program});\n${run}`);
+  // V8's code cache, which Node 20 offers only through vm.Script's cachedData (no module.enableCompileCache,
+  // no cache for ES modules): program.cjs compiled with the cache a first run of the loader wrote.
+  writeFileSync(
+    join(tmp, 'codecache.cjs'),
+    `const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module');
+const file = ${program}, cacheFile = ${JSON.stringify(join(tmp, 'program.cjs.cache'))};
+let cachedData; try { cachedData = fs.readFileSync(cacheFile); } catch {}
+const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
+if (cachedData && script.cachedDataRejected) throw new Error('code cache rejected');
+const m = { exports: {} };
+script.runInThisContext()(m.exports, Module.createRequire(file), m, file, require('node:path').dirname(file));
+m.exports.runCommandLine(process.argv.slice(2)).then((c) => { process.exitCode = c; if (!cachedData) fs.writeFileSync(cacheFile, script.createCachedData()); });
+`,
+  );
+  spawnSync(node, [join(tmp, 'codecache.cjs'), ...warmupArgs], { stdio: 'ignore' });
+  return {
+    modules: join(tmp, 'modules/cli/main.js'),
+    'esm-onefile': join(tmp, 'esm-onefile/cli/main.js'),
+    'esm-chunks': join(tmp, 'esm-chunks/cli/main.js'),
+    eager: join(tmp, 'eager.mjs'),
+    shipped: join(root, 'dist/cli/main.js'),
+    codecache: join(tmp, 'codecache.cjs'),
+  };
 }
 
 /** A 2-disk domain whose files exist here, decided live against the qemu identity nobody:nogroup. */
@@ -102,14 +131,15 @@ function twoDiskDomain() {
 const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 async function main() {
-  if (!existsSync(join(root, 'dist/cli/chunks'))) throw new Error('run `npm run build` first (dist/cli/chunks is missing)');
+  if (!existsSync(join(root, 'dist/cli/program.cjs'))) throw new Error('run `npm run build` first (dist/cli/program.cjs is missing)');
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   copyFileSync(join(root, 'package.json'), join(tmp, 'package.json'));
   const helper = execFileSync('sh', [join(root, 'test/selinux/reference/build-sepol-av.sh')], { encoding: 'utf8' }).trim();
-  const variants = await buildVariants();
   const vm = twoDiskDomain();
-  const annotate = (main) => [node, main, '--no-config', '--user', 'nobody', '--group', 'nogroup', '--models', 'dac,selinux', '--policy', DEFAULT, vm];
+  const annotateArgs = ['--no-config', '--user', 'nobody', '--group', 'nogroup', '--models', 'dac,selinux', '--policy', DEFAULT, vm];
+  const annotate = (main) => [node, main, ...annotateArgs];
+  const variants = await buildVariants(annotateArgs);
   const query = (main, policy) => [node, main, 'query', '--policy', policy, '-s', SOURCE, '-t', TARGET, '-c', 'file', '-p', 'read,open'];
   const sesearch = (policy) => ['sesearch', '--allow', '-s', 'svirt_t', '-t', 'public_content_t', '-c', 'file', '-p', 'read,open', policy];
   const sepol = (policy) => ({ argv: [helper, policy], input: `${SOURCE}\t${TARGET}\tfile\tread,open\n` });
@@ -150,10 +180,10 @@ async function main() {
   console.log(`${'peak RSS of any shipped command (MB)'.padEnd(52)} ${fmt(rssMax, 1).padStart(6)}            target <= 150   ${rssMax <= 150 ? 'MET' : 'MISSED'}`);
 
   console.log('\nmeans, one at a time (CPU ms, ratio to node -e 0 in brackets)');
-  console.log('build      --version        annotate         query default');
+  console.log('build         --version        annotate         query default');
   for (const v of Object.keys(variants)) {
     const cell = (k) => `${fmt(m[`${v}: ${k}`].cpuMs, 0).padStart(4)} (${fmt(m[`${v}: ${k}`].cpuMs / base.cpuMs)}×)`.padEnd(17);
-    console.log(`${v.padEnd(10)} ${cell('--version')}${cell('annotate')}${cell('query default')}`);
+    console.log(`${v.padEnd(13)} ${cell('--version')}${cell('annotate')}${cell('query default')}`);
   }
   // Same answers from every build: a means that changed behaviour would not be a speed-up.
   for (const k of ['--version', 'annotate', 'query default']) {

@@ -43,32 +43,18 @@ gzip -9n < "$root/README.md" > "$doc/README.md.gz"
 } | gzip -9n > "$doc/changelog.gz"
 "$here/copyright.sh" deb > "$doc/copyright"
 
-if [ -f "$root/man/virt-seclabel.1" ]; then
+extras="$work/extras"
+"$here/extras.sh" "$extras" "$cli"
+install_extra() { # NAME DEST MODE
+  if [ -f "$extras/$1" ]; then install -D -m "$3" "$extras/$1" "$pkg/$2"; fi
+}
+if [ -f "$extras/virt-seclabel.1" ]; then
   mkdir -p "$pkg/usr/share/man/man1"
-  gzip -9n < "$root/man/virt-seclabel.1" > "$pkg/usr/share/man/man1/virt-seclabel.1.gz"
-  log "included man page man/virt-seclabel.1"
-else
-  log "no man/virt-seclabel.1 in the tree: no man page (lintian will say no-manual-page)"
+  gzip -9n < "$extras/virt-seclabel.1" > "$pkg/usr/share/man/man1/virt-seclabel.1.gz"
 fi
-for shell in bash zsh; do
-  if script=$(node "$cli" completion "$shell" 2>/dev/null) && [ -n "$script" ]; then
-    case $shell in
-      bash) dest="$pkg/usr/share/bash-completion/completions/virt-seclabel" ;;
-      zsh) dest="$pkg/usr/share/zsh/vendor-completions/_virt-seclabel" ;;
-    esac
-    mkdir -p "$(dirname "$dest")"
-    printf '%s\n' "$script" > "$dest"
-    log "included $shell completion from \`virt-seclabel completion $shell\`"
-  else
-    log "no \`virt-seclabel completion $shell\` in this build: no $shell completion"
-  fi
-done
-if [ -f "$root/contrib/libvirt-hook/virt-seclabel" ]; then
-  install -D -m 0755 "$root/contrib/libvirt-hook/virt-seclabel" "$pkg/usr/share/virt-seclabel/libvirt-hook/virt-seclabel"
-  log "included libvirt hook contrib/libvirt-hook/virt-seclabel (not enabled)"
-else
-  log "no contrib/libvirt-hook/virt-seclabel in the tree: no libvirt hook"
-fi
+install_extra virt-seclabel.bash usr/share/bash-completion/completions/virt-seclabel 0644
+install_extra _virt-seclabel usr/share/zsh/vendor-completions/_virt-seclabel 0644
+install_extra libvirt-hook usr/share/virt-seclabel/libvirt-hook/virt-seclabel 0755
 
 size=$(du -sk "$pkg/usr" | cut -f1)
 mkdir -p "$pkg/DEBIAN"

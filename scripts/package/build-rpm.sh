@@ -22,37 +22,12 @@ tar -czf "$src/virt-seclabel-$version-node_modules.tar.gz" -C "$stage/lib" node_
 "$here/copyright.sh" deb > "$src/virt-seclabel-$version-copyright"
 
 extras="$stage/extras"
-mkdir -p "$extras"
+"$here/extras.sh" "$extras" "$stage/lib/dist/cli/main.js"
 with=()
-if [ -f "$root/man/virt-seclabel.1" ]; then
-  cp "$root/man/virt-seclabel.1" "$extras/"
-  with+=(--with man)
-  log "included man page man/virt-seclabel.1"
-else
-  log "no man/virt-seclabel.1 in the tree: no man page"
-fi
-cli="$stage/lib/dist/cli/main.js"
-if script=$(node "$cli" completion bash 2>/dev/null) && [ -n "$script" ]; then
-  printf '%s\n' "$script" > "$extras/virt-seclabel.bash"
-  with+=(--with bash_completion)
-  log "included bash completion from \`virt-seclabel completion bash\`"
-else
-  log "no \`virt-seclabel completion bash\` in this build: no bash completion"
-fi
-if script=$(node "$cli" completion zsh 2>/dev/null) && [ -n "$script" ]; then
-  printf '%s\n' "$script" > "$extras/_virt-seclabel"
-  with+=(--with zsh_completion)
-  log "included zsh completion from \`virt-seclabel completion zsh\`"
-else
-  log "no \`virt-seclabel completion zsh\` in this build: no zsh completion"
-fi
-if [ -f "$root/contrib/libvirt-hook/virt-seclabel" ]; then
-  cp "$root/contrib/libvirt-hook/virt-seclabel" "$extras/libvirt-hook"
-  with+=(--with libvirt_hook)
-  log "included libvirt hook contrib/libvirt-hook/virt-seclabel (not enabled)"
-else
-  log "no contrib/libvirt-hook/virt-seclabel in the tree: no libvirt hook"
-fi
+[ -f "$extras/virt-seclabel.1" ] && with+=(--with man)
+[ -f "$extras/virt-seclabel.bash" ] && with+=(--with bash_completion)
+[ -f "$extras/_virt-seclabel" ] && with+=(--with zsh_completion)
+[ -f "$extras/libvirt-hook" ] && with+=(--with libvirt_hook)
 tar -czf "$src/virt-seclabel-$version-extras.tar.gz" -C "$stage" extras
 
 cp "$root/virt-seclabel.spec" "$top/SPECS/"

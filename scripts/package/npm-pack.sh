@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dest=${1:?usage: npm-pack.sh DESTDIR}
-if [ ! -f "$root/dist/cli/main.js" ] || [ ! -d "$root/dist/cli/chunks" ]; then
+if [ ! -f "$root/dist/cli/main.js" ] || [ ! -f "$root/dist/cli/program.cjs" ]; then
   echo "npm-pack.sh: dist/ is not the bundled build: run \`npm run build\` first" >&2
   exit 2
 fi

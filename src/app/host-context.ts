@@ -8,12 +8,14 @@ import type { DecisionPorts } from '../decide/ports.js';
 import type { HostView } from '../host/view.js';
 import type { HostOptions } from './host-options.js';
 import { buildPorts } from './engines.js';
-import type { PolicyLoader } from './selinux-engine.js';
+import type { PolicyLoader, SvirtLabelSource } from './selinux-engine.js';
 
 export interface HostContext {
   readonly view: HostView;
   readonly conn: Connection;
   readonly ports: DecisionPorts;
+  /** The same engines over another view (e.g. the host as a proposed change would leave it). */
+  readonly portsOn?: (view: HostView) => Result<DecisionPorts, string>;
 }
 
 /**
@@ -24,6 +26,8 @@ export interface HostContext {
 export interface HostEnvironment {
   readonly invoker?: { readonly uid: number; readonly gid: number };
   readonly loadPolicy?: PolicyLoader;
+  /** The libvirt hook at start begin judges with the label libvirt generated; everything else with any. */
+  readonly svirtLabel?: SvirtLabelSource;
 }
 
 export function processInvoker(): { uid: number; gid: number } | undefined {
@@ -41,7 +45,8 @@ export function createHostContext(view: HostView, opts: HostOptions, env: HostEn
     invoker,
   });
   if (!conn.ok) return failure(conn.error);
-  const ports = buildPorts(view, conn.value, opts, env.loadPolicy);
+  const ports = buildPorts(view, conn.value, opts, env.loadPolicy, env.svirtLabel);
   if (!ports.ok) return ports;
-  return success({ view, conn: conn.value, ports: ports.value });
+  const c = conn.value;
+  return success({ view, conn: c, ports: ports.value, portsOn: (other: HostView) => buildPorts(other, c, opts, env.loadPolicy) });
 }

@@ -4,7 +4,7 @@
  * there is one, --boolean on top), and the svirt process context libvirt would give the domain.
  * The policy is loaded once, on first use, through the host view.
  */
-import type { Connection } from '../decide/connection.js';
+import type { ConnectMode, Connection } from '../decide/connection.js';
 import { SELINUXFS } from '../decide/connection.js';
 import { domainLabelling } from '../decide/domain-labelling.js';
 import type { BoundEngine } from '../decide/ports.js';
@@ -14,6 +14,7 @@ import { failure, success, type Result } from '../result.js';
 import { createSelinuxFileEngine } from '../selinux/file-engine.js';
 import type { SelinuxOracle } from '../selinux/oracle.js';
 import { loadPolicy } from '../selinux/policy/load.js';
+import type { Policy } from '../selinux/policy/model.js';
 import { isMls } from '../selinux/policy/query.js';
 import { policyOracle } from '../selinux/policy-oracle.js';
 import { highestPolicyFile, policyDir, selinuxTypeFromConfig } from '../selinux/policy-store.js';
@@ -53,7 +54,16 @@ function liveBooleans(view: HostView): Record<string, boolean> {
   return out;
 }
 
-export function loadHostPolicy(view: HostView, opts: HostOptions): Result<LoadedPolicy, string> {
+/** The binary policy a host decides under, and the boolean values in force there. */
+export interface HostPolicyModel {
+  readonly policy: Policy;
+  /** The live kernel's boolean values (when it is the source) with --boolean on top. */
+  readonly booleans: Readonly<Record<string, boolean>>;
+  readonly source: string;
+}
+
+/** --policy, else the running kernel's policy, else the store /etc/selinux/config names; loaded and checked. */
+export function readHostPolicy(view: HostView, opts: Pick<HostOptions, 'policy' | 'booleans'>): Result<HostPolicyModel, string> {
   const live = view.readText(`${SELINUXFS}/enforce`).kind === 'ok';
   let path: string;
   if (opts.policy !== undefined) path = opts.policy;
@@ -67,8 +77,15 @@ export function loadHostPolicy(view: HostView, opts: HostOptions): Result<Loaded
   if (bytes.kind !== 'ok') return failure(`${path}: cannot read the SELinux policy${bytes.kind === 'unknown' ? `: ${bytes.why}` : ''}`);
   const policy = loadPolicy(bytes.value);
   if (!policy.ok) return failure(`${path}: not a usable kernel policy: ${policy.error.message} (${policy.error.section} at byte ${policy.error.offset})`);
-  const base = { ...(live && opts.policy === undefined ? liveBooleans(view) : {}), ...opts.booleans };
-  return success({ oracle: policyOracle(policy.value, base), mls: isMls(policy.value), source: path });
+  const booleans = { ...(live && opts.policy === undefined ? liveBooleans(view) : {}), ...opts.booleans };
+  return success({ policy: policy.value, booleans, source: path });
+}
+
+export function loadHostPolicy(view: HostView, opts: HostOptions): Result<LoadedPolicy, string> {
+  const model = readHostPolicy(view, opts);
+  if (!model.ok) return model;
+  const { policy, booleans, source } = model.value;
+  return success({ oracle: policyOracle(policy, booleans), mls: isMls(policy), source });
 }
 
 /** The contexts/virtual_domain_context lines of the policy store /etc/selinux/config names, if any. */
@@ -89,43 +106,65 @@ function domainContexts(view: HostView): { primary: string; tcg?: string } | und
  * is this process's when the same user runs virt-seclabel. Unknown means no SELinux proof at all, since
  * user-based constraints (UBAC) depend on it.
  */
-function daemonIdentity(view: HostView, conn: Connection): Result<DaemonIdentity, string> {
-  if (conn.mode === 'system') return success(SYSTEM_DAEMON);
+function daemonIdentity(view: HostView, mode: ConnectMode): Result<DaemonIdentity, string> {
+  if (mode === 'system') return success(SYSTEM_DAEMON);
   const own = view.readText('/proc/self/attr/current');
   if (own.kind !== 'ok') return failure('qemu:///session: cannot read this process\'s SELinux context, which the session daemon shares');
   const d = daemonFromContext(own.value);
   return d.ok ? d : failure(`qemu:///session: this process's context ${JSON.stringify(own.value.trim())} is not an SELinux context: ${d.error}`);
 }
 
+/**
+ * Which svirt context to judge with: 'any-dynamic' (define time: every category pair libvirt could pick)
+ * or 'generated' (the libvirt hook at start begin: the `<label>` libvirt has just generated is in the
+ * XML, so it is exact).
+ */
+export type SvirtLabelSource = 'any-dynamic' | 'generated';
+
 /** The svirt context of a domain, from its SELinux seclabel (static label, baselabel) or the defaults. */
-export function svirtProcessFor(domain: Domain, conn: Connection, p: LoadedPolicy, view: HostView): Result<SvirtProcess, string> {
+export function svirtProcessFor(domain: Domain, conn: Connection, p: LoadedPolicy, view: HostView, source: SvirtLabelSource = 'any-dynamic'): Result<SvirtProcess, string> {
   const labelling = domainLabelling(domain, 'selinux', conn);
   const s = labelling.on ? labelling.seclabel : undefined;
+  if (source === 'generated' && s?.type === 'dynamic') {
+    if (!s.label) return failure('start begin: the dynamic SELinux seclabel carries no generated <label>');
+    return success({ kind: 'static', context: s.label });
+  }
   if (s?.type === 'static') {
     if (!s.label) return failure("a static SELinux seclabel without <label>");
     return success({ kind: 'static', context: s.label });
   }
-  const daemon = daemonIdentity(view, conn);
+  return hostDynamicProcess(view, conn.mode, { baselabel: s?.baselabel, domainType: domain.type, tcgTypeExists: p.oracle.typeExists('svirt_tcg_t'), mls: p.mls });
+}
+
+/**
+ * The dynamic label libvirt gives a domain on this host and connection: the policy store's
+ * virtual_domain_context (or libvirt's defaults), the daemon's user, role and category range.
+ */
+export function hostDynamicProcess(
+  view: HostView,
+  mode: ConnectMode,
+  domain: { baselabel: string | undefined; domainType: string | undefined; tcgTypeExists: boolean; mls: boolean },
+): Result<SvirtProcess, string> {
+  const daemon = daemonIdentity(view, mode);
   if (!daemon.ok) return daemon;
-  return dynamicProcess({
-    baselabel: s?.baselabel,
-    domainType: domain.type,
-    domainContexts: domainContexts(view),
-    tcgTypeExists: p.oracle.typeExists('svirt_tcg_t'),
-    mls: p.mls,
-    daemon: daemon.value,
-  });
+  return dynamicProcess({ ...domain, domainContexts: domainContexts(view), daemon: daemon.value });
 }
 
 /** How the policy is obtained: from the host (loadHostPolicy), or recorded/replayed by a facts snapshot. */
 export type PolicyLoader = (view: HostView, opts: HostOptions) => Result<LoadedPolicy, string>;
 
-export function lazySelinux(view: HostView, conn: Connection, opts: HostOptions, load: PolicyLoader = loadHostPolicy): (domain: Domain) => BoundEngine {
+export function lazySelinux(
+  view: HostView,
+  conn: Connection,
+  opts: HostOptions,
+  load: PolicyLoader = loadHostPolicy,
+  source: SvirtLabelSource = 'any-dynamic',
+): (domain: Domain) => BoundEngine {
   let loaded: Result<LoadedPolicy, string> | undefined;
   return (domain) => {
     loaded ??= load(view, opts);
     if (!loaded.ok) return { ok: false, reason: loaded.error };
-    const proc = svirtProcessFor(domain, conn, loaded.value, view);
+    const proc = svirtProcessFor(domain, conn, loaded.value, view, source);
     if (!proc.ok) return { ok: false, reason: proc.error };
     return { ok: true, engine: createSelinuxFileEngine(view, loaded.value.oracle, proc.value, opts.booleans) };
   };

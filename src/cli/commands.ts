@@ -2,17 +2,19 @@
  * The command line: yargs parses, the commands run with injected streams and return exit codes
  * (main.ts, the bin entry, sets process.exitCode).
  */
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import type { HostRun } from '../precommit/run-per-host.js';
+import type { HookExit } from './hook.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { parseBooleans } from '../app/host-options.js';
 import { packageVersion } from './version.js';
-import { exitCodeEpilogue, HELP } from './help.js';
-import { printCompletion, selectCompletionShell } from './completion.js';
 import { hostOptionsFrom, repeatable, singleValued, withHostOptions, type RawHostArgs } from './host-args.js';
+import { documented } from './help.js';
+import { COMPLETION_KEY, SHELLS, completeWord, completionScript, defaultShell } from './completion.js';
 
 // Command modules are imported when their command runs: a one-question `query` should not pay for
-// loading the XML, image and snapshot code (start-up time is most of a short run).
+// running the XML, image and snapshot code's module set-up (start-up time is most of a short run). In
+// the shipped CommonJS bundle they are in the same file and esbuild keeps them lazily initialised.
 
 const io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 
@@ -43,11 +45,26 @@ const configOption = {
 
 const files = (a: { files?: (string | number)[] }) => (a.files ?? []).map(String);
 
-export async function runCommandLine(argv: string[]): Promise<ExitCode> {
-  let code: ExitCode = EXIT.ok;
+/** --policy and --boolean, for the commands that ask the policy directly (query, labels). */
+function withPolicyOptions<T>(y: Argv<T>) {
+  return y
+    .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
+    .option('boolean', repeatable('NAME=on|off (repeatable)'));
+}
+
+export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExit> {
+  // The hook adds its own code (10: refuse the start) to the contract; see src/hook/script.ts.
+  let code: ExitCode | HookExit = EXIT.ok;
   // yargs may still run a command handler after reporting a usage error; the handlers check this first.
   let usageError = false;
-  selectCompletionShell(argv, process.env);
+  /** The --boolean values, or undefined once the malformed one is reported (exit 2). */
+  const booleansOrFail = (texts: readonly string[]): Record<string, boolean> | undefined => {
+    const booleans = parseBooleans(texts);
+    if (typeof booleans !== 'string') return booleans;
+    io.stderr.write(`virt-seclabel: ${booleans}\n`);
+    code = EXIT.error;
+    return undefined;
+  };
   const parser = yargs(argv)
     .scriptName('virt-seclabel')
     .usage('$0 [annotate] [FILE...]: add relabel=\'no\' seclabels to libvirt disks QEMU can already access')
@@ -55,22 +72,42 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
       ['annotate [files..]', '$0 [files..]'],
       'write the domain XML with <seclabel relabel=\'no\'/> where access is proven (stdin to stdout without FILE)',
       (y) =>
-        withHostOptions(y)
+        documented(withHostOptions(y), 'annotate')
           .positional('files', { type: 'string', array: true, describe: 'domain XML files; - or none reads stdin' })
           .option('in-place', { alias: 'i', type: 'boolean', default: false, describe: 'rewrite each FILE atomically' })
           .option('check', { type: 'boolean', default: false, describe: 'write nothing; exit 1 when a file would change or has a stale seclabel' })
           .option('diff', { type: 'boolean', default: false, describe: 'print a unified diff instead of the XML' })
           .option('prune-stale', { type: 'boolean', default: false, describe: "also remove existing relabel='no' seclabels whose files are no longer accessible" })
           .option('config', configOption)
+          .option('domain', repeatable('annotate this domain\'s libvirt definition instead of files (repeatable; --check unless --diff or --apply)'))
+          .option('all-domains', { type: 'boolean', default: false, describe: 'annotate every domain libvirt defines on --connect' })
+          .option('apply', { type: 'boolean', default: false, describe: 'with --domain/--all-domains: redefine the domains that change (virsh define)' })
           .check((a) => {
-            const modes = (['in-place', 'check', 'diff'] as const).filter((k) => a[k]);
+            const modes = (['in-place', 'check', 'diff', 'apply'] as const).filter((k) => a[k]);
             if (modes.length > 1) throw new Error(`--${modes.join(' and --')} cannot be combined`);
+            // --help runs the checks too, before the defaults are filled in.
+            const named = (a.domain ?? []).length > 0;
+            const domains = named || a['all-domains'];
+            if (named && a['all-domains']) throw new Error('--domain and --all-domains cannot be combined');
+            if (domains && files(a).length > 0) throw new Error('--domain/--all-domains read libvirt\'s definitions: give no FILE');
+            if (domains && a['in-place']) throw new Error('--domain/--all-domains change definitions with --apply, not --in-place');
+            if (!domains && a.apply) throw new Error('--apply needs --domain or --all-domains');
+            if (domains && a.facts !== undefined) throw new Error('--domain/--all-domains decide on this host: --facts cannot be used');
             return true;
-          })
-          .example(HELP.annotate.examples as [string, string][])
-          .epilogue(exitCodeEpilogue(HELP.annotate)),
+          }),
       async (a) => {
         if (usageError) return;
+        if ((a.domain ?? []).length > 0 || a['all-domains']) {
+          const { runDomains } = await import('./domains.js');
+          const { virshClient } = await import('../libvirt/virsh-client.js');
+          // Without a mode nothing is changed: the --check report.
+          const mode = a.apply ? 'apply' : a.diff ? 'diff' : 'check';
+          const names = a['all-domains'] ? undefined : a.domain;
+          code = await withContext({ ...(a as unknown as RawHostArgs), config: false }, [], (_files, ctx) =>
+            runDomains({ names, mode, pruneStale: a['prune-stale'] }, virshClient(a.connect), ctx, io),
+          );
+          return;
+        }
         const { passThrough, runAnnotate } = await import('./annotate.js');
         const filter = !a['in-place'] && !a.check && !a.diff;
         code = await withContext(
@@ -85,13 +122,11 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
       'explain [files..]',
       'show the decision for every disk and model, with its reason',
       (y) =>
-        withHostOptions(y)
+        documented(withHostOptions(y), 'explain')
           .positional('files', { type: 'string', array: true })
           .option('json', { type: 'boolean', default: false, describe: 'JSON report (schemas/report.schema.json)' })
           .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'colour the table: auto = on a terminal unless NO_COLOR is set' })
-          .option('config', configOption)
-          .example(HELP.explain.examples as [string, string][])
-          .epilogue(exitCodeEpilogue(HELP.explain)),
+          .option('config', configOption),
       async (a) => {
         if (usageError) return;
         const { runExplain } = await import('./explain.js');
@@ -102,12 +137,10 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
       'facts [files..]',
       'on the hypervisor: snapshot what the decisions for these domains (and --path) read, for --facts elsewhere',
       (y) =>
-        withHostOptions(y)
+        documented(withHostOptions(y), 'facts')
           .positional('files', { type: 'string', array: true, describe: 'domain XML files whose disks to cover (- reads stdin)' })
           .option('path', repeatable('also cover this file, device or directory tree (repeatable)'))
-          .option('output', { alias: 'o', type: 'string', describe: 'write the snapshot here (default: standard output)' })
-          .example(HELP.facts.examples as [string, string][])
-          .epilogue(exitCodeEpilogue(HELP.facts)),
+          .option('output', { alias: 'o', type: 'string', describe: 'write the snapshot here (default: standard output)' }),
       async (a) => {
         if (usageError) return;
         const opts = hostOptionsFrom(a as unknown as RawHostArgs);
@@ -121,27 +154,81 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
       },
     )
     .command(
+      'grant [files..]',
+      'print (or --apply) the smallest POSIX ACL changes that let QEMU open the disks it cannot, instead of a chown',
+      (y) =>
+        documented(withHostOptions(y), 'grant')
+          .positional('files', { type: 'string', array: true, describe: 'domain XML files; - or none reads stdin' })
+          .option('apply', { type: 'boolean', default: false, describe: 'apply the plan, then decide every disk again' })
+          .option('json', { type: 'boolean', default: false, describe: 'JSON (schemas/grant.schema.json)' }),
+      async (a) => {
+        if (usageError) return;
+        const raw = a as unknown as RawHostArgs;
+        if (raw.facts !== undefined) {
+          io.stderr.write('virt-seclabel: grant asks this host whether its filesystems support ACLs, and changes them: --facts cannot be used\n');
+          code = EXIT.error;
+          return;
+        }
+        const { runGrant } = await import('./grant.js');
+        const { createLiveGrantEffects, probeAclSupport } = await import('../host/live/acl-effects.js');
+        const deps = { probe: probeAclSupport, ...(a.apply ? { effects: createLiveGrantEffects() } : {}) };
+        code = await withContext({ ...raw, config: false }, files(a), (names, ctx) => runGrant(names, { apply: a.apply, json: a.json }, ctx, io, deps));
+      },
+    )
+    .command(
+      'hook [args..]',
+      'as libvirt\'s qemu hook (NAME OPERATION SUB-OP EXTRA, XML on stdin): refuse a start only for a proven-stale relabel=\'no\'; `hook install` / `hook uninstall` manage the qemu.d script',
+      (y) =>
+        documented(withHostOptions(y), 'hook')
+          .positional('args', { type: 'string', array: true, describe: 'install | uninstall | -- NAME OPERATION SUB-OP EXTRA' })
+          .option('hook-config', { type: 'string', default: '/etc/virt-seclabel/hook.conf', describe: 'the hook\'s config file (fail_on = stale | never)' })
+          .option('hooks-dir', { type: 'string', default: '/etc/libvirt/hooks', describe: 'install/uninstall: libvirt\'s hooks directory' })
+          .option('binary', { type: 'string', describe: 'install: the command the script runs (default: virt-seclabel on a fixed PATH)' }),
+      async (a) => {
+        if (usageError) return;
+        // The script passes `-- NAME OP SUB-OP EXTRA` (a domain name may start with '-'); yargs leaves
+        // what follows `--` in `_`, after the command word.
+        const rest = [...(a.args ?? []), ...a._.slice(1)].map(String);
+        const hook = await import('./hook.js');
+        const { liveHookFiles, liveHookLog } = await import('../hook/effects.js');
+        if (rest.length === 1 && rest[0] === 'install') {
+          code = hook.runHookInstall(a['hooks-dir'], a.binary, liveHookFiles, io);
+          return;
+        }
+        if (rest.length === 1 && rest[0] === 'uninstall') {
+          code = hook.runHookUninstall(a['hooks-dir'], liveHookFiles, io);
+          return;
+        }
+        const opts = hostOptionsFrom(a as unknown as RawHostArgs);
+        const log = liveHookLog(io.stderr);
+        if (!opts.ok) {
+          // A bad option in the installed script must not stop VMs from starting: say so, allow.
+          log.say(`virt-seclabel: hook: ${opts.error}; start allowed unchecked`, { syslog: true });
+          return;
+        }
+        const host = opts.value;
+        code = await hook.runHookCheck(rest, {
+          stdin: io.stdin,
+          log,
+          readConfig: hook.configReader(a['hook-config']),
+          openContext: (svirtLabel) => hook.liveHookContext(host, svirtLabel),
+        });
+      },
+    )
+    .command(
       'query',
       'ask the SELinux policy: JSON Lines on stdin, or one question with -s -t -c -p',
       (y) =>
-        y
-          .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
-          .option('boolean', repeatable('NAME=on|off (repeatable)'))
+        withPolicyOptions(documented(y, 'query'))
           .option('scontext', { alias: 's', type: 'string', describe: 'source (process) context, e.g. system_u:system_r:svirt_t:s0:c1,c2' })
           .option('tcontext', { alias: 't', type: 'string', describe: 'target (file) context' })
           .option('tclass', { alias: 'c', type: 'string', describe: 'object class, e.g. file or blk_file' })
           .option('perms', { alias: 'p', type: 'string', describe: 'PERM[,PERM]' })
-          .option('json', { type: 'boolean', default: false, describe: 'one question: print the answer as a JSON object' })
-          .example(HELP.query.examples as [string, string][])
-          .epilogue(exitCodeEpilogue(HELP.query)),
+          .option('json', { type: 'boolean', default: false, describe: 'one question: print the answer as a JSON object' }),
       async (a) => {
         if (usageError) return;
-        const booleans = parseBooleans(a.boolean);
-        if (typeof booleans === 'string') {
-          io.stderr.write(`virt-seclabel: ${booleans}\n`);
-          code = EXIT.error;
-          return;
-        }
+        const booleans = booleansOrFail(a.boolean);
+        if (!booleans) return;
         const { runQuery } = await import('./query.js');
         code = (await runQuery(
           { policy: a.policy, booleans, scontext: a.scontext, tcontext: a.tcontext, tclass: a.tclass, perms: a.perms?.split(',').filter(Boolean), json: a.json },
@@ -150,22 +237,34 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
       },
     )
     .command(
-      'completion [shell]',
-      'print a shell completion script (bash or zsh)',
+      'labels',
+      'list the file types the svirt process may use for disks (read-only media, shareable writable disks), with their MCS condition',
       (y) =>
-        y
-          .positional('shell', { choices: ['bash', 'zsh'] as const, describe: 'the shell (default: from $SHELL)' })
-          .example(HELP.completion.examples as [string, string][])
-          .epilogue(exitCodeEpilogue(HELP.completion)),
-      (a) => {
+        withPolicyOptions(documented(y, 'labels'))
+          .option('connect', { type: 'string', default: 'qemu:///system', describe: 'libvirt connection whose dynamic label to use: qemu:///system or qemu:///session' })
+          .option('context', { type: 'string', describe: "another process context instead of libvirt's dynamic label (e.g. a static label)" })
+          .option('check', { type: 'string', requiresArg: true, describe: 'answer for one file label (user:role:type:level) with the reason' })
+          .option('json', { type: 'boolean', default: false, describe: 'JSON (schemas/labels.schema.json)' }),
+      async (a) => {
         if (usageError) return;
-        code = printCompletion(parser, a.shell ?? (/zsh/.test(process.env.SHELL ?? '') ? 'zsh' : 'bash'));
+        const booleans = booleansOrFail(a.boolean);
+        if (!booleans) return;
+        const { runLabels } = await import('./labels.js');
+        const { createLiveView } = await import('../host/live/live-view.js');
+        code = runLabels({ policy: a.policy, booleans, connect: a.connect, context: a.context, check: a.check, json: a.json }, createLiveView(), io);
       },
     )
-    // Completion candidates come from the same definitions: the script calls back with this option.
-    .completion('__complete', false)
-    .example(HELP.annotate.examples as [string, string][])
-    .epilogue(exitCodeEpilogue(HELP.annotate))
+    .command(
+      'completion [shell]',
+      'print the shell completion script (bash or zsh; default: the login shell)',
+      (y) => documented(y, 'completion').positional('shell', { choices: SHELLS, describe: 'the shell to complete in' }),
+      (a) => {
+        if (usageError) return;
+        io.stdout.write(completionScript(a.shell ?? defaultShell(process.env), 'virt-seclabel'));
+      },
+    )
+    // yargs answers --get-yargs-completions (what the scripts call); its own script command stays hidden.
+    .completion(`__${COMPLETION_KEY}-script`, false, completeWord)
     .check(singleValued, true)
     .strict()
     .help()

@@ -20,6 +20,7 @@ import { DacHostFacts } from './host-facts.js';
 export { DacHostFacts, PROTECTED_SYMLINKS_PATH } from './host-facts.js';
 import type { HostView, Inode } from '../host/view.js';
 import { walkPath, type WalkedInode, type WalkErrno } from '../host/walk.js';
+import { shellQuote } from '../shell-quote.js';
 
 export type DacWant = 'read' | 'readwrite';
 export type DacErrno = 'EACCES' | WalkErrno | 'EISDIR' | 'EROFS';
@@ -296,8 +297,4 @@ class Context {
       fileAccessible: final.kind === 'pass' ? true : final.kind === 'deny' ? false : null,
     };
   }
-}
-
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./+:@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -239,7 +239,7 @@ describe.skipIf(skip)('filesystem faults with --in-place (built CLI, real mounts
       for (const r of [a, b]) {
         expect([0, 2], r.stderr).toContain(r.code);
         if (r.code === 2) {
-          expect(r.stderr).toContain(`${file}: changed while it was processed; nothing written, run again`);
+          expect(r.stderr).toContain(`${file}: error: changed while it was processed; nothing written, run again`);
           seen.refused++;
         }
       }

@@ -148,6 +148,32 @@ describe.skipIf(skip !== undefined)('real libvirtd (qemu:///system and qemu:///s
     });
   });
 
+  describe('grant: a 0600 ISO of a user, in a 0700 directory of theirs (issue 14)', () => {
+    it('grant --apply, then annotate: QEMU reads it through ACLs, the VM starts, nothing is chowned', () => {
+      const owner4 = { uid: 4114, gid: 4114 };
+      const d = caseDir('i14b-grant-home', 0o700);
+      chownSync(d, owner4.uid, owner4.gid);
+      const iso = file(join(d, 'cd.iso'), 0o600, owner4.uid, owner4.gid);
+      const n = name('i14b-grant');
+      const input = join(root, `${n}.in.xml`);
+      writeFileSync(input, domainXml(n, [{ device: 'cdrom', file: iso, format: 'raw', target: 'hdc' }]));
+      // Before: not accessible, so annotate leaves libvirt's chown in place.
+      expect(hasNoRelabel(annotate(cli, input).stdout, iso, 'dac')).toBe(false);
+      const g = execFileSync(process.execPath, [cli, 'grant', '--apply', input], { encoding: 'utf8' });
+      expect(g).toContain(`changed ${d}: setfacl -n -m u:${qemu.uid}:--x,m::--x`);
+      expect(g).toContain(`changed ${iso}: setfacl -n -m u:${qemu.uid}:r--,m::r--`);
+      const out = annotate(cli, input);
+      expect(out.code, out.stderr).toBe(0);
+      expect(hasNoRelabel(out.stdout, iso, 'dac')).toBe(true);
+      const vm = { name: n, ...ledger.defineAndStart(system, root, n, out.stdout) };
+      expect(vm.error).toBe('');
+      expect(owner(iso)).toBe(`${owner4.uid}:${owner4.gid}`);
+      expect(owner(d)).toBe(`${owner4.uid}:${owner4.gid}`);
+      system.virsh('destroy', vm.name);
+      expect(owner(iso)).toBe(`${owner4.uid}:${owner4.gid}`);
+    });
+  });
+
   describe('a world-readable ISO in a root-owned 0700 directory', () => {
     it('by hand: the VM fails with and without relabel=no, with the same QEMU error', () => {
       const d = caseDir('iso-priv-hand', 0o700);

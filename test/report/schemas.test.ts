@@ -6,7 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { memoryView } from '../support/memory-view.js';
-import { explain, GROUP, PASSWD } from '../cli/harness.js';
+import { explain, GROUP, PASSWD, captureIo, DEBIAN_POLICY, withRealPolicy } from '../cli/harness.js';
+import { runLabels } from '../../src/cli/labels.js';
+import { missingRequirements } from '../support/requirements.js';
 
 const schemaFiles = readdirSync('schemas').filter((f) => f.endsWith('.json'));
 
@@ -49,5 +51,22 @@ describe('JSON schemas', () => {
     expect(validate(disk({ action: 'annotate', accessible: true, reason: 'r' }))).toBe(false);
     expect(validate(disk({ action: 'n/a', accessible: true, reason: 'r' }))).toBe(false);
     expect(validate(disk({ action: 'keep', accessible: true, reason: 'r' }))).toBe(false);
+  });
+
+  it.skipIf(missingRequirements({ files: [DEBIAN_POLICY] }))('labels --json and labels --check --json validate against labels.schema.json, and it rejects a wrong shape', async () => {
+    const validate = compile('labels.schema.json');
+    const view = withRealPolicy(memoryView({}, { text: { '/etc/selinux/config': 'SELINUXTYPE=default\n' } }));
+    for (const extra of [{}, { check: 'system_u:object_r:virt_content_t:s0' }, { check: 'system_u:object_r:shadow_t:s0', context: 'system_u:system_r:svirt_t:s0:c1,c2' }]) {
+      const c = captureIo();
+      runLabels({ policy: DEBIAN_POLICY, booleans: {}, connect: 'qemu:///system', json: true, ...extra }, view, c.io);
+      await c.settle();
+      const out = JSON.parse(c.stdout());
+      expect(validate(out), JSON.stringify(validate.errors, null, 2)).toBe(true);
+      if (out.usable) {
+        expect(out.usable.length).toBeGreaterThan(10);
+        expect(validate({ ...out, usable: [{ ...out.usable[0], use: 'exclusive' }] })).toBe(false);
+        expect(validate({ ...out, usable: [{ ...out.usable[0], levels: { sometimes: true } }] })).toBe(false);
+      }
+    }
   });
 });

@@ -24,9 +24,9 @@ describe.skipIf(skip)('npm pack + npm install -g', () => {
     expect(basename(tgz)).toBe(`virt-seclabel-${VERSION}.tgz`);
     const listed = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(listed).toContain('package/dist/cli/main.js');
-    expect(listed.some((f) => f.startsWith('package/dist/cli/chunks/'))).toBe(true);
+    expect(listed).toContain('package/dist/cli/program.cjs');
     // The bundle is the program: no per-module tsc output, sources or tests in the tarball.
-    expect(listed.filter((f) => !/^package\/(dist\/cli\/(main\.js|chunks\/|bundled-packages\.json)|schemas\/|package\.json|README\.md|CHANGELOG\.md)/.test(f))).toEqual([]);
+    expect(listed.filter((f) => !/^package\/(dist\/cli\/(main\.js|program\.cjs|bundled-packages\.json)|schemas\/|package\.json|README\.md|CHANGELOG\.md|man\/virt-seclabel\.1$)/.test(f))).toEqual([]);
 
     const prefix = join(dir, 'prefix');
     const env: NodeJS.ProcessEnv = { ...process.env, npm_config_prefix: prefix };
@@ -34,6 +34,8 @@ describe.skipIf(skip)('npm pack + npm install -g', () => {
     execFileSync('npm', ['install', '-g', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tgz], { env, encoding: 'utf8', timeout: 300_000 });
     const bin = join(prefix, 'bin', 'virt-seclabel');
     expect(existsSync(bin)).toBe(true);
+    // npm links package.json's `man` entry where man finds it.
+    expect(existsSync(join(prefix, 'share', 'man', 'man1', 'virt-seclabel.1'))).toBe(true);
     const installed = join(prefix, 'lib', 'node_modules', 'virt-seclabel', 'node_modules');
     const deps = readdirSync(installed).flatMap((d) => (d.startsWith('@') ? readdirSync(join(installed, d)).map((s) => `${d}/${s}`) : [d]));
     expect(deps.filter((d) => !d.startsWith('.')).sort()).toEqual(['@napi-rs/xattr', '@napi-rs/xattr-linux-x64-gnu']);

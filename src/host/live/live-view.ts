@@ -43,7 +43,7 @@ function xattrErrno(text: string): string | undefined {
   return Object.entries(os.constants.errno).find(([, v]) => v === Number(n))?.[0];
 }
 
-function typeOf(st: fs.Stats): FileType | undefined {
+export function typeOf(st: fs.Stats): FileType | undefined {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';

@@ -53,7 +53,9 @@ describe.skipIf(skip !== undefined)('malformed policy files', () => {
           new DataView(copy.buffer).setUint32(at, value, true);
           const started = performance.now();
           const r = loadPolicy(copy);
-          expect(performance.now() - started).toBeLessThan(500);
+          // A hang detector, not a speed test: a count that drove a loop would take minutes; a loaded CI
+          // machine's GC pause must not fail it (500 ms did at load 12 on two cores).
+          expect(performance.now() - started).toBeLessThan(5_000);
           if (!r.ok) expect(r.error.section).not.toBe('reader');
         }
       }

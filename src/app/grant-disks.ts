@@ -1,0 +1,129 @@
+/**
+ * `grant` as composition: the decisions annotate makes, then for every disk whose DAC decision is
+ * "not accessible", the ACL plan for every file of its chain (dac/grant-plan.ts). Pure given its ports,
+ * the view and the ACL-support probe; nothing here changes the host.
+ */
+import type { DocumentOutcome } from './process-input.js';
+import { dacIdentity } from './engines.js';
+import type { HostContext } from './host-context.js';
+import { GrantPlanner, type AclSupportProbe, type FileGrant, type InodeGrant } from '../dac/grant-plan.js';
+import { accountNames, readAccounts } from '../host/accounts.js';
+import type { QemuIdentity } from '../dac/identity.js';
+import type { DiskDecision } from '../decide/disk.js';
+import type { DiskAccess } from '../decide/types.js';
+import type { Domain } from '../domain/model.js';
+import { ok, type HostView } from '../host/view.js';
+
+export type DiskGrantStatus = 'accessible' | 'planned' | 'refused' | 'not-applicable';
+
+export interface DiskGrant {
+  readonly file: string;
+  readonly document: number | undefined;
+  readonly domain: string | undefined;
+  readonly target: string | undefined;
+  readonly path: string | undefined;
+  readonly access: DiskAccess;
+  readonly status: DiskGrantStatus;
+  readonly reason: string;
+  /** The qemu identity the plan is for (a domain's static DAC label may name another than the connection's). */
+  readonly identity?: { readonly uid: number; readonly name?: string };
+  readonly files: readonly FileGrant[];
+  /** A read-only disk SELinux blocks: the persistent labelling fix a person may choose instead of libvirt's relabel. */
+  readonly selinux?: { readonly reason: string; readonly directory: string; readonly type: string };
+}
+
+export interface GrantPlan {
+  readonly disks: readonly DiskGrant[];
+  /** Every inode edit, per identity, in the order first needed. */
+  readonly changes: readonly { readonly identity: QemuIdentity; readonly changes: readonly InodeGrant[] }[];
+}
+
+/** The type the SELinux hint names: virt_content_t is what libvirt itself uses for shared read-only media. */
+export const READ_ONLY_MEDIA_TYPE = 'virt_content_t';
+
+const dirOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
+
+export function planGrants(docs: readonly DocumentOutcome[], ctx: HostContext, probe: AclSupportProbe): GrantPlan {
+  const accounts = readAccounts(ctx.view);
+  const planners = new Map<number, { identity: QemuIdentity; planner: GrantPlanner }>();
+  const disks: DiskGrant[] = [];
+  for (const doc of docs) {
+    if (!doc.ok) continue;
+    for (const d of doc.decision.disks) {
+      const base = {
+        file: doc.file,
+        document: doc.document,
+        domain: doc.decision.domain.name,
+        target: d.disk.target,
+        path: d.disk.path,
+        access: d.access,
+        files: [] as FileGrant[],
+        ...selinuxHint(d, doc.decision.domain, ctx),
+      };
+      const dac = d.models.dac;
+      if (dac.accessible === true) {
+        disks.push({ ...base, status: 'accessible', reason: dac.reason });
+        continue;
+      }
+      if (dac.action === 'n/a' || dac.action === 'existing') {
+        disks.push({ ...base, status: 'not-applicable', reason: dac.reason });
+        continue;
+      }
+      if (dac.accessible === null) {
+        disks.push({ ...base, status: 'refused', reason: `the DAC engine cannot judge it: ${dac.reason}` });
+        continue;
+      }
+      if (!accounts.ok) {
+        disks.push({ ...base, status: 'refused', reason: accounts.error });
+        continue;
+      }
+      const id = dacIdentity(doc.decision.domain, ctx.conn, accounts.value);
+      if (!id.ok) {
+        disks.push({ ...base, status: 'refused', reason: id.error });
+        continue;
+      }
+      const chain = ctx.ports.resolveChain(d.disk);
+      if (chain.kind === 'unprovable') {
+        disks.push({ ...base, status: 'refused', reason: `its files cannot be judged: ${chain.reason}` });
+        continue;
+      }
+      let entry = planners.get(id.value.uid);
+      if (!entry) planners.set(id.value.uid, (entry = { identity: id.value, planner: new GrantPlanner(ctx.view, id.value, probe, accountNames(accounts.value)) }));
+      const mark = entry.planner.mark();
+      const files = chain.files.map((f) => entry.planner.planFile(f.path, f.access));
+      const refused = files.find((f) => f.outcome === 'refused');
+      if (refused) entry.planner.rollback(mark);
+      const identity = { uid: id.value.uid, ...(id.value.userName !== undefined ? { name: id.value.userName } : {}) };
+      disks.push({
+        ...base,
+        identity,
+        files,
+        status: refused ? 'refused' : files.some((f) => f.outcome === 'grant') ? 'planned' : 'accessible',
+        reason: refused ? `${refused.path}: ${refused.reason}` : dac.reason,
+      });
+    }
+  }
+  return { disks, changes: [...planners.values()].map((p) => ({ identity: p.identity, changes: p.planner.changes() })) };
+}
+
+/**
+ * A read-only disk SELinux blocks: the labelling a person may choose instead of libvirt's relabel,
+ * named only when the SELinux engine, asked about the host as `semanage fcontext` + `restorecon` would
+ * leave it (the directory and everything under it of that type), proves every file of the chain readable.
+ */
+function selinuxHint(d: DiskDecision, domain: Domain, ctx: HostContext): { selinux?: DiskGrant['selinux'] } {
+  const s = d.models.selinux;
+  if (!d.disk.readonly || !d.disk.path || s.action !== 'keep' || s.accessible !== false || !ctx.portsOn) return {};
+  const chain = ctx.ports.resolveChain(d.disk);
+  if (chain.kind !== 'ok') return {};
+  const directory = dirOf(chain.files[0]!.path);
+  const label = `system_u:object_r:${READ_ONLY_MEDIA_TYPE}:s0`;
+  const under = (p: string) => p === directory || p.startsWith(directory === '/' ? '/' : `${directory}/`);
+  const relabelled: HostView = { ...ctx.view, selinuxLabel: (p) => (under(p) ? ok(label) : ctx.view.selinuxLabel(p)) };
+  const ports = ctx.portsOn(relabelled);
+  if (!ports.ok) return {};
+  const bound = ports.value.engineFor('selinux', domain);
+  if (!bound.ok) return {};
+  const proven = chain.files.every((f) => bound.engine.check({ ...f, access: 'read' }).accessible === true);
+  return proven ? { selinux: { reason: s.reason, directory, type: READ_ONLY_MEDIA_TYPE } } : {};
+}
