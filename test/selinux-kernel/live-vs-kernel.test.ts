@@ -30,6 +30,8 @@ interface GuestOut {
   booleanFlip: { on: { live: Explained; file: Explained }; off: { live: Explained } };
   query: { count: number; liveCode: number; fileCode: number; liveErr: string; fileErr: string; live: string; file: string };
   edges: { canonicalLabel: string | null; afterReload: Explained };
+  labels: { liveCode: number; fileCode: number; liveErr: string; same: boolean; checks: { type: string; use: string; class: string; levels: Record<string, boolean>; kernelNoCategories: boolean | null; kernelForeign: boolean | null }[] };
+  hook: Record<'plain' | 'ownCategories' | 'foreignCategories', { code: number; stderr: string }>;
 }
 
 const selinuxOf = (e: Explained) => {
@@ -129,6 +131,24 @@ describe.skipIf(skip !== undefined)('live mode against a real SELinux kernel (De
     });
     console.log(`selinux guest query: ${same}/${live.length} live verdicts equal the file mode's (${sameReason} with the same reason text)`);
     expect(same).toBe(live.length);
+  });
+
+  it('labels: the live list equals the file mode list, and the kernel allows every listed type under its MCS condition', () => {
+    expect(out.labels.liveCode, out.labels.liveErr).toBe(0);
+    expect(out.labels.fileCode).toBe(0);
+    expect(out.labels.same).toBe(true);
+    expect(out.labels.checks.length).toBeGreaterThan(50);
+    const wrong = out.labels.checks.filter((c) => c.kernelNoCategories !== c.levels['no-categories'] || c.kernelForeign !== c.levels.foreign);
+    console.log(`selinux guest labels: ${out.labels.checks.length - wrong.length}/${out.labels.checks.length} listed (type, use, class) agree with the kernel at no categories and at a foreign category`);
+    expect(wrong).toEqual([]);
+  });
+
+  it('the start-time hook at start begin judges with the label libvirt generated', () => {
+    expect(out.hook.plain.code, out.hook.plain.stderr).toBe(0);
+    expect(out.hook.ownCategories.code, out.hook.ownCategories.stderr).toBe(0);
+    // Exit 10 is the hook's refusal (libvirt then refuses the start with its line).
+    expect(out.hook.foreignCategories.code, out.hook.foreignCategories.stderr).toBe(10);
+    expect(out.hook.foreignCategories.stderr).toMatch(/^virt-seclabel: vsl-hook: disk hdc \(\/srv\/vsl\/pub-cats\.iso\)/m);
   });
 
   it("reads the kernel's canonical category range, and a policy reload while running changes no decision", () => {

@@ -231,6 +231,41 @@ const liveQ = ask([]);
 const fileQ = ask(['--policy', POLICY]);
 out.query = { count: lines.length, liveCode: liveQ.status, fileCode: fileQ.status, liveErr: liveQ.stderr.slice(0, 500), fileErr: fileQ.stderr.slice(0, 500), live: liveQ.stdout, file: fileQ.stdout };
 
+// ---- labels: the list of types svirt may use, live and from the file, each checked by the kernel --
+const labelsOf = (extra) => {
+  const r = run('/usr/bin/node', [CLI, 'labels', '--json', ...extra]);
+  try {
+    return { code: r.status, report: JSON.parse(r.stdout), stderr: r.stderr };
+  } catch {
+    return { code: r.status, report: null, stderr: r.stderr };
+  }
+};
+const liveLabels = labelsOf([]);
+const fileLabels = labelsOf(['--policy', POLICY]);
+const SVIRT = 'system_u:system_r:svirt_t:s0:c1,c2';
+const labelChecks = (liveLabels.report?.usable ?? []).map((u) => {
+  const perms = liveLabels.report.permissions[u.use];
+  return {
+    ...u,
+    kernelNoCategories: kernelAllows(SVIRT, obj(u.type), u.class, perms),
+    kernelForeign: kernelAllows(SVIRT, obj(u.type, 's0:c3'), u.class, perms),
+  };
+});
+out.labels = { liveCode: liveLabels.code, fileCode: fileLabels.code, liveErr: liveLabels.stderr, same: JSON.stringify(liveLabels.report?.usable) === JSON.stringify(fileLabels.report?.usable), checks: labelChecks };
+
+// ---- the start-time hook at start begin, with the label libvirt generated ---------------------
+const hookXml = (disk, level) => `<domain type='kvm'>\n  <name>vsl-hook</name>\n  <devices>\n    <disk type='file' device='cdrom'><source file='${disk}'><seclabel model='selinux' relabel='no'/></source><target dev='hdc'/><readonly/></disk>\n  </devices>\n  <seclabel type='dynamic' model='selinux' relabel='yes'><label>system_u:system_r:svirt_t:${level}</label><imagelabel>system_u:object_r:svirt_image_t:${level}</imagelabel></seclabel>\n</domain>\n`;
+const hook = (disk, level) => {
+  const r = run('/usr/bin/node', [CLI, 'hook', '--models', 'selinux', '--qemu-conf', '/nonexistent/qemu.conf', '--hook-config', '/nonexistent/hook.conf', '--', 'vsl-hook', 'start', 'begin', '-'], { input: hookXml(disk, level) });
+  return { code: r.status, stderr: r.stderr };
+};
+out.hook = {
+  // public_content_t:s0: readable by any VM; public_content_t:s0:c1,c2: only by a VM whose label dominates c1,c2.
+  plain: hook(files.pub, 's0:c10,c20'),
+  ownCategories: hook(files.pubCats, 's0:c1,c2'),
+  foreignCategories: hook(files.pubCats, 's0:c10,c20'),
+};
+
 // ---- a policy reload while the machine runs -------------------------------------------------
 run('/bin/sh', ['-c', `dd if=${POLICY} of=/sys/fs/selinux/load bs=16M 2>/dev/null`]);
 out.edges.afterReload = explain('/tmp/dynamic.xml', []);
