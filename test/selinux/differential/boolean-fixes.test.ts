@@ -11,11 +11,11 @@ import { loadPolicy } from '../../../src/selinux/policy/load.js';
 import { missingRequirements } from '../../support/requirements.js';
 import { askSepol, type SepolQuery } from '../reference/sepol.js';
 import { generateQueries, readPolicyNames } from './queries.js';
+import { DEBIAN_DEFAULT_POLICY, DEBIAN_MLS_POLICY, LIBSEPOL_A } from '../reference/debian.js';
 
-const LIBSEPOL_A = '/usr/lib/x86_64-linux-gnu/libsepol.a';
 const POLICIES = [
-  { name: 'default', path: '/etc/selinux/default/policy/policy.33', seed: 0xb001 },
-  { name: 'mls', path: '/etc/selinux/mls/policy/policy.33', seed: 0xb002 },
+  { name: 'default', path: DEBIAN_DEFAULT_POLICY, seed: 0xb001 },
+  { name: 'mls', path: DEBIAN_MLS_POLICY, seed: 0xb002 },
 ] as const;
 const COUNT = Number(process.env.SELINUX_FIX_QUERIES ?? 3000);
 

@@ -19,8 +19,8 @@ import { missingRequirements } from '../../support/requirements.js';
 import { askSepol, listSepol, type SepolQuery } from '../reference/sepol.js';
 import { compilePolicy } from './compile.js';
 import { Rng } from './random.js';
+import { LIBSEPOL_A } from '../reference/debian.js';
 
-const LIBSEPOL_A = '/usr/lib/x86_64-linux-gnu/libsepol.a';
 const REAL = ['/etc/selinux/default/policy/policy.33', '/etc/selinux/mls/policy/policy.33'];
 const skip = missingRequirements({ commands: ['cc', 'checkpolicy'], files: [LIBSEPOL_A, ...REAL] });
 const POLICIES = skip ? [] : [

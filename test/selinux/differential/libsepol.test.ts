@@ -16,11 +16,11 @@ import { compareAnswer, formatDisagreement, type Disagreement } from './compare.
 import { allVariants, compilePolicy, variantName } from './compile.js';
 import { generateQueries, readPolicyNames } from './queries.js';
 import { sweepQueries } from './sweep.js';
+import { DEBIAN_DEFAULT_POLICY, DEBIAN_MLS_POLICY, LIBSEPOL_A } from '../reference/debian.js';
 
-const LIBSEPOL_A = '/usr/lib/x86_64-linux-gnu/libsepol.a';
 const REAL_POLICIES = [
-  { name: 'default', path: '/etc/selinux/default/policy/policy.33', seed: 0x5e11 },
-  { name: 'mls', path: '/etc/selinux/mls/policy/policy.33', seed: 0x3175 },
+  { name: 'default', path: DEBIAN_DEFAULT_POLICY, seed: 0x5e11 },
+  { name: 'mls', path: DEBIAN_MLS_POLICY, seed: 0x3175 },
 ] as const;
 const GENERATED = Number(process.env.SELINUX_DIFF_QUERIES ?? 5000);
 
