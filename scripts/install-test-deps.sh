@@ -17,6 +17,7 @@ packages+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86)
 packages+=(git pre-commit)                              # the pre-commit round trip
 packages+=(time)                                        # /usr/bin/time -v: peak RSS in the bench
 packages+=(lintian rpm cpio ansible python3-apt)        # the .deb check, rpmbuild + payload unpack, the fleet playbook (apt module)
+packages+=(busybox-static cpio attr)                    # the SELinux guest: busybox initramfs (the kernel comes from apt-get download)
 packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
 packages+=(tmux)                                        # explain in a real terminal (80 and 200 columns)
 packages+=(groff-base mandoc zsh)                       # man page lint (groff -ww, mandoc -T lint); zsh completion

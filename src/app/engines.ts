@@ -15,7 +15,7 @@ import { createDacEngine } from '../dac/engine.js';
 import { parseDacLabel, resolveIdentity, type QemuIdentity } from '../dac/identity.js';
 import { domainLabelling } from '../decide/domain-labelling.js';
 import type { Domain } from '../domain/model.js';
-import { lazySelinux, type PolicyLoader } from './selinux-engine.js';
+import { lazySelinux, type PolicyLoader, type SvirtLabelSource } from './selinux-engine.js';
 
 /** The images module's chain, in the decision core's terms. */
 export function chainOf(view: HostView, disk: Disk): Chain {
@@ -45,7 +45,13 @@ export function dacIdentity(domain: Domain, conn: Connection, accounts: Accounts
   return resolveIdentity({ user: conn.user, group: conn.group }, accounts.passwd, accounts.groups);
 }
 
-export function buildPorts(view: HostView, conn: Connection, opts: HostOptions, loadPolicy?: PolicyLoader): Result<DecisionPorts, string> {
+export function buildPorts(
+  view: HostView,
+  conn: Connection,
+  opts: HostOptions,
+  loadPolicy?: PolicyLoader,
+  svirtLabel: SvirtLabelSource = 'any-dynamic',
+): Result<DecisionPorts, string> {
   let accounts: Result<Accounts, string> | undefined;
   const getAccounts = () => (accounts ??= readAccounts(view));
   if (conn.models.dac.active) {
@@ -55,7 +61,7 @@ export function buildPorts(view: HostView, conn: Connection, opts: HostOptions, 
     const id = resolveIdentity({ user: conn.user, group: conn.group }, a.value.passwd, a.value.groups);
     if (!id.ok) return failure(`qemu identity (${conn.identitySource}): ${id.error}`);
   }
-  const selinux = lazySelinux(view, conn, opts, loadPolicy);
+  const selinux = lazySelinux(view, conn, opts, loadPolicy, svirtLabel);
   return success({
     resolveChain: (disk) => chainOf(view, disk),
     engineFor: (model, domain) => {

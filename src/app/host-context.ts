@@ -8,7 +8,7 @@ import type { DecisionPorts } from '../decide/ports.js';
 import type { HostView } from '../host/view.js';
 import type { HostOptions } from './host-options.js';
 import { buildPorts } from './engines.js';
-import type { PolicyLoader } from './selinux-engine.js';
+import type { PolicyLoader, SvirtLabelSource } from './selinux-engine.js';
 
 export interface HostContext {
   readonly view: HostView;
@@ -26,6 +26,8 @@ export interface HostContext {
 export interface HostEnvironment {
   readonly invoker?: { readonly uid: number; readonly gid: number };
   readonly loadPolicy?: PolicyLoader;
+  /** The libvirt hook at start begin judges with the label libvirt generated; everything else with any. */
+  readonly svirtLabel?: SvirtLabelSource;
 }
 
 export function processInvoker(): { uid: number; gid: number } | undefined {
@@ -43,7 +45,7 @@ export function createHostContext(view: HostView, opts: HostOptions, env: HostEn
     invoker,
   });
   if (!conn.ok) return failure(conn.error);
-  const ports = buildPorts(view, conn.value, opts, env.loadPolicy);
+  const ports = buildPorts(view, conn.value, opts, env.loadPolicy, env.svirtLabel);
   if (!ports.ok) return ports;
   const c = conn.value;
   return success({ view, conn: c, ports: ports.value, portsOn: (other: HostView) => buildPorts(other, c, opts, env.loadPolicy) });

@@ -17,7 +17,9 @@ export interface HostOptions {
 
 export const DEFAULT_QEMU_CONF = '/etc/libvirt/qemu.conf';
 
-export function parseConnectUri(uri: string): ConnectMode | undefined {
+/** The mode of a libvirt URI; query parameters (`?socket=…`) reach the same driver, so they are ignored here. */
+export function parseConnectUri(full: string): ConnectMode | undefined {
+  const uri = full.split('?')[0];
   if (uri === 'qemu:///system') return 'system';
   if (uri === 'qemu:///session') return 'session';
   return undefined;

@@ -114,10 +114,21 @@ function daemonIdentity(view: HostView, mode: ConnectMode): Result<DaemonIdentit
   return d.ok ? d : failure(`qemu:///session: this process's context ${JSON.stringify(own.value.trim())} is not an SELinux context: ${d.error}`);
 }
 
+/**
+ * Which svirt context to judge with: 'any-dynamic' (define time: every category pair libvirt could pick)
+ * or 'generated' (the libvirt hook at start begin: the `<label>` libvirt has just generated is in the
+ * XML, so it is exact).
+ */
+export type SvirtLabelSource = 'any-dynamic' | 'generated';
+
 /** The svirt context of a domain, from its SELinux seclabel (static label, baselabel) or the defaults. */
-export function svirtProcessFor(domain: Domain, conn: Connection, p: LoadedPolicy, view: HostView): Result<SvirtProcess, string> {
+export function svirtProcessFor(domain: Domain, conn: Connection, p: LoadedPolicy, view: HostView, source: SvirtLabelSource = 'any-dynamic'): Result<SvirtProcess, string> {
   const labelling = domainLabelling(domain, 'selinux', conn);
   const s = labelling.on ? labelling.seclabel : undefined;
+  if (source === 'generated' && s?.type === 'dynamic') {
+    if (!s.label) return failure('start begin: the dynamic SELinux seclabel carries no generated <label>');
+    return success({ kind: 'static', context: s.label });
+  }
   if (s?.type === 'static') {
     if (!s.label) return failure("a static SELinux seclabel without <label>");
     return success({ kind: 'static', context: s.label });
@@ -142,12 +153,18 @@ export function hostDynamicProcess(
 /** How the policy is obtained: from the host (loadHostPolicy), or recorded/replayed by a facts snapshot. */
 export type PolicyLoader = (view: HostView, opts: HostOptions) => Result<LoadedPolicy, string>;
 
-export function lazySelinux(view: HostView, conn: Connection, opts: HostOptions, load: PolicyLoader = loadHostPolicy): (domain: Domain) => BoundEngine {
+export function lazySelinux(
+  view: HostView,
+  conn: Connection,
+  opts: HostOptions,
+  load: PolicyLoader = loadHostPolicy,
+  source: SvirtLabelSource = 'any-dynamic',
+): (domain: Domain) => BoundEngine {
   let loaded: Result<LoadedPolicy, string> | undefined;
   return (domain) => {
     loaded ??= load(view, opts);
     if (!loaded.ok) return { ok: false, reason: loaded.error };
-    const proc = svirtProcessFor(domain, conn, loaded.value, view);
+    const proc = svirtProcessFor(domain, conn, loaded.value, view, source);
     if (!proc.ok) return { ok: false, reason: proc.error };
     return { ok: true, engine: createSelinuxFileEngine(view, loaded.value.oracle, proc.value, opts.booleans) };
   };

@@ -33,7 +33,7 @@ export function outcomeFor(input: Input, ctx: HostContext, pruneStale: boolean):
 }
 
 /** The --check lines: what would be inserted or removed, where. */
-function checkDiagnostics(o: DocumentOutcome): Diagnostic[] {
+export function checkDiagnostics(o: DocumentOutcome): Diagnostic[] {
   if (!o.ok) return [];
   return o.plan.changes.map((c) => {
     const d = o.decision.disks.find((x) => x.disk.target === c.target);

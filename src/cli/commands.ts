@@ -4,6 +4,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import type { HostRun } from '../precommit/run-per-host.js';
+import type { HookExit } from './hook.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { parseBooleans } from '../app/host-options.js';
 import { packageVersion } from './version.js';
@@ -51,8 +52,9 @@ function withPolicyOptions<T>(y: Argv<T>) {
     .option('boolean', repeatable('NAME=on|off (repeatable)'));
 }
 
-export async function runCommandLine(argv: string[]): Promise<ExitCode> {
-  let code: ExitCode = EXIT.ok;
+export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExit> {
+  // The hook adds its own code (10: refuse the start) to the contract; see src/hook/script.ts.
+  let code: ExitCode | HookExit = EXIT.ok;
   // yargs may still run a command handler after reporting a usage error; the handlers check this first.
   let usageError = false;
   /** The --boolean values, or undefined once the malformed one is reported (exit 2). */
@@ -77,13 +79,35 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
           .option('diff', { type: 'boolean', default: false, describe: 'print a unified diff instead of the XML' })
           .option('prune-stale', { type: 'boolean', default: false, describe: "also remove existing relabel='no' seclabels whose files are no longer accessible" })
           .option('config', configOption)
+          .option('domain', repeatable('annotate this domain\'s libvirt definition instead of files (repeatable; --check unless --diff or --apply)'))
+          .option('all-domains', { type: 'boolean', default: false, describe: 'annotate every domain libvirt defines on --connect' })
+          .option('apply', { type: 'boolean', default: false, describe: 'with --domain/--all-domains: redefine the domains that change (virsh define)' })
           .check((a) => {
-            const modes = (['in-place', 'check', 'diff'] as const).filter((k) => a[k]);
+            const modes = (['in-place', 'check', 'diff', 'apply'] as const).filter((k) => a[k]);
             if (modes.length > 1) throw new Error(`--${modes.join(' and --')} cannot be combined`);
+            // --help runs the checks too, before the defaults are filled in.
+            const named = (a.domain ?? []).length > 0;
+            const domains = named || a['all-domains'];
+            if (named && a['all-domains']) throw new Error('--domain and --all-domains cannot be combined');
+            if (domains && files(a).length > 0) throw new Error('--domain/--all-domains read libvirt\'s definitions: give no FILE');
+            if (domains && a['in-place']) throw new Error('--domain/--all-domains change definitions with --apply, not --in-place');
+            if (!domains && a.apply) throw new Error('--apply needs --domain or --all-domains');
+            if (domains && a.facts !== undefined) throw new Error('--domain/--all-domains decide on this host: --facts cannot be used');
             return true;
           }),
       async (a) => {
         if (usageError) return;
+        if ((a.domain ?? []).length > 0 || a['all-domains']) {
+          const { runDomains } = await import('./domains.js');
+          const { virshClient } = await import('../libvirt/virsh-client.js');
+          // Without a mode nothing is changed: the --check report.
+          const mode = a.apply ? 'apply' : a.diff ? 'diff' : 'check';
+          const names = a['all-domains'] ? undefined : a.domain;
+          code = await withContext({ ...(a as unknown as RawHostArgs), config: false }, [], (_files, ctx) =>
+            runDomains({ names, mode, pruneStale: a['prune-stale'] }, virshClient(a.connect), ctx, io),
+          );
+          return;
+        }
         const { passThrough, runAnnotate } = await import('./annotate.js');
         const filter = !a['in-place'] && !a.check && !a.diff;
         code = await withContext(
@@ -149,6 +173,46 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode> {
         const { createLiveGrantEffects, probeAclSupport } = await import('../host/live/acl-effects.js');
         const deps = { probe: probeAclSupport, ...(a.apply ? { effects: createLiveGrantEffects() } : {}) };
         code = await withContext({ ...raw, config: false }, files(a), (names, ctx) => runGrant(names, { apply: a.apply, json: a.json }, ctx, io, deps));
+      },
+    )
+    .command(
+      'hook [args..]',
+      'as libvirt\'s qemu hook (NAME OPERATION SUB-OP EXTRA, XML on stdin): refuse a start only for a proven-stale relabel=\'no\'; `hook install` / `hook uninstall` manage the qemu.d script',
+      (y) =>
+        documented(withHostOptions(y), 'hook')
+          .positional('args', { type: 'string', array: true, describe: 'install | uninstall | -- NAME OPERATION SUB-OP EXTRA' })
+          .option('hook-config', { type: 'string', default: '/etc/virt-seclabel/hook.conf', describe: 'the hook\'s config file (fail_on = stale | never)' })
+          .option('hooks-dir', { type: 'string', default: '/etc/libvirt/hooks', describe: 'install/uninstall: libvirt\'s hooks directory' })
+          .option('binary', { type: 'string', describe: 'install: the command the script runs (default: virt-seclabel on a fixed PATH)' }),
+      async (a) => {
+        if (usageError) return;
+        // The script passes `-- NAME OP SUB-OP EXTRA` (a domain name may start with '-'); yargs leaves
+        // what follows `--` in `_`, after the command word.
+        const rest = [...(a.args ?? []), ...a._.slice(1)].map(String);
+        const hook = await import('./hook.js');
+        const { liveHookFiles, liveHookLog } = await import('../hook/effects.js');
+        if (rest.length === 1 && rest[0] === 'install') {
+          code = hook.runHookInstall(a['hooks-dir'], a.binary, liveHookFiles, io);
+          return;
+        }
+        if (rest.length === 1 && rest[0] === 'uninstall') {
+          code = hook.runHookUninstall(a['hooks-dir'], liveHookFiles, io);
+          return;
+        }
+        const opts = hostOptionsFrom(a as unknown as RawHostArgs);
+        const log = liveHookLog(io.stderr);
+        if (!opts.ok) {
+          // A bad option in the installed script must not stop VMs from starting: say so, allow.
+          log.say(`virt-seclabel: hook: ${opts.error}; start allowed unchecked`, { syslog: true });
+          return;
+        }
+        const host = opts.value;
+        code = await hook.runHookCheck(rest, {
+          stdin: io.stdin,
+          log,
+          readConfig: hook.configReader(a['hook-config']),
+          openContext: (svirtLabel) => hook.liveHookContext(host, svirtLabel),
+        });
       },
     )
     .command(

@@ -21,12 +21,12 @@ export const HELP = {
     examples: [
       ['$0 vm.xml | virsh define /dev/stdin', 'annotate on the way to libvirt (standard output)'],
       ['$0 --check --facts host.json vms/*.xml', 'offline, from a snapshot: exit 1 if a file would change'],
-      ['$0 -i vms/*.xml', 'rewrite the files in place, atomically'],
+      ['$0 --all-domains --apply', "annotate the definitions libvirt holds, redefining only the ones that change"],
     ],
     exitCodes: [
       [0, 'done (for --check: nothing to change)'],
       [1, '--check found a file that would change, or a stale seclabel'],
-      [2, USAGE_ERROR],
+      [2, `${USAGE_ERROR}; --apply: a domain not (safely) redefined`],
     ],
   },
   explain: {
@@ -59,6 +59,18 @@ export const HELP = {
       [0, 'every disk accessible or planned (with --apply: every change applied and proven)'],
       [1, 'a disk cannot be granted (refused, with the reason) or is still not proven after --apply'],
       [2, 'usage or input error, or an --apply change that was refused or failed (the report lists what changed)'],
+    ],
+  },
+  hook: {
+    examples: [
+      ['$0 hook install', "write /etc/libvirt/hooks/qemu.d/virt-seclabel; then reload libvirtd (SIGHUP)"],
+      ['$0 hook uninstall', 'remove that script, only if virt-seclabel wrote it'],
+      ['$0 hook -- vm1 prepare begin - < vm1.xml', 'what libvirt runs at each start (the script calls this)'],
+    ],
+    exitCodes: [
+      [0, 'start allowed (anything but a proven-stale annotation, each reason logged); install/uninstall done'],
+      [2, 'install/uninstall refused (a file virt-seclabel did not write) or failed'],
+      [10, "refuse the start: a relabel='no' seclabel is proven stale (one line per disk on stderr)"],
     ],
   },
   query: {

@@ -19,7 +19,7 @@ export function repeatable(describe: string) {
 }
 
 /** Options defined with repeatable(); every other option given twice is a usage error, not a silent "a,b". */
-export const REPEATABLE: ReadonlySet<string> = new Set(['boolean', 'path', 'files']);
+export const REPEATABLE: ReadonlySet<string> = new Set(['boolean', 'path', 'files', 'args', 'domain']);
 
 /** yargs turns a repeated single-value option into an array; say so instead of using "a,b" as a path. */
 export function singleValued(argv: Record<string, unknown>): true {

@@ -97,7 +97,7 @@ function decideModel(
     findings.push(...check.findings);
     const v = check.verdict;
     if (v.accessible === false)
-      return { action: 'existing', accessible: false, reason: `stale relabel='no': ${v.reason}; the VM will fail to start`, stale: true };
+      return { action: 'existing', accessible: false, reason: `stale relabel='no': ${v.reason}; the VM will fail to start`, stale: true, denied: v.reason };
     return {
       action: 'existing',
       accessible: v.accessible,

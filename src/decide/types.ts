@@ -59,6 +59,8 @@ export type ModelDecision =
       readonly reason: string;
       /** true when an existing relabel='no' is no longer backed by access (it will fail at VM start). */
       readonly stale: boolean;
+      /** When stale: the engine's own sentence for what now denies access (the hook's refusal names it). */
+      readonly denied?: string;
     }
   /** libvirt applies no per-disk seclabel of this model here (model inactive, disk type, labelling off). */
   | { readonly action: 'n/a'; readonly accessible: null; readonly reason: string };

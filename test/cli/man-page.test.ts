@@ -56,7 +56,7 @@ describe('man page: every option of every command', () => {
     const withoutPrune = source.replace(/^\.B \\-\\-prune\\-stale\n/m, '');
     expect(withoutPrune).not.toBe(source);
     expect(undocumented(withoutPrune, ['annotate'], optionsOf(['annotate']))).toEqual(['--prune-stale']);
-    expect(undocumented(source, ['hook'], [{ long: 'x' }])).toEqual(['no .SS hook subsection']);
+    expect(undocumented(source, ['no-such-command'], [{ long: 'x' }])).toEqual(['no .SS no-such-command subsection']);
     expect(undocumented(source, ['query'], [{ long: 'connect', short: 'c' }, { long: 'qemu-conf' }])).toEqual(['--connect', '--qemu-conf']);
   });
 

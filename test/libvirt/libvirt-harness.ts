@@ -60,7 +60,8 @@ export function run(cmd: string, args: readonly string[], env?: NodeJS.ProcessEn
 
 /** A libvirt connection as some identity: root on qemu:///system, or an unprivileged user on qemu:///session. */
 export interface Connection {
-  readonly uri: 'qemu:///system' | 'qemu:///session';
+  /** qemu:///system, qemu:///session, or a private daemon's qemu:///system?socket=… */
+  readonly uri: string;
   virsh(...args: string[]): Run;
   /** Where the running domain's pid file lives. */
   pidFile(name: string): string;

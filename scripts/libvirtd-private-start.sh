@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Starts a private libvirtd (and its virtlogd) for tests that install a libvirt hook, so no other
+# daemon on this host ever runs that hook. libvirtd reads hooks only from /etc/libvirt/hooks (compiled
+# in); here it runs in its own mount namespace where that directory, and everything a second daemon
+# must not share with the system one (/run/libvirt with its sockets, the persistent definitions, the
+# per-domain state), are bind-mounted from STATE_DIR. Nothing is mounted outside the namespace, and it
+# disappears with its last process.
+# Connect with: virsh -c "qemu:///system?socket=STATE_DIR/run/libvirt-sock"
+# Usage: libvirtd-private-start.sh STATE_DIR    (stop with libvirtd-private-stop.sh STATE_DIR)
+set -euo pipefail
+
+state=$(realpath -m "${1:?usage: libvirtd-private-start.sh STATE_DIR}")
+mkdir -p "$state"/{hooks,run,etc-qemu,lib-qemu,cache-qemu}
+chmod 0755 "$state" "$state"/{hooks,run,etc-qemu,cache-qemu}
+# QEMU (as the qemu user) creates its monitor socket in the per-domain directory below this one.
+chown --reference=/var/lib/libvirt/qemu "$state/lib-qemu"
+chmod --reference=/var/lib/libvirt/qemu "$state/lib-qemu"
+mkdir -p /run/libvirt /var/cache/libvirt/qemu
+# libvirt re-probes QEMU on every call (~40 s) when /dev/kvm is root:root 0600. Instead of changing the
+# host's node (libvirtd-start.sh does, for the shared daemon), this daemon sees its own node for the
+# same device, with Debian's usual root:kvm 0660, bind-mounted over /dev/kvm in its namespace only.
+kvm=""
+if [ -c /dev/kvm ]; then
+  kvm="$state/kvm"
+  rm -f "$kvm"
+  mknod "$kvm" c "$((16#$(stat -c %t /dev/kvm)))" "$((16#$(stat -c %T /dev/kvm)))"
+  chown root:kvm "$kvm"
+  chmod 0660 "$kvm"
+fi
+
+unshare --mount --propagation private bash -euc '
+  s=$1
+  mount --bind "$s/hooks" /etc/libvirt/hooks
+  mount --bind "$s/run" /run/libvirt
+  mount --bind "$s/etc-qemu" /etc/libvirt/qemu
+  mount --bind "$s/lib-qemu" /var/lib/libvirt/qemu
+  mount --bind "$s/cache-qemu" /var/cache/libvirt/qemu
+  if [ -n "$2" ]; then mount --bind "$2" /dev/kvm; fi
+  virtlogd -d -p "$s/virtlogd.pid"
+  libvirtd -d -p "$s/libvirtd.pid"
+' private-libvirtd "$state" "$kvm"
+
+for _ in $(seq 1 300); do
+  if virsh -c "qemu:///system?socket=$state/run/libvirt-sock" version >/dev/null 2>&1; then
+    exit 0
+  fi
+  sleep 1
+done
+echo "libvirtd-private-start: the private libvirtd did not answer within 300 s" >&2
+exit 1

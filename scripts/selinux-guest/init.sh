@@ -1,0 +1,50 @@
+#!/bin/sh
+# /init of the SELinux guest. The kernel command line carries vsl.policy=PATH (a binary policy on the
+# host) and vsl.job=PATH (a script on the host, run inside the new root); results go to the console
+# between markers, so kernel messages interleaved with them can be dropped by the reader.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
+  insmod /modules/$m.ko || echo "vsl-guest: insmod $m failed"
+done
+policy=; job=; repo=
+for a in $(cat /proc/cmdline); do
+  case "$a" in vsl.policy=*) policy=${a#vsl.policy=} ;; vsl.job=*) job=${a#vsl.job=} ;; vsl.repo=*) repo=${a#vsl.repo=} ;; esac
+done
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 host /host || { echo "vsl-guest: 9p mount failed"; poweroff -f; }
+
+# A tmpfs root (labelled by the policy, unlike 9p) with the host's trees bound in read-only.
+mount -t tmpfs -o mode=0755 tmpfs /newroot
+for d in usr etc var root work opt; do
+  [ -d /host/$d ] || continue
+  mkdir -p /newroot/$d
+  mount --bind /host/$d /newroot/$d
+done
+for l in bin lib lib64 sbin; do ln -s usr/$l /newroot/$l; done
+mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp /newroot/srv /newroot/run
+mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
+mount -t tmpfs -o mode=0755 tmpfs /newroot/srv
+mount -t tmpfs -o mode=0755 tmpfs /newroot/run
+# The repository under test, wherever it was cloned (CI's clone may live under /tmp).
+if [ -n "$repo" ] && [ ! -d "/newroot$repo" ]; then mkdir -p "/newroot$repo" && mount --bind "/host$repo" "/newroot$repo"; fi
+mount --move /proc /newroot/proc
+mount --move /sys /newroot/sys
+mount --move /dev /newroot/dev
+
+# The policy: selinuxfs, then the whole file in ONE write(2) (the kernel refuses a load in pieces).
+mount -t selinuxfs selinuxfs /newroot/sys/fs/selinux
+dd if=/newroot$policy of=/newroot/sys/fs/selinux/load bs=16M 2>/dev/null || echo "vsl-guest: policy load failed"
+echo 0 > /newroot/proc/sys/kernel/printk_ratelimit
+
+echo "vsl-guest: running $job"
+chroot /newroot /bin/sh "$job" "$repo" > /newroot/tmp/job.out 2> /newroot/tmp/job.err
+echo "vsl-guest: job exit $?"
+echo "===VSL-RESULT-BEGIN==="
+base64 /newroot/tmp/job.out
+echo "===VSL-RESULT-END==="
+echo "===VSL-STDERR-BEGIN==="
+base64 /newroot/tmp/job.err
+echo "===VSL-STDERR-END==="
+poweroff -f

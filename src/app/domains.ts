@@ -1,0 +1,63 @@
+/**
+ * Defined domains, directly: each persistent definition is read through the LibvirtClient and decided
+ * exactly as annotate decides a file (processInput). Applying is a thin step over that plan: read the
+ * definition again and refuse if it changed since it was decided, define, read it back and check that
+ * libvirt kept every edit. Pure given the client and the host context.
+ */
+import type { HostContext } from './host-context.js';
+import { processInput, type InputOutcome } from './process-input.js';
+import type { LibvirtClient } from '../libvirt/client.js';
+import type { PlannedChange as Change } from '../edit/plan.js';
+import { parseXml } from '../xml/parse.js';
+import { parseDomain } from '../domain/parse.js';
+
+export type DomainOutcome =
+  | { readonly name: string; readonly kind: 'skipped'; readonly why: string }
+  | { readonly name: string; readonly kind: 'failed'; readonly why: string }
+  | { readonly name: string; readonly kind: 'decided'; readonly running: boolean; readonly before: Uint8Array; readonly outcome: InputOutcome };
+
+/** The label a domain's findings carry where a file's would carry its path. */
+export const domainLabel = (name: string) => `domain ${name}`;
+
+export function decideDefinedDomain(name: string, client: LibvirtClient, ctx: HostContext, opts: { pruneStale: boolean }): DomainOutcome {
+  const info = client.info(name);
+  if (!info.ok) return { name, kind: 'failed', why: info.error };
+  if (!info.value.persistent) return { name, kind: 'skipped', why: 'transient (no persistent definition to annotate)' };
+  const xml = client.dumpInactive(name);
+  if (!xml.ok) return { name, kind: 'failed', why: xml.error };
+  const outcome = processInput(domainLabel(name), xml.value, ctx.conn, ctx.ports, opts);
+  return { name, kind: 'decided', running: info.value.state !== 'shut off', before: xml.value, outcome };
+}
+
+export type ApplyResult =
+  | { readonly kind: 'unchanged' }
+  | { readonly kind: 'refused'; readonly why: string }
+  | { readonly kind: 'failed'; readonly why: string }
+  | { readonly kind: 'defined'; readonly changes: readonly Change[]; readonly lost: readonly Change[] };
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Is the change visible in the definition libvirt now holds? */
+function kept(change: Change, xml: Uint8Array): boolean {
+  const doc = parseXml(xml);
+  if (!doc.ok) return false;
+  const domain = parseDomain(doc.value.root);
+  if (!domain.ok) return false;
+  const disk = domain.value.disks.find((d) => d.target === change.target);
+  const has = disk?.seclabels.some((s) => s.model === change.model && !s.relabel) ?? false;
+  return change.kind === 'insert' ? has : !has;
+}
+
+export function applyDefinedDomain(o: Extract<DomainOutcome, { kind: 'decided' }>, client: LibvirtClient): ApplyResult {
+  const doc = o.outcome.documents[0];
+  if (!o.outcome.changed || !o.outcome.output || !doc?.ok) return { kind: 'unchanged' };
+  const again = client.dumpInactive(o.name);
+  if (!again.ok) return { kind: 'failed', why: again.error };
+  if (!sameBytes(again.value, o.before)) return { kind: 'refused', why: 'its definition changed since it was read; nothing defined (run again to decide on the new definition)' };
+  const defined = client.define(o.outcome.output);
+  if (!defined.ok) return { kind: 'failed', why: defined.error };
+  const back = client.dumpInactive(o.name);
+  if (!back.ok) return { kind: 'failed', why: `defined, but cannot read it back: ${back.error}` };
+  const changes = doc.plan.changes;
+  return { kind: 'defined', changes, lost: changes.filter((c) => !kept(c, back.value)) };
+}

@@ -1,0 +1,87 @@
+/**
+ * The hook's decision, pure given its ports: parse the domain XML with the same strict gate as
+ * annotate, keep only the disks that carry `relabel='no'` for the phase's model, and decide them with
+ * the same engines. A stale annotation is one the engine *proved* inaccessible; "cannot tell" is a note
+ * and never a refusal. No host context is opened when no disk carries such a seclabel (the common,
+ * fast case).
+ */
+import type { Connection } from '../decide/connection.js';
+import { decideDomain } from '../decide/domain.js';
+import type { DecisionPorts } from '../decide/ports.js';
+import type { Model } from '../decide/types.js';
+import { parseDomain } from '../domain/parse.js';
+import type { Disk } from '../domain/model.js';
+import { failure, success, type Result } from '../result.js';
+import { parseXml } from '../xml/parse.js';
+import { PHASE_MODEL, type HookPhase } from './invocation.js';
+
+export interface JudgedDisk {
+  readonly target: string;
+  readonly path: string;
+  readonly model: Model;
+}
+
+export interface StaleDisk extends JudgedDisk {
+  /** The engine's sentence for what denies access now (names the file, its mode/owner or label). */
+  readonly denied: string;
+}
+
+export interface UnjudgedDisk extends JudgedDisk {
+  readonly why: string;
+}
+
+export interface HookJudgement {
+  readonly model: Model;
+  /** Disks whose relabel='no' was re-checked; stale ones are a subset. */
+  readonly checked: number;
+  readonly stale: readonly StaleDisk[];
+  readonly unjudged: readonly UnjudgedDisk[];
+  /** Who QEMU runs as for this model, for the refusal text: `qemu (libvirt-qemu)` or the svirt label. */
+  readonly who: string;
+}
+
+export interface HookContext {
+  readonly conn: Connection;
+  readonly ports: DecisionPorts;
+}
+
+const carriesNoRelabel = (disk: Disk, model: Model) => disk.seclabels.some((s) => s.model === model && !s.relabel);
+
+/** The connection with every model but `keep` off: each phase proves only its own model. */
+function onlyModel(conn: Connection, keep: Model): Connection {
+  const off = { active: false, why: `re-checked at the other hook phase` };
+  return { ...conn, models: { dac: keep === 'dac' ? conn.models.dac : off, selinux: keep === 'selinux' ? conn.models.selinux : off } };
+}
+
+function whoFor(model: Model, conn: Connection, domainLabel: string | undefined): string {
+  if (model === 'dac') return `qemu (${conn.user})`;
+  return domainLabel ? `QEMU (${domainLabel})` : 'QEMU';
+}
+
+export function judgeDomainXml(
+  bytes: Uint8Array,
+  phase: HookPhase,
+  openContext: () => Result<HookContext, string>,
+): Result<HookJudgement, string> {
+  const model = PHASE_MODEL[phase];
+  const xml = parseXml(bytes);
+  if (!xml.ok) return failure(`domain XML line ${xml.error.line} column ${xml.error.column}: ${xml.error.message}`);
+  const domain = parseDomain(xml.value.root);
+  if (!domain.ok) return failure(`domain XML line ${domain.error.line} column ${domain.error.column}: ${domain.error.message}`);
+  const disks = domain.value.disks.filter((d) => carriesNoRelabel(d, model));
+  if (disks.length === 0) return success({ model, checked: 0, stale: [], unjudged: [], who: '' });
+  const ctx = openContext();
+  if (!ctx.ok) return failure(ctx.error);
+  const conn = onlyModel(ctx.value.conn, model);
+  const decision = decideDomain({ ...domain.value, disks }, conn, ctx.value.ports);
+  const stale: StaleDisk[] = [];
+  const unjudged: UnjudgedDisk[] = [];
+  for (const d of decision.disks) {
+    const base = { target: d.disk.target ?? `#${d.disk.index + 1}`, path: d.disk.path ?? '?', model };
+    const md = d.models[model];
+    if (md.action === 'existing' && md.stale) stale.push({ ...base, denied: md.denied ?? md.reason });
+    else if (md.action !== 'existing' || md.accessible !== true) unjudged.push({ ...base, why: md.reason });
+  }
+  const label = domain.value.seclabels.find((s) => s.model === 'selinux')?.label;
+  return success({ model, checked: decision.disks.length, stale, unjudged, who: whoFor(model, conn, label) });
+}
