@@ -34,9 +34,26 @@ const SAMPLES: Record<string, (placement: number) => string> = {
   tclass: () => 'file',
   perms: () => 'read,open',
   color: () => 'never',
+  context: () => 'system_u:system_r:svirt_t:s0:c1,c2',
+  check: () => 'system_u:object_r:public_content_t:s0',
   // With a FILE, --domain is the same usage error wherever it stands.
   domain: () => 'i12-no-such-domain',
 };
+
+/** The commands from the top-level --help, split by whether they take FILE arguments an option could swallow. */
+async function commands(): Promise<{ withFiles: string[]; withoutFiles: string[] }> {
+  const r = await runCli(['--help'], { timeoutMs: 60_000 });
+  expect(r.code, decode(r.stderr)).toBe(0);
+  const block = decode(r.stdout).split('\n\n').find((b) => b.startsWith('Commands:'))!;
+  const withFiles: string[] = [];
+  const withoutFiles: string[] = [];
+  for (const m of block.matchAll(/^\s+virt-seclabel (\w+)( \[files\.\.\])?/gm)) {
+    if (m[1] === 'completion') continue; // prints a script; its only argument is the shell name
+    if (m[1] === 'hook') continue; // libvirt runs it with a fixed argv (NAME OPERATION SUB-OP EXTRA); not yet covered here
+    (m[2] ? withFiles : withoutFiles).push(m[1]!);
+  }
+  return { withFiles, withoutFiles };
+}
 
 /** Options that are not about the files: help, version and the flags (a flag takes no value to swallow a file with). */
 interface HelpOption {
@@ -72,7 +89,13 @@ const decode = (b: Uint8Array | string) => (typeof b === 'string' ? b : Buffer.f
 /** facts records when it ran and where its output went; neither says anything about option parsing. */
 const stable = (s: string) => s.replace(/"collectedAt": "[^"]*"/g, '"collectedAt": ""').replace(/facts-\d\.json/g, 'facts-N.json');
 
-describe.each(['annotate', 'explain', 'facts'])('%s: every option before and after the file, in both forms', (command) => {
+describe('the commands this test covers', () => {
+  it('are every command of the top-level --help, so a new command is covered or fails here', async () => {
+    expect(await commands()).toEqual({ withFiles: ['annotate', 'explain', 'facts', 'grant'], withoutFiles: ['query', 'labels'] });
+  });
+});
+
+describe.each(['annotate', 'explain', 'facts', 'grant'])('%s: every option before and after the file, in both forms', (command) => {
   it('gives the same result in all four placements', async () => {
     const options = await optionsOf(command);
     expect(options.length).toBeGreaterThan(5);
@@ -95,10 +118,11 @@ describe.each(['annotate', 'explain', 'facts'])('%s: every option before and aft
 });
 
 describe('single-value options given twice', () => {
-  it.each(['annotate', 'explain', 'facts', 'query'])('%s refuses each of them, naming it', async (command) => {
+  it.each(['annotate', 'explain', 'facts', 'grant', 'query', 'labels'])('%s refuses each of them, naming it', async (command) => {
     for (const opt of (await optionsOf(command)).filter((o) => o.takesValue && o.name !== 'boolean' && o.name !== 'path' && o.name !== 'domain')) {
       const v = SAMPLES[opt.name]!(0);
-      const r = await runCli([command, `--${opt.name}`, v, `--${opt.name}=${v}`, ...(command === 'query' ? [] : [domain])], { timeoutMs: 60_000 });
+      const files = command === 'query' || command === 'labels' ? [] : [domain];
+      const r = await runCli([command, `--${opt.name}`, v, `--${opt.name}=${v}`, ...files], { timeoutMs: 60_000 });
       expect({ code: r.code, err: decode(r.stderr) }, command).toEqual({ code: 2, err: `virt-seclabel: --${opt.name} given more than once\n` });
       expect(decode(r.stdout)).toBe('');
     }
@@ -119,15 +143,19 @@ describe('repeatable options', () => {
     expect(decode(off.stdout)).toMatch(/^denied/);
   });
 
-  it('query: both value forms of every option give the same answer', async () => {
-    const options = (await optionsOf('query')).filter((o) => o.takesValue);
-    for (const o of options) expect(SAMPLES[o.name], `query --${o.name} has no sample value in this test: add one`).toBeDefined();
+  // Commands without FILE arguments have nothing to swallow; both value forms must still mean the same.
+  it.each([
+    ['query', /^allowed/],
+    ['labels', /^system_u:object_r:public_content_t:s0 for system_u:system_r:svirt_t:s0:c1,c2/],
+  ] as const)('%s: both value forms of every option give the same answer', async (command, expected) => {
+    const options = (await optionsOf(command)).filter((o) => o.takesValue);
+    for (const o of options) expect(SAMPLES[o.name], `${command} --${o.name} has no sample value in this test: add one`).toBeDefined();
     const args = (joined: string) => options.flatMap((o) => (o.name === joined ? [`--${o.name}=${SAMPLES[o.name]!(0)}`] : [`--${o.name}`, SAMPLES[o.name]!(0)]));
-    const reference = await runCli(['query', ...args('')], { timeoutMs: 60_000 });
-    expect(decode(reference.stdout)).toMatch(/^allowed/);
+    const reference = await runCli([command, ...args('')], { timeoutMs: 60_000 });
+    expect(decode(reference.stdout), decode(reference.stderr)).toMatch(expected);
     for (const o of options) {
-      const r = await runCli(['query', ...args(o.name)], { timeoutMs: 60_000 });
-      expect({ code: r.code, out: decode(r.stdout), err: decode(r.stderr) }, `query --${o.name}=`).toEqual({ code: reference.code, out: decode(reference.stdout), err: decode(reference.stderr) });
+      const r = await runCli([command, ...args(o.name)], { timeoutMs: 60_000 });
+      expect({ code: r.code, out: decode(r.stdout), err: decode(r.stderr) }, `${command} --${o.name}=`).toEqual({ code: reference.code, out: decode(reference.stdout), err: decode(reference.stderr) });
     }
   });
 });
