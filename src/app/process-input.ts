@@ -7,7 +7,7 @@
 import type { Connection } from '../decide/connection.js';
 import type { DecisionPorts } from '../decide/ports.js';
 import type { Diagnostic } from '../decide/types.js';
-import { joinDocuments, splitDocuments } from '../xml/documents.js';
+import { joinDocuments, refusalMessage, splitDocuments } from '../xml/documents.js';
 import { processFile, type FileOutcome } from './process-file.js';
 
 /** A document's outcome, and which document of its input it was (undefined when the input holds one). */
@@ -31,7 +31,7 @@ const labelled = (d: Diagnostic, document: number | undefined): Diagnostic => ({
 export function processInput(file: string, bytes: Uint8Array, conn: Connection, ports: DecisionPorts, opts: { pruneStale: boolean }): InputOutcome {
   const parts = splitDocuments(bytes);
   if (!Array.isArray(parts)) {
-    const message = `more than ${parts.tooMany} documents in one input`;
+    const message = refusalMessage(parts);
     const failed: DocumentOutcome = { ok: false, file, error: { file, line: 1, column: 1, severity: 'error', message }, document: undefined };
     return { file, documents: [failed], output: undefined, changed: false };
   }

@@ -13,7 +13,7 @@ import { readInputs, type Input } from './inputs.js';
 import { writeAtomic, writeFailure } from './io.js';
 import { parseDomain } from '../domain/parse.js';
 import { parseXml } from '../xml/parse.js';
-import { splitDocuments } from '../xml/documents.js';
+import { refusalMessage, splitDocuments } from '../xml/documents.js';
 
 export interface AnnotateOptions {
   readonly inPlace: boolean;
@@ -60,7 +60,8 @@ export async function passThrough(files: readonly string[], io: CliIo): Promise<
   }
   const parts = splitDocuments(input.bytes);
   if (!Array.isArray(parts)) {
-    io.stderr.write(formatDiagnostic({ file: input.name, line: 1, column: 1, severity: 'error', message: `more than ${parts.tooMany} documents in one input` }) + '\n');
+    const message = refusalMessage(parts);
+    io.stderr.write(formatDiagnostic({ file: input.name, line: 1, column: 1, severity: 'error', message }) + '\n');
     return EXIT.error;
   }
   for (const part of parts) {

@@ -5,11 +5,22 @@
  * prolog XML allows), so every line:column the parser, the domain reader and the decisions report is
  * the line:column in the whole input, and the output is put back together byte for byte.
  */
-import { scanXml } from './scanner.js';
+import { MAX_ELEMENTS, scanXml } from './scanner.js';
 import { decodeUtf8 } from './utf8.js';
 
 /** More documents than any client prints; bounds the re-scanning (each document scans the text before it as blanks). */
-export const MAX_DOCUMENTS = 64;
+export const MAX_DOCUMENTS = 16;
+
+/**
+ * Start tags in a whole stream, counted generously (every `<` before a name character, in comments and
+ * CDATA too): the per-document element limit must not become a per-document allowance that a stream of
+ * many documents multiplies. Over-counting can only refuse a stream no libvirt client writes.
+ */
+function startTagsIn(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('<'); i >= 0; i = text.indexOf('<', i + 1)) if (/[A-Za-z_:]/.test(text[i + 1] ?? '')) n++;
+  return n;
+}
 
 export interface DocumentPart {
   /** 1-based position in the input. */
@@ -31,7 +42,14 @@ const blank = (s: string) => s.replace(/[^\r\n]/gu, ' ');
  * The documents of an input. One document (or anything the parser will reject anyway) is one part
  * whose `parse` is the input itself, so the single-document path is unchanged byte for byte.
  */
-export function splitDocuments(bytes: Uint8Array): DocumentPart[] | { readonly tooMany: number } {
+/** Why a stream was refused as a whole, before any document of it was decided. */
+export type StreamRefusal = { readonly tooMany: number } | { readonly tooManyElements: number };
+
+export function refusalMessage(r: StreamRefusal): string {
+  return 'tooMany' in r ? `more than ${r.tooMany} documents in one input` : `more than ${r.tooManyElements} elements in one stream of documents`;
+}
+
+export function splitDocuments(bytes: Uint8Array): DocumentPart[] | StreamRefusal {
   const whole: DocumentPart[] = [{ index: 1, parse: bytes, blankBytes: 0, restore: new Uint8Array() }];
   const decoded = decodeUtf8(bytes);
   if (!decoded.ok) return whole;
@@ -50,6 +68,7 @@ export function splitDocuments(bytes: Uint8Array): DocumentPart[] | { readonly t
     if (starts.length > MAX_DOCUMENTS) return { tooMany: MAX_DOCUMENTS };
   }
   if (starts.length === 1) return whole;
+  if (startTagsIn(text) > MAX_ELEMENTS) return { tooManyElements: MAX_ELEMENTS };
 
   return starts.map((start, i) => {
     const end = i + 1 < starts.length ? starts[i + 1]! : text.length;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_DOCUMENTS, splitDocuments } from '../../src/xml/documents.js';
+import { MAX_ELEMENTS } from '../../src/xml/scanner.js';
 import { runCli } from '../hardening/support/cli.js';
 import { missingRequirements } from '../support/requirements.js';
 
@@ -43,6 +44,13 @@ describe('splitDocuments', () => {
   it(`refuses more than ${MAX_DOCUMENTS} documents`, () => {
     const many = Array.from({ length: MAX_DOCUMENTS + 1 }, (_, i) => domain(`d${i}`, '')).join('\n');
     expect(splitDocuments(new TextEncoder().encode(many))).toEqual({ tooMany: MAX_DOCUMENTS });
+  });
+
+  it('the element limit holds for the whole stream, not per document (a stream cannot multiply it)', () => {
+    // Two documents, each under the per-document limit, together over it.
+    const half = '<a/>'.repeat(MAX_ELEMENTS / 2 + 10);
+    const stream = `<domain>${half}</domain>\n<domain>${half}</domain>\n`;
+    expect(splitDocuments(new TextEncoder().encode(stream))).toEqual({ tooManyElements: MAX_ELEMENTS });
   });
 });
 
