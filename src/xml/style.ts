@@ -53,6 +53,17 @@ export interface LinePosition {
   readonly lineStart: number;
 }
 
+/**
+ * Whether only spaces and tabs stand between the start of its line and `offset`: looks back over the
+ * indentation only, so asking it of every element of a 100,000-element line stays linear.
+ */
+export function startsLineAt(text: string, offset: number): boolean {
+  let i = offset;
+  while (i > 0 && isIndentChar(text.charCodeAt(i - 1))) i--;
+  const c = i > 0 ? text.charCodeAt(i - 1) : -1;
+  return i === 0 || c === 0x0a || c === 0x0d;
+}
+
 export function linePosition(text: string, offset: number): LinePosition {
   let lineStart = offset;
   while (lineStart > 0) {
@@ -80,10 +91,12 @@ export function detectIndentUnit(doc: XmlDocument): string {
   for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
     const { el } = item;
     const countsNearDisks = el.name === 'disk' || (el.name === 'source' && item.inDisk);
-    const parentLine = linePosition(doc.text, el.start);
+    // An element that does not start its line gives no step; do not measure its line at all (a file
+    // with everything on one line would otherwise cost a scan of that line per element).
+    const parentLine = startsLineAt(doc.text, el.start) ? linePosition(doc.text, el.start) : undefined;
     for (const c of el.children) {
       pending.push({ el: c, inDisk: item.inDisk || el.name === 'disk' });
-      const step = indentStep(doc.text, parentLine, c);
+      const step = parentLine && indentStep(doc.text, parentLine, c);
       if (step === undefined) continue;
       everywhere.set(step, (everywhere.get(step) ?? 0) + 1);
       if (countsNearDisks) nearDisks.set(step, (nearDisks.get(step) ?? 0) + 1);
@@ -94,7 +107,7 @@ export function detectIndentUnit(doc: XmlDocument): string {
 
 /** The indentation `child` adds to `parent`'s line, when both start their lines and it is a pure extension. */
 export function indentStep(text: string, parent: LinePosition, child: XmlElement): string | undefined {
-  if (!parent.startsLine) return undefined;
+  if (!parent.startsLine || !startsLineAt(text, child.start)) return undefined;
   const line = linePosition(text, child.start);
   if (!line.startsLine || line.lineStart === parent.lineStart) return undefined;
   if (!line.indentation.startsWith(parent.indentation) || line.indentation.length === parent.indentation.length) return undefined;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { detectDominantQuote, detectIndentUnit, detectLineEnding, linePosition, quoteOf } from '../../src/xml/style.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { detectDominantQuote, detectIndentUnit, detectLineEnding, linePosition, quoteOf, startsLineAt } from '../../src/xml/style.js';
 import type { XmlElement } from '../../src/xml/tree.js';
 import { parseTextOrThrow, samples, parseOrThrow } from './corpus.js';
 
@@ -62,5 +64,20 @@ describe('line position', () => {
     expect(linePosition(text, text.indexOf('<y'))).toEqual({ indentation: ' \t ', startsLine: false, lineStart: 3 });
     expect(linePosition(text, text.indexOf('<z'))).toEqual({ indentation: '', startsLine: true, lineStart: text.indexOf('<z') });
     expect(linePosition(text, 0)).toEqual({ indentation: '', startsLine: true, lineStart: 0 });
+  });
+});
+
+describe('startsLineAt', () => {
+  it('looks back over spaces and tabs only', () => {
+    const text = '<a>\n  <b/>\t<c/>\r\n\t<d/>';
+    expect(startsLineAt(text, 0)).toBe(true);
+    expect(startsLineAt(text, text.indexOf('<b'))).toBe(true);
+    expect(startsLineAt(text, text.indexOf('<c'))).toBe(false);
+    expect(startsLineAt(text, text.indexOf('<d'))).toBe(true);
+  });
+
+  it('gives the same answer as linePosition on every element of a real sample', () => {
+    const text = readFileSync(join(import.meta.dirname, '../../samples/demo/web01.xml'), 'utf8');
+    for (let i = text.indexOf('<'); i >= 0; i = text.indexOf('<', i + 1)) expect(startsLineAt(text, i)).toBe(linePosition(text, i).startsLine);
   });
 });
