@@ -12,6 +12,10 @@
  * - the kernel's canonical form of a category range is read right; a policy reload changes nothing.
  * A failing case prints the guest's console.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
 import { bootGuest, REPO, type GuestRun } from './harness.js';
@@ -32,6 +36,7 @@ interface GuestOut {
   edges: { canonicalLabel: string | null; afterReload: Explained };
   labels: { liveCode: number; fileCode: number; liveErr: string; same: boolean; checks: { type: string; use: string; class: string; levels: Record<string, boolean>; kernelNoCategories: boolean | null; kernelForeign: boolean | null }[] };
   hook: Record<'plain' | 'ownCategories' | 'foreignCategories', { code: number; stderr: string }>;
+  facts: Record<string, { code: number; stderr: string; snapshot: string; xml: string }>;
 }
 
 const selinuxOf = (e: Explained) => {
@@ -149,6 +154,24 @@ describe.skipIf(skip !== undefined)('live mode against a real SELinux kernel (De
     // Exit 10 is the hook's refusal (libvirt then refuses the start with its line).
     expect(out.hook.foreignCategories.code, out.hook.foreignCategories.stderr).toBe(10);
     expect(out.hook.foreignCategories.stderr).toMatch(/^virt-seclabel: vsl-hook: disk hdc \(\/srv\/vsl\/pub-cats\.iso\)/m);
+  });
+
+  it('a facts snapshot taken in the guest, replayed on this host with --facts, gives the live decisions', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vsl-guest-facts-'));
+    try {
+      for (const [name, f] of Object.entries(out.facts)) {
+        expect(f.code, f.stderr).toBe(0);
+        // The same path as in the guest, so the snapshot's answers are found; the domain as written there.
+        writeFileSync(join(dir, `${name}.json`), f.snapshot);
+        const xml = join(dir, `${name}.xml`);
+        writeFileSync(xml, f.xml);
+        const r = spawnSync(process.execPath, [join(REPO, 'dist/cli/main.js'), 'explain', '--json', '--facts', join(dir, `${name}.json`), xml], { encoding: 'utf8' });
+        const replayed = selinuxOf({ code: r.status ?? -1, report: r.status === 0 ? (JSON.parse(r.stdout) as Report) : null, stderr: r.stderr });
+        expect([...replayed.entries()], `${name}: ${r.stderr}`).toEqual([...selinuxOf(out.domains[name]!.live).entries()]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reads the kernel's canonical category range, and a policy reload while running changes no decision", () => {

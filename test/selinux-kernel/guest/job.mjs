@@ -199,6 +199,13 @@ for (const d of disks.filter((x) => !/cats|canon/.test(x.path) && x.mode === 're
   out.opens.push({ target: d.target, path: d.path, scon, exits: opens.map((o) => o.status), denials: relevant });
 }
 
+// ---- a facts snapshot taken on this SELinux host, for the host side to replay with --facts -----
+for (const name of Object.keys(domains)) {
+  const r = run('/usr/bin/node', [CLI, 'facts', ...HOST, `/tmp/${name}.xml`]);
+  out.facts = out.facts ?? {};
+  out.facts[name] = { code: r.status, stderr: r.stderr.slice(-2000), snapshot: r.stdout, xml: domains[name] };
+}
+
 // ---- booleans flipped in the running kernel -------------------------------------------------
 const setBool = (name, v) => {
   fs.writeFileSync(`/sys/fs/selinux/booleans/${name}`, v ? '1' : '0');
