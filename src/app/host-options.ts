@@ -17,6 +17,18 @@ export interface HostOptions {
 
 export const DEFAULT_QEMU_CONF = '/etc/libvirt/qemu.conf';
 
+/**
+ * The qemu.conf the daemon of that connection reads: the system daemon /etc/libvirt/qemu.conf, a session
+ * daemon its user's own (libvirt: virGetUserConfigDirectory() + "/qemu.conf", i.e. $XDG_CONFIG_HOME or
+ * ~/.config, then libvirt/). Reading /etc's for a session decided under a configuration that daemon never
+ * reads (and an unprivileged user usually cannot read it: Debian ships it 0600).
+ */
+export function defaultQemuConf(connect: ConnectMode, env: Readonly<Record<string, string | undefined>>): string {
+  if (connect === 'system') return DEFAULT_QEMU_CONF;
+  const config = env.XDG_CONFIG_HOME || `${env.HOME ?? ''}/.config`;
+  return `${config}/libvirt/qemu.conf`;
+}
+
 /** The mode of a libvirt URI; query parameters (`?socket=…`) reach the same driver, so they are ignored here. */
 export function parseConnectUri(full: string): ConnectMode | undefined {
   const uri = full.split('?')[0];

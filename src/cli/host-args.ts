@@ -1,6 +1,7 @@
 /** The yargs definition of the host options shared by annotate, explain and facts. */
 import type { Argv } from 'yargs';
-import { DEFAULT_QEMU_CONF, parseBooleans, parseConnectUri, parseModels, type HostOptions } from '../app/host-options.js';
+import { homedir } from 'node:os';
+import { DEFAULT_QEMU_CONF, defaultQemuConf, parseBooleans, parseConnectUri, parseModels, type HostOptions } from '../app/host-options.js';
 import { failure, success, type Result } from '../result.js';
 
 /**
@@ -34,7 +35,7 @@ export function singleValued(argv: Record<string, unknown>): true {
 export function withHostOptions<T>(y: Argv<T>) {
   return y
     .option('connect', { alias: 'c', type: 'string', default: 'qemu:///system', describe: 'libvirt connection: qemu:///system or qemu:///session' })
-    .option('qemu-conf', { type: 'string', default: DEFAULT_QEMU_CONF, describe: "qemu.conf to read (absent file = libvirt's defaults)" })
+    .option('qemu-conf', { type: 'string', describe: `qemu.conf to read (absent file = libvirt's defaults; default ${DEFAULT_QEMU_CONF}, for qemu:///session the invoking user's $XDG_CONFIG_HOME/libvirt/qemu.conf)` })
     .option('user', { type: 'string', describe: 'qemu user, NAME or +UID (overrides qemu.conf)' })
     .option('group', { type: 'string', describe: 'qemu group, NAME or +GID (overrides qemu.conf)' })
     .option('models', { type: 'string', describe: 'active security drivers, e.g. dac,selinux or none (default: detected)' })
@@ -45,7 +46,7 @@ export function withHostOptions<T>(y: Argv<T>) {
 
 export interface RawHostArgs {
   connect: string;
-  'qemu-conf': string;
+  'qemu-conf'?: string;
   user?: string;
   group?: string;
   models?: string;
@@ -65,5 +66,5 @@ export function hostOptionsFrom(a: RawHostArgs): Result<HostOptions, string> {
   }
   const booleans = parseBooleans(a.boolean);
   if (typeof booleans === 'string') return failure(booleans);
-  return success({ connect, qemuConf: a['qemu-conf'], user: a.user, group: a.group, models, policy: a.policy, booleans, facts: a.facts });
+  return success({ connect, qemuConf: a['qemu-conf'] ?? defaultQemuConf(connect, { ...process.env, HOME: process.env.HOME || homedir() }), user: a.user, group: a.group, models, policy: a.policy, booleans, facts: a.facts });
 }
