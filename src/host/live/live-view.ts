@@ -115,6 +115,14 @@ export function lstatInode(path: string): Lookup<Inode> {
  * `unsupportedMeansNone`: a filesystem without xattrs (EOPNOTSUPP) has no ACL, and the kernel then
  * ignores ACLs; a security label, though, can come from the LSM on such a filesystem, so not for labels.
  */
+function getUnlistedAttribute(path: string, name: string): Buffer | null {
+  try {
+    return getAttributeSync(path, name);
+  } catch {
+    return null;
+  }
+}
+
 export function readXattr(path: string, name: string, unsupportedMeansNone: boolean): Lookup<Buffer | null> {
   let names: string[];
   try {
@@ -125,7 +133,16 @@ export function readXattr(path: string, name: string, unsupportedMeansNone: bool
     if (unsupportedMeansNone && code === 'EOPNOTSUPP') return ok(null);
     return unknown(`cannot list its extended attributes: ${errnoWords(code)}`);
   }
-  if (!names.includes(name)) return ok(null);
+  if (!names.includes(name)) {
+    // The kernel answers getxattr for a security label it holds in memory but never stored, and then
+    // does not list it: the root of a devtmpfs mounted before the policy was loaded (found in the SELinux
+    // guest: /dev read as "no label" while the kernel labels it device_t). Ask before saying "none".
+    if (name.startsWith('security.')) {
+      const held = getUnlistedAttribute(path, name);
+      if (held !== null) return ok(held);
+    }
+    return ok(null);
+  }
   const value = getAttributeSync(path, name);
   return value === null ? unknown(`cannot read its ${name} attribute`) : ok(value);
 }
