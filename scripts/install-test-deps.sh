@@ -10,6 +10,7 @@ packages=(
   libvirt-clients libxml2-utils                         # virt-xml-validate (runs xmllint), virsh test:///default
   selinux-policy-default selinux-policy-mls             # real binary policies (policy.33)
   checkpolicy setools libsepol-dev gcc libc6-dev        # small test policies, sesearch, libsepol.a
+  policycoreutils                                       # semodule: the guest's enforcing policy; restorecon inside the guest
   qemu-utils                                            # qemu-img for image chains
 )
 # Real libvirtd + QEMU for the end-to-end suite.

@@ -9,6 +9,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${1:-$here/../../.cache/selinux-guest}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+# Several test files boot guests at once: one builder at a time (the others then find the cache).
+exec 9>"$cache/.build.lock"
+flock 9
 
 # Name one kernel version (the one linux-image-amd64 points at); a glob would fetch every old one.
 kernel_version() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-6/ { sub("linux-image-", "", $2); print $2; exit }'; }
@@ -30,11 +33,11 @@ if [ ! -f "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; t
   root=$(mktemp -d "$cache/initramfs.XXXXXX")
   mkdir -p "$root"/{bin,dev,proc,sys,host,newroot,modules}
   cp /usr/bin/busybox "$root/bin/busybox"
-  for applet in sh mount umount mkdir insmod cat echo ln chroot sleep poweroff dd base64 switch_root mknod ls; do
+  for applet in sh mount umount mkdir insmod cat echo ln chroot sleep poweroff dd base64 switch_root mknod ls cp; do
     ln -s busybox "$root/bin/$applet"
   done
   # The 9p and overlay stack of the full flavour, in the order busybox insmod needs (no modprobe).
-  for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
+  for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p loop; do
     ko=$(find "$kdir/lib/modules/$version" -name "$m.ko" -o -name "$m.ko.xz" | head -1)
     [ -n "$ko" ] || { echo "build-initramfs: module $m not in $version" >&2; exit 1; }
     case "$ko" in *.xz) xz -dc "$ko" > "$root/modules/$m.ko" ;; *) cp "$ko" "$root/modules/$m.ko" ;; esac

@@ -5,6 +5,7 @@
  * console log for a failing test to show.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO = join(import.meta.dirname, '../..');
@@ -29,9 +30,9 @@ function framed(log: string, name: string): string | undefined {
   return Buffer.from(b64, 'base64').toString('utf8');
 }
 
-export function bootGuest(opts: { policy: string; job: string; enforcing?: boolean; timeoutMs?: number }): Promise<GuestRun> {
+export function bootGuest(opts: { policy: string; job: string; arg?: string; enforcing?: boolean; hostContext?: string; timeoutMs?: number }): Promise<GuestRun> {
   const { kernel, initrd } = buildGuest();
-  const append = ['console=ttyS0', 'loglevel=4', 'security=selinux', 'selinux=1', `enforcing=${opts.enforcing ? 1 : 0}`, 'panic=-1', `vsl.policy=${opts.policy}`, `vsl.job=${opts.job}`, `vsl.repo=${REPO}`].join(' ');
+  const append = ['console=ttyS0', 'loglevel=4', 'security=selinux', 'selinux=1', `enforcing=${opts.enforcing ? 1 : 0}`, 'panic=-1', `vsl.policy=${opts.policy}`, `vsl.job=${opts.job}`, `vsl.repo=${REPO}`, ...(opts.arg ? [`vsl.arg=${opts.arg}`] : []), ...(opts.hostContext ? [`vsl.hostcontext=${opts.hostContext}`] : [])].join(' ');
   // TCG: this kind of machine has no usable KVM (a KVM boot here hung in the BIOS).
   const args = ['-accel', 'tcg', '-m', '2048', '-smp', '1', '-nographic', '-no-reboot', '-kernel', kernel, '-initrd', initrd, '-append', append,
     '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on'];
@@ -39,8 +40,13 @@ export function bootGuest(opts: { policy: string; job: string; enforcing?: boole
   return new Promise((resolve, reject) => {
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    // The console also goes to a file as it comes, to watch a long guest run (tail -f) while it runs.
+    const live = join(REPO, '.tmp/selinux-guest', `${opts.job.split('/').pop()}-${opts.arg ?? 'run'}.console`);
+    mkdirSync(join(REPO, '.tmp/selinux-guest'), { recursive: true });
+    writeFileSync(live, '');
+    const take = (c: Buffer) => { chunks.push(c); appendFileSync(live, c); };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 900_000);
     child.on('error', reject);
     child.on('close', () => {
