@@ -52,6 +52,18 @@ function withPolicyOptions<T>(y: Argv<T>) {
     .option('boolean', repeatable('NAME=on|off (repeatable)'));
 }
 
+/**
+ * yargs renders the whole help text right after starting every subcommand's handler, only to have it
+ * ready should the (async) handler fail later and help be shown then. Our .fail never shows help, so
+ * that text is never used, and rendering it (string-width over every line) was ~20 ms of a one-question
+ * `query` (bench/startup.mjs). --help renders it as before.
+ */
+function skipHelpCache(parser: Argv): void {
+  const internal = parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = internal.getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
+}
+
 export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExit> {
   // The hook adds its own code (10: refuse the start) to the contract; see src/hook/script.ts.
   let code: ExitCode | HookExit = EXIT.ok;
@@ -276,6 +288,7 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExi
       usageError = true;
       code = EXIT.error;
     });
+  skipHelpCache(parser);
   await parser.parseAsync();
   return code;
 }
