@@ -11,9 +11,10 @@
  *   esm-onefile  one esbuild ES module bundle;
  *   esm-chunks   an ES module entry with each lazily imported command module in its own chunk;
  *   eager        the shipped program.cjs, but loaded before --version is looked at;
- *   shipped      dist/cli/main.js: small ES entry (answers --version), then one CommonJS bundle;
- *   codecache    the shipped program.cjs compiled with V8's code cache (vm.Script cachedData) written
- *                by one earlier annotate run; not shipped (see the report).
+ *   shipped      dist/cli/main.js: small ES entry (answers --version), then one CommonJS bundle compiled
+ *                with V8's code cache;
+ *   no-codecache the shipped loader and program.cjs without dist/cli/program.cjs.v8cache (the shipped
+ *                build has it: V8's code cache, written by a warm-up run in scripts/bundle.mjs).
  * Node 20.20 has no module.enableCompileCache / NODE_COMPILE_CACHE (Node 22); --snapshot-blob would need
  * node flags the npm bin cannot pass, so neither is measured here.
  *
@@ -78,7 +79,7 @@ function sideBySide(commands) {
 }
 
 /** The same source built the other ways (see the header), each a dist-like tree under .tmp/. */
-async function buildVariants(warmupArgs) {
+async function buildVariants() {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const common = { platform: 'node', format: 'esm', target: 'node20', logLevel: 'error', define: { VIRT_SECLABEL_VERSION: JSON.stringify(pkg.version) } };
   const banner = { js: "import { createRequire as __c } from 'node:module'; const require = __c(import.meta.url);" };
@@ -90,28 +91,16 @@ async function buildVariants(warmupArgs) {
   const program = JSON.stringify(join(root, 'dist/cli/program.cjs'));
   const run = "runCommandLine(process.argv.slice(2)).then((c) => { process.exitCode = c; });\n";
   writeFileSync(join(tmp, 'eager.mjs'), `import { createRequire } from 'node:module';\nconst { runCommandLine } = createRequire(import.meta.url)(${program});\n${run}`);
-  // V8's code cache, which Node 20 offers only through vm.Script's cachedData (no module.enableCompileCache,
-  // no cache for ES modules): program.cjs compiled with the cache a first run of the loader wrote.
-  writeFileSync(
-    join(tmp, 'codecache.cjs'),
-    `const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module');
-const file = ${program}, cacheFile = ${JSON.stringify(join(tmp, 'program.cjs.cache'))};
-let cachedData; try { cachedData = fs.readFileSync(cacheFile); } catch {}
-const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
-if (cachedData && script.cachedDataRejected) throw new Error('code cache rejected');
-const m = { exports: {} };
-script.runInThisContext()(m.exports, Module.createRequire(file), m, file, require('node:path').dirname(file));
-m.exports.runCommandLine(process.argv.slice(2)).then((c) => { process.exitCode = c; if (!cachedData) fs.writeFileSync(cacheFile, script.createCachedData()); });
-`,
-  );
-  spawnSync(node, [join(tmp, 'codecache.cjs'), ...warmupArgs], { stdio: 'ignore' });
+  // The shipped loader without its V8 code cache (dist/cli/program.cjs.v8cache), to show what the cache gives.
+  mkdirSync(join(tmp, 'no-codecache/cli'), { recursive: true });
+  for (const f of ['main.js', 'program.cjs']) copyFileSync(join(root, 'dist/cli', f), join(tmp, 'no-codecache/cli', f));
   return {
     modules: join(tmp, 'modules/cli/main.js'),
     'esm-onefile': join(tmp, 'esm-onefile/cli/main.js'),
     'esm-chunks': join(tmp, 'esm-chunks/cli/main.js'),
     eager: join(tmp, 'eager.mjs'),
     shipped: join(root, 'dist/cli/main.js'),
-    codecache: join(tmp, 'codecache.cjs'),
+    'no-codecache': join(tmp, 'no-codecache/cli/main.js'),
   };
 }
 
@@ -139,7 +128,7 @@ async function main() {
   const vm = twoDiskDomain();
   const annotateArgs = ['--no-config', '--user', 'nobody', '--group', 'nogroup', '--models', 'dac,selinux', '--policy', DEFAULT, vm];
   const annotate = (main) => [node, main, ...annotateArgs];
-  const variants = await buildVariants(annotateArgs);
+  const variants = await buildVariants();
   const query = (main, policy) => [node, main, 'query', '--policy', policy, '-s', SOURCE, '-t', TARGET, '-c', 'file', '-p', 'read,open'];
   const sesearch = (policy) => ['sesearch', '--allow', '-s', 'svirt_t', '-t', 'public_content_t', '-c', 'file', '-p', 'read,open', policy];
   const sepol = (policy) => ({ argv: [helper, policy], input: `${SOURCE}\t${TARGET}\tfile\tread,open\n` });
