@@ -10,50 +10,43 @@
  * - a stale annotation: the kernel refuses QEMU's open, the VM does not start;
  * - qemu:///session: an unprivileged user's libvirtd and a root-owned 0644 public_content_t ISO.
  */
-import { execFileSync } from 'node:child_process';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { annotated, bootLibvirt, checkStartedTwice, daemonsPermissivePolicy, obj, requirementsMissing, svirtDenials, T, type Booted } from './libvirt-guest.js';
+import { describe, expect, it } from 'vitest';
+import { annotated, checkStartedTwice, daemonsPermissivePolicy, obj, requirementsMissing, svirtDenials, T, useLibvirtGuest } from './libvirt-guest.js';
 
 const skip = requirementsMissing();
-const QEMU_UID = skip ? -1 : Number(execFileSync('id', ['-u', 'libvirt-qemu'], { encoding: 'utf8' }).trim());
 
 describe.skipIf(skip !== undefined)('libvirt + QEMU on an enforcing SELinux kernel (Debian default policy; libvirt daemons permissive)', () => {
-  let b: Booted;
-  let first: Map<string, { ctx: string; uid: number }>;
-  beforeAll(async () => {
-    b = await bootLibvirt(daemonsPermissivePolicy(), 'enforcing');
-    first = new Map(b.result.setup.map((s) => [s.path, { ctx: s.want, uid: (s as { uid?: number }).uid ?? -1 }]));
-  }, 1_600_000);
+  const g = useLibvirtGuest(daemonsPermissivePolicy, 'enforcing');
 
   it('the guest enforces, and only the libvirt daemons run permissive', () => {
-    expect(b.result.errors, b.log).toEqual([]);
-    for (const s of b.result.setup) expect(s.got, s.path).toBe(s.want);
-    const all = [...Object.values(b.result.cases)].flatMap((c) => [...c.original.denials, ...c.annotatedStart.denials]);
+    expect(g.booted.result.errors, g.booted.log).toEqual([]);
+    for (const s of g.booted.result.setup) expect(s.got, s.path).toBe(s.want);
+    const all = [...Object.values(g.booted.result.cases)].flatMap((c) => [...c.original.denials, ...c.annotatedStart.denials]);
     // Every svirt_t denial was enforced; every permissive one came from a daemon's domain.
     for (const d of all) expect(d.permissive, JSON.stringify(d)).toBe(!d.scontext.includes(':svirt_t:'));
   });
 
   it('the ISO, the block device and the chain: annotated, the VM starts with every label and owner kept', () => {
-    const c = b.result.cases['vsl-enf']!;
-    checkStartedTwice('vsl-enf', c, first, b.result.labelsProcess!.context, QEMU_UID, b.log);
+    const c = g.booted.result.cases['vsl-enf']!;
+    checkStartedTwice('vsl-enf', c, g.first, g.booted.result.labelsProcess!.context, g.qemuUid, g.booted.log);
     const loop = c.explain!.files[0]!.disks.find((d) => d.source.startsWith('/dev/loop'))!.source;
     expect(annotated(c, 'selinux').sort()).toEqual([`${T}/pub.iso`, `${T}/top.qcow2`, loop].sort());
     expect(annotated(c, 'dac').sort()).toEqual([`${T}/pub.iso`, `${T}/top.qcow2`, loop].sort());
   });
 
   it('a stale annotation: the kernel refuses QEMU the file, and the VM does not start', () => {
-    const c = b.result.cases['vsl-enf-stale']!;
+    const c = g.booted.result.cases['vsl-enf-stale']!;
     expect(c.original.started, c.original.startMessage).toBe(true);
     const s = c.annotatedStart;
-    expect(s.started, b.log).toBe(false);
+    expect(s.started, g.booted.log).toBe(false);
     expect(s.files[`${T}/stale.iso`]!.label).toBe(obj('user_home_t'));
     const enforced = svirtDenials(s, `${T}/stale.iso`).filter((d) => !d.permissive && d.tcontext === obj('user_home_t'));
-    expect(enforced.map((d) => d.perms), b.log).toContain('read');
-    console.log(`enforcing, stale annotation: virsh start says ${JSON.stringify(s.startMessage)}; QEMU's log: ${JSON.stringify((s as { qemuLog?: string }).qemuLog ?? '')}`);
+    expect(enforced.map((d) => d.perms), g.booted.log).toContain('read');
+    console.log(`enforcing, stale annotation: virsh start says ${JSON.stringify(s.startMessage)}; QEMU's log: ${JSON.stringify(s.qemuLog ?? '')}`);
   });
 
   it('qemu:///session: the live run adds only the selinux seclabel; annotated, the VM starts and the root-owned ISO keeps label and owner', () => {
-    const c = b.result.cases['vsl-session']! as typeof b.result.cases[string] & { daemonLog?: string[] | null };
+    const c = g.booted.result.cases['vsl-session']!;
     expect(c.daemonExit, c.daemonStderr).toBe(0);
     expect(c.annotateExit, c.annotateStderr).toBe(0);
     expect(c.explain!.connection.models.dac!.active).toBe(false);

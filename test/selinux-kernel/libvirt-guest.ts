@@ -6,7 +6,7 @@
  * the AVC denials the kernel logged, attributed to a file by device, inode and name.
  */
 import { execFileSync } from 'node:child_process';
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
 import { bootGuest, REPO } from './harness.js';
 
@@ -22,7 +22,16 @@ export const obj = (type: string, level = 's0') => `system_u:object_r:${type}:${
 
 export interface FileState { label: string | null; uid: number; gid: number; ino: number }
 export interface Denial { path: string; perms: string; scontext: string; tcontext: string; fromQemu: boolean; permissive: boolean }
-export interface Start { started: boolean; startMessage: string; startSeconds: number; qemuContext: string | null; files: Record<string, FileState>; denials: Denial[] }
+export interface Start {
+  started: boolean;
+  startMessage: string;
+  startSeconds: number;
+  qemuContext: string | null;
+  files: Record<string, FileState>;
+  denials: Denial[];
+  /** QEMU's own error lines from its log, when the start failed. */
+  qemuLog?: string;
+}
 export interface Decision { action: string; accessible: boolean | null; reason: string }
 export interface Disk { target: string; source: string; models: Record<string, Decision | undefined> }
 export interface Case {
@@ -36,6 +45,8 @@ export interface Case {
   labelsProcess?: { context: string } | null;
   daemonExit?: number;
   daemonStderr?: string;
+  /** qemu:///session: what the user's libvirtd logged about the ISO. */
+  daemonLog?: string[] | null;
 }
 export interface Result {
   mode: string;
@@ -43,7 +54,7 @@ export interface Result {
   seconds: number;
   capabilities: string;
   labelsProcess: { context: string } | null;
-  setup: { path: string; want: string; got: string | null }[];
+  setup: { path: string; want: string; got: string | null; uid: number }[];
   cases: Record<string, Case>;
   errors: string[];
 }
@@ -66,6 +77,27 @@ export async function bootLibvirt(policy: string, mode: 'permissive' | 'enforcin
   const starts = Object.entries(result.cases).map(([n, c]) => `${n} ${c.original.startSeconds.toFixed(1)}+${c.annotatedStart.startSeconds.toFixed(1)}`).join(', ');
   console.log(`selinux guest, libvirt ${mode}: ${run.seconds.toFixed(0)} s in all, libvirtd ready after ${result.waitedForLibvirtSeconds.toFixed(0)} s; virsh start seconds (original+annotated): ${starts}`);
   return { result, log, seconds: run.seconds };
+}
+
+/** libvirt-qemu's uid on this host: the owner libvirt's DAC driver gives a file it labels. */
+export const qemuUid = () => Number(execFileSync('id', ['-u', 'libvirt-qemu'], { encoding: 'utf8' }).trim());
+
+export interface GuestHandle {
+  readonly booted: Booted;
+  /** The label and owner each file had before every start. */
+  readonly first: Map<string, { ctx: string; uid: number }>;
+  readonly qemuUid: number;
+}
+
+/** Boots the guest once for a describe block (in its beforeAll); the tests read the handle afterwards. */
+export function useLibvirtGuest(policy: () => string, mode: 'permissive' | 'enforcing' | 'mls'): GuestHandle {
+  const handle = {} as { booted: Booted; first: Map<string, { ctx: string; uid: number }>; qemuUid: number };
+  beforeAll(async () => {
+    handle.qemuUid = qemuUid();
+    handle.booted = await bootLibvirt(policy(), mode);
+    handle.first = new Map(handle.booted.result.setup.map((s) => [s.path, { ctx: s.want, uid: s.uid }]));
+  }, 1_600_000);
+  return handle;
 }
 
 export const typeOf = (ctx: string | null | undefined) => ctx?.split(':')[2];

@@ -42,21 +42,25 @@ const must = (r, what) => {
 // The first connection probes QEMU's capabilities, slow under TCG.
 for (let i = 0; i < 900; i++) {
   if (virsh('version').status === 0) break;
-  if (i % 60 === 59) progress(`daemon logs:\n${['/tmp/libvirtd.log', '/tmp/virtlogd.log'].map((f) => { try { return fs.readFileSync(f, 'utf8').slice(-3000); } catch { return `${f}: none`; } }).join('\n')}`);
-  if (i % 60 === 59) progress(`waiting for libvirtd:\n${run('ps', ['-eo', 'pid,stat,wchan:24,etime,args']).stdout.split('\n').filter((l) => !/\[.*\]$/.test(l)).join('\n')}`);
+  if (i % 60 === 59) {
+    const logs = ['/tmp/libvirtd.log', '/tmp/virtlogd.log'].map((f) => { try { return fs.readFileSync(f, 'utf8').slice(-3000); } catch { return `${f}: none`; } });
+    const processes = run('ps', ['-eo', 'pid,stat,wchan:24,etime,args']).stdout.split('\n').filter((l) => !/\[.*\]$/.test(l));
+    progress(`waiting for libvirtd; daemon logs:\n${logs.join('\n')}\nprocesses:\n${processes.join('\n')}`);
+  }
   spawnSync('sleep', ['1']);
 }
 out.waitedForLibvirtSeconds = (Date.now() - t0) / 1000;
 progress(`libvirtd answers after ${out.waitedForLibvirtSeconds} s`);
 const caps = virsh('capabilities');
-out.capabilities = (/<secmodel>[\s\S]*?<\/secmodel>/g.exec(caps.stdout) ?? [''])[0] + ((caps.stdout.match(/<secmodel>[\s\S]*?<\/secmodel>/g) ?? []).slice(1).join(''));
+out.capabilities = (caps.stdout.match(/<secmodel>[\s\S]*?<\/secmodel>/g) ?? []).join('');
 const labels = run('node', [CLI, 'labels', '--json']);
 try { out.labelsProcess = JSON.parse(labels.stdout).process; } catch { out.errors.push(`labels --json: ${labels.stderr}`); }
 
 // ---- the files, their first labels and owners ---------------------------------------------
 must(run('setfattr', ['-n', 'security.selinux', '-v', obj('root_t'), '/']), 'label /');
 setLabel('/srv', obj('var_t'));
-// devtmpfs comes up unlabelled before the policy load; udev would have given /dev device_t.
+// devtmpfs is mounted before the policy load: the kernel labels /dev device_t but lists no
+// security.selinux for it, and some tools read that as unlabelled; write the label explicitly.
 if (getLabel('/dev') !== obj('device_t')) setLabel('/dev', obj('device_t'));
 fs.mkdirSync(T, { recursive: true });
 setLabel(T, obj('var_t'));
