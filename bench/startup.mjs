@@ -11,10 +11,13 @@
  *   esm-onefile  one esbuild ES module bundle;
  *   esm-chunks   an ES module entry with each lazily imported command module in its own chunk;
  *   eager        the shipped program.cjs, but loaded before --version is looked at;
- *   shipped      dist/cli/main.js: small ES entry (answers --version), then one CommonJS bundle compiled
- *                with V8's code cache;
+ *   esm-entry    the shipped program.cjs and cache, loaded from an ES module entry (as shipped before);
+ *   shipped      dist/cli/main.js: small CommonJS entry (answers --version), then one CommonJS bundle
+ *                compiled with V8's code cache;
  *   no-codecache the shipped loader and program.cjs without dist/cli/program.cjs.v8cache (the shipped
- *                build has it: V8's code cache, written by a warm-up run in scripts/bundle.mjs).
+ *                build has it: V8's code cache, written by a warm-up run in scripts/bundle.mjs);
+ *   eager-deps   as no-codecache, but program.cjs bundled without the stand-ins that load string-width
+ *                and node:assert on first use (scripts/bundle.mjs, lazyImports).
  * Node 20.20 has no module.enableCompileCache / NODE_COMPILE_CACHE (Node 22); --snapshot-blob would need
  * node flags the npm bin cannot pass, so neither is measured here.
  *
@@ -25,6 +28,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { crc32 } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = join(root, '.tmp', 'bench-startup');
@@ -92,15 +96,42 @@ async function buildVariants() {
   const run = "runCommandLine(process.argv.slice(2)).then((c) => { process.exitCode = c; });\n";
   writeFileSync(join(tmp, 'eager.mjs'), `import { createRequire } from 'node:module';\nconst { runCommandLine } = createRequire(import.meta.url)(${program});\n${run}`);
   // The shipped loader without its V8 code cache (dist/cli/program.cjs.v8cache), to show what the cache gives.
-  mkdirSync(join(tmp, 'no-codecache/cli'), { recursive: true });
-  for (const f of ['main.js', 'program.cjs']) copyFileSync(join(root, 'dist/cli', f), join(tmp, 'no-codecache/cli', f));
+  for (const v of ['no-codecache', 'eager-deps']) {
+    mkdirSync(join(tmp, v, 'cli'), { recursive: true });
+    for (const f of ['main.js', 'program.cjs', 'package.json']) copyFileSync(join(root, 'dist/cli', f), join(tmp, v, 'cli', f));
+  }
+  await build({
+    ...common, format: 'cjs', bundle: true, external: ['@napi-rs/xattr'], entryPoints: [join(root, 'src/cli/commands.ts')], outfile: join(tmp, 'eager-deps/cli/program.cjs'),
+    define: { ...common.define, 'import.meta.url': '__vslImportMetaUrl' },
+    banner: { js: "const __vslImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  // The entry as an ES module, as shipped before: Node starts its ES module loader for it.
+  const cache = readFileSync(join(root, 'dist/cli/program.cjs.v8cache'));
+  writeFileSync(join(tmp, 'esm-entry.mjs'), `import Module, { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+import { crc32 } from 'node:zlib';
+if (process.argv.length === 3 && process.argv[2] === '--version') process.stdout.write(${JSON.stringify(pkg.version + '\n')});
+else {
+  const file = ${program};
+  const c = readFileSync(file + '.v8cache');
+  const cachedData = c.length === ${cache.length} && crc32(c) === ${crc32(cache)} ? c : undefined;
+  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  const m = { exports: {} };
+  script.runInThisContext()(m.exports, createRequire(file), m, file, dirname(file));
+  ${run.trim().replace('runCommandLine(', 'm.exports.runCommandLine(')}
+}
+`);
   return {
     modules: join(tmp, 'modules/cli/main.js'),
     'esm-onefile': join(tmp, 'esm-onefile/cli/main.js'),
     'esm-chunks': join(tmp, 'esm-chunks/cli/main.js'),
     eager: join(tmp, 'eager.mjs'),
+    'esm-entry': join(tmp, 'esm-entry.mjs'),
     shipped: join(root, 'dist/cli/main.js'),
     'no-codecache': join(tmp, 'no-codecache/cli/main.js'),
+    'eager-deps': join(tmp, 'eager-deps/cli/main.js'),
   };
 }
 

@@ -14,8 +14,8 @@
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,8 +36,39 @@ const common = {
   logLevel: 'warning',
 };
 
+/**
+ * Packages that yargs pulls in only to lay out help and error text, yet set up at their top level on
+ * every start: string-width (through yargs, cliui and wrap-ansi) builds an Intl.Segmenter, which loads
+ * ICU's break-iterator data (three copies, about 8 ms), and yargs' platform shim imports node:assert
+ * (about 3 ms). Each import of them gets a stand-in with the same named functions that loads the real
+ * module on first call; esbuild keeps a required ES module's top level in a lazy initialiser, and a
+ * required builtin is loaded when required, so either runs only then.
+ */
+const LAZY = { 'string-width': ['default'], assert: ['notStrictEqual', 'strictEqual'] };
+const lazyImports = {
+  name: 'lazy-imports',
+  setup(b) {
+    const names = Object.keys(LAZY).join('|');
+    b.onResolve({ filter: new RegExp(`^(${names})$`) }, async (args) => {
+      if (args.pluginData?.real) return undefined;
+      const builtin = args.path === 'assert';
+      const real = builtin ? { path: 'node:assert', errors: [] } : await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'lazy-import', pluginData: { exports: LAZY[args.path] } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-import' }, (args) => {
+      const load = `real ??= require(${JSON.stringify(args.path)})`;
+      const fns = args.pluginData.exports.map((name) => name === 'default'
+        ? `export default function lazyDefault(...a) {\n  ${load};\n  return real.default(...a);\n}\n`
+        : `export function ${name}(...a) {\n  ${load};\n  return real.${name}(...a);\n}\n`);
+      return { contents: `let real;\n${fns.join('')}`, loader: 'js', resolveDir: args.path.startsWith('node:') ? root : dirname(args.path) };
+    });
+  },
+};
+
 const program = await build({
   ...common,
+  plugins: [lazyImports],
   entryPoints: [join(root, 'src', 'cli', 'commands.ts')],
   outfile: join(outdir, 'program.cjs'),
   format: 'cjs',
@@ -54,33 +85,35 @@ const program = await build({
  * module.enableCompileCache before Node 22). V8 checks the cache against the source and its own version
  * and flags and ignores it when they differ (another Node, an edited program.cjs): then this is a plain
  * compile, as without a cache.
+ * main.js itself is CommonJS too (dist/cli/package.json says so): an ES module entry would start Node's
+ * ES module loader, about 5 ms of every run.
  */
-const loader = (cacheSha256) => `import Module, { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-// Required here, not imported: esbuild hoists imports to main.js's top, and --version should not load them.
-const { createHash } = createRequire(import.meta.url)('node:crypto');
-const { Script } = createRequire(import.meta.url)('node:vm');
-const file = fileURLToPath(new URL('./program.cjs', import.meta.url));
-// V8 checks a cache's header but not its payload (a damaged one crashes the process), so only the
-// exact file this build wrote is used.
+const loader = (cache) => `const Module = require('node:module');
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { Script } = require('node:vm');
+const { crc32 } = require('node:zlib');
+const file = join(__dirname, 'program.cjs');
+// V8 checks a cache's header but not its payload (a damaged one crashes the process), so only the exact
+// file this build wrote is used: its length and CRC-32 (zlib's, in C: a SHA-256 would load node:crypto,
+// 2 ms more, against damage rather than an attacker, who could as well edit program.cjs). A Node 20 older
+// than 20.15 has no zlib.crc32 and compiles without the cache.
 let cachedData;
 try {
   const c = readFileSync(file + '.v8cache');
-  if (createHash('sha256').update(c).digest('hex') === ${JSON.stringify(cacheSha256)}) cachedData = c;
+  if (typeof crc32 === 'function' && c.length === ${cache.length} && crc32(c) === ${cache.crc32}) cachedData = c;
 } catch {}
 const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
 const m = { exports: {} };
-script.runInThisContext()(m.exports, createRequire(file), m, file, dirname(file));
+script.runInThisContext()(m.exports, Module.createRequire(file), m, file, __dirname);
 export const { runCommandLine } = m.exports;
 `;
-let cacheSha256 = '';
+let cache = { length: -1, crc32: -1 };
 const commandsFromProgram = {
   name: 'commands-from-program',
   setup(b) {
     b.onResolve({ filter: /^\.\/commands\.js$/ }, () => ({ path: 'program', namespace: 'virt-seclabel' }));
-    b.onLoad({ filter: /.*/, namespace: 'virt-seclabel' }, () => ({ contents: loader(cacheSha256), loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'virt-seclabel' }, () => ({ contents: loader(cache), loader: 'js', resolveDir: outdir }));
   },
 };
 
@@ -108,8 +141,26 @@ if (warm.status !== 0 || !existsSync(join(outdir, 'program.cjs.v8cache'))) {
   // A missing cache only costs start-up time; the build still ships a working program.
   console.warn(`bundle: no V8 code cache written (${warm.status}): ${warm.stderr.trim().split('\n').pop() ?? ''}`);
 }
-else cacheSha256 = createHash('sha256').update(readFileSync(join(outdir, 'program.cjs.v8cache'))).digest('hex');
-await build({ ...common, entryPoints: [join(root, 'src', 'cli', 'main.ts')], outfile: join(outdir, 'main.js'), format: 'esm', plugins: [commandsFromProgram] });
+else {
+  const written = readFileSync(join(outdir, 'program.cjs.v8cache'));
+  cache = { length: written.length, crc32: crc32(written) };
+}
+await build({
+  ...common,
+  entryPoints: [join(root, 'src', 'cli', 'main.ts')],
+  outfile: join(outdir, 'main.js'),
+  format: 'cjs',
+  plugins: [commandsFromProgram],
+  // version.ts looks for package.json from its own URL only when the version was not defined (tsc builds).
+  define: { ...common.define, 'import.meta.url': '__vslImportMetaUrl' },
+  banner: { js: "const __vslImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+// main.js and program.cjs are CommonJS inside a package whose other files are ES modules. tsc's own
+// ES module output for src/cli would be misread here and nothing runs it, so it goes.
+writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
+for (const f of readdirSync(outdir)) {
+  if (/\.js(\.map)?$/.test(f) && f !== 'main.js') rmSync(join(outdir, f));
+}
 
 // The npm packages inside the bundle, with their licences: the Debian copyright file and the RPM's
 // License: tag are built from this list, since none of them is installed separately.

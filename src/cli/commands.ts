@@ -16,7 +16,12 @@ import { COMPLETION_KEY, SHELLS, completeWord, completionScript, defaultShell } 
 // running the XML, image and snapshot code's module set-up (start-up time is most of a short run). In
 // the shipped CommonJS bundle they are in the same file and esbuild keeps them lazily initialised.
 
-const io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+// stdin is a getter: touching process.stdin builds a stream (about 3 ms of start-up), and most runs read files.
+const io: CliIo = {
+  get stdin() { return process.stdin; },
+  stdout: process.stdout,
+  stderr: process.stderr,
+};
 
 /**
  * Host options → the host(s) to decide against (live, --facts, or the snapshots .virt-seclabel.json

@@ -6,8 +6,7 @@
  */
 import { packageVersion } from './version.js';
 import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { createHostContext } from '../app/host-context.js';
 import type { HostOptions } from '../app/host-options.js';
 import { recordHost } from '../app/open-view.js';
@@ -22,6 +21,7 @@ import { outcomeFor } from './annotate.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { readInputs } from './inputs.js';
 import { writeAtomic, writeFailure } from './io.js';
+import { tempNameIn } from '../host/temp-name.js';
 
 export interface FactsOptions {
   readonly host: HostOptions;
@@ -42,7 +42,7 @@ function writeOutput(path: string, text: string): void {
   const data = Buffer.from(text, 'utf8');
   if (existsSync(path)) return writeAtomic(path, data);
   // A new file: temp name in the same directory, then rename, so a reader never sees half a snapshot.
-  const tmp = join(dirname(path), `.${basename(path)}.virt-seclabel-${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempNameIn(dirname(path), `.${basename(path)}.virt-seclabel-`);
   try {
     writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
     renameSync(tmp, path);

@@ -3,11 +3,11 @@
  * directory, mode and owner kept, fsync, rename), so a failure or a kill never leaves a truncated file.
  */
 import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { basename, dirname } from 'node:path';
 // limits.js, not parse.js: reading a policy for `query` should not load the XML parser.
 import { MAX_INPUT_BYTES } from '../xml/limits.js';
 import { errnoWords } from '../host/errno.js';
+import { tempNameIn } from '../host/temp-name.js';
 
 /**
  * One byte more than the XML layer accepts: enough for it to refuse the input as too large, while an
@@ -71,7 +71,7 @@ export function writeAtomic(path: string, data: Uint8Array, expected?: Uint8Arra
   }
   if (st.isSymbolicLink()) throw new WriteError('is a symbolic link; refusing to replace it (pass the target path)');
   if (!st.isFile()) throw new WriteError('is not a regular file');
-  const tmp = join(dirname(path), `.${basename(path)}.virt-seclabel-${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempNameIn(dirname(path), `.${basename(path)}.virt-seclabel-`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);

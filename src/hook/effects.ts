@@ -4,9 +4,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 import type { ExistingHook } from './install.js';
+import { tempNameIn } from '../host/temp-name.js';
 
 export interface HookLog {
   /** A line for libvirt (stderr); `syslog` also sends it to syslog or the journal where there is one. */
@@ -54,7 +54,7 @@ export const liveHookFiles: HookFiles = {
   },
   writeExecutable(path, text) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-    const temp = join(dirname(path), `.virt-seclabel.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = tempNameIn(dirname(path), '.virt-seclabel.');
     const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o700);
     try {
       writeSync(fd, text);

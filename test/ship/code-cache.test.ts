@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import Module from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -26,16 +27,26 @@ describe('V8 code cache of the shipped program', () => {
     expect(script.cachedDataRejected).toBe(false);
   });
 
+  it('the loader accepts exactly the cache the build wrote (its length and CRC-32 are in main.js)', () => {
+    const cache = readFileSync(join(DIST, 'program.cjs.v8cache'));
+    const m = /c\.length === (\d+) && crc32\(c\) === (\d+)/.exec(readFileSync(join(DIST, 'main.js'), 'utf8'));
+    expect(m, 'main.js checks the cache by length and CRC-32').not.toBeNull();
+    expect(Number(m![1])).toBe(cache.length);
+    expect(Number(m![2])).toBe(crc32(cache));
+  });
+
   it('a damaged cache, or one for other source, is ignored: the same output and exit code', () => {
     const shipped = run(join(DIST, 'main.js'));
     expect(shipped.status, shipped.stderr).toBe(0);
     mkdirSync(join(COPY, 'cli'), { recursive: true });
-    for (const f of ['main.js', 'program.cjs']) copyFileSync(join(DIST, f), join(COPY, 'cli', f));
+    for (const f of ['main.js', 'program.cjs', 'package.json']) copyFileSync(join(DIST, f), join(COPY, 'cli', f));
     const good = readFileSync(join(DIST, 'program.cjs.v8cache'));
     const damaged = Buffer.from(good);
     for (let i = 64; i < damaged.length; i += 997) damaged[i] = damaged[i]! ^ 0xff;
+    const oneBit = Buffer.from(good);
+    oneBit[oneBit.length >> 1] = oneBit[oneBit.length >> 1]! ^ 0x01;
     const otherSource = new Script(Module.wrap('module.exports = { runCommandLine: async () => 0 };')).createCachedData();
-    for (const cache of [damaged, otherSource, Buffer.alloc(0), good.subarray(0, 100)]) {
+    for (const cache of [damaged, oneBit, otherSource, Buffer.alloc(0), good.subarray(0, 100)]) {
       writeFileSync(join(COPY, 'cli', 'program.cjs.v8cache'), cache);
       const r = run(join(COPY, 'cli', 'main.js'));
       expect(r.status, r.stderr).toBe(0);
