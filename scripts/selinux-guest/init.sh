@@ -62,4 +62,7 @@ echo "===VSL-RESULT-END==="
 echo "===VSL-STDERR-BEGIN==="
 base64 /newroot/tmp/job.err
 echo "===VSL-STDERR-END==="
+# The serial console drains from the kernel's tty buffer after echo returns; a poweroff -f straight after
+# it once cut a result frame in the middle (CI, libvirt permissive): give the buffer time to reach the host.
+sleep 3
 poweroff -f

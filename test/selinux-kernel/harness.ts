@@ -54,7 +54,10 @@ export function bootGuest(opts: { policy: string; job: string; arg?: string; enf
       const log = Buffer.concat(chunks).toString('utf8');
       const stdout = framed(log, 'RESULT');
       const stderr = framed(log, 'STDERR') ?? '';
-      if (stdout === undefined) reject(new Error(`the guest printed no result; its console:\n${log.slice(-20000)}`));
+      if (stdout === undefined) {
+        const why = log.includes('===VSL-RESULT-BEGIN===') ? 'the console stopped inside the result frame' : 'the guest printed no result';
+        reject(new Error(`${why}; its console:\n${log.slice(-20000)}`));
+      }
       else resolve({ stdout, stderr, console: log, seconds: (Date.now() - t0) / 1000 });
     });
   });
