@@ -29,6 +29,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { crc32 } from 'node:zlib';
+import { cjsOptions } from '../scripts/esbuild-cjs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = join(root, '.tmp', 'bench-startup');
@@ -101,9 +102,8 @@ async function buildVariants() {
     for (const f of ['main.js', 'program.cjs', 'package.json']) copyFileSync(join(root, 'dist/cli', f), join(tmp, v, 'cli', f));
   }
   await build({
-    ...common, format: 'cjs', bundle: true, external: ['@napi-rs/xattr'], entryPoints: [join(root, 'src/cli/commands.ts')], outfile: join(tmp, 'eager-deps/cli/program.cjs'),
-    define: { ...common.define, 'import.meta.url': '__vslImportMetaUrl' },
-    banner: { js: "const __vslImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    ...common, ...cjsOptions(common.define), bundle: true, external: ['@napi-rs/xattr'],
+    entryPoints: [join(root, 'src/cli/commands.ts')], outfile: join(tmp, 'eager-deps/cli/program.cjs'),
   });
   // The entry as an ES module, as shipped before: Node starts its ES module loader for it.
   const cache = readFileSync(join(root, 'dist/cli/program.cjs.v8cache'));

@@ -5,11 +5,13 @@
  *                         file: one compile and no ES module graph to resolve and link, which measured
  *                         faster than ~100 ES modules, than one ES module, and than lazily loaded ES chunks;
  *                         command modules still run their top level only when their command runs
- *   dist/cli/main.js      the bin entry (src/cli/main.ts), an ES module that answers --version itself and
+ *   dist/cli/main.js      the bin entry (src/cli/main.ts), CommonJS too, that answers --version itself and
  *                         otherwise loads program.cjs with V8's code cache;
- *   dist/cli/program.cjs.v8cache  that cache, written by a warm-up run at build time.
+ *   dist/cli/program.cjs.v8cache  that cache, written by a warm-up run at build time;
+ *   dist/cli/package.json marks dist/cli CommonJS inside this ES module package.
  * main.js overwrites the one tsc wrote, so every test that spawns dist/cli/main.js runs the build that
- * ships; the rest of tsc's output stays for tests and benches that import single modules.
+ * ships; tsc's other dist/cli files are removed (they would be misread as CommonJS), and the rest of its
+ * output stays for tests and benches that import single modules.
  * @napi-rs/xattr stays external: it loads a native addon by platform.
  */
 import { build } from 'esbuild';
@@ -18,6 +20,7 @@ import { crc32 } from 'node:zlib';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cjsOptions } from './esbuild-cjs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -71,11 +74,8 @@ const program = await build({
   plugins: [lazyImports],
   entryPoints: [join(root, 'src', 'cli', 'commands.ts')],
   outfile: join(outdir, 'program.cjs'),
-  format: 'cjs',
+  ...cjsOptions(common.define),
   metafile: true,
-  // CommonJS has no import.meta; the bundled ES modules (yargs' platform shim) get this file's URL.
-  define: { ...common.define, 'import.meta.url': '__vslImportMetaUrl' },
-  banner: { js: "const __vslImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
 /**
@@ -149,11 +149,8 @@ await build({
   ...common,
   entryPoints: [join(root, 'src', 'cli', 'main.ts')],
   outfile: join(outdir, 'main.js'),
-  format: 'cjs',
+  ...cjsOptions(common.define),
   plugins: [commandsFromProgram],
-  // version.ts looks for package.json from its own URL only when the version was not defined (tsc builds).
-  define: { ...common.define, 'import.meta.url': '__vslImportMetaUrl' },
-  banner: { js: "const __vslImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 // main.js and program.cjs are CommonJS inside a package whose other files are ES modules. tsc's own
 // ES module output for src/cli would be misread here and nothing runs it, so it goes.

@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const requireBuiltin = createRequire(import.meta.url);
-let randomBytes: typeof import('node:crypto').randomBytes | undefined;
 
 /**
  * A name for a temporary file in `dir`, to be created with O_EXCL and renamed over its target: random, so
@@ -11,6 +10,6 @@ let randomBytes: typeof import('node:crypto').randomBytes | undefined;
  * and most runs write nothing.
  */
 export function tempNameIn(dir: string, stem: string): string {
-  randomBytes ??= (requireBuiltin('node:crypto') as typeof import('node:crypto')).randomBytes;
+  const { randomBytes } = requireBuiltin('node:crypto') as typeof import('node:crypto');
   return join(dir, `${stem}${randomBytes(6).toString('hex')}.tmp`);
 }
