@@ -17,6 +17,7 @@
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { crc32 } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,16 @@ import { cjsOptions } from './esbuild-cjs.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outdir = join(root, 'dist', 'cli');
+
+/** A digest of every source file and the lock file, in path order: what the bundle is made of. */
+function buildId() {
+  const h = createHash('sha256');
+  const files = readdirSync(join(root, 'src'), { recursive: true }).filter((f) => f.endsWith('.ts')).sort();
+  for (const f of [...files.map((f) => join('src', f)), 'package-lock.json'].filter((f) => existsSync(join(root, f)))) {
+    h.update(`${f}\0`).update(readFileSync(join(root, f))).update('\0');
+  }
+  return h.digest('hex').slice(0, 16);
+}
 rmSync(join(outdir, 'chunks'), { recursive: true, force: true }); // the layout of earlier builds
 rmSync(join(outdir, 'main.js.map'), { force: true }); // tsc's map of the main.js this replaces
 
@@ -33,8 +44,9 @@ const common = {
   platform: 'node',
   target: 'node20',
   external: ['@napi-rs/xattr'],
-  // The version is fixed at build time: --version and snapshots read no file.
-  define: { VIRT_SECLABEL_VERSION: JSON.stringify(pkg.version) },
+  // The version is fixed at build time: --version and snapshots read no file. The build identity keys
+  // the parsed-policy cache (src/cli/policy-cache-env.ts): any change to the sources is another reader.
+  define: { VIRT_SECLABEL_VERSION: JSON.stringify(pkg.version), VIRT_SECLABEL_BUILD_ID: JSON.stringify(buildId()) },
   legalComments: 'eof',
   logLevel: 'warning',
 };
@@ -129,14 +141,23 @@ script.runInThisContext()(m.exports, Module.createRequire(file), m, file, path.d
 const demo = ['--facts', root + '/samples/demo/host.json', root + '/samples/demo/web01.xml'];
 const runs = [demo, ['explain', ...demo]];
 const policy = '/etc/selinux/default/policy/policy.33';
-if (fs.existsSync(policy)) runs.push(['query', '-s', 'system_u:system_r:svirt_t:s0:c1,c2', '-t', 'system_u:object_r:public_content_t:s0', '-c', 'file', '-p', 'read,open', '--policy', policy]);
+// Twice: the first reads the policy and stores it in the parsed-policy cache (a scratch one), the second
+// takes it from there, so both paths are compiled.
+const query = ['query', '-s', 'system_u:system_r:svirt_t:s0:c1,c2', '-t', 'system_u:object_r:public_content_t:s0', '-c', 'file', '-p', 'read,open', '--policy', policy];
+if (fs.existsSync(policy)) runs.push(query, query);
 process.stdout.write = process.stderr.write = () => true;
 (async () => {
   for (const argv of runs) await m.exports.runCommandLine(argv);
   fs.writeFileSync(cacheFile, script.createCachedData());
 })();
 `;
-const warm = spawnSync(process.execPath, ['-e', WARM_UP, join(outdir, 'program.cjs'), join(outdir, 'program.cjs.v8cache'), root], { encoding: 'utf8' });
+const warmCache = join(root, '.tmp', 'bundle-warm-up-cache');
+rmSync(warmCache, { recursive: true, force: true });
+const warm = spawnSync(process.execPath, ['-e', WARM_UP, join(outdir, 'program.cjs'), join(outdir, 'program.cjs.v8cache'), root], {
+  encoding: 'utf8',
+  env: { ...process.env, VIRT_SECLABEL_NO_CACHE: '', VIRT_SECLABEL_CACHE_DIR: warmCache },
+});
+rmSync(warmCache, { recursive: true, force: true });
 if (warm.status !== 0 || !existsSync(join(outdir, 'program.cjs.v8cache'))) {
   // A missing cache only costs start-up time; the build still ships a working program.
   console.warn(`bundle: no V8 code cache written (${warm.status}): ${warm.stderr.trim().split('\n').pop() ?? ''}`);

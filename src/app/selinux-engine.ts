@@ -13,13 +13,13 @@ import type { HostView } from '../host/view.js';
 import { failure, success, type Result } from '../result.js';
 import { createSelinuxFileEngine } from '../selinux/file-engine.js';
 import type { SelinuxOracle } from '../selinux/oracle.js';
-import { loadPolicy } from '../selinux/policy/load.js';
 import type { Policy } from '../selinux/policy/model.js';
 import { isMls } from '../selinux/policy/query.js';
 import { policyOracle } from '../selinux/policy-oracle.js';
 import { highestPolicyFile, policyDir, selinuxTypeFromConfig } from '../selinux/policy-store.js';
 import { daemonFromContext, dynamicProcess, SYSTEM_DAEMON, type DaemonIdentity, type SvirtProcess } from '../selinux/svirt-process.js';
 import type { HostOptions } from './host-options.js';
+import { parsePolicy } from './policy-cache.js';
 
 export interface LoadedPolicy {
   readonly oracle: SelinuxOracle;
@@ -75,7 +75,7 @@ export function readHostPolicy(view: HostView, opts: Pick<HostOptions, 'policy' 
   }
   const bytes = view.readBinary(path);
   if (bytes.kind !== 'ok') return failure(`${path}: cannot read the SELinux policy${bytes.kind === 'unknown' ? `: ${bytes.why}` : ''}`);
-  const policy = loadPolicy(bytes.value);
+  const policy = parsePolicy(bytes.value);
   if (!policy.ok) return failure(`${path}: not a usable kernel policy: ${policy.error.message} (${policy.error.section} at byte ${policy.error.offset})`);
   const booleans = { ...(live && opts.policy === undefined ? liveBooleans(view) : {}), ...opts.booleans };
   return success({ policy: policy.value, booleans, source: path });

@@ -10,6 +10,8 @@ import { parseBooleans } from '../app/host-options.js';
 import { packageVersion } from './version.js';
 import { hostOptionsFrom, repeatable, singleValued, withHostOptions, type RawHostArgs } from './host-args.js';
 import { documented } from './help.js';
+import { usePolicyCache } from '../app/policy-cache.js';
+import { policyCacheFromEnv } from './policy-cache-env.js';
 import { COMPLETION_KEY, SHELLS, completeWord, completionScript, defaultShell } from './completion.js';
 
 // Command modules are imported when their command runs: a one-question `query` should not pay for
@@ -70,6 +72,9 @@ function skipHelpCache(parser: Argv): void {
 }
 
 export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExit> {
+  // The libvirt hook runs in the daemon's context, whose SELinux domain need not be allowed to write a
+  // home directory's cache (each refused attempt an audit record on every VM start): it reads the policy.
+  usePolicyCache(argv[0] === 'hook' ? undefined : policyCacheFromEnv(process.env));
   // The hook adds its own code (10: refuse the start) to the contract; see src/hook/script.ts.
   let code: ExitCode | HookExit = EXIT.ok;
   // yargs may still run a command handler after reporting a usage error; the handlers check this first.

@@ -20,8 +20,8 @@ import type { SelinuxFs } from '../selinux/live-fs.js';
 import { nodeSelinuxFs, selinuxfsMounted } from '../selinux/live-fs.js';
 import { readInput } from './io.js';
 import { highestPolicyFile, selinuxTypeFromConfig } from '../selinux/policy-store.js';
-import { loadPolicy } from '../selinux/policy/load.js';
 import { errnoWords } from '../host/errno.js';
+import { parsePolicy } from '../app/policy-cache.js';
 
 export interface QueryOptions {
   policy?: string;
@@ -99,7 +99,7 @@ function fileAnswerer(path: string): Result<Answerer, string> {
     return failure(`cannot read policy ${path}: ${errnoWords(e)}`);
   }
   if (bytes.length > MAX_POLICY_BYTES) return failure(`cannot read policy ${path}: larger than ${MAX_POLICY_BYTES} bytes (64 MiB); binary policies are a few MB`);
-  const policy = loadPolicy(bytes);
+  const policy = parsePolicy(bytes);
   if (!policy.ok) return failure(`${path}: not a usable binary policy: ${policy.error.section} at offset ${policy.error.offset}: ${policy.error.message}`);
   return success((req) => fromAnswer(computeAccess(policy.value, req)));
 }

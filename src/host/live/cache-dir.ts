@@ -1,0 +1,136 @@
+/**
+ * The parsed-policy cache on disk (src/selinux/policy/cached-load.ts): a private directory of this user's,
+ * `$VIRT_SECLABEL_CACHE_DIR`, else `$XDG_CACHE_HOME/virt-seclabel`, else `~/.cache/virt-seclabel`;
+ * `VIRT_SECLABEL_NO_CACHE=1` turns it off. It holds at most KEEP entries (about 7 MB each for Debian's
+ * default policy: the policy bytes and the model), the least recently used going first.
+ *
+ * Every failure is a miss or a skipped write, never an error: the run reads the policy itself as it would
+ * without a cache. The directory and each entry must be this user's and writable by nobody else (as ssh
+ * treats ~/.ssh): an entry another user could write would let them choose the model this run decides with.
+ */
+import {
+  closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync,
+  statSync, unlinkSync, writeSync,
+} from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { EntryStore } from '../../selinux/policy/cached-load.js';
+import { tempNameIn } from '../temp-name.js';
+
+export const KEEP = 4;
+/** Far above any real entry (a 64 MiB policy, the largest query accepts, and its model). */
+const MAX_ENTRY_BYTES = 1 << 30;
+const ENTRY = /^policy-\d+-[0-9a-f]{8}\.bin$/;
+const STALE_TEMP_MS = 10 * 60 * 1000;
+
+/** The cache directory the environment asks for, or undefined when there is none or it is turned off. */
+export function cacheDirFrom(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (env.VIRT_SECLABEL_NO_CACHE) return undefined;
+  const own = env.VIRT_SECLABEL_CACHE_DIR;
+  if (own) return isAbsolute(own) ? own : undefined;
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'virt-seclabel');
+  const home = env.HOME;
+  if (home && isAbsolute(home) && home !== '/') return join(home, '.cache', 'virt-seclabel');
+  return undefined;
+}
+
+/** Owned by this user, writable by no one else. */
+function ownedAndPrivate(st: { uid: number; mode: number }, uid: number): boolean {
+  return st.uid === uid && (st.mode & 0o022) === 0;
+}
+
+export function openCacheDir(dir: string, keep = KEEP): EntryStore {
+  const uid = process.geteuid?.() ?? -1;
+  const usable = (): boolean => {
+    try {
+      const st = lstatSync(dir);
+      return st.isDirectory() && ownedAndPrivate(st, uid);
+    } catch {
+      return false;
+    }
+  };
+  return {
+    read(name) {
+      if (!usable()) return undefined;
+      let fd: number | undefined;
+      try {
+        fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+        const st = fstatSync(fd);
+        if (!st.isFile() || !ownedAndPrivate(st, uid) || st.size > MAX_ENTRY_BYTES) return undefined;
+        const out = Buffer.allocUnsafe(st.size);
+        let got = 0;
+        while (got < out.length) {
+          const n = readSync(fd, out, got, out.length - got, got);
+          if (n === 0) return undefined; // shrank under us: someone is rewriting it
+          got += n;
+        }
+        // The mtime orders entries for eviction: the one just used is the newest.
+        const now = new Date();
+        futimesSync(fd, now, now);
+        return out;
+      } catch {
+        return undefined;
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    },
+    write(name, parts) {
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+      } catch {
+        return false;
+      }
+      if (!usable()) return false;
+      const temp = tempNameIn(dir, `.${name}.`);
+      try {
+        const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        try {
+          for (const part of parts) {
+            let put = 0;
+            while (put < part.length) put += writeSync(fd, part, put, part.length - put);
+          }
+        } finally {
+          closeSync(fd);
+        }
+        // rename is atomic: a reader sees the old entry, none, or the whole new one. No fsync: after a
+        // crash a torn entry fails its length or CRC check and is a miss.
+        renameSync(temp, join(dir, name));
+      } catch {
+        try { unlinkSync(temp); } catch { /* never created */ }
+        return false;
+      }
+      prune(dir, name, keep);
+      return true;
+    },
+  };
+}
+
+/** Keeps the `keep` most recently used entries (the one just written among them) and drops old temp files. */
+function prune(dir: string, written: string, keep: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  const entries: { name: string; mtime: number }[] = [];
+  for (const name of names) {
+    const isTemp = name.startsWith('.policy-') && name.endsWith('.tmp');
+    if (!ENTRY.test(name) && !isTemp) continue;
+    try {
+      const mtime = statSync(join(dir, name)).mtimeMs;
+      if (isTemp) {
+        if (now - mtime > STALE_TEMP_MS) unlinkSync(join(dir, name));
+      } else if (name !== written) {
+        entries.push({ name, mtime });
+      }
+    } catch {
+      // gone already (another run pruned it)
+    }
+  }
+  entries.sort((a, b) => b.mtime - a.mtime);
+  for (const e of entries.slice(Math.max(0, keep - 1))) {
+    try { unlinkSync(join(dir, e.name)); } catch { /* gone already */ }
+  }
+}
