@@ -60,6 +60,14 @@ const common = {
  * required builtin is loaded when required, so either runs only then.
  */
 const LAZY = { 'string-width': ['default'], assert: ['notStrictEqual', 'strictEqual'] };
+/**
+ * yargs asserts on every run; node:assert is needed only to throw. An assertion that holds returns before
+ * loading it (node:assert compares with Object.is and wants both arguments, as these checks do).
+ */
+const PASSES = {
+  strictEqual: 'if (a.length >= 2 && Object.is(a[0], a[1])) return;\n  ',
+  notStrictEqual: 'if (a.length >= 2 && !Object.is(a[0], a[1])) return;\n  ',
+};
 const lazyImports = {
   name: 'lazy-imports',
   setup(b) {
@@ -75,7 +83,7 @@ const lazyImports = {
       const load = `real ??= require(${JSON.stringify(args.path)})`;
       const fns = args.pluginData.exports.map((name) => name === 'default'
         ? `export default function lazyDefault(...a) {\n  ${load};\n  return real.default(...a);\n}\n`
-        : `export function ${name}(...a) {\n  ${load};\n  return real.${name}(...a);\n}\n`);
+        : `export function ${name}(...a) {\n  ${PASSES[name] ?? ''}${load};\n  return real.${name}(...a);\n}\n`);
       return { contents: `let real;\n${fns.join('')}`, loader: 'js', resolveDir: args.path.startsWith('node:') ? root : dirname(args.path) };
     });
   },
