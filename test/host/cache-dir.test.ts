@@ -111,6 +111,15 @@ describe('openCacheDir', () => {
     expect(store.write(entry(2), parts('payload'))).toBe(false);
   });
 
+  it.skipIf(!isRoot)('creates no directory inside another user\'s (sudo with their HOME kept)', () => {
+    chownSync(base, 65534, 65534); // their home
+    const store = openCacheDir(join(base, '.cache', 'virt-seclabel'));
+    expect(store.write(entry(1), parts('payload'))).toBe(false);
+    expect(readdirSync(base)).toEqual([]);
+    chownSync(base, 0, 0);
+    expect(store.write(entry(1), parts('payload'))).toBe(true);
+  });
+
   it('a directory it cannot create is no cache, not an error', () => {
     writeFileSync(join(base, 'nested'), 'a file where the directory would go');
     const store = openCacheDir(dir);

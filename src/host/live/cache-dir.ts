@@ -12,7 +12,7 @@ import {
   closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync,
   statSync, unlinkSync, writeSync,
 } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { EntryStore } from '../../selinux/policy/cached-load.js';
 import { tempNameIn } from '../temp-name.js';
 
@@ -75,6 +75,7 @@ export function openCacheDir(dir: string, keep = KEEP): EntryStore {
       }
     },
     write(name, parts) {
+      if (!createsOnlyOwnDirectories(dir, uid)) return false;
       try {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
       } catch {
@@ -103,6 +104,21 @@ export function openCacheDir(dir: string, keep = KEEP): EntryStore {
       return true;
     },
   };
+}
+
+/**
+ * The directories mkdir would create go into a directory of this user's. `sudo` with the invoking user's
+ * HOME kept would otherwise have root create ~/.cache (or ~/.cache/virt-seclabel) in that user's home,
+ * owned by root, where neither their programs nor their own runs of this one could write again.
+ */
+function createsOnlyOwnDirectories(dir: string, uid: number): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      return lstatSync(d).uid === uid;
+    } catch {
+      if (dirname(d) === d) return false;
+    }
+  }
 }
 
 /** Keeps the `keep` most recently used entries (the one just written among them) and drops old temp files. */
