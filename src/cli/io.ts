@@ -2,12 +2,13 @@
  * The CLI's contact with files: reading inputs, and the atomic in-place write (temp file in the same
  * directory, mode and owner kept, fsync, rename), so a failure or a kill never leaves a truncated file.
  */
-import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, constants } from 'node:fs';
 import { basename, dirname } from 'node:path';
 // limits.js, not parse.js: reading a policy for `query` should not load the XML parser.
 import { MAX_INPUT_BYTES } from '../xml/limits.js';
 import { errnoWords } from '../host/errno.js';
 import { tempNameIn } from '../host/temp-name.js';
+import { readFully, writeFully } from '../host/fd-io.js';
 
 /**
  * One byte more than the XML layer accepts: enough for it to refuse the input as too large, while an
@@ -36,8 +37,7 @@ export function readInput(path: string, limit = READ_LIMIT): Uint8Array {
     const st = fstatSync(fd);
     if (st.isFile() && st.size < limit) {
       const whole = Buffer.allocUnsafe(st.size + 1);
-      let got = 0;
-      for (let n = 1; n > 0 && got < whole.length; got += n) n = readSync(fd, whole, got, whole.length - got, null);
+      const got = readFully(fd, whole);
       if (got <= st.size) return whole.subarray(0, got);
       return readRest(fd, [whole.subarray(0, got)], got, limit); // it grew while being read
     }
@@ -88,8 +88,7 @@ export function writeAtomic(path: string, data: Uint8Array, expected?: Uint8Arra
   let fd: number | undefined;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    writeFully(fd, data);
     fchmodSync(fd, st.mode & 0o7777);
     if (fstatSync(fd).uid !== st.uid || fstatSync(fd).gid !== st.gid) {
       try {

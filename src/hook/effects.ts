@@ -3,10 +3,11 @@
  * HookLog (stderr plus syslog, for the check) and HookFiles (the qemu.d file, for install/uninstall).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants, existsSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ExistingHook } from './install.js';
 import { tempNameIn } from '../host/temp-name.js';
+import { writeFully } from '../host/fd-io.js';
 
 export interface HookLog {
   /** A line for libvirt (stderr); `syslog` also sends it to syslog or the journal where there is one. */
@@ -57,7 +58,7 @@ export const liveHookFiles: HookFiles = {
     const temp = tempNameIn(dirname(path), '.virt-seclabel.');
     const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o700);
     try {
-      writeSync(fd, text);
+      writeFully(fd, Buffer.from(text, 'utf8'));
       fchownSync(fd, 0, 0);
       fchmodSync(fd, 0o755);
       fsyncSync(fd);

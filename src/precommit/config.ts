@@ -9,7 +9,8 @@
  * Patterns and snapshot paths are relative to the config file's directory; the first matching entry
  * wins. JSON, not YAML: no extra dependency, and the schema is four keys.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { readFully } from '../host/fd-io.js';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { failure, success, type Result } from '../result.js';
 import { globToRegExp } from './glob.js';
@@ -66,7 +67,7 @@ function readSmall(path: string): Result<string, string> | undefined {
     if (!st.isFile()) return failure(`${path}: not a regular file`);
     if (st.size > MAX_CONFIG_BYTES) return failure(`${path}: larger than ${MAX_CONFIG_BYTES} bytes`);
     const buf = Buffer.alloc(st.size);
-    const n = readSync(fd, buf, 0, st.size, 0);
+    const n = readFully(fd, buf);
     return success(buf.subarray(0, n).toString('utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -9,11 +9,12 @@
  * treats ~/.ssh): an entry another user could write would let them choose the model this run decides with.
  */
 import {
-  closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync,
-  statSync, unlinkSync, writeSync,
+  closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync,
+  unlinkSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { EntryStore } from '../../selinux/policy/cached-load.js';
+import { readFully, writeFully } from '../fd-io.js';
 import { tempNameIn } from '../temp-name.js';
 
 export const KEEP = 4;
@@ -58,12 +59,7 @@ export function openCacheDir(dir: string, keep = KEEP): EntryStore {
         const st = fstatSync(fd);
         if (!st.isFile() || !ownedAndPrivate(st, uid) || st.size > MAX_ENTRY_BYTES) return undefined;
         const out = Buffer.allocUnsafe(st.size);
-        let got = 0;
-        while (got < out.length) {
-          const n = readSync(fd, out, got, out.length - got, got);
-          if (n === 0) return undefined; // shrank under us: someone is rewriting it
-          got += n;
-        }
+        if (readFully(fd, out) < out.length) return undefined; // shrank under us: someone is rewriting it
         // The mtime orders entries for eviction: the one just used is the newest.
         const now = new Date();
         futimesSync(fd, now, now);
@@ -86,10 +82,7 @@ export function openCacheDir(dir: string, keep = KEEP): EntryStore {
       try {
         const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
         try {
-          for (const part of parts) {
-            let put = 0;
-            while (put < part.length) put += writeSync(fd, part, put, part.length - put);
-          }
+          for (const part of parts) writeFully(fd, part);
         } finally {
           closeSync(fd);
         }

@@ -4,7 +4,8 @@
  * the documented shape is accepted, so a mistyped or foreign file is a clear error, never a silent
  * "everything unknown" run.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { readFully } from '../fd-io.js';
 import { failure, success, type Result } from '../../result.js';
 import type { FileType } from '../view.js';
 import { isBase64 } from './codec.js';
@@ -226,12 +227,7 @@ export function readFactsFile(path: string): Result<FactsFile, string> {
     if (!st.isFile()) return failure(`${path}: not a regular file`);
     if (st.size > MAX_FACTS_BYTES) return failure(`${path}: ${st.size} bytes is more than a facts file can be (${MAX_FACTS_BYTES})`);
     const buf = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < st.size) {
-      const r = readSync(fd, buf, n, st.size - n, n);
-      if (r === 0) break;
-      n += r;
-    }
+    const n = readFully(fd, buf);
     const text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, n));
     const parsed = parseFacts(text);
     return parsed.ok ? parsed : failure(`${path}: ${parsed.error}`);
