@@ -73,9 +73,7 @@ function skipHelpCache(parser: Argv): void {
 }
 
 export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExit> {
-  // The libvirt hook runs in the daemon's context, whose SELinux domain need not be allowed to write a
-  // home directory's cache (each refused attempt an audit record on every VM start): it reads the policy.
-  usePolicyCache(argv[0] === 'hook' ? undefined : policyCacheFromEnv(process.env));
+  usePolicyCache(policyCacheFromEnv(process.env));
   // The hook adds its own code (10: refuse the start) to the contract; see src/hook/script.ts.
   let code: ExitCode | HookExit = EXIT.ok;
   // yargs may still run a command handler after reporting a usage error; the handlers check this first.
@@ -230,6 +228,9 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExi
           return;
         }
         const host = opts.value;
+        // The hook runs in libvirtd's context, whose SELinux domain need not be allowed to write a home
+        // directory's cache (each refused attempt an audit record on every VM start): it reads the policy.
+        usePolicyCache(undefined);
         code = await hook.runHookCheck(rest, {
           stdin: io.stdin,
           log,
