@@ -41,18 +41,20 @@ function memoryStore(): EntryStore & { entries: Map<string, Buffer>; reads: numb
  */
 function forceCrc(b: Buffer, at: number, want: number): void {
   const base = crc32(b);
+  // basis[bit]: a combination of flips (mask m, bit j = flip bit j of the 4 bytes) whose CRC change v has
+  // `bit` as its highest set bit.
   const basis: ({ v: number; m: number } | undefined)[] = new Array(32);
   for (let j = 0; j < 32; j++) {
     b[at + (j >> 3)]! ^= 1 << (j & 7);
     let v = (crc32(b) ^ base) >>> 0;
     b[at + (j >> 3)]! ^= 1 << (j & 7);
-    let m = 2 ** j;
+    let m = (1 << j) >>> 0;
     for (let bit = 31; bit >= 0 && v !== 0; bit--) {
       if (!((v >>> bit) & 1)) continue;
       const row = basis[bit];
       if (!row) { basis[bit] = { v, m }; break; }
       v = (v ^ row.v) >>> 0;
-      m = Number(BigInt(m) ^ BigInt(row.m));
+      m = (m ^ row.m) >>> 0;
     }
   }
   let t = (base ^ want) >>> 0;
@@ -62,9 +64,9 @@ function forceCrc(b: Buffer, at: number, want: number): void {
     const row = basis[bit];
     if (!row) throw new Error('these 32 bits cannot reach every CRC');
     t = (t ^ row.v) >>> 0;
-    flips = Number(BigInt(flips) ^ BigInt(row.m));
+    flips = (flips ^ row.m) >>> 0;
   }
-  for (let j = 0; j < 32; j++) if (Math.floor(flips / 2 ** j) % 2) b[at + (j >> 3)]! ^= 1 << (j & 7);
+  for (let j = 0; j < 32; j++) if ((flips >>> j) & 1) b[at + (j >> 3)]! ^= 1 << (j & 7);
 }
 
 /** The byte offset of avtab entry i in the file: its 12 bytes, found by content (and checked unique). */
