@@ -5,7 +5,7 @@
  * no trace.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -53,7 +53,7 @@ describe.skipIf(skip !== undefined)('parsed-policy cache, through the shipped co
   it('annotate decides the same from a cached model', () => {
     const images = join(dir, 'images');
     const xml = join(dir, 'vm.xml');
-    spawnSync('mkdir', ['-p', images]);
+    mkdirSync(images);
     writeFileSync(join(images, 'a.iso'), 'x');
     writeFileSync(xml, `<domain type='kvm'>\n  <name>cache</name>\n  <devices>\n    <disk type='file' device='cdrom'>\n      <source file='${images}/a.iso'/>\n      <target dev='sda' bus='sata'/>\n      <readonly/>\n    </disk>\n  </devices>\n</domain>\n`);
     const args = ['--no-config', '--user', 'nobody', '--group', 'nogroup', '--models', 'dac,selinux', '--policy', POLICY, 'explain', xml];
