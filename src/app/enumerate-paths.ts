@@ -7,7 +7,7 @@
 import { probeFormat, PROBE_BYTES } from '../images/probe.js';
 import type { HostView } from '../host/view.js';
 import { walkPath } from '../host/walk.js';
-import type { PathDisk } from '../host/snapshot/path-domains.js';
+import type { PathDisk } from '../adapters/snapshot/path-domains.js';
 import { pathProblem } from '../host/errno.js';
 
 /** Bounds on what one `--path` may expand to; beyond them the rest is reported, not silently cut. */

@@ -10,7 +10,7 @@ import { GrantPlanner, type AclSupportProbe, type FileGrant, type InodeGrant } f
 import { accountNames, readAccounts } from '../host/accounts.js';
 import type { QemuIdentity } from '../dac/identity.js';
 import type { DiskDecision } from '../decide/disk.js';
-import type { DiskAccess } from '../decide/types.js';
+import type { DiskAccess } from '../access/types.js';
 import type { Domain } from '../domain/model.js';
 import { ok, type HostView } from '../host/view.js';
 

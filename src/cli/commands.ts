@@ -3,7 +3,7 @@
  * (main.ts, the bin entry, sets process.exitCode).
  */
 import yargs, { type Argv } from 'yargs';
-import type { HostRun } from '../precommit/run-per-host.js';
+import type { HostRun } from '../app/run-per-host.js';
 import type { HookExit } from './hook.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { parseBooleans } from '../app/host-options.js';
@@ -28,7 +28,7 @@ const io: CliIo = {
 
 /**
  * Host options → the host(s) to decide against (live, --facts, or the snapshots .virt-seclabel.json
- * maps the files to; src/precommit/run-per-host.ts) → the command, once per host.
+ * maps the files to; src/app/run-per-host.ts) → the command, once per host.
  */
 async function withContext(
   args: RawHostArgs & { config?: boolean },
@@ -41,7 +41,7 @@ async function withContext(
     io.stderr.write(`virt-seclabel: ${opts.error}\n`);
     return EXIT.error;
   }
-  const { runPerHost } = await import('../precommit/run-per-host.js');
+  const { runPerHost } = await import('../app/run-per-host.js');
   return runPerHost(names, opts.value, run, io, { useConfig: args.config !== false, cwd: process.cwd(), unmapped });
 }
 
@@ -191,7 +191,7 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExi
           return;
         }
         const { runGrant } = await import('./grant.js');
-        const { createLiveGrantEffects, probeAclSupport } = await import('../host/live/acl-effects.js');
+        const { createLiveGrantEffects, probeAclSupport } = await import('../adapters/live/acl-effects.js');
         const deps = { probe: probeAclSupport, ...(a.apply ? { effects: createLiveGrantEffects() } : {}) };
         code = await withContext({ ...raw, config: false }, files(a), (names, ctx) => runGrant(names, { apply: a.apply, json: a.json }, ctx, io, deps));
       },
@@ -274,7 +274,7 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExi
         const booleans = booleansOrFail(a.boolean);
         if (!booleans) return;
         const { runLabels } = await import('./labels.js');
-        const { createLiveView } = await import('../host/live/live-view.js');
+        const { createLiveView } = await import('../adapters/live/live-view.js');
         code = runLabels({ policy: a.policy, booleans, connect: a.connect, context: a.context, check: a.check, json: a.json }, createLiveView(), io);
       },
     )

@@ -1,9 +1,9 @@
 /**
- * The parsed-policy cache the environment asks for (src/host/live/cache-dir.ts), keyed by this build.
+ * The parsed-policy cache the environment asks for (src/adapters/live/policy-cache-dir.ts), keyed by this build.
  * Only the shipped bundle has a build identity (scripts/bundle.mjs defines VIRT_SECLABEL_BUILD_ID from the
  * sources): a tsc build run from a working tree, whose reader may differ from any earlier run's, gets none.
  */
-import { openCacheDir, cacheDirFrom } from '../host/live/cache-dir.js';
+import { openCacheDir, cacheDirFrom } from '../adapters/live/policy-cache-dir.js';
 import type { PolicyCache } from '../selinux/policy/cached-load.js';
 import { packageVersion } from './version.js';
 

@@ -3,7 +3,7 @@
  * file. A directory QEMU cannot search is reported as a finding with the smallest fix, since a chown
  * of the file cannot help (the VM fails with or without it).
  */
-import type { AccessEngine, ChainFile, FileVerdict } from '../decide/ports.js';
+import type { AccessEngine, ChainFile, FileVerdict } from '../access/engine.js';
 import type { AccountNames } from '../host/accounts.js';
 import type { HostView } from '../host/view.js';
 import { checkDacAccess, DacHostFacts } from './check.js';

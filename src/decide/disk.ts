@@ -6,8 +6,10 @@
 import { LABELLABLE_DISK_TYPES, type Disk, type Domain } from '../domain/model.js';
 import type { Connection } from './connection.js';
 import { domainLabelling } from './domain-labelling.js';
-import type { Chain, ChainFile, DecisionPorts, FileVerdict } from './ports.js';
-import { MODELS, type DiskAccess, type Finding, type Model, type ModelDecision, type Proof } from './types.js';
+import type { Chain, DecisionPorts } from './ports.js';
+import type { ChainFile, FileVerdict } from '../access/engine.js';
+import type { DiskAccess, Finding } from '../access/types.js';
+import { MODELS, type Model, type ModelDecision, type Proof } from './types.js';
 
 export interface DiskDecision {
   readonly disk: Disk;

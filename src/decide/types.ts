@@ -2,6 +2,7 @@
  * Decisions are plain data: annotate, explain, --check and the pre-commit output are renderings of the
  * same list. A decision to annotate cannot exist without the proof that justified it.
  */
+import type { DiskAccess, Severity } from '../access/types.js';
 
 export type Model = 'dac' | 'selinux';
 export const MODELS: readonly Model[] = ['dac', 'selinux'];
@@ -10,10 +11,6 @@ export const MODELS: readonly Model[] = ['dac', 'selinux'];
 export type SecurityDriver = Model | 'apparmor';
 export const SECURITY_DRIVERS: readonly SecurityDriver[] = ['dac', 'selinux', 'apparmor'];
 
-/** What QEMU needs on the top image of a disk; backing files always need only read. */
-export type DiskAccess = 'read' | 'readwrite';
-
-export type Severity = 'error' | 'warning' | 'info';
 
 /** A finding placed in a file: rendered as `FILE:LINE:COL: severity: message` by report/diagnostic.ts. */
 export interface Diagnostic {
@@ -24,13 +21,6 @@ export interface Diagnostic {
   readonly message: string;
 }
 
-/** A finding is data (code, path, args); wording lives in the renderers and the reason string. */
-export interface Finding {
-  readonly code: string;
-  readonly severity: Severity;
-  readonly message: string;
-  readonly path?: string;
-}
 
 /** Evidence that every file of the chain is accessible to the QEMU process for this model. */
 export interface Proof {

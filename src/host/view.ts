@@ -2,7 +2,7 @@
  * The one seam between the decision core and the machine it decides about.
  *
  * Everything a decision reads from a host goes through this interface, so the core can run against the
- * live system (host/live), a recorded snapshot taken on another machine (host/snapshot), or a tree
+ * live system (adapters/live), a recorded snapshot taken on another machine (adapters/snapshot), or a tree
  * described in memory (tests). Every answer distinguishes "the host says it does not exist" from
  * "this view cannot tell": the core turns "unknown" into "no annotation", never into a guess.
  *

@@ -20,7 +20,7 @@
  * - Non-local backing (`nbd:`, `http://`, `json:{…}`, …), loops (also through symlinks) and chains deeper
  *   than libvirt's limit of 200 are unprovable.
  */
-import type { DiskAccess } from '../decide/types.js';
+import type { DiskAccess } from '../access/types.js';
 import type { DeclaredBacking } from '../domain/model.js';
 import type { HostView } from '../host/view.js';
 import type { Result } from '../result.js';

@@ -4,8 +4,8 @@
  * Labels come from the host view, answers from the policy oracle. A label that cannot be read or
  * parsed, an inode type QEMU cannot use, or an invalid context means "cannot tell", never "yes".
  */
-import type { AccessEngine, ChainFile, FileVerdict } from '../decide/ports.js';
-import type { Finding } from '../decide/types.js';
+import type { AccessEngine, ChainFile, FileVerdict } from '../access/engine.js';
+import type { Finding } from '../access/types.js';
 import type { HostView } from '../host/view.js';
 import { walkPath, type WalkedInode } from '../host/walk.js';
 import { parseContext } from './context.js';

@@ -15,7 +15,7 @@ import type { Result } from '../result.js';
 import { failure, success } from '../result.js';
 import type { AccessAnswer, AccessRequest } from './access.js';
 import { computeAccess } from './access.js';
-import type { SelinuxFs } from './live-fs.js';
+import type { SelinuxFs } from './selinuxfs.js';
 import { loadPolicy } from './policy/load.js';
 import type { Policy } from './policy/model.js';
 

@@ -9,7 +9,7 @@
  * fails the VM. Directories need search on every component; symlinks need read to be followed.
  */
 import type { FileType } from '../host/view.js';
-import type { DiskAccess } from '../decide/types.js';
+import type { DiskAccess } from '../access/types.js';
 
 export const READ_PERMS = ['open', 'read', 'getattr', 'lock', 'ioctl'] as const;
 export const READ_WRITE_PERMS = [...READ_PERMS, 'write', 'append'] as const;

@@ -10,7 +10,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQuery, type QueryEnvironment, type QueryOptions } from '../../src/cli/query.js';
 import { selinuxTypeFromConfig } from '../../src/selinux/policy-store.js';
-import { nodeSelinuxFs } from '../../src/selinux/live-fs.js';
+import { nodeSelinuxFs } from '../../src/adapters/live/selinuxfs.js';
 import { missingRequirements } from '../support/requirements.js';
 import { compilePolicy } from '../selinux/differential/compile.js';
 import { makeFakeSelinuxfs } from '../selinux/fake-selinuxfs.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errnoWords, pathProblem } from '../../src/host/errno.js';
-import { lookupFromError } from '../../src/host/live/live-view.js';
+import { lookupFromError } from '../../src/adapters/live/live-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { runCli } from '../hardening/support/cli.js';
 

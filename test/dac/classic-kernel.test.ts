@@ -1,7 +1,7 @@
 /** The classic cases built as real trees and opened by the kernel: the expectations are the kernel's. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDacAccess } from '../../src/dac/check.js';
-import { createLiveView } from '../../src/host/live/live-view.js';
+import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { CLASSIC_CASES, QEMU } from './support/classic-cases.js';
 import { kernelClass, kernelOpen } from './support/kernel-open.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDacAccess, DacHostFacts, type DacVerdict } from '../../src/dac/check.js';
-import { createLiveView } from '../../src/host/live/live-view.js';
+import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { buildScenarios, resolveRoot } from './support/build-tree.js';
 import { kernelClass, kernelOpen } from './support/kernel-open.js';

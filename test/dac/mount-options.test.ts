@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDacAccess, type DacVerdict } from '../../src/dac/check.js';
-import { createLiveView } from '../../src/host/live/live-view.js';
+import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { kernelClass, kernelOpen } from './support/kernel-open.js';
 import type { Identity } from './support/scenarios.js';

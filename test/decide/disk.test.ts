@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/decide/connection.js';
 import { decideDisk } from '../../src/decide/disk.js';
-import type { Chain, ChainFile, DecisionPorts, FileVerdict } from '../../src/decide/ports.js';
+import type { Chain, DecisionPorts } from '../../src/decide/ports.js';
+import type { ChainFile, FileVerdict } from '../../src/access/engine.js';
 import type { Model } from '../../src/decide/types.js';
 import type { Disk, DiskSeclabel, Domain, DomainSeclabel } from '../../src/domain/model.js';
 import type { XmlElement } from '../../src/xml/tree.js';

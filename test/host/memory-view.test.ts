@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLiveView } from '../../src/host/live/live-view.js';
+import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { walkPath, type Walk } from '../../src/host/walk.js';
 import { memoryView } from '../support/memory-view.js';
 import { missingRequirements } from '../support/requirements.js';

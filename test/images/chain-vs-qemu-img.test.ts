@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveChain, type ChainResult } from '../../src/images/chain.js';
 import { missingRequirements } from '../support/requirements.js';
-import { createLiveView } from '../../src/host/live/live-view.js';
+import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { dropBackingFormat, qemuImg, qemuInfoChain, referenceFiles } from './qemu-img.js';
 
 const skip = missingRequirements({ commands: ['qemu-img'] });

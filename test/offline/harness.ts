@@ -11,9 +11,9 @@ import type { HostOptions } from '../../src/app/host-options.js';
 import { openSnapshot, recordHost } from '../../src/app/open-view.js';
 import { runAnnotate } from '../../src/cli/annotate.js';
 import { runExplain } from '../../src/cli/explain.js';
-import { parseFacts } from '../../src/host/snapshot/parse.js';
-import { serializeFacts } from '../../src/host/snapshot/serialize.js';
-import type { FactsFile } from '../../src/host/snapshot/format.js';
+import { parseFacts } from '../../src/adapters/snapshot/parse.js';
+import { serializeFacts } from '../../src/adapters/snapshot/serialize.js';
+import type { FactsFile } from '../../src/adapters/snapshot/format.js';
 import type { HostView } from '../../src/host/view.js';
 import { captureIo } from '../cli/harness.js';
 

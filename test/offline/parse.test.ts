@@ -4,11 +4,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseFacts } from '../../src/host/snapshot/parse.js';
-import { serializeFacts } from '../../src/host/snapshot/serialize.js';
-import { FACTS_FORMAT_VERSION, type FactsFile } from '../../src/host/snapshot/format.js';
-import { createSnapshotView } from '../../src/host/snapshot/snapshot-view.js';
-import { createRecordingView } from '../../src/host/snapshot/recording-view.js';
+import { parseFacts } from '../../src/adapters/snapshot/parse.js';
+import { serializeFacts } from '../../src/adapters/snapshot/serialize.js';
+import { FACTS_FORMAT_VERSION, type FactsFile } from '../../src/adapters/snapshot/format.js';
+import { createSnapshotView } from '../../src/adapters/snapshot/snapshot-view.js';
+import { createRecordingView } from '../../src/adapters/snapshot/recording-view.js';
 import { memoryView } from '../support/memory-view.js';
 
 const sample: FactsFile = {

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseQemuConf } from '../../src/host/qemu-conf.js';
-import { shrinkQemuConf } from '../../src/host/snapshot/qemu-conf-shrink.js';
+import { shrinkQemuConf } from '../../src/adapters/snapshot/qemu-conf-shrink.js';
 
 const settings = (text: string) => {
   const r = parseQemuConf(text);

@@ -13,7 +13,7 @@ import { createHostContext, processInvoker } from '../../src/app/host-context.js
 import type { HostOptions } from '../../src/app/host-options.js';
 import { openHost } from '../../src/app/open-view.js';
 import { runFacts } from '../../src/cli/facts.js';
-import { createLiveView } from '../../src/host/live/live-view.js';
+import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { captureIo, DEBIAN_POLICY } from '../cli/harness.js';
 import { missingRequirements } from '../support/requirements.js';
 import { runCommands, type RunOutput } from './harness.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseFacts } from '../../src/host/snapshot/parse.js';
+import { parseFacts } from '../../src/adapters/snapshot/parse.js';
 import { memoryView } from '../support/memory-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { DEBIAN_POLICY, GROUP, PASSWD, withRealPolicy } from '../cli/harness.js';

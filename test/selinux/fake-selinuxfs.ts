@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeAccess } from '../../src/selinux/access.js';
-import type { TransactionNode, TransactionResult } from '../../src/selinux/live-fs.js';
+import type { TransactionNode, TransactionResult } from '../../src/selinux/selinuxfs.js';
 import { loadPolicy } from '../../src/selinux/policy/load.js';
 import type { Policy } from '../../src/selinux/policy/model.js';
 import { listSepol } from './reference/sepol.js';

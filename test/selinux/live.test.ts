@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveAccess, openLiveKernel, parseAccessReply, parseBooleanNode, type LiveKernel } from '../../src/selinux/live.js';
-import { nodeSelinuxFs, selinuxfsMounted } from '../../src/selinux/live-fs.js';
+import { nodeSelinuxFs, selinuxfsMounted } from '../../src/adapters/live/selinuxfs.js';
 import { missingRequirements } from '../support/requirements.js';
 import { compilePolicy } from './differential/compile.js';
 import { readPolicyNames } from './differential/queries.js';

@@ -3,7 +3,7 @@
  * walk, symlinks with absolute targets, ACLs and SELinux labels are all real kernel/filesystem answers,
  * while the domain XML keeps host-like paths (/srv/iso/…).
  */
-import { createLiveView } from '../../src/host/live/live-view.js';
+import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { missing, ok, type HostView } from '../../src/host/view.js';
 import { walkPath } from '../../src/host/walk.js';
 

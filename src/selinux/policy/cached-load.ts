@@ -5,7 +5,7 @@ import type { Policy } from './model.js';
 
 /**
  * Where cache entries live: named byte blobs. The live implementation is a private directory
- * (src/host/live/cache-dir.ts); a store that cannot read or write says so by returning undefined/false,
+ * (src/adapters/live/policy-cache-dir.ts); a store that cannot read or write says so by returning undefined/false,
  * never by throwing, because a cache only ever costs or saves time.
  */
 export interface EntryStore {

@@ -4,7 +4,7 @@
  * will ask (path walk, labels, ACLs, image chain, SELinux questions). Synthesizing XML rather than
  * calling the engines directly keeps `--path` on exactly the code path real domains take.
  */
-import type { FileType } from '../view.js';
+import type { FileType } from '../../host/view.js';
 
 export interface PathDisk {
   readonly path: string;

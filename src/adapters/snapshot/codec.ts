@@ -4,7 +4,7 @@
  * what "the same call" is.
  */
 import { Buffer } from 'node:buffer';
-import type { Lookup } from '../view.js';
+import type { Lookup } from '../../host/view.js';
 import type { StoredBytes, StoredLookup } from './format.js';
 
 export function storeLookup<T, S>(l: Lookup<T>, encode: (v: T) => S): StoredLookup<S> {

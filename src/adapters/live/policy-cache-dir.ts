@@ -14,8 +14,8 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { EntryStore } from '../../selinux/policy/cached-load.js';
-import { readFully, writeFully } from '../fd-io.js';
-import { tempNameIn } from '../temp-name.js';
+import { readFully, writeFully } from '../../host/fd-io.js';
+import { tempNameIn } from '../../host/temp-name.js';
 
 export const KEEP = 4;
 /** Far above any real entry (a 64 MiB policy, the largest query accepts, and its model). */

@@ -7,7 +7,7 @@
  * readBinary passes through unrecorded: it only ever serves the policy file (megabytes), whose role in
  * a snapshot is taken by the recorded SELinux oracle questions (recording-oracle.ts).
  */
-import type { HostView, Inode, Lookup } from '../view.js';
+import type { HostView, Inode, Lookup } from '../../host/view.js';
 import { callKey, storeLookup, toBase64, toStoredBytes } from './codec.js';
 import type { StoredCall } from './format.js';
 

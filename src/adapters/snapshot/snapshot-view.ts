@@ -3,8 +3,8 @@
  * lacks is answered `unknown('not in the snapshot: <op> <path>')`, never guessed, and remembered so the
  * CLI can warn naming the path: a disk the snapshot does not cover stays unannotated, visibly.
  */
-import { APPARMOR_FILES } from '../apparmor-files.js';
-import { missing, unknown, type HostView, type Inode, type Lookup } from '../view.js';
+import { APPARMOR_FILES } from '../../host/apparmor-files.js';
+import { missing, unknown, type HostView, type Inode, type Lookup } from '../../host/view.js';
 import { callKey, fromBase64, loadLookup } from './codec.js';
 import type { StoredCall, StoredLookup, ViewOp } from './format.js';
 

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HostOptions } from '../../src/app/host-options.js';
-import { runPerHost } from '../../src/precommit/run-per-host.js';
-import { serializeFacts } from '../../src/host/snapshot/serialize.js';
-import { FACTS_FORMAT_VERSION, type FactsFile } from '../../src/host/snapshot/format.js';
+import { runPerHost } from '../../src/app/run-per-host.js';
+import { serializeFacts } from '../../src/adapters/snapshot/serialize.js';
+import { FACTS_FORMAT_VERSION, type FactsFile } from '../../src/adapters/snapshot/format.js';
 import { captureIo } from '../cli/harness.js';
 
 const opts = (over: Partial<HostOptions> = {}): HostOptions => ({ connect: 'system', qemuConf: '/etc/libvirt/qemu.conf', booleans: {}, ...over });

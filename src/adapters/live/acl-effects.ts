@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { decodeAcl, type Acl } from '../../dac/acl.js';
 import type { AclSupport } from '../../dac/grant-plan.js';
 import type { GrantEffects, Held, HeldInode } from '../../dac/grant-apply.js';
-import { errnoWords } from '../errno.js';
+import { errnoWords } from '../../host/errno.js';
 import { typeOf } from './live-view.js';
 
 /** O_PATH (linux/fcntl.h); node:fs does not export it. Opens without any access check on the inode itself. */

@@ -5,7 +5,7 @@
  * it; otherwise (a comment-looking line inside a multi-line string, say) the text is stored as it is.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { parseQemuConf } from '../qemu-conf.js';
+import { parseQemuConf } from '../../host/qemu-conf.js';
 
 export function shrinkQemuConf(text: string): string {
   const shrunk = text

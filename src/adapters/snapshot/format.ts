@@ -9,7 +9,7 @@
  * program trusts (hostile input: bounded, strict, never a crash).
  */
 import type { SecurityDriver } from '../../decide/types.js';
-import type { FileType } from '../view.js';
+import type { FileType } from '../../host/view.js';
 
 export const FACTS_FORMAT_VERSION = 1;
 

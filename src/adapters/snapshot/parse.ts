@@ -5,9 +5,9 @@
  * "everything unknown" run.
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { readFully } from '../fd-io.js';
+import { readFully } from '../../host/fd-io.js';
 import { failure, success, type Result } from '../../result.js';
-import type { FileType } from '../view.js';
+import type { FileType } from '../../host/view.js';
 import { isBase64 } from './codec.js';
 import { FACTS_FORMAT_VERSION, VIEW_OPS, type FactsFile, type Json, type StoredCall, type StoredBytes, type StoredLookup, type StoredSelinux, type ViewOp } from './format.js';
 

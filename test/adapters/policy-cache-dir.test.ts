@@ -1,5 +1,5 @@
 /**
- * The parsed-policy cache directory (src/host/live/cache-dir.ts): where the environment puts it, that only
+ * The parsed-policy cache directory (src/adapters/live/policy-cache-dir.ts): where the environment puts it, that only
  * a private directory and private regular files of this user are ever read, atomic private writes, and
  * the bound on how many entries it keeps.
  */
@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheDirFrom, KEEP, openCacheDir } from '../../src/host/live/cache-dir.js';
+import { cacheDirFrom, KEEP, openCacheDir } from '../../src/adapters/live/policy-cache-dir.js';
 
 const isRoot = process.geteuid?.() === 0;
 const entry = (n: number) => `policy-${1000 + n}-0000000${n % 10}.bin`;

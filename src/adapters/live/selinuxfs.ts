@@ -1,25 +1,13 @@
 /**
- * The only code that touches selinuxfs. live.ts speaks to this tiny interface, so tests hand it a fake
- * tree in a temp dir (plain files for class indexes, permissions and booleans) plus an injected
- * transaction function for the nodes a plain file cannot emulate (access, context).
+ * The only code that touches selinuxfs: the node:fs implementation of selinux/selinuxfs.ts's interface.
+ * Tests hand selinux/live.ts a fake tree in a temp dir (plain files for class indexes, permissions and
+ * booleans) plus an injected transaction function for the nodes a plain file cannot emulate.
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SelinuxFs, TransactionNode, TransactionResult } from '../../selinux/selinuxfs.js';
 
 export const SELINUXFS_ROOT = '/sys/fs/selinux';
-
-/** A selinuxfs transaction file: one write of the request, then one read of the reply on the same fd. */
-export type TransactionNode = 'access' | 'context';
-
-export type TransactionResult = { readonly ok: true; readonly reply: string } | { readonly ok: false; readonly error: string };
-
-export interface SelinuxFs {
-  /** Text of a node relative to the root (`enforce`, `class/file/index`); undefined when absent/unreadable. */
-  readText(relPath: string): string | undefined;
-  readBinary(relPath: string): Uint8Array | undefined;
-  listDir(relPath: string): readonly string[] | undefined;
-  transact(node: TransactionNode, request: string): TransactionResult;
-}
 
 /** Replies are small (the kernel's SIMPLE_TRANSACTION_LIMIT is one page). */
 const REPLY_LIMIT = 4096;

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLiveView, lookupFromError } from '../../src/host/live/live-view.js';
+import { createLiveView, lookupFromError } from '../../src/adapters/live/live-view.js';
 import { missingRequirements } from '../support/requirements.js';
 
 const err = (code: string) => Object.assign(new Error(code), { code });

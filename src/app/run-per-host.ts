@@ -4,11 +4,11 @@
  * snapshot the config maps each file to. A file no entry maps is skipped with a note: there is no host
  * to ask, and guessing one would check it against the wrong machine.
  */
-import { createHostContext, type HostContext } from '../app/host-context.js';
-import type { HostOptions } from '../app/host-options.js';
-import { conflictingHostOptions, openHost } from '../app/open-view.js';
-import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
-import { findConfig, snapshotFor } from './config.js';
+import { createHostContext, type HostContext } from './host-context.js';
+import type { HostOptions } from './host-options.js';
+import { conflictingHostOptions, openHost } from './open-view.js';
+import { EXIT, type CliIo, type ExitCode } from './command-io.js';
+import { findConfig, snapshotFor } from '../precommit/config.js';
 
 export type HostRun = (files: readonly string[], ctx: HostContext) => Promise<ExitCode>;
 

@@ -5,7 +5,7 @@
  */
 import { failure, success, type Result } from '../../result.js';
 import type { SelinuxOracle } from '../../selinux/oracle.js';
-import type { HostView } from '../view.js';
+import type { HostView } from '../../host/view.js';
 import { createRecordingOracle, createReplayingOracle, type RecordingOracle } from './oracle-transcript.js';
 import type { StoredSelinux } from './format.js';
 

@@ -6,7 +6,7 @@
  * path for a missing one.
  *
  * Extended attributes: @napi-rs/xattr 1.0.3 wraps the Rust `xattr` crate, whose get/list are
- * lgetxattr/llistxattr (they do NOT follow a final symlink; measured in test/host/live-view.test.ts),
+ * lgetxattr/llistxattr (they do NOT follow a final symlink; measured in test/adapters/live-view.test.ts),
  * and getAttributeSync returns null on every error, so null cannot tell "no such attribute" from
  * "could not read". We therefore list first (listAttributesSync throws on failure): a name absent from
  * a successful list is a proven absence, and a listed name whose read still fails is "unknown".
@@ -15,9 +15,9 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { errnoCode, errnoWords } from '../errno.js';
+import { errnoCode, errnoWords } from '../../host/errno.js';
 import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
-import { missing, ok, unknown, type FileType, type HostView, type Inode, type Lookup } from '../view.js';
+import { missing, ok, unknown, type FileType, type HostView, type Inode, type Lookup } from '../../host/view.js';
 
 const ACL_XATTR = 'system.posix_acl_access';
 const SELINUX_XATTR = 'security.selinux';

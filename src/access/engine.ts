@@ -1,0 +1,25 @@
+/**
+ * What an access engine answers: for one file QEMU opens, with the access it needs, whether QEMU can
+ * have it, and why. Each engine (DAC in dac/, SELinux in selinux/) implements AccessEngine for one
+ * domain's process; the decision core (decide/) binds and asks them through decide/ports.ts.
+ */
+import type { DiskAccess, Finding } from './types.js';
+
+/** One file QEMU opens for a disk, with the access it needs on it. */
+export interface ChainFile {
+  readonly path: string;
+  readonly access: DiskAccess;
+  /** top: the disk's own source; backing: a backing image; data-file: a qcow2 external data file; extent: a VMDK extent. */
+  readonly role: 'top' | 'backing' | 'data-file' | 'extent';
+  /** Image format of this layer, when known. */
+  readonly format?: string;
+}
+
+export type FileVerdict =
+  | { readonly accessible: true; readonly because: string; readonly findings?: readonly Finding[] }
+  | { readonly accessible: false; readonly reason: string; readonly findings?: readonly Finding[] }
+  | { readonly accessible: null; readonly reason: string; readonly findings?: readonly Finding[] };
+
+export interface AccessEngine {
+  check(file: ChainFile): FileVerdict;
+}
