@@ -9,8 +9,8 @@ import type { Diagnostic } from '../decide/types.js';
 import { formatDiagnostic } from '../report/diagnostic.js';
 import { gitDiffName, unifiedDiff } from '../report/unified-diff.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
-import { readInputs, type Input } from './inputs.js';
-import { writeAtomic, writeFailure } from './io.js';
+import { readInputs, type Input } from '../adapters/inputs.js';
+import { writeFileAtomic, writeFailure } from '../adapters/atomic-write.js';
 import { parseDomain } from '../domain/parse.js';
 import { parseXml } from '../xml/parse.js';
 import { refusalMessage, splitDocuments } from '../xml/documents.js';
@@ -48,7 +48,7 @@ export function checkDiagnostics(o: DocumentOutcome): Diagnostic[] {
  * document unchanged on stdout, still checked for well-formedness so bad input is an error as always.
  */
 export async function passThrough(files: readonly string[], io: CliIo): Promise<ExitCode> {
-  const inputs = await readInputs(files, io);
+  const inputs = await readInputs(files, io.stdin);
   if (inputs.length > 1) {
     io.stderr.write('virt-seclabel: several files need --in-place, --check or --diff (stdout takes one document)\n');
     return EXIT.error;
@@ -79,7 +79,7 @@ export async function passThrough(files: readonly string[], io: CliIo): Promise<
 }
 
 export async function runAnnotate(files: readonly string[], opts: AnnotateOptions, ctx: HostContext, io: CliIo): Promise<ExitCode> {
-  const inputs = await readInputs(files, io);
+  const inputs = await readInputs(files, io.stdin);
   if (opts.inPlace && inputs.some((i) => i.path === undefined)) {
     io.stderr.write('virt-seclabel: --in-place needs FILE arguments, not standard input\n');
     return EXIT.error;
@@ -116,7 +116,7 @@ export async function runAnnotate(files: readonly string[], opts: AnnotateOption
     if (opts.inPlace) {
       if (!o.changed || !input.path) continue;
       try {
-        writeAtomic(input.path, o.output, input.bytes);
+        writeFileAtomic({ path: input.path, data: o.output, expected: input.bytes });
       } catch (e) {
         failed = true;
         io.stderr.write(`${input.name}: error: ${writeFailure(e)}\n`);

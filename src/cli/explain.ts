@@ -5,7 +5,7 @@ import { reportJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { outcomeFor } from './annotate.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
-import { readInputs } from './inputs.js';
+import { readInputs } from '../adapters/inputs.js';
 
 export type ColorChoice = 'auto' | 'always' | 'never';
 
@@ -28,7 +28,7 @@ export function terminalStyle(stdout: CliIo['stdout'], color: ColorChoice, env: 
 }
 
 export async function runExplain(files: readonly string[], opts: ExplainOptions, ctx: HostContext, io: CliIo): Promise<ExitCode> {
-  const inputs = await readInputs(files, io);
+  const inputs = await readInputs(files, io.stdin);
   // A stream of documents in one input is one table (and one JSON entry) per document.
   const outcomes = inputs.flatMap((i) => outcomeFor(i, ctx, false).documents);
   for (const o of outcomes) if (!o.ok) io.stderr.write(formatDiagnostic(o.error) + '\n');

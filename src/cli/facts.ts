@@ -5,8 +5,7 @@
  * `--facts host.json` on annotate/explain then reaches the same decisions anywhere.
  */
 import { packageVersion } from './version.js';
-import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createHostContext } from '../app/host-context.js';
 import type { HostOptions } from '../app/host-options.js';
 import { recordHost } from '../app/open-view.js';
@@ -19,9 +18,8 @@ import type { HostView } from '../host/view.js';
 import { formatDiagnostic } from '../report/diagnostic.js';
 import { outcomeFor } from './annotate.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
-import { readInputs } from './inputs.js';
-import { writeAtomic, writeFailure } from './io.js';
-import { tempNameIn } from '../host/temp-name.js';
+import { readInputs } from '../adapters/inputs.js';
+import { writeFileAtomic, writeFailure } from '../adapters/atomic-write.js';
 
 export interface FactsOptions {
   readonly host: HostOptions;
@@ -38,24 +36,6 @@ function generator(): string {
   return `virt-seclabel ${packageVersion()}`;
 }
 
-function writeOutput(path: string, text: string): void {
-  const data = Buffer.from(text, 'utf8');
-  if (existsSync(path)) return writeAtomic(path, data);
-  // A new file: temp name in the same directory, then rename, so a reader never sees half a snapshot.
-  const tmp = tempNameIn(dirname(path), `.${basename(path)}.virt-seclabel-`);
-  try {
-    writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created, or already renamed
-    }
-    throw e;
-  }
-}
-
 export async function runFacts(files: readonly string[], opts: FactsOptions, io: CliIo, live: HostView = createLiveView()): Promise<ExitCode> {
   if (opts.host.facts !== undefined) {
     io.stderr.write('virt-seclabel: facts records the live host; --facts (a snapshot) cannot be its input\n');
@@ -70,7 +50,7 @@ export async function runFacts(files: readonly string[], opts: FactsOptions, io:
     return EXIT.error;
   }
   let failed = false;
-  const inputs = files.length === 0 ? [] : await readInputs(files, io);
+  const inputs = files.length === 0 ? [] : await readInputs(files, io.stdin);
   for (const input of inputs) {
     for (const o of outcomeFor(input, ctx.value, false).documents) {
       if (!o.ok) {
@@ -106,7 +86,7 @@ export async function runFacts(files: readonly string[], opts: FactsOptions, io:
   if (opts.output === undefined) io.stdout.write(text);
   else {
     try {
-      writeOutput(opts.output, text);
+      writeFileAtomic({ path: opts.output, data: Buffer.from(text, 'utf8'), create: { mode: 0o644 } });
     } catch (e) {
       io.stderr.write(`${opts.output}: error: ${writeFailure(e)}\n`);
       return EXIT.error;

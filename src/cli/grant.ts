@@ -15,7 +15,7 @@ import type { AclSupportProbe } from '../dac/grant-plan.js';
 import { formatDiagnostic } from '../report/diagnostic.js';
 import { planJson, renderApplied, renderPlanText, type AppliedDisk } from '../report/grant.js';
 import { outcomeFor } from './annotate.js';
-import { readInputs, type Input } from './inputs.js';
+import { readInputs, type Input } from '../adapters/inputs.js';
 
 export interface GrantOptions {
   readonly apply: boolean;
@@ -53,7 +53,7 @@ function recheck(plan: GrantPlan, inputs: readonly Input[], ctx: HostContext): A
 }
 
 export async function runGrant(files: readonly string[], opts: GrantOptions, ctx: HostContext, io: CliIo, deps: GrantDeps): Promise<ExitCode> {
-  const inputs = await readInputs(files, io);
+  const inputs = await readInputs(files, io.stdin);
   const docs = decide(inputs, ctx, io);
   if (docs.some((d) => !d.ok)) return EXIT.error;
   const plan = planGrants(docs, ctx, deps.probe);

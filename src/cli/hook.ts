@@ -17,7 +17,7 @@ import { judgeDomainXml, type HookContext } from '../hook/judge.js';
 import { judgementLines, PREFIX } from '../hook/render.js';
 import { HOOK_REFUSE_EXIT, renderHookScript } from '../hook/script.js';
 import type { SvirtLabelSource } from '../app/selinux-engine.js';
-import { readAll } from './io.js';
+import { readAll } from '../adapters/inputs.js';
 import { openHost } from '../app/open-view.js';
 import { createHostContext } from '../app/host-context.js';
 

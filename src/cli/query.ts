@@ -18,7 +18,7 @@ import { computeAccess } from '../selinux/access.js';
 import { liveAccess, openLiveKernel } from '../selinux/live.js';
 import type { SelinuxFs } from '../selinux/selinuxfs.js';
 import { nodeSelinuxFs, selinuxfsMounted } from '../adapters/live/selinuxfs.js';
-import { readInput } from './io.js';
+import { readInput } from '../adapters/inputs.js';
 import { highestPolicyFile, selinuxTypeFromConfig } from '../selinux/policy-store.js';
 import { errnoWords } from '../host/errno.js';
 import { parsePolicy } from '../app/policy-cache.js';

@@ -9,13 +9,13 @@
  * treats ~/.ssh): an entry another user could write would let them choose the model this run decides with.
  */
 import {
-  closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync,
+  closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, statSync,
   unlinkSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { EntryStore } from '../../selinux/policy/cached-load.js';
-import { readFully, writeFully } from '../../host/fd-io.js';
-import { tempNameIn } from '../../host/temp-name.js';
+import { readFully } from '../../host/fd-io.js';
+import { writeFileAtomic } from '../atomic-write.js';
 
 export const KEEP = 4;
 /** Far above any real entry (a 64 MiB policy, the largest query accepts, and its model). */
@@ -78,19 +78,9 @@ export function openCacheDir(dir: string, keep = KEEP): EntryStore {
         return false;
       }
       if (!usable()) return false;
-      const temp = tempNameIn(dir, `.${name}.`);
       try {
-        const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-        try {
-          for (const part of parts) writeFully(fd, part);
-        } finally {
-          closeSync(fd);
-        }
-        // rename is atomic: a reader sees the old entry, none, or the whole new one. No fsync: after a
-        // crash a torn entry fails its length or CRC check and is a miss.
-        renameSync(temp, join(dir, name));
+        writeFileAtomic({ path: join(dir, name), data: parts, create: { mode: 0o600 } });
       } catch {
-        try { unlinkSync(temp); } catch { /* never created */ }
         return false;
       }
       prune(dir, name, keep);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readInput } from '../../src/cli/io.js';
+import { readInput } from '../../src/adapters/inputs.js';
 
 describe('readInput', () => {
   let dir: string;
