@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The shipped program, made by esbuild from src/ after tsc (bench/startup.mjs measures each choice):
- *   dist/cli/program.cjs  the command line (src/cli/commands.ts) and everything it imports, one CommonJS
+ *   dist/cli/program.cjs  the command line (src/cli/program.ts) and everything it imports, one CommonJS
  *                         file: one compile and no ES module graph to resolve and link, which measured
  *                         faster than ~100 ES modules, than one ES module, and than lazily loaded ES chunks;
  *                         command modules still run their top level only when their command runs
@@ -45,7 +45,7 @@ const common = {
   target: 'node20',
   external: ['@napi-rs/xattr'],
   // The version is fixed at build time: --version and snapshots read no file. The build identity keys
-  // the parsed-policy cache (src/cli/policy-cache-env.ts): any change to the sources is another reader.
+  // the parsed-policy cache (src/app/policy-cache-env.ts): any change to the sources is another reader.
   define: { VIRT_SECLABEL_VERSION: JSON.stringify(pkg.version), VIRT_SECLABEL_BUILD_ID: JSON.stringify(buildId()) },
   legalComments: 'eof',
   logLevel: 'warning',
@@ -92,7 +92,7 @@ const lazyImports = {
 const program = await build({
   ...common,
   plugins: [lazyImports],
-  entryPoints: [join(root, 'src', 'cli', 'commands.ts')],
+  entryPoints: [join(root, 'src', 'cli', 'program.ts')],
   outfile: join(outdir, 'program.cjs'),
   ...cjsOptions(common.define),
   metafile: true,
@@ -129,10 +129,10 @@ script.runInThisContext()(m.exports, Module.createRequire(file), m, file, __dirn
 export const { runCommandLine } = m.exports;
 `;
 let cache = { length: -1, crc32: -1 };
-const commandsFromProgram = {
-  name: 'commands-from-program',
+const programLoader = {
+  name: 'program-loader',
   setup(b) {
-    b.onResolve({ filter: /^\.\/commands\.js$/ }, () => ({ path: 'program', namespace: 'virt-seclabel' }));
+    b.onResolve({ filter: /^\.\/program\.js$/ }, () => ({ path: 'program', namespace: 'virt-seclabel' }));
     b.onLoad({ filter: /.*/, namespace: 'virt-seclabel' }, () => ({ contents: loader(cache), loader: 'js', resolveDir: outdir }));
   },
 };
@@ -179,7 +179,7 @@ await build({
   entryPoints: [join(root, 'src', 'cli', 'main.ts')],
   outfile: join(outdir, 'main.js'),
   ...cjsOptions(common.define),
-  plugins: [commandsFromProgram],
+  plugins: [programLoader],
 });
 // main.js and program.cjs are CommonJS inside a package whose other files are ES modules. tsc's own
 // ES module output for src/cli would be misread here and nothing runs it, so it goes.

@@ -8,8 +8,7 @@ import type { HostContext } from './host-context.js';
 import { processInput, type InputOutcome } from './process-input.js';
 import type { LibvirtClient } from '../libvirt/client.js';
 import type { PlannedChange as Change } from '../edit/plan.js';
-import { parseXml } from '../xml/parse.js';
-import { parseDomain } from '../domain/parse.js';
+import { readDomainXml } from '../domain/read.js';
 
 export type DomainOutcome =
   | { readonly name: string; readonly kind: 'skipped'; readonly why: string }
@@ -39,11 +38,9 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.e
 
 /** Is the change visible in the definition libvirt now holds? */
 function kept(change: Change, xml: Uint8Array): boolean {
-  const doc = parseXml(xml);
-  if (!doc.ok) return false;
-  const domain = parseDomain(doc.value.root);
-  if (!domain.ok) return false;
-  const disk = domain.value.disks.find((d) => d.target === change.target);
+  const read = readDomainXml(xml);
+  if (!read.ok) return false;
+  const disk = read.value.domain.disks.find((d) => d.target === change.target);
   const has = disk?.seclabels.some((s) => s.model === change.model && !s.relabel) ?? false;
   return change.kind === 'insert' ? has : !has;
 }

@@ -38,6 +38,13 @@ export interface GrantPlan {
   readonly changes: readonly { readonly identity: QemuIdentity; readonly changes: readonly InodeGrant[] }[];
 }
 
+export interface AppliedDisk {
+  readonly disk: DiskGrant;
+  /** After the changes: does annotate now prove DAC access (and add the dac relabel='no')? */
+  readonly nowAccessible: boolean | null;
+  readonly reason: string;
+}
+
 /** The type the SELinux hint names: virt_content_t is what libvirt itself uses for shared read-only media. */
 export const READ_ONLY_MEDIA_TYPE = 'virt_content_t';
 
@@ -126,4 +133,24 @@ function selinuxHint(d: DiskDecision, domain: Domain, ctx: HostContext): { selin
   if (!bound.ok) return {};
   const proven = chain.files.every((f) => bound.engine.check({ ...f, access: 'read' }).accessible === true);
   return proven ? { selinux: { reason: s.reason, directory, type: READ_ONLY_MEDIA_TYPE } } : {};
+}
+
+/**
+ * After the changes: each planned disk as annotate decides it now (`docs` decided again, with fresh reads
+ * of the host), and whether DAC access is proven for it.
+ */
+export function recheckGrants(plan: GrantPlan, docs: readonly DocumentOutcome[]): AppliedDisk[] {
+  const out: AppliedDisk[] = [];
+  for (const disk of plan.disks) {
+    if (disk.status !== 'planned') continue;
+    const doc = docs.find((d) => d.ok && d.file === disk.file && d.document === disk.document);
+    const again = doc?.ok ? doc.decision.disks.find((x) => x.disk.target === disk.target && x.disk.path === disk.path) : undefined;
+    if (!again) {
+      out.push({ disk, nowAccessible: null, reason: 'the disk could not be decided again' });
+      continue;
+    }
+    const dac = again.models.dac;
+    out.push({ disk, nowAccessible: dac.accessible === true && dac.action === 'annotate', reason: dac.reason });
+  }
+  return out;
 }

@@ -4,14 +4,12 @@
  */
 import { decideDomain, type DomainDecision } from '../decide/domain.js';
 import type { Connection } from '../decide/connection.js';
-import type { Diagnostic } from '../decide/types.js';
+import { isStale, type Diagnostic } from '../decide/types.js';
 import type { DecisionPorts } from '../decide/ports.js';
-import { parseDomain } from '../domain/parse.js';
+import { readDomainXml, type ReadDomain } from '../domain/read.js';
 import { planEdits, type EditPlan } from '../edit/plan.js';
-import { parseXml } from '../xml/parse.js';
 import { applyEdits, serialize } from '../xml/splice.js';
 import type { XmlDocument } from '../xml/tree.js';
-import type { Domain } from '../domain/model.js';
 
 export interface ProcessedFile {
   readonly ok: true;
@@ -34,14 +32,9 @@ export interface FailedFile {
 export type FileOutcome = ProcessedFile | FailedFile;
 
 /** XML, then the domain in it; errors carry the position. */
-function readDomain(file: string, bytes: Uint8Array): { doc: XmlDocument; domain: Domain } | FailedFile {
-  const parsed = parseXml(bytes);
-  if (!parsed.ok)
-    return { ok: false, file, error: { file, line: parsed.error.line, column: parsed.error.column, severity: 'error', message: parsed.error.message } };
-  const domain = parseDomain(parsed.value.root);
-  if (!domain.ok)
-    return { ok: false, file, error: { file, line: domain.error.line, column: domain.error.column, severity: 'error', message: domain.error.message } };
-  return { doc: parsed.value, domain: domain.value };
+function readDomain(file: string, bytes: Uint8Array): ReadDomain | FailedFile {
+  const read = readDomainXml(bytes);
+  return read.ok ? read.value : { ok: false, file, error: { file, ...read.error, severity: 'error' } };
 }
 
 export function processFile(
@@ -82,7 +75,7 @@ export function processFile(
       if (f.severity !== 'info') diagnostics.push({ file, line: at.line, column: at.column, severity: f.severity, message: `${name}: ${f.message}` });
     for (const m of ['dac', 'selinux'] as const) {
       const md = d.models[m];
-      if (md.action === 'existing' && md.stale)
+      if (isStale(md))
         diagnostics.push({ file, line: at.line, column: at.column, severity: 'warning', message: `${name}: ${m}: ${md.reason}` });
     }
   }

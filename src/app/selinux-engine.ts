@@ -28,7 +28,8 @@ export interface LoadedPolicy {
 }
 
 /** /etc/selinux/config's SELINUXTYPE, then the highest policy.N in that store. */
-function configuredPolicyPath(view: HostView): Result<string, string> {
+/** The policy file /etc/selinux/config names: policy.N with the highest N in /etc/selinux/<type>/policy/. */
+export function configuredPolicyPath(view: HostView): Result<string, string> {
   const config = view.readText('/etc/selinux/config');
   if (config.kind !== 'ok') return failure('no --policy given, no SELinux kernel, and no /etc/selinux/config');
   const type = selinuxTypeFromConfig(config.value);

@@ -5,6 +5,8 @@
  * script is printed and hands every word of the line to the engine, also those after the cursor;
  * here the shell is named on the command line and only the words up to the cursor are sent.
  */
+import { defineCommand } from './command.js';
+import { documented } from './help.js';
 
 export const SHELLS = ['bash', 'zsh'] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -68,3 +70,13 @@ type Offered = (onCompleted?: (err: Error | null, completions: string[] | undefi
 export function completeWord(current: string, _argv: unknown, offered: Offered, done: (completions: string[]) => void): void {
   offered((_err, list) => done(filterCompletions(current, list ?? [])));
 }
+
+export const completionCommand = defineCommand({
+  command: 'completion [shell]',
+  describe: 'print the shell completion script (bash or zsh; default: the login shell)',
+  builder: (y) => documented(y, 'completion').positional('shell', { choices: SHELLS, describe: 'the shell to complete in' }),
+  run(a, io) {
+    io.stdout.write(completionScript(a.shell ?? defaultShell(process.env), 'virt-seclabel'));
+    return 0;
+  },
+});

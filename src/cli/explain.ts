@@ -1,37 +1,21 @@
-/** `virt-seclabel explain [FILE...] [--json]`: every disk and model with its decision and reason. */
-import type { HostContext } from '../app/host-context.js';
-import { formatDiagnostic } from '../report/diagnostic.js';
-import { reportJson } from '../report/json.js';
-import { renderText } from '../report/text.js';
-import { outcomeFor } from './annotate.js';
-import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
-import { readInputs } from '../adapters/inputs.js';
+/** `virt-seclabel explain [FILE...]`: options and the hand-off to commands/explain.ts. */
+import { defineCommand, fileArgs, usage } from './command.js';
+import { documented } from './help.js';
+import { configOption, hostOptionsFrom, withHostOptions, type RawHostArgs } from './host-args.js';
 
-export type ColorChoice = 'auto' | 'always' | 'never';
-
-export interface ExplainOptions {
-  readonly json: boolean;
-  readonly color?: ColorChoice;
-  /** The environment NO_COLOR is read from (injected so tests need not touch process.env). */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
-/** A terminal: wrap to its width and colour by default. A pipe or file: one record per line, no colour. */
-export function terminalStyle(stdout: CliIo['stdout'], color: ColorChoice, env: Readonly<Record<string, string | undefined>>) {
-  const tty = stdout as { isTTY?: boolean; columns?: number };
-  const isTty = tty.isTTY === true;
-  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-  return {
-    width: isTty && typeof tty.columns === 'number' && tty.columns > 0 ? tty.columns : undefined,
-    color: color === 'always' || (color === 'auto' && isTty && !noColor),
-  };
-}
-
-export async function runExplain(files: readonly string[], opts: ExplainOptions, ctx: HostContext, io: CliIo): Promise<ExitCode> {
-  const inputs = await readInputs(files, io.stdin);
-  // A stream of documents in one input is one table (and one JSON entry) per document.
-  const outcomes = inputs.flatMap((i) => outcomeFor(i, ctx, false).documents);
-  for (const o of outcomes) if (!o.ok) io.stderr.write(formatDiagnostic(o.error) + '\n');
-  io.stdout.write(opts.json ? JSON.stringify(reportJson(ctx.conn, outcomes), null, 2) + '\n' : renderText(outcomes, { apparmor: ctx.conn.apparmor.active, ...terminalStyle(io.stdout, opts.color ?? 'auto', opts.env ?? process.env) }));
-  return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.error;
-}
+export const explainCommand = defineCommand({
+  command: 'explain [files..]',
+  describe: 'show the decision for every disk and model, with its reason',
+  builder: (y) =>
+    documented(withHostOptions(y), 'explain')
+      .positional('files', { type: 'string', array: true })
+      .option('json', { type: 'boolean', default: false, describe: 'JSON report (schemas/report.schema.json)' })
+      .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'colour the table: auto = on a terminal unless NO_COLOR is set' })
+      .option('config', configOption),
+  async run(a, io) {
+    const host = hostOptionsFrom(a as unknown as RawHostArgs);
+    if (!host.ok) return usage(io, host.error);
+    const { runExplainRequest } = await import('../commands/explain.js');
+    return runExplainRequest(fileArgs(a), { json: a.json, color: a.color, useConfig: a.config }, host.value, io);
+  },
+});

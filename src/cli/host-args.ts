@@ -1,4 +1,4 @@
-/** The yargs definition of the host options shared by annotate, explain and facts. */
+/** The yargs definitions of the options several commands share (host, policy, --config), and their parsing. */
 import type { Argv } from 'yargs';
 import { homedir } from 'node:os';
 import { DEFAULT_QEMU_CONF, defaultQemuConf, parseBooleans, parseConnectUri, parseModels, type HostOptions } from '../app/host-options.js';
@@ -67,4 +67,24 @@ export function hostOptionsFrom(a: RawHostArgs): Result<HostOptions, string> {
   const booleans = parseBooleans(a.boolean);
   if (typeof booleans === 'string') return failure(booleans);
   return success({ connect, qemuConf: a['qemu-conf'] ?? defaultQemuConf(connect, { ...process.env, HOME: process.env.HOME || homedir() }), user: a.user, group: a.group, models, policy: a.policy, booleans, facts: a.facts });
+}
+
+/** --config: whether annotate and explain read .virt-seclabel.json to find each file's snapshot. */
+export const configOption = {
+  type: 'boolean',
+  default: true,
+  describe: 'decide each FILE against the facts snapshot the nearest .virt-seclabel.json maps it to (--no-config: this host)',
+} as const;
+
+/** --policy and --boolean, for the commands that ask the policy directly (query, labels). */
+export function withPolicyOptions<T>(y: Argv<T>) {
+  return y
+    .option('policy', { type: 'string', describe: 'binary policy file (default: live kernel, else /etc/selinux/<type>/policy)' })
+    .option('boolean', repeatable('NAME=on|off (repeatable)'));
+}
+
+/** The --boolean values, or what is wrong with one of them. */
+export function booleansFrom(texts: readonly string[]): Result<Record<string, boolean>, string> {
+  const booleans = parseBooleans(texts);
+  return typeof booleans === 'string' ? failure(booleans) : success(booleans);
 }

@@ -2,17 +2,17 @@
 /**
  * The bin entry, kept small because start-up is most of a short run: `--version` answers without
  * loading the argument parser, and everything else loads the command line (yargs and the command
- * table, src/cli/commands.ts) only then. Only this file sets process.exitCode.
+ * table, src/cli/program.ts) only then. Only this file sets process.exitCode.
  */
 import { EXIT } from '../app/command-io.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../app/version.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 1 && argv[0] === '--version') {
     process.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }
-  const { runCommandLine } = await import('./commands.js');
+  const { runCommandLine } = await import('./program.js');
   return runCommandLine(argv);
 }
 

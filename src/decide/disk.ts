@@ -9,7 +9,7 @@ import { domainLabelling } from './domain-labelling.js';
 import type { Chain, DecisionPorts } from './ports.js';
 import type { ChainFile, FileVerdict } from '../access/engine.js';
 import type { DiskAccess, Finding } from '../access/types.js';
-import { MODELS, type Model, type ModelDecision, type Proof } from './types.js';
+import { isStale, MODELS, type Model, type ModelDecision, type Proof } from './types.js';
 
 export interface DiskDecision {
   readonly disk: Disk;
@@ -17,6 +17,9 @@ export interface DiskDecision {
   readonly models: Readonly<Record<Model, ModelDecision>>;
   readonly findings: readonly Finding[];
 }
+
+/** Whether any disk carries a stale relabel='no' for any model. */
+export const anyStale = (disks: readonly DiskDecision[]): boolean => disks.some((d) => Object.values(d.models).some(isStale));
 
 const na = (reason: string): ModelDecision => ({ action: 'n/a', accessible: null, reason });
 const keep = (accessible: false | null, reason: string, byRule = false): ModelDecision => ({ action: 'keep', accessible, reason, ...(byRule && { byRule }) });

@@ -3,6 +3,7 @@ import type { Domain } from '../domain/model.js';
 import type { Connection } from './connection.js';
 import { decideDisk, type DiskDecision } from './disk.js';
 import type { DecisionPorts } from './ports.js';
+import { isStale } from './types.js';
 
 export interface DomainDecision {
   readonly domain: Domain;
@@ -19,7 +20,7 @@ export function staleSeclabels(decision: DomainDecision) {
     (['dac', 'selinux'] as const).flatMap((m) => {
       const md = d.models[m];
       const el = d.disk.seclabels.find((s) => s.model === m)?.element;
-      return md.action === 'existing' && md.stale && el ? [{ disk: d.disk, model: m, element: el, reason: md.reason }] : [];
+      return isStale(md) && el ? [{ disk: d.disk, model: m, element: el, reason: md.reason }] : [];
     }),
   );
 }

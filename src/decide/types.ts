@@ -56,3 +56,9 @@ export type ModelDecision =
   | { readonly action: 'n/a'; readonly accessible: null; readonly reason: string };
 
 export type Action = ModelDecision['action'];
+
+/** An existing relabel='no' that access no longer backs: libvirt's start will fail on it. */
+export const isStale = (md: ModelDecision): boolean => md.action === 'existing' && md.stale;
+
+/** For a stale relabel='no', the engine's sentence for what now denies access; otherwise undefined. */
+export const staleDenial = (md: ModelDecision): string | undefined => (md.action === 'existing' && md.stale ? (md.denied ?? md.reason) : undefined);

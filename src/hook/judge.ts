@@ -8,11 +8,10 @@
 import type { Connection } from '../decide/connection.js';
 import { decideDomain } from '../decide/domain.js';
 import type { DecisionPorts } from '../decide/ports.js';
-import type { Model } from '../decide/types.js';
-import { parseDomain } from '../domain/parse.js';
+import { staleDenial, type Model } from '../decide/types.js';
+import { readDomainXml } from '../domain/read.js';
 import type { Disk } from '../domain/model.js';
 import { failure, success, type Result } from '../result.js';
-import { parseXml } from '../xml/parse.js';
 import { PHASE_MODEL, type HookPhase } from './invocation.js';
 
 export interface JudgedDisk {
@@ -64,24 +63,24 @@ export function judgeDomainXml(
   openContext: () => Result<HookContext, string>,
 ): Result<HookJudgement, string> {
   const model = PHASE_MODEL[phase];
-  const xml = parseXml(bytes);
-  if (!xml.ok) return failure(`domain XML line ${xml.error.line} column ${xml.error.column}: ${xml.error.message}`);
-  const domain = parseDomain(xml.value.root);
-  if (!domain.ok) return failure(`domain XML line ${domain.error.line} column ${domain.error.column}: ${domain.error.message}`);
-  const disks = domain.value.disks.filter((d) => carriesNoRelabel(d, model));
+  const read = readDomainXml(bytes);
+  if (!read.ok) return failure(`domain XML line ${read.error.line} column ${read.error.column}: ${read.error.message}`);
+  const domain = read.value.domain;
+  const disks = domain.disks.filter((d) => carriesNoRelabel(d, model));
   if (disks.length === 0) return success({ model, checked: 0, stale: [], unjudged: [], who: '' });
   const ctx = openContext();
   if (!ctx.ok) return failure(ctx.error);
   const conn = onlyModel(ctx.value.conn, model);
-  const decision = decideDomain({ ...domain.value, disks }, conn, ctx.value.ports);
+  const decision = decideDomain({ ...domain, disks }, conn, ctx.value.ports);
   const stale: StaleDisk[] = [];
   const unjudged: UnjudgedDisk[] = [];
   for (const d of decision.disks) {
     const base = { target: d.disk.target ?? `#${d.disk.index + 1}`, path: d.disk.path ?? '?', model };
     const md = d.models[model];
-    if (md.action === 'existing' && md.stale) stale.push({ ...base, denied: md.denied ?? md.reason });
+    const denied = staleDenial(md);
+    if (denied !== undefined) stale.push({ ...base, denied });
     else if (md.action !== 'existing' || md.accessible !== true) unjudged.push({ ...base, why: md.reason });
   }
-  const label = domain.value.seclabels.find((s) => s.model === 'selinux')?.label;
+  const label = domain.seclabels.find((s) => s.model === 'selinux')?.label;
   return success({ model, checked: decision.disks.length, stale, unjudged, who: whoFor(model, conn, label) });
 }

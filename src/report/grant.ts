@@ -6,15 +6,8 @@ import { entryText, permString } from '../dac/acl.js';
 import type { ChangeOutcome } from '../dac/grant-apply.js';
 import { specFor } from '../dac/grant-apply.js';
 import type { InodeGrant } from '../dac/grant-plan.js';
-import type { DiskGrant, GrantPlan } from '../app/grant-disks.js';
+import type { AppliedDisk, DiskGrant, GrantPlan } from '../app/grant-disks.js';
 import { shellQuote } from '../shell-quote.js';
-
-export interface AppliedDisk {
-  readonly disk: DiskGrant;
-  /** After the changes: does annotate now prove DAC access (and add the dac relabel='no')? */
-  readonly nowAccessible: boolean | null;
-  readonly reason: string;
-}
 
 export const GRANT_JSON_VERSION = 1;
 

@@ -6,13 +6,13 @@
  * writable disk), already annotated (seclabels present and still valid), nothing to label.
  */
 import type { DiskDecision } from '../decide/disk.js';
-import { MODELS, type Model } from '../decide/types.js';
+import { isStale, MODELS, type Model } from '../decide/types.js';
 
 export type DiskClass = 'stale' | 'annotate' | 'unknown' | 'kept' | 'existing' | 'none';
 
 export function classifyDisk(d: DiskDecision): DiskClass {
   const decisions = MODELS.map((m) => d.models[m]);
-  if (decisions.some((md) => md.action === 'existing' && md.stale)) return 'stale';
+  if (decisions.some(isStale)) return 'stale';
   if (decisions.some((md) => md.action === 'annotate')) return 'annotate';
   if (decisions.some((md) => md.action === 'keep' && md.accessible === null && !md.byRule)) return 'unknown';
   if (decisions.some((md) => md.action === 'keep')) return 'kept';

@@ -5,7 +5,7 @@
  */
 import type { FileOutcome } from '../app/process-file.js';
 import { APPARMOR_DISK_REASON } from '../decide/apparmor.js';
-import type { Model } from '../decide/types.js';
+import { isStale, type Model } from '../decide/types.js';
 import { layoutTable, wrap, type Layout } from './layout.js';
 import { summarize } from './summary.js';
 
@@ -52,7 +52,7 @@ export function renderText(outcomes: readonly (FileOutcome & { readonly document
       const disk = [d.disk.target ?? `#${d.disk.index + 1}`, d.disk.path ?? '-', d.access];
       for (const m of ['dac', 'selinux'] as Model[]) {
         const md = d.models[m];
-        const action = md.action === 'existing' && md.stale ? 'STALE' : md.action;
+        const action = isStale(md) ? 'STALE' : md.action;
         rows.push([...disk, m, action, ACCESS_WORD(md.accessible), md.reason]);
       }
       if (opts.apparmor) rows.push([...disk, 'apparmor', 'n/a', '?', APPARMOR_DISK_REASON]);

@@ -59,7 +59,7 @@ describe('runPerHost', () => {
     mkdirSync(join(dir, 'vms/lab'), { recursive: true });
     writeFileSync(join(dir, 'vms/lab/b.xml'), xml);
     writeFileSync(join(dir, 'vms/lab/bad.xml'), '<domain>');
-    const { passThrough } = await import('../../src/cli/annotate.js');
+    const { passThrough } = await import('../../src/commands/annotate.js');
     const ok = captureIo(xml);
     expect(await runPerHost([], opts(), async () => 0, ok.io, { useConfig: true, cwd: dir, unmapped: (f) => passThrough(f, ok.io) })).toBe(0);
     await ok.settle();

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHostContext } from '../../src/app/host-context.js';
-import { runDomains, type DomainsOptions } from '../../src/cli/domains.js';
+import { runDomains, type DomainsOptions } from '../../src/commands/domains.js';
 import type { DomainInfo, LibvirtClient } from '../../src/libvirt/client.js';
 import { failure, success } from '../../src/result.js';
 import { memoryView } from '../support/memory-view.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { createHostContext } from '../../src/app/host-context.js';
-import { runGrant, type GrantDeps } from '../../src/cli/grant.js';
+import { runGrant, type GrantDeps } from '../../src/commands/grant.js';
 import { memoryView, type MemoryNode } from '../support/memory-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { captureIo, DEBIAN_POLICY, GROUP, hostOptions, PASSWD, withRealPolicy } from './harness.js';

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { createHostContext } from '../../src/app/host-context.js';
 import type { HostOptions } from '../../src/app/host-options.js';
-import { runAnnotate, type AnnotateOptions } from '../../src/cli/annotate.js';
-import { runExplain } from '../../src/cli/explain.js';
+import { runAnnotate, type AnnotateOptions } from '../../src/commands/annotate.js';
+import { runExplain } from '../../src/commands/explain.js';
 import type { CliIo } from '../../src/app/command-io.js';
 import { ok, type HostView } from '../../src/host/view.js';
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runLabels, type LabelsOptions } from '../../src/cli/labels.js';
+import { runLabels, type LabelsOptions } from '../../src/commands/labels.js';
 import { ok, type HostView } from '../../src/host/view.js';
 import type { MemoryNode } from '../support/memory-view.js';
 import { memoryView } from '../support/memory-view.js';

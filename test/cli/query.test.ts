@@ -8,16 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runQuery, type QueryEnvironment, type QueryOptions } from '../../src/cli/query.js';
+import { runQuery, type QueryEnvironment, type QueryOptions } from '../../src/commands/query.js';
 import { selinuxTypeFromConfig } from '../../src/selinux/policy-store.js';
 import { nodeSelinuxFs } from '../../src/adapters/live/selinuxfs.js';
+import { rootedView } from '../support/rooted-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { compilePolicy } from '../selinux/differential/compile.js';
 import { makeFakeSelinuxfs } from '../selinux/fake-selinuxfs.js';
 import { askSepol, type SepolQuery } from '../selinux/reference/sepol.js';
 
 const DEFAULT_POLICY = '/etc/selinux/default/policy/policy.33';
-const NO_SYSTEM: QueryEnvironment = { selinuxfs: undefined, etcSelinux: '/nonexistent/selinux' };
+const NO_SYSTEM: QueryEnvironment = { selinuxfs: undefined, view: async () => rootedView('/nonexistent') };
 
 async function run(opts: Partial<QueryOptions>, stdin = '', env: QueryEnvironment = NO_SYSTEM) {
   const out = new PassThrough();
@@ -152,23 +153,25 @@ describe.skipIf(skip)('runQuery', () => {
   });
 
   describe('policy selection without --policy', () => {
+    let root: string;
     let etc: string;
     beforeAll(() => {
       // /etc/selinux/<type>/policy holds policy.30 (conditionals) and policy.33 (constraints): the
       // highest number must win, which the answers tell apart (image_t exists in both, vm_t's rules differ).
-      etc = mkdtempSync(join(tmpdir(), 'query-etc-'));
+      root = mkdtempSync(join(tmpdir(), 'query-root-'));
+      etc = join(root, 'etc', 'selinux');
       mkdirSync(join(etc, 'edge', 'policy'), { recursive: true });
       writeFileSync(join(etc, 'config'), 'SELINUX=permissive\nSELINUXTYPE=edge\n');
       copyFileSync(compilePolicy({ conf: 'conditionals', version: 30, mls: false, handleUnknown: 'deny' }), join(etc, 'edge', 'policy', 'policy.30'));
       copyFileSync(compilePolicy({ conf: 'constraints', version: 33, mls: false, handleUnknown: 'deny' }), join(etc, 'edge', 'policy', 'policy.33'));
     });
-    afterAll(() => rmSync(etc, { recursive: true, force: true }));
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
 
     it('uses /etc/selinux/config SELINUXTYPE and the highest policy.N', async () => {
       // tool_t exists only in constraints.conf (policy.33).
       const q = { scontext: 'system_u:sys_r:tool_t', tcontext: 'system_u:object_r:image_t', tclass: 'file', perms: ['read'] };
       const [ref] = askSepol(join(etc, 'edge', 'policy', 'policy.33'), [q]);
-      const r = await run({ ...q, perms: [...q.perms] }, '', { selinuxfs: undefined, etcSelinux: etc });
+      const r = await run({ ...q, perms: [...q.perms] }, '', { selinuxfs: undefined, view: async () => rootedView(root) });
       expect(ref?.ok).toBe(true);
       expect(r.code).toBe(ref?.ok && ref.allowed[0] ? 0 : 1);
     });
@@ -177,7 +180,7 @@ describe.skipIf(skip)('runQuery', () => {
       const policy = compilePolicy({ conf: 'conditionals', version: 33, mls: false, handleUnknown: 'deny' });
       const fake = makeFakeSelinuxfs(policy, { current: { use_nfs: true } });
       try {
-        const env = { selinuxfs: nodeSelinuxFs(fake.root, fake.transact), etcSelinux: etc };
+        const env = { selinuxfs: nodeSelinuxFs(fake.root, fake.transact), view: async () => rootedView(root) };
         const q = { scontext: 'system_u:sys_r:vm_t', tcontext: 'system_u:object_r:nfs_t', tclass: 'file', perms: ['read'] };
         const [ref] = askSepol(policy, [{ ...q, booleans: fake.current }]);
         const r = await run({ ...q, perms: [...q.perms] }, '', env);

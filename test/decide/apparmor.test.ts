@@ -12,7 +12,7 @@ import { textView } from '../support/text-view.js';
 import { memoryView } from '../support/memory-view.js';
 import { annotate, captureIo, explain, hostOptions } from '../cli/harness.js';
 import { createHostContext } from '../../src/app/host-context.js';
-import { runExplain } from '../../src/cli/explain.js';
+import { runExplain } from '../../src/commands/explain.js';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/bash\nlibvirt-qemu:x:64055:107:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin\n';
 const GROUP = 'root:x:0:\nkvm:x:107:\nlibvirt-qemu:x:64055:\n';

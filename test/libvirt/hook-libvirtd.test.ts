@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
 import { Ledger, annotate, domainXml, hasNoRelabel, owner, run, type Connection, type DiskSpec } from './libvirt-harness.js';
 import { createHostContext } from '../../src/app/host-context.js';
-import { runDomains } from '../../src/cli/domains.js';
+import { runDomains } from '../../src/commands/domains.js';
 import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { virshClient } from '../../src/libvirt/virsh-client.js';
 import { captureIo, hostOptions } from '../cli/harness.js';

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HostOptions } from '../../src/app/host-options.js';
-import { runFacts } from '../../src/cli/facts.js';
+import { runFacts } from '../../src/commands/facts.js';
 import { parseFacts } from '../../src/adapters/snapshot/parse.js';
 import { memoryView } from '../support/memory-view.js';
 import { missingRequirements } from '../support/requirements.js';

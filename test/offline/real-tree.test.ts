@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { createHostContext, processInvoker } from '../../src/app/host-context.js';
 import type { HostOptions } from '../../src/app/host-options.js';
 import { openHost } from '../../src/app/open-view.js';
-import { runFacts } from '../../src/cli/facts.js';
+import { runFacts } from '../../src/commands/facts.js';
 import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { captureIo, DEBIAN_POLICY } from '../cli/harness.js';
 import { missingRequirements } from '../support/requirements.js';

@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { memoryView } from '../support/memory-view.js';
 import { explain, GROUP, PASSWD, captureIo, DEBIAN_POLICY, withRealPolicy } from '../cli/harness.js';
-import { runLabels } from '../../src/cli/labels.js';
+import { runLabels } from '../../src/commands/labels.js';
 import { missingRequirements } from '../support/requirements.js';
 
 const schemaFiles = readdirSync('schemas').filter((f) => f.endsWith('.json'));

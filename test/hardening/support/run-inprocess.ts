@@ -1,7 +1,7 @@
 /** runAnnotate and explain in-process with byte-exact captured streams. */
 import type { HostContext } from '../../../src/app/host-context.js';
-import { runAnnotate, type AnnotateOptions } from '../../../src/cli/annotate.js';
-import { runExplain } from '../../../src/cli/explain.js';
+import { runAnnotate, type AnnotateOptions } from '../../../src/commands/annotate.js';
+import { runExplain } from '../../../src/commands/explain.js';
 import { captureIo } from '../../cli/harness.js';
 import type { RunResult } from './contract.js';
 

@@ -9,7 +9,8 @@ import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import type { LibvirtClient } from '../libvirt/client.js';
 import { formatDiagnostic } from '../report/diagnostic.js';
 import { unifiedDiff } from '../report/unified-diff.js';
-import { checkDiagnostics } from './annotate.js';
+import { checkDiagnostics } from '../report/check.js';
+import { anyStale } from '../decide/disk.js';
 
 export type DomainsMode = 'check' | 'diff' | 'apply';
 
@@ -58,7 +59,7 @@ export async function runDomains(opts: DomainsOptions, client: LibvirtClient, ct
         continue;
       }
       for (const d of doc.diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
-      const stale = doc.decision.disks.some((d) => Object.values(d.models).some((m) => m.action === 'existing' && m.stale));
+      const stale = anyStale(doc.decision.disks);
       if (doc.changed || stale) found = true;
       if (opts.mode === 'check') for (const d of checkDiagnostics(doc)) io.stderr.write(formatDiagnostic(d) + '\n');
     }
