@@ -120,7 +120,7 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExi
         if (usageError) return;
         if ((a.domain ?? []).length > 0 || a['all-domains']) {
           const { runDomains } = await import('./domains.js');
-          const { virshClient } = await import('../libvirt/virsh-client.js');
+          const { virshClient } = await import('../adapters/libvirt/virsh-client.js');
           // Without a mode nothing is changed: the --check report.
           const mode = a.apply ? 'apply' : a.diff ? 'diff' : 'check';
           const names = a['all-domains'] ? undefined : a.domain;
