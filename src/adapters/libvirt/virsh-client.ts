@@ -88,14 +88,15 @@ export function virshClient(uri: string, opts: VirshClientOptions = {}): Libvirt
     const out = [];
     const domuuid = (n: string): Command => ['domuuid', '--domain', n];
     for (const { run, replies, tail } of batched(uri, opts, names, domuuid, [PERSISTENT])) {
-      const persistent = said(PERSISTENT, tail[0]!);
+      const listed = said(PERSISTENT, tail[0]!);
+      const persistent = listed.ok ? success(uuids(listed.value)) : listed;
       for (const [i, name] of run.entries()) {
         const r = said(domuuid(name), replies[i]!);
         const uuid = r.ok ? r.value.toString().trim() : '';
         if (!r.ok) out.push({ name, uuid: r, persistent: false });
         else if (!UUID.test(uuid)) out.push({ name, uuid: failure(`virsh domuuid: unexpected answer ${JSON.stringify(r.value.toString())}`), persistent: false });
         else if (!persistent.ok) out.push({ name, uuid: persistent, persistent: false });
-        else out.push({ name, uuid: success(uuid), persistent: uuids(persistent.value).has(uuid) });
+        else out.push({ name, uuid: success(uuid), persistent: persistent.value.has(uuid) });
       }
     }
     return success(out);
@@ -121,18 +122,22 @@ export function virshClient(uri: string, opts: VirshClientOptions = {}): Libvirt
         const next = pending.next();
         if (next.done) throw new Error(`virsh client: domain ${uuid} was never read`);
         const { run, replies, tail } = next.value;
-        const [existing, persistent, shutOff] = tail.map((t, i) => said([EXISTING, PERSISTENT, SHUT_OFF][i]!, t));
+        // The three lists after the batch, each as a set of UUIDs (or why virsh could not list).
+        const [existing, persistent, shutOff] = tail.map((t, i) => {
+          const r = said([EXISTING, PERSISTENT, SHUT_OFF][i]!, t);
+          return r.ok ? success(uuids(r.value)) : r;
+        }) as [Result<Set<string>, string>, Result<Set<string>, string>, Result<Set<string>, string>];
         got.clear();
         for (const [i, id] of run.entries()) {
           const x = said(dumpxml(id), replies[i]!);
           const base = { name: '' };
           if (!x.ok) got.set(id, { ...base, kind: 'failed', why: x.error });
-          else if (!existing!.ok) got.set(id, { ...base, kind: 'failed', why: existing!.error });
-          else if (!persistent!.ok) got.set(id, { ...base, kind: 'failed', why: persistent!.error });
-          else if (!shutOff!.ok) got.set(id, { ...base, kind: 'failed', why: shutOff!.error });
-          else if (!uuids(existing!.value).has(id)) got.set(id, { ...base, kind: 'failed', why: 'undefined while it was being read' });
-          else if (!uuids(persistent!.value).has(id)) got.set(id, { ...base, kind: 'transient' });
-          else got.set(id, { ...base, kind: 'persistent', ref: id, running: !uuids(shutOff!.value).has(id), xml: new Uint8Array(x.value) });
+          else if (!existing.ok) got.set(id, { ...base, kind: 'failed', why: existing.error });
+          else if (!persistent.ok) got.set(id, { ...base, kind: 'failed', why: persistent.error });
+          else if (!shutOff.ok) got.set(id, { ...base, kind: 'failed', why: shutOff.error });
+          else if (!existing.value.has(id)) got.set(id, { ...base, kind: 'failed', why: 'undefined while it was being read' });
+          else if (!persistent.value.has(id)) got.set(id, { ...base, kind: 'transient' });
+          else got.set(id, { ...base, kind: 'persistent', ref: id, running: !shutOff.value.has(id), xml: new Uint8Array(x.value) });
         }
       }
       yield { ...got.get(uuid)!, name: d.name };
