@@ -15,7 +15,7 @@ import { Ledger, annotate, domainXml, hasNoRelabel, owner, run, type Connection,
 import { createHostContext } from '../../src/app/host-context.js';
 import { runDomains } from '../../src/commands/domains.js';
 import { createLiveView } from '../../src/adapters/live/live-view.js';
-import { virshClient } from '../../src/libvirt/virsh-client.js';
+import { virshClient } from '../../src/adapters/libvirt/virsh-client.js';
 import { captureIo, hostOptions } from '../cli/harness.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -213,12 +213,12 @@ describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)',
       const n = name('race');
       ledger.define(daemon, root, n, domainXml(n, [{ device: 'cdrom', file: pub, format: 'raw', target: 'hdc' }]));
       const real = virshClient(daemon.uri);
-      let reads = 0;
-      // Someone else redefines the domain (2 vCPUs) after we read it and before we define.
+      const uuid = daemon.virsh('domuuid', n).stdout.trim();
+      // Someone else redefines the domain (2 vCPUs) after we read it (in a batch) and before we define.
       const racing = {
         ...real,
         dumpInactive: (x: string) => {
-          if (x === n && ++reads === 2) {
+          if (x === uuid) {
             const other = join(root, `${n}.other.xml`);
             writeFileSync(other, daemon.virsh('dumpxml', '--inactive', n).stdout.replace(/<vcpu([^>]*)>1<\/vcpu>/, '<vcpu$1>2</vcpu>'));
             expect(daemon.virsh('define', other).code).toBe(0);
