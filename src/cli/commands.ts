@@ -207,36 +207,7 @@ export async function runCommandLine(argv: string[]): Promise<ExitCode | HookExi
           .option('binary', { type: 'string', describe: 'install: the command the script runs (default: virt-seclabel on a fixed PATH)' }),
       async (a) => {
         if (usageError) return;
-        // The script passes `-- NAME OP SUB-OP EXTRA` (a domain name may start with '-'); yargs leaves
-        // what follows `--` in `_`, after the command word.
-        const rest = [...(a.args ?? []), ...a._.slice(1)].map(String);
-        const hook = await import('./hook.js');
-        const { liveHookFiles, liveHookLog } = await import('../hook/effects.js');
-        if (rest.length === 1 && rest[0] === 'install') {
-          code = hook.runHookInstall(a['hooks-dir'], a.binary, liveHookFiles, io);
-          return;
-        }
-        if (rest.length === 1 && rest[0] === 'uninstall') {
-          code = hook.runHookUninstall(a['hooks-dir'], liveHookFiles, io);
-          return;
-        }
-        const opts = hostOptionsFrom(a as unknown as RawHostArgs);
-        const log = liveHookLog(io.stderr);
-        if (!opts.ok) {
-          // A bad option in the installed script must not stop VMs from starting: say so, allow.
-          log.say(`virt-seclabel: hook: ${opts.error}; start allowed unchecked`, { syslog: true });
-          return;
-        }
-        const host = opts.value;
-        // The hook runs in libvirtd's context, whose SELinux domain need not be allowed to write a home
-        // directory's cache (each refused attempt an audit record on every VM start): it reads the policy.
-        usePolicyCache(undefined);
-        code = await hook.runHookCheck(rest, {
-          stdin: io.stdin,
-          log,
-          readConfig: hook.configReader(a['hook-config']),
-          openContext: (svirtLabel) => hook.liveHookContext(host, svirtLabel),
-        });
+        code = await (await import('./hook.js')).runHookCommand(a, io);
       },
     )
     .command(

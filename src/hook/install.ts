@@ -4,7 +4,9 @@
  * marker line is ever overwritten or removed; a symlink or anything else at that path is refused.
  */
 import { join } from 'node:path';
-import { HOOK_FILE_NAME, HOOK_MARKER } from './script.js';
+import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
+import type { HookFiles } from './effects.js';
+import { HOOK_FILE_NAME, HOOK_MARKER, renderHookScript } from './script.js';
 
 /** What is at the hook path now, as far as install cares. */
 export type ExistingHook =
@@ -45,3 +47,47 @@ export function planUninstall(path: string, existing: ExistingHook): UninstallPl
 
 export const RELOAD_NOTE =
   'libvirtd (or virtqemud) reads hooks only when it starts and on SIGHUP: run `systemctl reload libvirtd` (or send it SIGHUP) or restart it';
+
+export function runHookInstall(hooksDir: string, binary: string | undefined, files: HookFiles, io: CliIo): ExitCode {
+  const path = hookPath(hooksDir);
+  const plan = planInstall(path, files.inspect(path), renderHookScript(binary));
+  if (plan.kind === 'refuse') {
+    io.stderr.write(`virt-seclabel: ${path}: refusing to overwrite ${plan.why}\n`);
+    return EXIT.error;
+  }
+  if (plan.kind === 'unchanged') {
+    io.stdout.write(`virt-seclabel: ${path} is already this hook; nothing changed\n`);
+    return EXIT.ok;
+  }
+  io.stdout.write(`virt-seclabel: plan: ${plan.replacing ? 'replace our' : 'write a new'} ${path} (root:root 0755)\n`);
+  try {
+    files.writeExecutable(path, plan.text);
+  } catch (e) {
+    io.stderr.write(`virt-seclabel: ${path}: nothing written: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.error;
+  }
+  io.stdout.write(`virt-seclabel: wrote ${path} (root:root 0755); ${RELOAD_NOTE}\n`);
+  return EXIT.ok;
+}
+
+export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo): ExitCode {
+  const path = hookPath(hooksDir);
+  const plan = planUninstall(path, files.inspect(path));
+  if (plan.kind === 'refuse') {
+    io.stderr.write(`virt-seclabel: ${path}: refusing to remove ${plan.why}\n`);
+    return EXIT.error;
+  }
+  if (plan.kind === 'absent') {
+    io.stdout.write(`virt-seclabel: ${path} does not exist; nothing removed\n`);
+    return EXIT.ok;
+  }
+  io.stdout.write(`virt-seclabel: plan: remove ${path}\n`);
+  try {
+    files.remove(path);
+  } catch (e) {
+    io.stderr.write(`virt-seclabel: ${path}: not removed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.error;
+  }
+  io.stdout.write(`virt-seclabel: removed ${path}; ${RELOAD_NOTE}\n`);
+  return EXIT.ok;
+}

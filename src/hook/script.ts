@@ -25,6 +25,7 @@ export const HOOK_MARKER = '# virt-seclabel-hook: written by `virt-seclabel hook
 
 export const HOOK_FILE_NAME = 'virt-seclabel';
 export const DEFAULT_HOOKS_DIR = '/etc/libvirt/hooks';
+export const DEFAULT_BINARY = 'virt-seclabel';
 export const HOOK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Seconds before a hung check is killed and the start goes on (libvirtd waits for hooks without limit). */
 export const HOOK_TIMEOUT_SECONDS = 30;
@@ -41,7 +42,7 @@ VIRT_SECLABEL=${shellQuote(binary)}
 `;
 }
 
-/** The command the script runs for a check, with the domain XML on stdin. */
+/** The command the script runs for a check, with the domain XML on stdin; `hook install` runs it first. */
 const CHECK_COMMAND = `timeout -k 5 ${HOOK_TIMEOUT_SECONDS} "$VIRT_SECLABEL" hook -- "$@"`;
 
 /**
@@ -51,7 +52,7 @@ const CHECK_COMMAND = `timeout -k 5 ${HOOK_TIMEOUT_SECONDS} "$VIRT_SECLABEL" hoo
  */
 const NOTHING_TO_CHECK = `sed -n -e "s/relabel[[:space:]]*=[[:space:]]*'yes'//g" -e 's/relabel[[:space:]]*=[[:space:]]*"yes"//g' -e '/relabel/{' -e 's/.*/check/p' -e q -e '}' -e '$s/.*/skip/p' "$xml" 2>/dev/null`;
 
-export function renderHookScript(binary = 'virt-seclabel'): string {
+export function renderHookScript(binary = DEFAULT_BINARY): string {
   return `#!/bin/sh
 ${HOOK_MARKER}
 # libvirt runs every script in /etc/libvirt/hooks/qemu.d for each QEMU domain operation, as
@@ -98,3 +99,23 @@ status=$?
 exit 0
 `;
 }
+
+/**
+ * What `hook install` runs before it writes anything: the script's own environment lines and its check
+ * command, nothing else (no fast path, no "allowed unchecked"), so that what fails here is what would
+ * have failed at every start.
+ */
+export function renderProbeScript(binary = DEFAULT_BINARY): string {
+  return `${preamble(binary)}${CHECK_COMMAND}\n`;
+}
+
+/** The probe's arguments and stdin: a `prepare begin` of a domain with nothing to check, which must say nothing. */
+export const PROBE_ARGS = ['virt-seclabel-install-check', 'prepare', 'begin', '-'] as const;
+export const PROBE_XML = `<domain type='kvm'>
+  <name>virt-seclabel-install-check</name>
+  <devices>
+  </devices>
+</domain>
+`;
+/** What libvirt gives a hook besides what the script sets (libvirt's virCommandAddEnvPassCommon, no HOME). */
+export const PROBE_ENV: Readonly<Record<string, string>> = { LC_ALL: 'C', PATH: '/bin:/usr/bin' };

@@ -6,9 +6,9 @@
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runHookInstall, runHookUninstall } from '../../src/cli/hook.js';
-import { liveHookFiles, type HookFiles } from '../../src/hook/effects.js';
-import type { ExistingHook } from '../../src/hook/install.js';
+import { liveHookFiles } from '../../src/adapters/hook/live-effects.js';
+import type { HookFiles } from '../../src/hook/effects.js';
+import { runHookInstall, runHookUninstall, type ExistingHook } from '../../src/hook/install.js';
 import { renderHookScript } from '../../src/hook/script.js';
 import { captureIo } from '../cli/harness.js';
 
