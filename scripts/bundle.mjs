@@ -18,7 +18,7 @@ import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cjsOptions } from './esbuild-cjs.mjs';
@@ -181,6 +181,9 @@ await build({
   ...cjsOptions(common.define),
   plugins: [commandsFromProgram],
 });
+// Executable, as npm makes a bin when it installs the package: from a checkout, `hook install --binary
+// $PWD/dist/cli/main.js` (what install offers when virt-seclabel is not on the script's PATH) then runs.
+chmodSync(join(outdir, 'main.js'), 0o755);
 // main.js and program.cjs are CommonJS inside a package whose other files are ES modules. tsc's own
 // ES module output for src/cli would be misread here and nothing runs it, so it goes.
 writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');

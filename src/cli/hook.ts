@@ -7,7 +7,7 @@ import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { usePolicyCache } from '../app/policy-cache.js';
 import { runHookCheck, type HookExit } from '../hook/check.js';
 import { runHookInstall, runHookUninstall } from '../hook/install.js';
-import { configReader, liveHookFiles, liveHookLog } from '../adapters/hook/live-effects.js';
+import { configReader, liveHookFiles, liveHookLog, liveHookProbe, runningProgram } from '../adapters/hook/live-effects.js';
 import { liveHookContext } from '../adapters/hook/context.js';
 import { hostOptionsFrom, type RawHostArgs } from './host-args.js';
 import { readAll } from './io.js';
@@ -26,7 +26,7 @@ export async function runHookCommand(a: HookArgs, io: CliIo): Promise<ExitCode |
   // The script passes `-- NAME OP SUB-OP EXTRA` (a domain name may start with '-'); yargs leaves
   // what follows `--` in `_`, after the command word.
   const rest = [...(a.args ?? []), ...a._.slice(1)].map(String);
-  if (rest.length === 1 && rest[0] === 'install') return runHookInstall(a['hooks-dir'], a.binary, liveHookFiles, io);
+  if (rest.length === 1 && rest[0] === 'install') return runHookInstall({ hooksDir: a['hooks-dir'], binary: a.binary, running: runningProgram() }, { files: liveHookFiles, probe: liveHookProbe }, io);
   if (rest.length === 1 && rest[0] === 'uninstall') return runHookUninstall(a['hooks-dir'], liveHookFiles, io);
   const opts = hostOptionsFrom(a as unknown as RawHostArgs);
   const log = liveHookLog(io.stderr);

@@ -16,3 +16,17 @@ export interface HookFiles {
   writeExecutable(path: string, text: string): void;
   remove(path: string): void;
 }
+
+/** What one run of a command gave back. `error` is set when it could not be started at all. */
+export interface ProbeOutcome {
+  readonly status: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly error?: string;
+}
+
+export interface HookProbe {
+  /** `sh -c SCRIPT sh ARGS...` with exactly `env` (nothing inherited) and `stdin`, waited for. */
+  runShell(script: string, args: readonly string[], stdin: string, env: Readonly<Record<string, string>>): ProbeOutcome;
+}

@@ -2,11 +2,18 @@
  * `hook install` / `hook uninstall` as plans: data computed from what is on disk now, shown before it
  * is carried out, and applied by a thin applier over the HookFiles effects. Only a file carrying our
  * marker line is ever overwritten or removed; a symlink or anything else at that path is refused.
+ * Before install writes anything it runs the script's own check command, with the script's PATH and
+ * environment, through HookProbe: a guard that cannot run would let every start go on unchecked, so
+ * install refuses (exit 2) instead of writing it.
  */
 import { join } from 'node:path';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
-import type { HookFiles } from './effects.js';
-import { HOOK_FILE_NAME, HOOK_MARKER, renderHookScript } from './script.js';
+import type { HookFiles, HookProbe, ProbeOutcome } from './effects.js';
+import { shellQuote } from '../shell-quote.js';
+import {
+  DEFAULT_BINARY, HOOK_FILE_NAME, HOOK_MARKER, HOOK_PATH, HOOK_REFUSE_EXIT, HOOK_TIMEOUT_SECONDS, PROBE_ARGS, PROBE_ENV, PROBE_XML, SYSLOG_TAG,
+  renderHookScript, renderProbeScript,
+} from './script.js';
 
 /** What is at the hook path now, as far as install cares. */
 export type ExistingHook =
@@ -48,28 +55,6 @@ export function planUninstall(path: string, existing: ExistingHook): UninstallPl
 export const RELOAD_NOTE =
   'libvirtd (or virtqemud) reads hooks only when it starts and on SIGHUP: run `systemctl reload libvirtd` (or send it SIGHUP) or restart it';
 
-export function runHookInstall(hooksDir: string, binary: string | undefined, files: HookFiles, io: CliIo): ExitCode {
-  const path = hookPath(hooksDir);
-  const plan = planInstall(path, files.inspect(path), renderHookScript(binary));
-  if (plan.kind === 'refuse') {
-    io.stderr.write(`virt-seclabel: ${path}: refusing to overwrite ${plan.why}\n`);
-    return EXIT.error;
-  }
-  if (plan.kind === 'unchanged') {
-    io.stdout.write(`virt-seclabel: ${path} is already this hook; nothing changed\n`);
-    return EXIT.ok;
-  }
-  io.stdout.write(`virt-seclabel: plan: ${plan.replacing ? 'replace our' : 'write a new'} ${path} (root:root 0755)\n`);
-  try {
-    files.writeExecutable(path, plan.text);
-  } catch (e) {
-    io.stderr.write(`virt-seclabel: ${path}: nothing written: ${e instanceof Error ? e.message : String(e)}\n`);
-    return EXIT.error;
-  }
-  io.stdout.write(`virt-seclabel: wrote ${path} (root:root 0755); ${RELOAD_NOTE}\n`);
-  return EXIT.ok;
-}
-
 export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo): ExitCode {
   const path = hookPath(hooksDir);
   const plan = planUninstall(path, files.inspect(path));
@@ -89,5 +74,97 @@ export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo):
     return EXIT.error;
   }
   io.stdout.write(`virt-seclabel: removed ${path}; ${RELOAD_NOTE}\n`);
+  return EXIT.ok;
+}
+
+/** The check command as a person would type it, for messages. */
+export function probeCommandText(binary: string): string {
+  return `timeout -k 5 ${HOOK_TIMEOUT_SECONDS} ${shellQuote(binary)} hook -- ${PROBE_ARGS.join(' ')}`;
+}
+
+export type ProbeVerdict = { readonly ok: true } | { readonly ok: false; readonly why: string };
+
+/** The first lines of what it said, on one line. */
+function said(text: string): string {
+  const lines = text.trim().split('\n').filter(Boolean);
+  if (lines.length === 0) return '';
+  const shown = lines.slice(0, 3).join(' / ');
+  return `: ${shown.length > 400 ? `${shown.slice(0, 400)}…` : shown}${lines.length > 3 ? ' …' : ''}`;
+}
+
+/**
+ * Whether the check can run as the script will run it. For a domain with nothing to check the hook exits
+ * 0 and says nothing; anything else (not found, not executable, a crash, a timeout, output) is a hook
+ * that would fail or speak at every start.
+ */
+export function judgeProbe(binary: string, o: ProbeOutcome): ProbeVerdict {
+  const cmd = shellQuote(binary);
+  if (o.error !== undefined) return { ok: false, why: `sh could not be run (${o.error})` };
+  if (o.signal !== null) return { ok: false, why: `it was killed by ${o.signal}${said(o.stderr)}` };
+  if (o.status === 127) return { ok: false, why: `${cmd}: command not found in PATH=${HOOK_PATH} (exit 127)${said(o.stderr)}` };
+  if (o.status === 126) return { ok: false, why: `${cmd} cannot be executed (exit 126)${said(o.stderr)}` };
+  if (o.status === 124 || o.status === 137) return { ok: false, why: `it ran past ${HOOK_TIMEOUT_SECONDS} s and was killed (exit ${o.status})` };
+  if (o.status !== 0) return { ok: false, why: `it exited ${o.status}${said(o.stderr)}` };
+  if (o.stdout !== '' || o.stderr !== '') return { ok: false, why: `it exited 0 but said something, where the hook says nothing for a domain with nothing to check${said(o.stderr + o.stdout)}` };
+  return { ok: true };
+}
+
+export function probeHook(binary: string, probe: HookProbe): ProbeVerdict {
+  return judgeProbe(binary, probe.runShell(renderProbeScript(binary), PROBE_ARGS, PROBE_XML, PROBE_ENV));
+}
+
+/** How to see that the hook is active, and where its lines go (install's last words). */
+export const ACTIVE_NOTE = [
+  `to see it active: a start whose relabel='no' is proven stale then fails, and \`virsh start\` shows "Hook script execution failed: ... unexpected exit status ${HOOK_REFUSE_EXIT}: virt-seclabel: VM: disk DEV (FILE): ... can no longer access it: ..."`,
+  `every other start goes on; one with something to say (a disk it cannot re-check, a check that failed, virt-seclabel missing) is logged to syslog with the tag ${SYSLOG_TAG} (\`journalctl -t ${SYSLOG_TAG}\`) where /dev/log exists, else only in libvirtd's debug log; a start with nothing to check says nothing`,
+];
+
+export interface InstallOptions {
+  readonly hooksDir: string;
+  /** --binary; undefined: virt-seclabel on the script's PATH. */
+  readonly binary: string | undefined;
+  /** The absolute path of the program running now, offered as --binary when the command fails. */
+  readonly running: string | undefined;
+}
+
+export function runHookInstall(opts: InstallOptions, deps: { files: HookFiles; probe: HookProbe }, io: CliIo): ExitCode {
+  const binary = opts.binary ?? DEFAULT_BINARY;
+  const path = hookPath(opts.hooksDir);
+  const plan = planInstall(path, deps.files.inspect(path), renderHookScript(binary));
+  if (plan.kind === 'refuse') {
+    io.stderr.write(`virt-seclabel: ${path}: refusing to overwrite ${plan.why}\n`);
+    return EXIT.error;
+  }
+  const verdict = probeHook(binary, deps.probe);
+  if (!verdict.ok) {
+    io.stderr.write(
+      `virt-seclabel: hook install: nothing written: the script would run \`${probeCommandText(binary)}\` with PATH=${HOOK_PATH}, ` +
+        `and run that way now it failed: ${verdict.why}\n` +
+        `virt-seclabel: make ${shellQuote(binary)} run from that PATH, or name the command the script should run with --binary (an absolute path)\n`,
+    );
+    if (opts.running !== undefined && opts.running !== binary) {
+      const mine = probeHook(opts.running, deps.probe);
+      io.stderr.write(
+        mine.ok
+          ? `virt-seclabel: this program, ${opts.running}, passes the same check: run install again with --binary ${shellQuote(opts.running)}\n`
+          : `virt-seclabel: this program, ${opts.running}, fails the same check too (${mine.why}); --binary needs a command that runs it from that PATH, e.g. a wrapper script\n`,
+      );
+    }
+    return EXIT.error;
+  }
+  const checked = `virt-seclabel: checked: \`${probeCommandText(binary)}\` runs with the script's PATH and environment\n`;
+  const active = ACTIVE_NOTE.map((l) => `virt-seclabel: ${l}\n`).join('');
+  if (plan.kind === 'unchanged') {
+    io.stdout.write(`${checked}virt-seclabel: ${path} is already this hook; nothing changed\n${active}`);
+    return EXIT.ok;
+  }
+  io.stdout.write(`${checked}virt-seclabel: plan: ${plan.replacing ? 'replace our' : 'write a new'} ${path} (root:root 0755)\n`);
+  try {
+    deps.files.writeExecutable(path, plan.text);
+  } catch (e) {
+    io.stderr.write(`virt-seclabel: ${path}: nothing written: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.error;
+  }
+  io.stdout.write(`virt-seclabel: wrote ${path} (root:root 0755); ${RELOAD_NOTE}\n${active}`);
   return EXIT.ok;
 }

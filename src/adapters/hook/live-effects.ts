@@ -1,11 +1,12 @@
 /**
- * The hook's effects on the live system: stderr plus syslog (HookLog), the qemu.d file (HookFiles), and
- * the config file reader. The interfaces and every decision are in src/hook/.
+ * The hook's effects on the live system: stderr plus syslog (HookLog), the qemu.d file (HookFiles), the
+ * command install runs first (HookProbe), the config file reader and the running program's path. The interfaces and every decision are in src/hook/.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, constants, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { HookFiles, HookLog } from '../../hook/effects.js';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, unlinkSync, constants, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { HookFiles, HookLog, HookProbe } from '../../hook/effects.js';
+import { HOOK_TIMEOUT_SECONDS } from '../../hook/script.js';
 import { tempNameIn } from '../../host/temp-name.js';
 import { writeFully } from '../../host/fd-io.js';
 
@@ -73,4 +74,22 @@ export function configReader(file: string): () => { text: string; file: string }
       throw e;
     }
   };
+}
+
+/** sh runs the probe; the script's own `timeout` ends a hung check first, this one a hung sh. */
+export const liveHookProbe: HookProbe = {
+  runShell(script, args, stdin, env) {
+    const r = spawnSync('sh', ['-c', script, 'sh', ...args], { input: stdin, env: { ...env }, encoding: 'utf8', timeout: (HOOK_TIMEOUT_SECONDS + 15) * 1000, maxBuffer: 1 << 20 });
+    return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ...(r.error ? { error: r.error.message } : {}) };
+  },
+};
+
+/** The absolute, link-free path of the program running now (dist/cli/main.js in a checkout), if known. */
+export function runningProgram(argv1: string | undefined = process.argv[1]): string | undefined {
+  if (!argv1) return undefined;
+  try {
+    return realpathSync(resolve(argv1));
+  } catch {
+    return undefined;
+  }
 }
