@@ -99,6 +99,18 @@ const program = await build({
 });
 
 /**
+ * The hook as libvirt's script calls it (`hook -- NAME OP SUB-OP EXTRA`, src/cli/hook-fast.ts): main.ts sends
+ * exactly that argv to a bundle of its own, without yargs and the other commands (about half the bytes of
+ * program.cjs to read and compile at every VM start that has something to check; bench/hook-start.mjs).
+ */
+await build({
+  ...common,
+  entryPoints: [join(root, 'src', 'cli', 'hook-fast.ts')],
+  outfile: join(outdir, 'hook.cjs'),
+  ...cjsOptions(common.define),
+});
+
+/**
  * main.ts's `import('./commands.js')` becomes the loading of program.cjs, run only past the --version
  * check: compiled as CommonJS is (Module.wrap), but through vm.Script with V8's code cache
  * (program.cjs.v8cache, written below), which is how Node 20 offers a code cache at all (no
@@ -108,12 +120,12 @@ const program = await build({
  * main.js itself is CommonJS too (dist/cli/package.json says so): an ES module entry would start Node's
  * ES module loader, about 5 ms of every run.
  */
-const loader = (cache) => `const Module = require('node:module');
+const loader = (cache, name = 'program.cjs', exported = 'runCommandLine', crc = 'crc32') => `const Module = require('node:module');
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
-const { crc32 } = require('node:zlib');
-const file = join(__dirname, 'program.cjs');
+const { crc32: ${crc} } = require('node:zlib');
+const file = join(__dirname, '${name}');
 // V8 checks a cache's header but not its payload (a damaged one crashes the process), so only the exact
 // file this build wrote is used: its length and CRC-32 (zlib's, in C: a SHA-256 would load node:crypto,
 // 2 ms more, against damage rather than an attacker, who could as well edit program.cjs). A Node 20 older
@@ -121,19 +133,25 @@ const file = join(__dirname, 'program.cjs');
 let cachedData;
 try {
   const c = readFileSync(file + '.v8cache');
-  if (typeof crc32 === 'function' && c.length === ${cache.length} && crc32(c) === ${cache.crc32}) cachedData = c;
+  if (typeof ${crc} === 'function' && c.length === ${cache.length} && ${crc}(c) === ${cache.crc32}) cachedData = c;
 } catch {}
 const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
 const m = { exports: {} };
 script.runInThisContext()(m.exports, Module.createRequire(file), m, file, __dirname);
-export const { runCommandLine } = m.exports;
+export const { ${exported} } = m.exports;
 `;
 let cache = { length: -1, crc32: -1 };
+let hookCache = { length: -1, crc32: -1 };
 const commandsFromProgram = {
   name: 'commands-from-program',
   setup(b) {
     b.onResolve({ filter: /^\.\/commands\.js$/ }, () => ({ path: 'program', namespace: 'virt-seclabel' }));
-    b.onLoad({ filter: /.*/, namespace: 'virt-seclabel' }, () => ({ contents: loader(cache), loader: 'js', resolveDir: outdir }));
+    b.onResolve({ filter: /^\.\/hook-fast\.js$/ }, () => ({ path: 'hook', namespace: 'virt-seclabel' }));
+    b.onLoad({ filter: /.*/, namespace: 'virt-seclabel' }, (args) => ({
+      contents: args.path === 'hook' ? loader(hookCache, 'hook.cjs', 'runHook', 'hookCrc32') : loader(cache),
+      loader: 'js',
+      resolveDir: outdir,
+    }));
   },
 };
 
@@ -174,6 +192,35 @@ else {
   const written = readFileSync(join(outdir, 'program.cjs.v8cache'));
   cache = { length: written.length, crc32: crc32(written) };
 }
+
+// The hook bundle's code cache, the same way: a `prepare begin` and a `start begin` of a domain whose one
+// disk (a scratch file) carries relabel='no' for each model, through the hook's own entry.
+rmSync(join(outdir, 'hook.cjs.v8cache'), { force: true });
+const WARM_UP_HOOK = `const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module'), path = require('node:path');
+const { Readable, Writable } = require('node:stream');
+const [file, cacheFile, disk] = process.argv.slice(1);
+const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file });
+const m = { exports: {} };
+script.runInThisContext()(m.exports, Module.createRequire(file), m, file, path.dirname(file));
+const xml = (model) => "<domain type='kvm'><name>warm-up</name><devices><disk type='file' device='cdrom'><source file='" + disk + "'><seclabel model='" + model + "' relabel='no'/></source><target dev='hdc' bus='ide'/><readonly/></disk></devices></domain>";
+const sink = new Writable({ write: (_c, _e, cb) => cb() });
+(async () => {
+  for (const [model, op] of [['dac', 'prepare'], ['selinux', 'start']])
+    await m.exports.runHook(['warm-up', op, 'begin', '-'], { stdin: Readable.from([Buffer.from(xml(model))]), stdout: sink, stderr: sink });
+  fs.writeFileSync(cacheFile, script.createCachedData());
+})();
+`;
+const warmDisk = join(root, '.tmp', 'bundle-warm-up-disk.iso');
+writeFileSync(warmDisk, '');
+const warmHook = spawnSync(process.execPath, ['-e', WARM_UP_HOOK, join(outdir, 'hook.cjs'), join(outdir, 'hook.cjs.v8cache'), warmDisk], { encoding: 'utf8' });
+rmSync(warmDisk, { force: true });
+if (warmHook.status !== 0 || !existsSync(join(outdir, 'hook.cjs.v8cache'))) {
+  console.warn(`bundle: no V8 code cache written for hook.cjs (${warmHook.status}): ${warmHook.stderr.trim().split('\n').pop() ?? ''}`);
+} else {
+  const written = readFileSync(join(outdir, 'hook.cjs.v8cache'));
+  hookCache = { length: written.length, crc32: crc32(written) };
+}
+
 await build({
   ...common,
   entryPoints: [join(root, 'src', 'cli', 'main.ts')],

@@ -9,6 +9,8 @@ import { runHookCheck, type HookExit } from '../hook/check.js';
 import { runHookInstall, runHookUninstall } from '../hook/install.js';
 import { configReader, liveHookFiles, liveHookLog, liveHookProbe, runningProgram } from '../adapters/hook/live-effects.js';
 import { liveHookContext } from '../adapters/hook/context.js';
+import { DEFAULT_HOOK_CONFIG_PATH } from '../hook/config.js';
+import { DEFAULT_HOOKS_DIR } from '../hook/script.js';
 import { hostOptionsFrom, type RawHostArgs } from './host-args.js';
 import { readAll } from './io.js';
 
@@ -22,7 +24,22 @@ export interface HookArgs {
   readonly binary?: string;
 }
 
-export async function runHookCommand(a: HookArgs, io: CliIo): Promise<ExitCode | HookExit> {
+/**
+ * What the yargs definition of `hook` in commands.ts fills in when no option is given (test/hook/fast-entry
+ * checks the two agree): the installed script never passes one, so hook-fast.ts starts from these.
+ */
+export const HOOK_DEFAULT_ARGS = {
+  connect: 'qemu:///system',
+  boolean: [] as string[],
+  'hook-config': DEFAULT_HOOK_CONFIG_PATH,
+  'hooks-dir': DEFAULT_HOOKS_DIR,
+} as const;
+
+/**
+ * `readStdin`: how the check reads the XML; the stream by default, the descriptor itself from the fast
+ * entry (hook-fast.ts), which knows io.stdin is the process's own.
+ */
+export async function runHookCommand(a: HookArgs, io: CliIo, readStdin = () => readAll(io.stdin)): Promise<ExitCode | HookExit> {
   // The script passes `-- NAME OP SUB-OP EXTRA` (a domain name may start with '-'); yargs leaves
   // what follows `--` in `_`, after the command word.
   const rest = [...(a.args ?? []), ...a._.slice(1)].map(String);
@@ -40,7 +57,7 @@ export async function runHookCommand(a: HookArgs, io: CliIo): Promise<ExitCode |
   // directory's cache (each refused attempt an audit record on every VM start): it reads the policy.
   usePolicyCache(undefined);
   return runHookCheck(rest, {
-    readStdin: () => readAll(io.stdin),
+    readStdin,
     log,
     readConfig: configReader(a['hook-config']),
     openContext: (svirtLabel) => liveHookContext(host, svirtLabel),

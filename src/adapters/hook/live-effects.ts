@@ -1,14 +1,42 @@
 /**
  * The hook's effects on the live system: stderr plus syslog (HookLog), the qemu.d file (HookFiles), the
- * command install runs first (HookProbe), the config file reader and the running program's path. The interfaces and every decision are in src/hook/.
+ * command install runs first (HookProbe), stdin, the config file reader and the running program's path. The interfaces and every decision are in src/hook/.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, unlinkSync, constants, existsSync } from 'node:fs';
+import type * as ChildProcess from 'node:child_process';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, unlinkSync, constants, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { HookFiles, HookLog, HookProbe } from '../../hook/effects.js';
 import { HOOK_TIMEOUT_SECONDS } from '../../hook/script.js';
 import { tempNameIn } from '../../host/temp-name.js';
 import { writeFully } from '../../host/fd-io.js';
+
+// node:child_process loads on first use: most hook runs log nothing and spawn nothing (about 4 ms).
+const requireBuiltin = createRequire(import.meta.url);
+const childProcess = () => requireBuiltin('node:child_process') as typeof ChildProcess;
+
+/**
+ * The domain XML on descriptor 0, read synchronously: no stream and no libuv thread pool, a few ms of
+ * every hook run (the script hands it a file). At most `limit` bytes, as readAll. A descriptor left in
+ * non-blocking mode (EAGAIN) is read on through `rest` (the stream reader) after what was already read.
+ */
+export async function readLiveStdin(limit: number, rest: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    while (total < limit) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 16, limit - total));
+      const n = readSync(0, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+    }
+    return Buffer.concat(chunks, total);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+  }
+  return Buffer.concat([...chunks, await rest()]).subarray(0, limit);
+}
 
 /** syslog through logger(1), only when a syslog socket exists (the journal provides /dev/log too). */
 export function liveHookLog(stderr: NodeJS.WritableStream): HookLog {
@@ -16,7 +44,7 @@ export function liveHookLog(stderr: NodeJS.WritableStream): HookLog {
     say(line, { syslog }) {
       stderr.write(`${line}\n`);
       if (!syslog || !existsSync('/dev/log')) return;
-      spawnSync('logger', ['-t', 'virt-seclabel', '-p', 'daemon.warning', '--', line.replace(/^virt-seclabel: /, '')], { stdio: 'ignore', timeout: 5000 });
+      childProcess().spawnSync('logger', ['-t', 'virt-seclabel', '-p', 'daemon.warning', '--', line.replace(/^virt-seclabel: /, '')], { stdio: 'ignore', timeout: 5000 });
     },
   };
 }
@@ -79,7 +107,7 @@ export function configReader(file: string): () => { text: string; file: string }
 /** sh runs the probe; the script's own `timeout` ends a hung check first, this one a hung sh. */
 export const liveHookProbe: HookProbe = {
   runShell(script, args, stdin, env) {
-    const r = spawnSync('sh', ['-c', script, 'sh', ...args], { input: stdin, env: { ...env }, encoding: 'utf8', timeout: (HOOK_TIMEOUT_SECONDS + 15) * 1000, maxBuffer: 1 << 20 });
+    const r = childProcess().spawnSync('sh', ['-c', script, 'sh', ...args], { input: stdin, env: { ...env }, encoding: 'utf8', timeout: (HOOK_TIMEOUT_SECONDS + 15) * 1000, maxBuffer: 1 << 20 });
     return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ...(r.error ? { error: r.error.message } : {}) };
   },
 };
