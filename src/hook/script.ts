@@ -8,9 +8,11 @@
  * libvirt runs it for every operation of every domain, so a start with nothing to check must cost no Node
  * start: the XML is kept in a private temp file (a shell variable would lose NUL bytes, and Node must get
  * the bytes libvirt sent), and when no `relabel` attribute in it is other than libvirt's own
- * `relabel='yes'`, the start goes on at once, silently. That test is on the text and errs towards starting
- * Node: any other `relabel` (another value, another quoting, a character reference, an attribute split
- * over lines, or the word anywhere else) runs the check, and so does a sed that fails or is missing.
+ * `relabel='yes'`, or when the name of the phase's one model (`dac` at prepare begin, `selinux` at start
+ * begin: the only seclabels that phase judges) is nowhere in it, the start goes on at once, silently. Those
+ * tests are on the text and err towards starting Node: any other `relabel` (another value, another quoting,
+ * a character reference, an attribute split over lines, or the word anywhere else), the model's name
+ * anywhere, any character reference (`&#`), or a sed or grep that fails or is missing runs the check.
  *
  * contrib/libvirt-hook/virt-seclabel is renderHookScript() with the default binary, checked in for
  * packaging (a test keeps the two equal).
@@ -83,6 +85,12 @@ if [ -n "$xml" ]; then
   fi
   # Nothing to check: no relabel attribute but relabel='yes'. Anything else starts the check.
   [ "$(${NOTHING_TO_CHECK})" = skip ] && exit 0
+  # Nor when this phase's model is not in the text at all: DAC at prepare begin, SELinux at start begin.
+  # A model='…' can only say it literally or through a character reference (&#…;). grep's 1 is "no line
+  # matched"; 2 (an error) or 127 (no grep) starts the check.
+  case "$2" in prepare) model=dac ;; *) model=selinux ;; esac
+  grep -q -e "$model" -e '&#' "$xml" 2>/dev/null
+  [ $? -eq 1 ] && exit 0
   exec <"$xml"
 fi
 

@@ -3,8 +3,9 @@
  * virt-seclabel (--binary) that records whether it was called, its arguments and the exact bytes it got
  * on stdin, and exits as told. What is checked is what libvirt sees: the exit code, stderr, and that a
  * domain with nothing to check never starts the binary, while anything that may carry relabel='no'
- * (whatever its quoting or spelling) does, with libvirt's bytes intact. For every form the script skips,
- * the real judge agrees that there is nothing to check.
+ * (whatever its quoting or spelling) does, with libvirt's bytes intact; nor for a phase whose model's name
+ * is nowhere in the text. For every form the script skips, the real judge agrees that there is nothing
+ * to check.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,7 +74,7 @@ const SOMETHING = {
   "relabel split over lines": disk("<seclabel model='dac' relabel\n          =\n          'no'/>"),
   "relabel='&#110;o' (a character reference)": disk("<seclabel model='dac' relabel='&#110;o'/>"),
   "relabel='no' next to relabel='yes' on the same line": disk("<seclabel model='selinux' relabel='yes'/><seclabel model='dac' relabel='no'/>"),
-  "the word relabel in a description": disk('').replace('<devices>', '<description>relabel me</description>\n  <devices>'),
+  "the words relabel and dac in a description": disk('').replace('<devices>', '<description>relabel dac</description>\n  <devices>'),
   "relabel='yes\" (mismatched quotes)": disk(`<seclabel model='dac' relabel='yes"/>`),
 };
 
@@ -95,6 +96,43 @@ describe('the script lets a start with nothing to check go on without starting v
         expect(j.ok && j.value.checked).toBe(0);
         expect(opened).toBe(0);
       }
+    });
+  }
+});
+
+/** Without the domain-level SELinux seclabel: the XML of a host where SELinux is not active. */
+const noSelinux = (xml: string) => xml.replace(/\n {2}<seclabel type='dynamic' model='selinux'.*<\/seclabel>/, '');
+
+/** relabel='no' for a model the phase does not judge, whose name is nowhere else in the text. */
+const OTHER_MODEL: Record<string, [string, 'prepare' | 'start']> = {
+  "a DAC annotation at start begin, no 'selinux' anywhere": [noSelinux(disk("<seclabel model='dac' relabel='no'/>")), 'start'],
+  "an SELinux annotation at prepare begin, no 'dac' anywhere": [disk("<seclabel model='selinux' relabel='no'/>"), 'prepare'],
+};
+
+/** The same, but the phase's model could be there: its name, or a character reference. */
+const MAYBE_MODEL: Record<string, [string, 'prepare' | 'start']> = {
+  "model='s&#101;linux' at start begin": [noSelinux(disk("<seclabel model='s&#101;linux' relabel='no'/>")), 'start'],
+  "a DAC annotation at start begin where SELinux is active (its seclabel names selinux)": [disk("<seclabel model='dac' relabel='no'/>"), 'start'],
+  "model='d&#97;c' at prepare begin": [disk("<seclabel model='d&#97;c' relabel='no'/>"), 'prepare'],
+};
+
+describe('nor when the phase\'s model is nowhere in the text', () => {
+  for (const [what, [xml, op]] of Object.entries(OTHER_MODEL)) {
+    it(what, () => {
+      const s = setUp(HOOK_REFUSE_EXIT);
+      expect(s.run(['vm1', op, 'begin', '-'], xml)).toMatchObject({ code: 0, stderr: '', called: false, leftInTmp: [] });
+      const j = judgeDomainXml(Buffer.from(xml), `${op}-begin`, () => {
+        throw new Error('no context expected');
+      });
+      expect(j.ok && j.value.checked).toBe(0);
+    });
+  }
+  for (const [what, [xml, op]] of Object.entries(MAYBE_MODEL)) {
+    it(`but runs the check for ${what}`, () => {
+      const s = setUp(0);
+      const r = s.run(['vm1', op, 'begin', '-'], xml);
+      expect(r).toMatchObject({ code: 0, called: true, leftInTmp: [] });
+      expect(r.stdin!.equals(Buffer.from(xml))).toBe(true);
     });
   }
 });

@@ -167,7 +167,7 @@ describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)',
     expect(readFileSync(hook, 'utf8')).toBe(before);
   });
 
-  it('a domain without relabel=\'no\' starts without virt-seclabel ever being run; an annotated one runs it at prepare begin and start begin', () => {
+  it('a domain without relabel=\'no\' starts without virt-seclabel ever being run; a DAC-annotated one runs it at prepare begin only', () => {
     const calls = join(state, 'calls');
     writeFileSync(calls, '');
     const bin = binary(join(state, 'recording-virt-seclabel'), `echo "$*" >> ${calls}\nexec ${process.execPath} ${cli} "$@"`);
@@ -190,7 +190,8 @@ describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)',
     expect(m.stderr).toBe('');
     expect(m.state).toBe('running');
     daemon.virsh('destroy', marked);
-    expect(readFileSync(calls, 'utf8')).toBe(`hook -- ${marked} prepare begin -\nhook -- ${marked} start begin -\n`);
+    // start begin judges only SELinux, and with no SELinux on this host the word is nowhere in the XML.
+    expect(readFileSync(calls, 'utf8')).toBe(`hook -- ${marked} prepare begin -\n`);
   });
 
   describe('--all-domains on the same daemon', () => {
