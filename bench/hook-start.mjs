@@ -183,7 +183,7 @@ try {
 
   // "No hook" is the script made non-executable and libvirtd reloaded (SIGHUP): libvirt lists the
   // executable hooks when it (re)loads them. With the ISO locked, the hook refuses the start in the one
-  // case, and in the other the start is QEMU's business (here it even starts): the switch works.
+  // case, and in the other the start is QEMU's business (its own error, or a start): the switch works.
   let mode = 0o755;
   const hookMode = (m) => {
     if (m === mode) return;

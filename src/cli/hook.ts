@@ -3,9 +3,9 @@
  * wires the live effects (src/adapters/hook/) to the decisions in src/hook/ (check.ts: refuse or allow;
  * install.ts: the install and uninstall plans).
  */
-import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
+import type { CliIo, ExitCode } from '../app/command-io.js';
 import { usePolicyCache } from '../app/policy-cache.js';
-import { runHookCheck, type HookExit } from '../hook/check.js';
+import { hostOptionsUnusable, runHookCheck, type HookExit } from '../hook/check.js';
 import { runHookInstall, runHookUninstall } from '../hook/install.js';
 import { configReader, liveHookFiles, liveHookLog, liveHookProbe, runningProgram } from '../adapters/hook/live-effects.js';
 import { liveHookContext } from '../adapters/hook/context.js';
@@ -47,11 +47,7 @@ export async function runHookCommand(a: HookArgs, io: CliIo, readStdin = () => r
   if (rest.length === 1 && rest[0] === 'uninstall') return runHookUninstall(a['hooks-dir'], liveHookFiles, io);
   const opts = hostOptionsFrom(a as unknown as RawHostArgs);
   const log = liveHookLog(io.stderr);
-  if (!opts.ok) {
-    // A bad option in the installed script must not stop VMs from starting: say so, allow.
-    log.say(`virt-seclabel: hook: ${opts.error}; start allowed unchecked`, { syslog: true });
-    return EXIT.ok;
-  }
+  if (!opts.ok) return hostOptionsUnusable(opts.error, log);
   const host = opts.value;
   // The hook runs in libvirtd's context, whose SELinux domain need not be allowed to write a home
   // directory's cache (each refused attempt an audit record on every VM start): it reads the policy.

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHostContext } from '../../src/app/host-context.js';
-import { runHookCheck } from '../../src/hook/check.js';
+import { hostOptionsUnusable, runHookCheck } from '../../src/hook/check.js';
 import type { HookLog } from '../../src/hook/effects.js';
 import { HOOK_REFUSE_EXIT } from '../../src/hook/script.js';
 import type { HostView } from '../../src/host/view.js';
@@ -157,6 +157,12 @@ describe('hook: everything but a proven-stale annotation lets the start go on', 
   it('ignores the other operations libvirt runs hooks for, without a word', async () => {
     for (const op of [['stopped', 'end'], ['release', 'end'], ['started', 'begin'], ['migrate', 'begin'], ['restore', 'begin'], ['prepare', 'end']])
       expect(await hook(['vm1', ...op, '-'], domain(disk('/srv/iso/f.iso', 'vdb', 'dac')))).toEqual({ code: 0, lines: [] });
+  });
+
+  it('host options it cannot use (a bad option in the script) let the start go on, with the reason', () => {
+    const rec = recordingLog();
+    expect(hostOptionsUnusable('--models: unknown model frob', rec.log)).toBe(0);
+    expect(rec.lines).toEqual([{ line: 'virt-seclabel: hook: --models: unknown model frob; start allowed unchecked', syslog: true }]);
   });
 
   it('logs an operation libvirt does not document', async () => {
