@@ -16,7 +16,8 @@ import { DacHostFacts } from '../dac/host-facts.js';
 import { parseDacLabel, resolveIdentity, type QemuIdentity } from '../dac/identity.js';
 import { domainLabelling } from '../decide/domain-labelling.js';
 import type { Domain } from '../domain/model.js';
-import { lazySelinux, type PolicyLoader, type SvirtLabelSource } from './selinux-engine.js';
+import { lazySelinux, type PolicyLoader } from './selinux-engine.js';
+import type { SvirtLabelSource } from '../selinux/svirt-process.js';
 
 /** The images module's chain, in the decision core's terms. */
 export function chainOf(view: HostView, disk: Disk): Chain {

@@ -17,7 +17,7 @@ import type { Policy } from '../selinux/policy/model.js';
 import { isMls } from '../selinux/policy/query.js';
 import { policyOracle } from '../selinux/policy-oracle.js';
 import { highestPolicyFile, policyDir, selinuxTypeFromConfig } from '../selinux/policy-store.js';
-import { daemonFromContext, dynamicProcess, SYSTEM_DAEMON, type DaemonIdentity, type SvirtProcess } from '../selinux/svirt-process.js';
+import { daemonFromContext, dynamicProcess, SYSTEM_DAEMON, type DaemonIdentity, type SvirtLabelSource, type SvirtProcess } from '../selinux/svirt-process.js';
 import type { HostOptions } from './host-options.js';
 import { parsePolicy } from './policy-cache.js';
 
@@ -115,12 +115,6 @@ function daemonIdentity(view: HostView, mode: ConnectMode): Result<DaemonIdentit
   return d.ok ? d : failure(`qemu:///session: this process's context ${JSON.stringify(own.value.trim())} is not an SELinux context: ${d.error}`);
 }
 
-/**
- * Which svirt context to judge with: 'any-dynamic' (define time: every category pair libvirt could pick)
- * or 'generated' (the libvirt hook at start begin: the `<label>` libvirt has just generated is in the
- * XML, so it is exact).
- */
-export type SvirtLabelSource = 'any-dynamic' | 'generated';
 
 /** The svirt context of a domain, from its SELinux seclabel (static label, baselabel) or the defaults. */
 export function svirtProcessFor(
