@@ -6,13 +6,15 @@
  * the timeout), so a broken virt-seclabel can never be why a VM does not start.
  *
  * libvirt runs it for every operation of every domain, so a start with nothing to check must cost no Node
- * start: the XML is kept in a private temp file (a shell variable would lose NUL bytes, and Node must get
- * the bytes libvirt sent), and when no `relabel` attribute in it is other than libvirt's own
- * `relabel='yes'`, or when the name of the phase's one model (`dac` at prepare begin, `selinux` at start
- * begin: the only seclabels that phase judges) is nowhere in it, the start goes on at once, silently. Those
- * tests are on the text and err towards starting Node: any other `relabel` (another value, another quoting,
- * a character reference, an attribute split over lines, or the word anywhere else), the model's name
- * anywhere, any character reference (`&#`), or a sed or grep that fails or is missing runs the check.
+ * start and as few processes as can be: the XML is read into a shell variable (one `cat`), and when no
+ * `relabel` attribute in it is other than libvirt's own `relabel='yes'`, or when the name of the phase's
+ * one model (`dac` at prepare begin, `selinux` at start begin: the only seclabels that phase judges) is
+ * nowhere in it, the start goes on at once, silently, with no other program run. Those tests are on the
+ * text and err towards starting Node: any other `relabel` (another value, another quoting, spaces around
+ * `=`, a character reference, or the word anywhere else), the model's name anywhere, or any character
+ * reference (`&#`) runs the check. A variable keeps every byte but NUL, and libvirt's XML has none (it is
+ * written from a C string); a trailing `.` keeps the final newlines command substitution would strip, so
+ * the check gets exactly the bytes libvirt sent.
  *
  * contrib/libvirt-hook/virt-seclabel is renderHookScript() with the default binary, checked in for
  * packaging (a test keeps the two equal).
@@ -47,12 +49,15 @@ VIRT_SECLABEL=${shellQuote(binary)}
 /** The command the script runs for a check, with the domain XML on stdin; `hook install` runs it first. */
 const CHECK_COMMAND = `timeout -k 5 ${HOOK_TIMEOUT_SECONDS} "$VIRT_SECLABEL" hook -- "$@"`;
 
-/**
- * One sed over the kept XML: prints `skip` after the last line when no line still has `relabel` once
- * every relabel='yes' / relabel="yes" is taken out, else `check` (and stops). Empty output (sed missing,
- * failed, empty input) is not `skip`.
- */
-const NOTHING_TO_CHECK = `sed -n -e "s/relabel[[:space:]]*=[[:space:]]*'yes'//g" -e 's/relabel[[:space:]]*=[[:space:]]*"yes"//g' -e '/relabel/{' -e 's/.*/check/p' -e q -e '}' -e '$s/.*/skip/p' "$xml" 2>/dev/null`;
+/** Removes every libvirt-written relabel='yes' (either quoting) from $rest, in the shell alone. */
+const DROP_RELABEL_YES = `rest=$xml
+while :; do
+  case $rest in
+    *"relabel='yes'"*) rest=\${rest%%"relabel='yes'"*}\${rest#*"relabel='yes'"} ;;
+    *'relabel="yes"'*) rest=\${rest%%'relabel="yes"'*}\${rest#*'relabel="yes"'} ;;
+    *) break ;;
+  esac
+done`;
 
 export function renderHookScript(binary = DEFAULT_BINARY): string {
   return `#!/bin/sh
@@ -74,33 +79,28 @@ say() {
   return 0
 }
 
-# The XML in a private temp file (NUL bytes and all), for the test below and then for the check. Without
-# a temp file the check reads libvirt's stdin itself.
-xml=$(mktemp "\${TMPDIR:-/tmp}/virt-seclabel-hook.XXXXXXXXXX" 2>/dev/null) || xml=
-if [ -n "$xml" ]; then
-  trap 'rm -f "$xml"' EXIT
-  if ! cat >"$xml"; then
-    say "$1: $2 $3: cannot keep the domain XML in $xml; start allowed unchecked"
-    exit 0
-  fi
-  # Nothing to check: no relabel attribute but relabel='yes'. Anything else starts the check.
-  [ "$(${NOTHING_TO_CHECK})" = skip ] && exit 0
-  # Nor when this phase's model is not in the text at all: DAC at prepare begin, SELinux at start begin.
-  # A model='…' can only say it literally or through a character reference (&#…;). grep's 1 is "no line
-  # matched"; 2 (an error) or 127 (no grep) starts the check.
-  case "$2" in prepare) model=dac ;; *) model=selinux ;; esac
-  grep -q -e "$model" -e '&#' "$xml" 2>/dev/null
-  [ $? -eq 1 ] && exit 0
-  exec <"$xml"
+# The XML, whole: the trailing . keeps the final newlines that command substitution strips.
+if ! xml=$(cat && echo .); then
+  say "$1: $2 $3: cannot read the domain XML from stdin; start allowed unchecked"
+  exit 0
 fi
+xml=\${xml%.}
+# Nothing to check: no relabel attribute but libvirt's relabel='yes'. Anything else starts the check.
+${DROP_RELABEL_YES}
+case $rest in *relabel*) ;; *) exit 0 ;; esac
+# Nor when this phase's model is not in the text at all: DAC at prepare begin, SELinux at start begin.
+# A model='…' can only say it literally or through a character reference (&#…;).
+case "$2" in prepare) model=dac ;; *) model=selinux ;; esac
+case $xml in *"$model"* | *'&#'*) ;; *) exit 0 ;; esac
 
 if ! command -v "$VIRT_SECLABEL" >/dev/null 2>&1; then
   say "$1: $2 $3: $VIRT_SECLABEL not found in $PATH; start allowed unchecked"
-  cat >/dev/null
   exit 0
 fi
 
-${CHECK_COMMAND}
+# The check reads the XML from the pipe (its own line, the very command hook install tried).
+printf '%s' "$xml" |
+  ${CHECK_COMMAND}
 status=$?
 [ "$status" -eq ${HOOK_REFUSE_EXIT} ] && exit ${HOOK_REFUSE_EXIT}
 [ "$status" -ne 0 ] && say "$1: $2 $3: the check failed (exit $status); start allowed unchecked"

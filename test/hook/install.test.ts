@@ -74,7 +74,7 @@ describe('hook install', () => {
     expect(p.runs).toEqual([{ script: renderProbeScript('virt-seclabel'), args: PROBE_ARGS, stdin: PROBE_XML, env: PROBE_ENV }]);
     expect(p.runs[0]!.script).toContain('timeout -k 5 30 "$VIRT_SECLABEL" hook -- "$@"');
     // Every line of the probe is a line of the script: the same environment and the same check command.
-    for (const line of p.runs[0]!.script.trimEnd().split('\n')) expect(renderHookScript().split('\n')).toContain(line);
+    for (const line of p.runs[0]!.script.trimEnd().split('\n')) expect(renderHookScript().split('\n').map((l) => l.trim())).toContain(line.trim());
     expect(f.done).toEqual([`write ${PATH}`]);
     expect(r.stdout.startsWith(
       'virt-seclabel: checked: `timeout -k 5 30 virt-seclabel hook -- virt-seclabel-install-check prepare begin -` runs with the script\'s PATH and environment\n' +

@@ -63,7 +63,6 @@ const NOTHING = {
   'no seclabel at all': disk(''),
   "relabel='yes' (libvirt's own form)": disk("<seclabel model='dac' relabel='yes'/>"),
   'relabel="yes"': disk('<seclabel model="dac" relabel="yes"/>'),
-  "relabel = 'yes' with spaces and a tab": disk("<seclabel model='dac' relabel =\t'yes'/>"),
 };
 
 /** Forms that carry, or may carry, relabel='no': the binary must run. */
@@ -76,6 +75,8 @@ const SOMETHING = {
   "relabel='no' next to relabel='yes' on the same line": disk("<seclabel model='selinux' relabel='yes'/><seclabel model='dac' relabel='no'/>"),
   "the words relabel and dac in a description": disk('').replace('<devices>', '<description>relabel dac</description>\n  <devices>'),
   "relabel='yes\" (mismatched quotes)": disk(`<seclabel model='dac' relabel='yes"/>`),
+  // libvirt formats its XML without spaces around '=': a spaced relabel='yes' is not its own, so the check runs.
+  "relabel = 'yes' with spaces and a tab": disk("<seclabel model='dac' relabel =\t'yes'/>"),
 };
 
 describe('the script lets a start with nothing to check go on without starting virt-seclabel, silently', () => {
@@ -148,18 +149,31 @@ describe('the script starts virt-seclabel for anything that may carry relabel=\'
     });
   }
 
-  it('NUL bytes, CRLF and no final newline reach the binary byte for byte', () => {
+  it('CRLF, no final newline, several final newlines and bytes that are not UTF-8 reach the binary byte for byte', () => {
     const s = setUp(0);
-    const bytes = Buffer.concat([Buffer.from(SOMETHING["relabel='no'"].replace(/\n/g, '\r\n').trimEnd()), Buffer.from([0, 0xff, 0, 10, 0])]);
-    const r = s.run(['vm1', 'start', 'begin', '-'], bytes);
-    expect(r.called).toBe(true);
-    expect(r.stdin!.equals(bytes)).toBe(true);
+    const base = SOMETHING["relabel='no'"].replace(/\n/g, '\r\n').trimEnd();
+    for (const tail of [[], [0xff, 0xfe], [10, 10, 10], [13, 10, 10]]) {
+      const bytes = Buffer.concat([Buffer.from(base), Buffer.from(tail)]);
+      const r = s.run(['vm1', 'start', 'begin', '-'], bytes);
+      expect(r.called).toBe(true);
+      expect(r.stdin!.equals(bytes)).toBe(true);
+    }
   });
 
-  it('without a writable TMPDIR the binary reads libvirt\'s stdin itself', () => {
+  it('a NUL byte, which libvirt never sends (its XML is a C string), is all a shell variable drops', () => {
     const s = setUp(0);
-    const xml = NOTHING['no seclabel at all'];
-    const r = s.run(['vm1', 'prepare', 'begin', '-'], xml, { TMPDIR: join(dir, 'no-such-dir') });
+    const xml = SOMETHING["relabel='no'"];
+    const r = s.run(['vm1', 'prepare', 'begin', '-'], Buffer.concat([Buffer.from(xml), Buffer.from([0])]));
+    expect(r.called).toBe(true);
+    expect(r.stdin!.equals(Buffer.from(xml))).toBe(true);
+  });
+
+  it('needs no temporary file: an unwritable TMPDIR changes nothing', () => {
+    const s = setUp(0);
+    const env = { TMPDIR: join(dir, 'no-such-dir') };
+    expect(s.run(['vm1', 'prepare', 'begin', '-'], NOTHING['no seclabel at all'], env)).toMatchObject({ code: 0, called: false, stderr: '' });
+    const xml = SOMETHING["relabel='no'"];
+    const r = s.run(['vm1', 'prepare', 'begin', '-'], xml, env);
     expect(r).toMatchObject({ code: 0, called: true });
     expect(r.stdin!.toString()).toBe(xml);
   });
