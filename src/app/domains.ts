@@ -40,8 +40,11 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.e
 function kept(change: Change, xml: Uint8Array): boolean {
   const read = readDomainXml(xml);
   if (!read.ok) return false;
-  const disk = read.value.domain.disks.find((d) => d.target === change.target);
-  const has = disk?.seclabels.some((s) => s.model === change.model && !s.relabel) ?? false;
+  const labels =
+    change.where !== undefined
+      ? read.value.domain.other?.files.find((f) => f.where === change.where)?.seclabels
+      : read.value.domain.disks.find((d) => d.target === change.target)?.seclabels;
+  const has = labels?.some((s) => s.model === change.model && !s.relabel) ?? false;
   return change.kind === 'insert' ? has : !has;
 }
 

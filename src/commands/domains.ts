@@ -10,7 +10,7 @@ import type { LibvirtClient } from '../libvirt/client.js';
 import { formatDiagnostic } from '../report/diagnostic.js';
 import { unifiedDiff } from '../report/unified-diff.js';
 import { checkDiagnostics } from '../report/check.js';
-import { anyStale } from '../decide/disk.js';
+import { needsAttention } from '../decide/domain.js';
 
 export type DomainsMode = 'check' | 'diff' | 'apply';
 
@@ -59,7 +59,7 @@ export async function runDomains(opts: DomainsOptions, client: LibvirtClient, ct
         continue;
       }
       for (const d of doc.diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
-      const stale = anyStale(doc.decision.disks);
+      const stale = needsAttention(doc.decision);
       if (doc.changed || stale) found = true;
       if (opts.mode === 'check') for (const d of checkDiagnostics(doc)) io.stderr.write(formatDiagnostic(d) + '\n');
     }

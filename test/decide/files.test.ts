@@ -1,0 +1,156 @@
+/**
+ * Files beyond disks, decided end to end over an in-memory host: which get an annotation (nvram's and
+ * chardevs' <source>, DAC only, on proof), which are only explained (libvirt relabels with no opt-out, or
+ * never labels and QEMU must open them as they are), and that the output stays schema-valid.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { annotate, explain, GROUP, PASSWD } from '../cli/harness.js';
+import { memoryView, type MemoryNode } from '../support/memory-view.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vsl-files-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const QEMU = 64055;
+
+function xml(extraOs = '', extraDevices = '', commandline = ''): string {
+  return `<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>files</name>
+  <memory unit='KiB'>65536</memory>
+  <os>
+    <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>
+    <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>
+${extraOs}    <kernel>/srv/boot/vmlinuz</kernel>
+    <initrd>/srv/boot/initrd.img</initrd>
+  </os>
+  <devices>
+    <serial type='file'>
+      <source path='/srv/log/serial.log'/>
+      <target port='0'/>
+    </serial>
+    <serial type='dev'>
+      <source path='/dev/ttyS9'/>
+      <target port='1'/>
+    </serial>
+${extraDevices}  </devices>
+${commandline}</domain>
+`;
+}
+
+const NVRAM_SOURCE = `    <nvram type='file'>
+      <source file='/home/alice/vm/VARS.fd'/>
+    </nvram>
+`;
+const IGNITION = `  <qemu:commandline>
+    <qemu:arg value='-fw_cfg'/>
+    <qemu:arg value='name=opt/com.coreos/config,file=/srv/ign/vm.ign'/>
+  </qemu:commandline>
+`;
+
+function host(over: Record<string, MemoryNode> = {}) {
+  return memoryView(
+    {
+      '/usr/share/OVMF': { type: 'dir', mode: 0o755 },
+      '/usr/share/OVMF/OVMF_CODE_4M.fd': { type: 'file', mode: 0o644 },
+      '/srv': { type: 'dir', mode: 0o755 },
+      '/srv/boot': { type: 'dir', mode: 0o755 },
+      '/srv/boot/vmlinuz': { type: 'file', mode: 0o644 },
+      '/srv/boot/initrd.img': { type: 'file', mode: 0o644 },
+      '/srv/log': { type: 'dir', mode: 0o755 },
+      '/dev': { type: 'dir', mode: 0o755 },
+      '/dev/ttyS9': { type: 'char', mode: 0o660, gid: QEMU },
+      '/home': { type: 'dir', mode: 0o755 },
+      '/home/alice': { type: 'dir', mode: 0o755, uid: 1000, gid: 1000 },
+      '/home/alice/vm': { type: 'dir', mode: 0o755, uid: 1000, gid: 1000 },
+      '/home/alice/vm/VARS.fd': { type: 'file', mode: 0o660, uid: 1000, gid: 1000, acl: 'u::rw-,u:64055:rw-,g::rw-,m::rw-,o::---' },
+      '/srv/ign': { type: 'dir', mode: 0o755 },
+      '/srv/ign/vm.ign': { type: 'file', mode: 0o600 },
+      ...over,
+    },
+    { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } },
+  );
+}
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+type Row = { element: string; path: string | null; models: Record<string, { action: string; accessible: boolean | null; reason: string }> };
+const byElement = (report: { files: { otherFiles?: Row[] }[] }) => Object.fromEntries((report.files[0]!.otherFiles ?? []).map((r) => [r.element, r]));
+
+describe('files beyond disks', () => {
+  it('annotates DAC on the nvram <source> and the dev chardev where proven, never SELinux, and explains the rest', async () => {
+    const p = file('all.xml', xml(NVRAM_SOURCE, '', IGNITION));
+    const r = await explain(host(), [p], { models: ['dac'] });
+    const rows = byElement(r.report);
+    expect(rows['os/loader']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['os/nvram']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
+    expect(rows['os/kernel']!.models.dac).toMatchObject({ action: 'relabel', accessible: true });
+    expect(rows['os/kernel']!.models.dac.reason).toContain('no per-element opt-out');
+    expect(rows['devices/serial[1]']!.models.dac).toMatchObject({ action: 'n/a' });
+    expect(rows['devices/serial[1]']!.models.dac.reason).toContain('virtlogd');
+    expect(rows['devices/serial[2]']!.models.dac).toMatchObject({ action: 'annotate' });
+    expect(rows['qemu:commandline -fw_cfg']!.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+
+    const a = await annotate(host(), [p], {}, { models: ['dac'] });
+    expect(a.stderr).toMatch(/all\.xml:\d+:\d+: error: qemu:commandline -fw_cfg \(\/srv\/ign\/vm\.ign\): dac: .*QEMU cannot open it, the VM fails to start/);
+    expect(a.stdout).toContain("<source file='/home/alice/vm/VARS.fd'>\n        <seclabel model='dac' relabel='no'/>\n      </source>");
+    expect(a.stdout).toContain("<source path='/dev/ttyS9'>\n        <seclabel model='dac' relabel='no'/>\n      </source>");
+    expect(a.stdout).not.toContain("path='/srv/log/serial.log'>");
+    expect(a.stdout.match(/<seclabel/g)).toHaveLength(2);
+    // Nothing inside <qemu:commandline>, and the rest byte for byte.
+    expect(a.stdout.replace(/>\n\s*<seclabel model='dac' relabel='no'\/>\n\s*<\/source>/g, '/>')).toBe(xml(NVRAM_SOURCE, '', IGNITION));
+    // Idempotent.
+    const again = await annotate(host(), [file('again.xml', a.stdout)], {}, { models: ['dac'] });
+    expect(again.stdout).toBe(a.stdout);
+    try {
+      execFileSync('virt-xml-validate', [file('out.xml', a.stdout), 'domain'], { stdio: 'pipe' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(String((e as { stderr?: Buffer }).stderr));
+    }
+  });
+
+  it('the readable Ignition file is used as it is; the legacy nvram form is only relabelled', async () => {
+    const p = file('legacy.xml', xml("    <nvram>/home/alice/vm/VARS.fd</nvram>\n", '', IGNITION));
+    const r = await explain(host({ '/srv/ign/vm.ign': { type: 'file', mode: 0o644 } }), [p], { models: ['dac'] });
+    const rows = byElement(r.report);
+    expect(rows['qemu:commandline -fw_cfg']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['os/nvram']!.models.dac).toMatchObject({ action: 'relabel', accessible: true });
+    expect(r.code).toBe(0);
+  });
+
+  it('keeps the nvram when the qemu user cannot write it, and when it does not exist yet', async () => {
+    const p = file('nvram.xml', xml(NVRAM_SOURCE));
+    const denied = await explain(host({ '/home/alice/vm/VARS.fd': { type: 'file', mode: 0o600, uid: 1000, gid: 1000 } }), [p], { models: ['dac'] });
+    expect(byElement(denied.report)['os/nvram']!.models.dac).toMatchObject({ action: 'keep', accessible: false });
+    const missing = memoryView({ ...{} }, { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } });
+    const m = await explain(missing, [p], { models: ['dac'] });
+    expect(byElement(m.report)['os/nvram']!.models.dac).toMatchObject({ action: 'keep', accessible: null });
+    expect(byElement(m.report)['os/nvram']!.models.dac.reason).toContain('creates it from the template');
+  });
+
+  it('a stale relabel=no on a chardev source is reported and --prune-stale removes it', async () => {
+    const dev = "    <serial type='dev'>\n      <source path='/dev/ttyS8'>\n        <seclabel model='dac' relabel='no'/>\n      </source>\n    </serial>\n";
+    const p = file('stale.xml', xml('', dev));
+    const h = host({ '/dev/ttyS8': { type: 'char', mode: 0o600 } });
+    const r = await explain(h, [p], { models: ['dac'] });
+    expect(byElement(r.report)['devices/serial[3]']!.models.dac).toMatchObject({ action: 'existing', accessible: false });
+    const pruned = await annotate(h, [p], { pruneStale: true }, { models: ['dac'] });
+    expect(pruned.stdout).toContain("<source path='/dev/ttyS8'>\n      </source>");
+    expect(pruned.stdout).not.toContain("ttyS8'>\n        <seclabel");
+  });
+
+  it('SELinux never annotates the writable nvram or chardevs (their svirt categories are the isolation)', async () => {
+    const p = file('sel.xml', xml(NVRAM_SOURCE));
+    const r = await explain(host(), [p], { models: ['dac', 'selinux'] });
+    const rows = byElement(r.report);
+    expect(rows['os/nvram']!.models.selinux).toMatchObject({ action: 'keep', accessible: null });
+    expect(rows['devices/serial[2]']!.models.selinux).toMatchObject({ action: 'keep', accessible: null });
+    expect(rows['os/kernel']!.models.selinux).toMatchObject({ action: 'relabel' });
+  });
+});
