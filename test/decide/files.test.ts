@@ -80,7 +80,8 @@ function file(name: string, text: string): string {
   return p;
 }
 
-type Row = { element: string; path: string | null; models: Record<string, { action: string; accessible: boolean | null; reason: string }> };
+type Decision = { action: string; accessible: boolean | null; reason: string };
+type Row = { element: string; path: string | null; models: { dac: Decision; selinux: Decision } };
 const byElement = (report: { files: { otherFiles?: Row[] }[] }) => Object.fromEntries((report.files[0]!.otherFiles ?? []).map((r) => [r.element, r]));
 
 describe('files beyond disks', () => {
