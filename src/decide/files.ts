@@ -136,7 +136,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
 
   if (!t.qemuOpens) {
     if (!t.labelled || driverOff) return { action: 'n/a', accessible: null, reason: `${t.libvirt}${driverOff && t.labelled ? `; ${driverOff}` : ''}` };
-    return { action: 'keep', accessible: null, reason: `${t.libvirt}; QEMU needs no access, so there is nothing to prove and it is left to libvirt` };
+    return { action: 'keep', accessible: null, reason: `${t.libvirt}; QEMU needs no access, so there is nothing to prove and it is left to libvirt`, byRule: true };
   }
 
   // From here QEMU opens the path itself.
@@ -147,7 +147,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   if (!t.labelled || driverOff) {
     const c = check();
     const v = c.verdict;
-    const why = t.labelled ? `${driverOff}, so QEMU opens it as it is` : t.libvirt;
+    const why = t.labelled ? `${driverOff}, so QEMU opens it as it is` : f.kind === 'qemu-arg' ? 'libvirt never labels what <qemu:commandline> names' : 'libvirt never labels it';
     if (v.accessible === true) return { action: 'as-is', accessible: true, reason: `${why}; QEMU can open it: ${v.because}` };
     if (c.missingNvram) return { action: 'as-is', accessible: null, reason: `${why}; it does not exist yet: libvirt creates it from the template, owned by the qemu user, mode 0600` };
     return { action: 'as-is', accessible: v.accessible, reason: `${why}; ${v.accessible === false ? 'QEMU cannot open it, the VM fails to start' : 'cannot tell whether QEMU can open it'}: ${v.reason}` };

@@ -26,7 +26,7 @@ export interface OtherFile {
   readonly kind: FileKind;
   /** The element the file belongs to (`<loader>`, `<nvram>`, `<serial>`, `<qemu:arg>`, …): reports group by it. */
   readonly element: XmlElement;
-  /** How reports name that element: `os/loader`, `devices/serial[1]`, `qemu:commandline -fw_cfg`. */
+  /** How reports name that element, unique in the domain: `os/loader`, `devices/serial[1]`, `qemu:commandline/arg[2] -fw_cfg`. */
   readonly where: string;
   /** The local path; undefined when the element names none (firmware chosen at start, pty chardev, …). */
   readonly path: string | undefined;
@@ -163,7 +163,7 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
       files.push({
         kind: 'qemu-arg',
         element: args[f.argIndex]!,
-        where: `qemu:commandline -${f.option || 'hda'}`,
+        where: `qemu:commandline/arg[${f.argIndex + 1}] -${f.option || 'hda'}`,
         path: f.path,
         access: f.access,
         source: undefined,

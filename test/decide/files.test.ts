@@ -96,10 +96,10 @@ describe('files beyond disks', () => {
     expect(rows['devices/serial[1]']!.models.dac).toMatchObject({ action: 'n/a' });
     expect(rows['devices/serial[1]']!.models.dac.reason).toContain('virtlogd');
     expect(rows['devices/serial[2]']!.models.dac).toMatchObject({ action: 'annotate' });
-    expect(rows['qemu:commandline -fw_cfg']!.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+    expect(rows['qemu:commandline/arg[2] -fw_cfg']!.models.dac).toMatchObject({ action: 'as-is', accessible: false });
 
     const a = await annotate(host(), [p], {}, { models: ['dac'] });
-    expect(a.stderr).toMatch(/all\.xml:\d+:\d+: error: qemu:commandline -fw_cfg \(\/srv\/ign\/vm\.ign\): dac: .*QEMU cannot open it, the VM fails to start/);
+    expect(a.stderr).toMatch(/all\.xml:\d+:\d+: error: qemu:commandline\/arg\[2\] -fw_cfg \(\/srv\/ign\/vm\.ign\): dac: .*QEMU cannot open it, the VM fails to start/);
     expect(a.stdout).toContain("<source file='/home/alice/vm/VARS.fd'>\n        <seclabel model='dac' relabel='no'/>\n      </source>");
     expect(a.stdout).toContain("<source path='/dev/ttyS9'>\n        <seclabel model='dac' relabel='no'/>\n      </source>");
     expect(a.stdout).not.toContain("path='/srv/log/serial.log'>");
@@ -120,7 +120,7 @@ describe('files beyond disks', () => {
     const p = file('legacy.xml', xml("    <nvram>/home/alice/vm/VARS.fd</nvram>\n", '', IGNITION));
     const r = await explain(host({ '/srv/ign/vm.ign': { type: 'file', mode: 0o644 } }), [p], { models: ['dac'] });
     const rows = byElement(r.report);
-    expect(rows['qemu:commandline -fw_cfg']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['qemu:commandline/arg[2] -fw_cfg']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
     expect(rows['os/nvram']!.models.dac).toMatchObject({ action: 'relabel', accessible: true });
     expect(r.code).toBe(0);
   });

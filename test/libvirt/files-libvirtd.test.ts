@@ -258,7 +258,7 @@ ${commandline}</domain>
     const xml = domain(n, '', '', fwcfg(ign));
     writeFileSync(input, xml);
     const rows = explainJson(input);
-    expect(rows['qemu:commandline -fw_cfg']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['qemu:commandline/arg[2] -fw_cfg']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
     const a = annotateFile(input);
     expect(a.code, a.stderr).toBe(0);
     expect(a.output).toBe(xml);
@@ -279,12 +279,12 @@ ${commandline}</domain>
     const xml = domain(n, '', '', fwcfg(ign));
     writeFileSync(input, xml);
     const rows = explainJson(input);
-    const d = rows['qemu:commandline -fw_cfg']!.models.dac;
+    const d = rows['qemu:commandline/arg[2] -fw_cfg']!.models.dac;
     expect(d).toMatchObject({ action: 'as-is', accessible: false });
     expect(d.reason).toContain('QEMU cannot open it, the VM fails to start');
     const check = cliRun('annotate', '--check', '--no-config', input);
     expect(check.code).toBe(1);
-    expect(check.stderr).toMatch(new RegExp(`error: qemu:commandline -fw_cfg \\(${ign.replace(/[.]/g, '\\.')}\\): dac: `));
+    expect(check.stderr).toMatch(new RegExp(`error: qemu:commandline\\/arg\\[2\\] -fw_cfg \\(${ign.replace(/[.]/g, '\\.')}\\): dac: `));
     const a = annotateFile(input);
     expect(a.output).toBe(xml);
     const r = start(n, a.output);
