@@ -13,6 +13,11 @@ export interface ChainFile {
   readonly role: 'top' | 'backing' | 'data-file' | 'extent';
   /** Image format of this layer, when known. */
   readonly format?: string;
+  /**
+   * Judge the file as if it carried this SELinux label (the one libvirt will give it at start), not the
+   * label it has now; directories and links on the way are judged as they are. DAC ignores it.
+   */
+  readonly assumeLabel?: string;
 }
 
 export type FileVerdict =

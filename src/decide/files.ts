@@ -38,6 +38,8 @@ interface Treatment {
 
 const IMAGE_LABEL = "the VM's svirt_image_t:s0:cX,cY (imagelabel)";
 const CONTENT_LABEL = 'virt_content_t:s0 (content label)';
+/** The second line of virtual_image_context, as libvirt reads it (Debian and Fedora ship the same). */
+const CONTENT_CONTEXT = 'system_u:object_r:virt_content_t:s0';
 
 function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undecided: string } {
   switch (f.kind) {
@@ -153,6 +155,18 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
     return { action: 'as-is', accessible: v.accessible, reason: `${why}; ${v.accessible === false ? 'QEMU cannot open it, the VM fails to start' : 'cannot tell whether QEMU can open it'}: ${v.reason}` };
   }
 
+  if (!t.optOut && model === 'selinux') {
+    // The content label is one fixed label: the policy can judge QEMU's access to the file once it has it.
+    if (t.selinuxLabel !== CONTENT_LABEL)
+      return { action: 'relabel', accessible: null, reason: `libvirt labels it ${t.selinuxLabel} at start with no per-element opt-out; that label carries the VM's own categories, made for QEMU to use; ${ALTERNATIVES_SELINUX}` };
+    const top = chainFor(f, ports);
+    const assumed: Chain = top.kind === 'ok' ? { kind: 'ok', files: top.files.map((x) => ({ ...x, assumeLabel: CONTENT_CONTEXT })) } : top;
+    const c = checkChain(model, assumed, ports, domain);
+    findings.push(...c.findings);
+    const v = c.verdict;
+    const then = v.accessible === true ? `QEMU can then read it: ${v.because}` : v.accessible === false ? `even then QEMU cannot read it, the VM fails to start: ${v.reason}` : `cannot tell whether QEMU can then read it: ${v.reason}`;
+    return { action: 'relabel', accessible: v.accessible, reason: `libvirt labels it ${t.selinuxLabel} at start with no per-element opt-out; ${then}; ${ALTERNATIVES_SELINUX}` };
+  }
   if (!t.optOut) {
     const c = model === 'dac' ? check() : undefined;
     const label = model === 'dac' ? 'chowns it to the qemu user' : `labels it ${t.selinuxLabel}`;
