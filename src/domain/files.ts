@@ -173,5 +173,20 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
       });
     for (const p of problems) argProblems.push({ ...p, element: args[p.argIndex] ?? cl });
   }
+  // <qemu:override>: a -device property that names a file QEMU opens (romfile, read), also unlabelled.
+  for (const ov of root.children.filter((c) => inQemuNs(c, prefixes, 'override')))
+    for (const dev of ov.children.filter((c) => inQemuNs(c, prefixes, 'device')))
+      for (const fe of dev.children.filter((c) => inQemuNs(c, prefixes, 'frontend')))
+        for (const prop of fe.children.filter((c) => inQemuNs(c, prefixes, 'property'))) {
+          if (attr(prop, 'name') !== 'romfile') continue;
+          const value = attr(prop, 'value');
+          const where = `qemu:override/device[${attr(dev, 'alias') ?? '?'}] romfile`;
+          if (value === undefined || value === '') continue;
+          if (!value.startsWith('/')) {
+            argProblems.push({ option: 'device', argIndex: -1, element: prop, message: `${where} names ${JSON.stringify(value)}, not an absolute local path: not decided` });
+            continue;
+          }
+          files.push({ kind: 'qemu-arg', element: prop, where, path: value, access: 'read', source: undefined, seclabels: [], qemuOption: 'device' });
+        }
   return { files, argProblems, firmwareAuto };
 }

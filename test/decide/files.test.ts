@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { annotate, explain, GROUP, PASSWD } from '../cli/harness.js';
 import { memoryView, type MemoryNode } from '../support/memory-view.js';
+import { qcow2 } from '../images/builders.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vsl-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -153,5 +154,41 @@ describe('files beyond disks', () => {
     expect(rows['os/nvram']!.models.selinux).toMatchObject({ action: 'keep', accessible: null });
     expect(rows['devices/serial[2]']!.models.selinux).toMatchObject({ action: 'keep', accessible: null });
     expect(rows['os/kernel']!.models.selinux).toMatchObject({ action: 'relabel' });
+  });
+
+  it('a -drive with a qcow2 format is decided over its backing chain: an unreadable backing file fails the start', async () => {
+    const drive = (ro: string) => `  <qemu:commandline>
+    <qemu:arg value='-drive'/>
+    <qemu:arg value='if=none,id=x,file=/srv/img/top.qcow2,format=qcow2${ro}'/>
+  </qemu:commandline>
+`;
+    const top = { type: 'file', mode: 0o644, content: qcow2({ backingName: '/srv/img/base.raw', extensions: [[0xe2792aca, 'raw']] }) } as const;
+    const h = (baseMode: number) => host({ '/srv/img': { type: 'dir', mode: 0o755 }, '/srv/img/top.qcow2': top, '/srv/img/base.raw': { type: 'file', mode: baseMode } });
+    const p = file('drive.xml', xml('', '', drive(',readonly=on')));
+    const ok = byElement((await explain(h(0o644), [p], { models: ['dac'] })).report)['qemu:commandline/arg[2] -drive']!;
+    expect(ok.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(ok.models.dac.reason).toContain('backing file');
+    const denied = byElement((await explain(h(0o600), [p], { models: ['dac'] })).report)['qemu:commandline/arg[2] -drive']!;
+    expect(denied.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+    expect(denied.models.dac.reason).toContain('/srv/img/base.raw');
+    // Without readonly=on QEMU opens the top read-write: 0644 root is not writable by the qemu user.
+    const rw = byElement((await explain(h(0o644), [file('drive-rw.xml', xml('', '', drive('')))], { models: ['dac'] })).report)['qemu:commandline/arg[2] -drive']!;
+    expect(rw.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+  });
+
+  it('a romfile set through <qemu:override> is decided like a commandline file, and nothing is written there', async () => {
+    const override = `  <qemu:override>
+    <qemu:device alias='net0'>
+      <qemu:frontend>
+        <qemu:property name='romfile' type='string' value='/srv/ign/vm.ign'/>
+      </qemu:frontend>
+    </qemu:device>
+  </qemu:override>
+`;
+    const p = file('override.xml', xml('', '', override));
+    const row = byElement((await explain(host(), [p], { models: ['dac'] })).report)['qemu:override/device[net0] romfile']!;
+    expect(row.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+    const a = await annotate(host(), [p], {}, { models: ['dac'] });
+    expect(a.stdout).toContain(override);
   });
 });
