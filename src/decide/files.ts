@@ -94,6 +94,10 @@ function selinuxConfined(domain: Domain, conn: Connection): string | undefined {
 }
 
 /** The files QEMU opens for this element: a -drive with a format has its backing chain. */
+export function otherFileChain(f: OtherFile, ports: DecisionPorts): Chain {
+  return f.path === undefined ? { kind: 'unprovable', reason: 'no path in the XML' } : chainFor(f, ports);
+}
+
 function chainFor(f: OtherFile, ports: DecisionPorts): Chain {
   const path = f.path!;
   if (f.kind === 'qemu-arg' && f.format !== undefined && f.format !== 'raw')
