@@ -18,6 +18,11 @@ export interface ChainFile {
    * label it has now; directories and links on the way are judged as they are. DAC ignores it.
    */
   readonly assumeLabel?: string;
+  /**
+   * A chardev endpoint QEMU connects to (a unix socket, `mode='connect'`): a socket is then a valid target,
+   * judged for the access asked (connect(2) needs write on the socket inode; read-write asks more, never less).
+   */
+  readonly socket?: true;
 }
 
 export type FileVerdict =

@@ -75,7 +75,9 @@ function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undec
       }
       if (t === 'unix' && f.unixMode === 'bind')
         return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt creates the listening socket and passes QEMU its fd (QEMU needs no access); an existing path is chowned and relabelled and not given back" };
-      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: `libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'; QEMU opens it ${t === 'unix' ? '(connects to the socket)' : 'read-write'}` };
+      if (t === 'unix')
+        return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns the socket to the qemu user and gives it the VM's image label at start unless its <source> carries a seclabel with relabel='no'; QEMU connects to it; the owner is not remembered for a socket: at stop libvirt 9.0 sets it to root:root (measured)" };
+      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'; QEMU opens it read-write" };
     }
   }
 }
@@ -105,7 +107,10 @@ function chainFor(f: OtherFile, ports: DecisionPorts): Chain {
       element: f.element, index: -1, type: 'file', rawType: 'file', device: 'disk', target: undefined, source: f.element,
       path, format: f.format, readonly: f.access === 'read', shareable: false, backing: undefined, seclabels: [],
     });
-  return { kind: 'ok', files: [{ path, access: f.access, role: 'top', ...(f.format !== undefined && { format: f.format }) }] };
+  if (f.kind === 'chardev' && f.chardevType === 'pipe')
+    return { kind: 'unprovable', reason: `a pipe chardev: QEMU opens ${path}.in and ${path}.out, or ${path} when either is missing, and libvirt labels whichever exist; FIFOs are not judged` };
+  const socket = f.kind === 'chardev' && f.chardevType === 'unix';
+  return { kind: 'ok', files: [{ path, access: f.access, role: 'top', ...(f.format !== undefined && { format: f.format }), ...(socket && { socket: true as const }) }] };
 }
 
 function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connection, ports: DecisionPorts, findings: Finding[]): FileModelDecision {

@@ -191,4 +191,25 @@ describe('files beyond disks', () => {
     const a = await annotate(host(), [p], {}, { models: ['dac'] });
     expect(a.stdout).toContain(override);
   });
+
+  it('a unix connect chardev is annotated when the qemu user may write the socket; a pipe is never judged', async () => {
+    const chardevs = `    <channel type='unix'>
+      <source mode='connect' path='/srv/sock/agent.sock'/>
+      <target type='virtio' name='org.example.0'/>
+    </channel>
+    <serial type='pipe'>
+      <source path='/srv/sock/pipe'/>
+    </serial>
+`;
+    const p = file('sock.xml', xml('', chardevs));
+    const h = (mode: number) => host({ '/srv/sock': { type: 'dir', mode: 0o755 }, '/srv/sock/agent.sock': { type: 'socket', mode, uid: 1000, gid: 1000 }, '/srv/sock/pipe': { type: 'fifo', mode: 0o666 } });
+    const open = byElement((await explain(h(0o777), [p], { models: ['dac'] })).report);
+    expect(open['devices/channel[1]']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
+    expect(open['devices/serial[3]']!.models.dac).toMatchObject({ action: 'keep', accessible: null });
+    expect(open['devices/serial[3]']!.models.dac.reason).toContain('FIFOs are not judged');
+    const closed = byElement((await explain(h(0o755), [p], { models: ['dac'] })).report);
+    expect(closed['devices/channel[1]']!.models.dac).toMatchObject({ action: 'keep', accessible: false });
+    const a = await annotate(h(0o777), [p], {}, { models: ['dac'] });
+    expect(a.stdout).toContain("<source mode='connect' path='/srv/sock/agent.sock'>\n        <seclabel model='dac' relabel='no'/>\n      </source>");
+  });
 });
