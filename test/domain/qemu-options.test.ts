@@ -50,6 +50,22 @@ describe('parseQemuOpts (QemuOpts)', () => {
   });
 });
 
+describe('escaping round trip (seeded)', () => {
+  it('any value written with its commas doubled parses back to itself, in QemuOpts and keyval alike', () => {
+    let seed = 22;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const alphabet = [',', '=', 'a', '/', ' ', '\\', '"', 'é', '\u0000'];
+    const word = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    for (let i = 0; i < 2000; i++) {
+      const pairs = Array.from({ length: 1 + Math.floor(next() * 4) }, (_, j) => [`k${j}${word(2).replace(/[,=]/g, 'x')}`, word(Math.floor(next() * 8))] as const);
+      const text = pairs.map(([k, v]) => `${k}=${v.replace(/,/g, ',,')}`).join(',');
+      const expected = pairs.map(([k, v]) => [k, v]);
+      expect(items(parseQemuOpts(text)), text).toEqual(expected);
+      expect(items(parseKeyval(text)), text).toEqual(expected);
+    }
+  });
+});
+
 describe('parseKeyval (-blockdev)', () => {
   it('dotted keys, escaped commas, an implied driver only first, no flags', () => {
     expect(items(parseKeyval('file,filename=/a,,b', 'driver'))).toEqual([['driver', 'file'], ['filename', '/a,b']]);
