@@ -36,6 +36,10 @@ interface Treatment {
   readonly libvirt: string;
 }
 
+/** Said for `<os firmware=…>` without a loader path: what is chosen at start cannot be decided from the XML. */
+export const FIRMWARE_AUTO =
+  'the firmware is chosen by libvirt at start (<os firmware=…>, firmware descriptors): its code is never labelled and its vars are created from the template, owned by the qemu user; neither is named in this XML, so neither is decided';
+
 const IMAGE_LABEL = "the VM's svirt_image_t:s0:cX,cY (imagelabel)";
 const CONTENT_LABEL = 'virt_content_t:s0 (content label)';
 /** The second line of virtual_image_context, as libvirt reads it (Debian and Fedora ship the same). */

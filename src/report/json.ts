@@ -3,7 +3,7 @@ import type { FileOutcome } from '../app/process-file.js';
 import type { Connection } from '../decide/connection.js';
 import type { DiskDecision } from '../decide/disk.js';
 import type { FileModelDecision, Model, ModelDecision } from '../decide/types.js';
-import type { OtherFileDecision } from '../decide/files.js';
+import { FIRMWARE_AUTO, type OtherFileDecision } from '../decide/files.js';
 import { APPARMOR_DISK_REASON } from '../decide/apparmor.js';
 
 export const REPORT_FORMAT_VERSION = 1;
@@ -73,6 +73,7 @@ export function fileJson(o: FileOutcome, apparmor = false) {
     disks: o.decision.disks.map((d) => diskJson(d, apparmor)),
     // Only when the domain has files beyond disks, so reports of disk-only domains read as before.
     ...(files.length > 0 && { otherFiles: files.map(otherFileJson) }),
+    ...(o.decision.domain.other?.firmwareAuto && { firmwareAuto: FIRMWARE_AUTO }),
     ...((o.decision.domain.other?.argProblems.length ?? 0) > 0 && { qemuArgProblems: o.decision.domain.other!.argProblems.map((p) => ({ option: p.option, message: p.message })) }),
   };
 }

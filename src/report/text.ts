@@ -8,6 +8,7 @@ import { APPARMOR_DISK_REASON } from '../decide/apparmor.js';
 import { isStale, type Model } from '../decide/types.js';
 import { layoutTable, wrap, type Layout } from './layout.js';
 import { summarize, summarizeFiles } from './summary.js';
+import { FIRMWARE_AUTO } from '../decide/files.js';
 
 const ACCESS_WORD = (a: boolean | null) => (a === true ? 'yes' : a === false ? 'no' : '?');
 
@@ -64,6 +65,8 @@ export function renderText(outcomes: readonly (FileOutcome & { readonly document
     for (const d of o.decision.disks)
       for (const f of d.findings)
         out.push(...fit(`${f.severity}: disk ${d.disk.target ?? `#${d.disk.index + 1}`}: ${f.message}`, '  ', f.severity, f.severity === 'error' ? 'red' : 'yellow'));
+    if (o.decision.domain.other?.firmwareAuto)
+      out.push(...fit(`note: ${FIRMWARE_AUTO}`, '  '));
     if (files.length > 0) {
       // Files beyond disks, grouped under their element (document order keeps an element's files together).
       const frows: string[][] = [['ELEMENT', 'FILE', 'ACCESS', 'MODEL', 'ACTION', 'OK?', 'REASON']];

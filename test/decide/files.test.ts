@@ -4,7 +4,8 @@
  * never labels and QEMU must open them as they are), and that the output stays schema-valid.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -211,5 +212,29 @@ describe('files beyond disks', () => {
     expect(closed['devices/channel[1]']!.models.dac).toMatchObject({ action: 'keep', accessible: false });
     const a = await annotate(h(0o777), [p], {}, { models: ['dac'] });
     expect(a.stdout).toContain("<source mode='connect' path='/srv/sock/agent.sock'>\n        <seclabel model='dac' relabel='no'/>\n      </source>");
+  });
+
+  it('with DAC labelling off by a static domain label, files libvirt would chown are opened as they are by that uid:gid', async () => {
+    const label = "  <seclabel type='static' model='dac' relabel='no'>\n    <label>+1000:+1000</label>\n  </seclabel>\n";
+    const p = file('static.xml', xml(NVRAM_SOURCE, '', label));
+    const rows = byElement((await explain(host({ '/srv/boot/vmlinuz': { type: 'file', mode: 0o600, uid: 1000, gid: 1000 } }), [p], { models: ['dac'] })).report);
+    // The vars are 0660 alice:alice plus an ACL for the qemu user: uid 1000 is their owner.
+    expect(rows['os/nvram']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['os/kernel']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['os/initrd']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['os/nvram']!.models.dac.reason).toContain("without relabel='yes'");
+  });
+
+  it('every report above validates against schemas/report.schema.json, firmware autoselection included', async () => {
+    const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+    const validate = ajv.compile(JSON.parse(readFileSync('schemas/report.schema.json', 'utf8')));
+    const auto = file('auto.xml', "<domain type='kvm'>\n  <name>auto</name>\n  <os firmware='efi'>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n</domain>\n");
+    const inputs = [file('v1.xml', xml(NVRAM_SOURCE, "    <serial type='unix'>\n      <source mode='bind' path='/srv/x.sock'/>\n    </serial>\n", IGNITION)), file('v2.xml', xml('    <nvram>/x/VARS.fd</nvram>\n')), auto];
+    for (const models of [['dac'], ['dac', 'selinux']] as const) {
+      const r = await explain(host(), inputs, { models: [...models] });
+      expect(validate(r.report), JSON.stringify(validate.errors, null, 2)).toBe(true);
+      expect(r.report.files[2].firmwareAuto).toContain('chosen by libvirt at start');
+      expect(r.report.files[0].otherFiles.length).toBe(8);
+    }
   });
 });
