@@ -14,7 +14,7 @@
  * The SELinux counterpart (an SELinux guest) is not run here.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -338,5 +338,38 @@ ${commandline}</domain>
     process.stderr.write(`files-libvirtd: virsh start of the 0600 Ignition domain: ${r.stderr.trim()}\n`);
     agree('-fw_cfg as-is denied → the start fails, naming the file', r.code !== 0 && r.stderr.includes(ign) && /Permission denied|Could not|Failed/i.test(r.stderr));
     agree('-fw_cfg file untouched', owner(ign) === '0:0' && mode(ign) === '600');
+  });
+
+  // Last: it installs the hook into this private daemon only.
+  it('the start hook refuses an annotated nvram the qemu user can no longer write, naming it, and the vars stay untouched', () => {
+    const bin = join(state, 'virt-seclabel');
+    writeFileSync(bin, `#!/bin/sh\nexec ${process.execPath} ${cli} "$@"\n`, { mode: 0o755 });
+    const inst = cliRun('hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', bin);
+    expect(inst.code, inst.stderr).toBe(0);
+    execFileSync('kill', ['-HUP', readFileSync(join(state, 'libvirtd.pid'), 'utf8').trim()]);
+    execFileSync('sleep', ['1']);
+    expect(daemon.virsh('version').code).toBe(0);
+
+    const vars = userVars('uefi-hook', true);
+    const n = name('uefi-hook');
+    const input = join(root, `${n}.in.xml`);
+    writeFileSync(input, domain(n, uefiOs(vars)));
+    const a = annotateFile(input);
+    expect(a.output).toContain("<seclabel model='dac' relabel='no'/>");
+    uefi.push(n);
+    const first = start(n, a.output);
+    expect(first.stderr).toBe('');
+    agree('hook: an annotated nvram still writable → the start goes on', first.state === 'running');
+    stop(n);
+
+    execFileSync('setfacl', ['-b', vars]);
+    const before = `${owner(vars)} ${mode(vars)}`;
+    const r = daemon.virsh('start', n);
+    process.stderr.write(`files-libvirtd: hook refusal: ${r.stderr.trim()}\n`);
+    agree(
+      'hook: the annotated nvram became unwritable → start refused with the hook line naming os/nvram and the file',
+      r.code !== 0 && r.stderr.includes('Hook script execution failed') && r.stderr.includes(`virt-seclabel: ${n}: os/nvram (${vars}): qemu (libvirt-qemu) can no longer access it`),
+    );
+    agree('hook: the vars are untouched', `${owner(vars)} ${mode(vars)}` === before);
   });
 });
