@@ -19,10 +19,11 @@ export interface ChainFile {
    */
   readonly assumeLabel?: string;
   /**
-   * A chardev endpoint QEMU connects to (a unix socket, `mode='connect'`): a socket is then a valid target,
-   * judged for the access asked (connect(2) needs write on the socket inode; read-write asks more, never less).
+   * A chardev endpoint (a unix socket QEMU connects to, a FIFO of a pipe chardev): a socket or FIFO is then
+   * a valid target, judged for the access asked (connect(2) needs write on the socket inode; read-write
+   * asks more, never less).
    */
-  readonly socket?: true;
+  readonly endpoint?: true;
 }
 
 export type FileVerdict =

@@ -111,10 +111,18 @@ function chainFor(f: OtherFile, ports: DecisionPorts): Chain {
       element: f.element, index: -1, type: 'file', rawType: 'file', device: 'disk', target: undefined, source: f.element,
       path, format: f.format, readonly: f.access === 'read', shareable: false, backing: undefined, seclabels: [],
     });
-  if (f.kind === 'chardev' && f.chardevType === 'pipe')
-    return { kind: 'unprovable', reason: `a pipe chardev: QEMU opens ${path}.in and ${path}.out, or ${path} when either is missing, and libvirt labels whichever exist; FIFOs are not judged` };
-  const socket = f.kind === 'chardev' && f.chardevType === 'unix';
-  return { kind: 'ok', files: [{ path, access: f.access, role: 'top', ...(f.format !== undefined && { format: f.format }), ...(socket && { socket: true as const }) }] };
+  const endpoint = f.kind === 'chardev' && (f.chardevType === 'unix' || f.chardevType === 'pipe');
+  return { kind: 'ok', files: [{ path, access: f.access, role: 'top', ...(f.format !== undefined && { format: f.format }), ...(endpoint && { endpoint: true as const }) }] };
+}
+
+/**
+ * A pipe chardev (qemu_chr_open_pipe): QEMU opens PATH.out for writing and PATH.in for reading, and only
+ * when either cannot be opened PATH read-write; libvirt labels .in and .out when both exist, else PATH.
+ * Both are asked read-write (more than QEMU needs, never less).
+ */
+function pipeChains(path: string): readonly [Chain, Chain] {
+  const one = (p: string) => ({ path: p, access: 'readwrite' as const, role: 'top' as const, endpoint: true as const });
+  return [{ kind: 'ok', files: [one(`${path}.in`), one(`${path}.out`)] }, { kind: 'ok', files: [one(path)] }];
 }
 
 function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connection, ports: DecisionPorts, findings: Finding[]): FileModelDecision {
@@ -130,7 +138,13 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   const labelling = domainLabelling(domain, model, conn);
   const driverOff = !labelling.on ? labelling.why : model === 'dac' && !conn.dynamicOwnership ? 'dynamic_ownership = 0: libvirt never chowns' : undefined;
   const check = () => {
-    const c = checkChain(model, chainFor(f, ports), ports, domain);
+    let c = checkChain(model, chainFor(f, ports), ports, domain);
+    if (f.kind === 'chardev' && f.chardevType === 'pipe') {
+      const [pair, single] = pipeChains(f.path!);
+      c = checkChain(model, pair, ports, domain);
+      // .in or .out missing: QEMU (and libvirt's labelling) fall back to the path itself.
+      if (c.findings.some((x) => x.code === 'missing-file')) c = checkChain(model, single, ports, domain);
+    }
     // libvirt creates a missing nvram from its template, owned by the qemu user, mode 0600.
     const missingNvram = f.kind === 'nvram' && c.findings.some((x) => x.code === 'missing-file');
     findings.push(...c.findings.filter((x) => !(missingNvram && x.code === 'missing-file')));

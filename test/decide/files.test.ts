@@ -193,7 +193,7 @@ describe('files beyond disks', () => {
     expect(a.stdout).toContain(override);
   });
 
-  it('a unix connect chardev is annotated when the qemu user may write the socket; a pipe is never judged', async () => {
+  it('a unix connect chardev is annotated when the qemu user may write the socket, a pipe when it may use its FIFO', async () => {
     const chardevs = `    <channel type='unix'>
       <source mode='connect' path='/srv/sock/agent.sock'/>
       <target type='virtio' name='org.example.0'/>
@@ -206,8 +206,8 @@ describe('files beyond disks', () => {
     const h = (mode: number) => host({ '/srv/sock': { type: 'dir', mode: 0o755 }, '/srv/sock/agent.sock': { type: 'socket', mode, uid: 1000, gid: 1000 }, '/srv/sock/pipe': { type: 'fifo', mode: 0o666 } });
     const open = byElement((await explain(h(0o777), [p], { models: ['dac'] })).report);
     expect(open['devices/channel[1]']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
-    expect(open['devices/serial[3]']!.models.dac).toMatchObject({ action: 'keep', accessible: null });
-    expect(open['devices/serial[3]']!.models.dac.reason).toContain('FIFOs are not judged');
+    // The pipe: no .in/.out, so QEMU opens the path itself, a FIFO the qemu user may read and write.
+    expect(open['devices/serial[3]']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
     const closed = byElement((await explain(h(0o755), [p], { models: ['dac'] })).report);
     expect(closed['devices/channel[1]']!.models.dac).toMatchObject({ action: 'keep', accessible: false });
     const a = await annotate(h(0o777), [p], {}, { models: ['dac'] });
@@ -236,5 +236,15 @@ describe('files beyond disks', () => {
       expect(r.report.files[2].firmwareAuto).toContain('chosen by libvirt at start');
       expect(r.report.files[0].otherFiles.length).toBe(8);
     }
+  });
+
+  it('a pipe with .in and .out is judged on both (libvirt labels both, QEMU opens both)', async () => {
+    const pipe = "    <serial type='pipe'>\n      <source path='/srv/p/pipe'/>\n    </serial>\n";
+    const p = file('pipe.xml', xml('', pipe));
+    const h = (outMode: number) => host({ '/srv/p': { type: 'dir', mode: 0o755 }, '/srv/p/pipe.in': { type: 'fifo', mode: 0o666 }, '/srv/p/pipe.out': { type: 'fifo', mode: outMode } });
+    expect(byElement((await explain(h(0o666), [p], { models: ['dac'] })).report)['devices/serial[3]']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
+    const denied = byElement((await explain(h(0o600), [p], { models: ['dac'] })).report)['devices/serial[3]']!.models.dac;
+    expect(denied).toMatchObject({ action: 'keep', accessible: false });
+    expect(denied.reason).toContain('/srv/p/pipe.out');
   });
 });
