@@ -2,10 +2,9 @@
  * The hook re-proves a relabel='no' on the other two places libvirt honours one: nvram's <source> and a
  * chardev's <source>. A stale one refuses the start at prepare begin, naming the element and the file.
  */
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createHostContext } from '../../src/app/host-context.js';
-import { runHookCheck } from '../../src/cli/hook.js';
+import { runHookCheck } from '../../src/hook/check.js';
 import type { HookLog } from '../../src/hook/effects.js';
 import { HOOK_REFUSE_EXIT } from '../../src/hook/script.js';
 import { GROUP, PASSWD, hostOptions } from '../cli/harness.js';
@@ -42,7 +41,7 @@ async function hook(xml: string) {
   const lines: string[] = [];
   const log: HookLog = { say: (line) => void lines.push(line) };
   const code = await runHookCheck(['vm1', 'prepare', 'begin', '-'], {
-    stdin: Readable.from([Buffer.from(xml)]),
+    readStdin: () => Promise.resolve(Buffer.from(xml)),
     log,
     readConfig: () => undefined,
     openContext: (svirtLabel) => createHostContext(view, hostOptions({ models: ['dac'] }), { invoker: { uid: 0, gid: 0 }, svirtLabel }),
