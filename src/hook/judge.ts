@@ -1,6 +1,6 @@
 /**
  * The hook's decision, pure given its ports: parse the domain XML with the same strict gate as
- * annotate, keep only the disks that carry `relabel='no'` for the phase's model, and decide them with
+ * annotate, keep only the disks (and nvram and chardev sources) that carry `relabel='no'` for the phase's model, and decide them with
  * the same engines. A stale annotation is one the engine *proved* inaccessible; "cannot tell" is a note
  * and never a refusal. No host context is opened when no disk carries such a seclabel (the common,
  * fast case).
