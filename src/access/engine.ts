@@ -13,6 +13,17 @@ export interface ChainFile {
   readonly role: 'top' | 'backing' | 'data-file' | 'extent';
   /** Image format of this layer, when known. */
   readonly format?: string;
+  /**
+   * Judge the file as if it carried this SELinux label (the one libvirt will give it at start), not the
+   * label it has now; directories and links on the way are judged as they are. DAC ignores it.
+   */
+  readonly assumeLabel?: string;
+  /**
+   * A chardev endpoint (a unix socket QEMU connects to, a FIFO of a pipe chardev): a socket or FIFO is then
+   * a valid target, judged for the access asked (connect(2) needs write on the socket inode; read-write
+   * asks more, never less).
+   */
+  readonly endpoint?: true;
 }
 
 export type FileVerdict =

@@ -11,7 +11,7 @@ import type { DomainRead, LibvirtClient } from '../libvirt/client.js';
 import type { Result } from '../result.js';
 import type { PlannedChange as Change } from '../edit/plan.js';
 import { readDomainXml } from '../domain/read.js';
-import { anyStale } from '../decide/disk.js';
+import { needsAttention } from '../decide/domain.js';
 
 export type DomainOutcome =
   | { readonly name: string; readonly kind: 'skipped'; readonly why: string }
@@ -24,7 +24,7 @@ export type DomainOutcome =
       readonly running: boolean;
       readonly before: Uint8Array;
       readonly outcome: InputOutcome;
-      /** --check's finding: a seclabel to add, or a stale one. */
+      /** --check's finding: a seclabel to add, a stale one, or a file QEMU is proven unable to open (needsAttention). */
       readonly found: boolean;
     };
 
@@ -36,7 +36,7 @@ export function decideRead(read: DomainRead, ctx: HostContext, opts: { pruneStal
   if (read.kind === 'failed') return { name, kind: 'failed', why: read.why };
   if (read.kind === 'transient') return { name, kind: 'skipped', why: 'transient (no persistent definition to annotate)' };
   const outcome = processInput(domainLabel(name), read.xml, ctx.conn, ctx.ports, opts);
-  const found = outcome.documents.some((doc) => doc.ok && (doc.changed || anyStale(doc.decision.disks)));
+  const found = outcome.documents.some((doc) => doc.ok && (doc.changed || needsAttention(doc.decision)));
   return { name, kind: 'decided', ref: read.ref, running: read.running, before: read.xml, outcome, found };
 }
 
@@ -64,8 +64,11 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.e
 function kept(change: Change, xml: Uint8Array): boolean {
   const read = readDomainXml(xml);
   if (!read.ok) return false;
-  const disk = read.value.domain.disks.find((d) => d.target === change.target);
-  const has = disk?.seclabels.some((s) => s.model === change.model && !s.relabel) ?? false;
+  const labels =
+    change.where !== undefined
+      ? read.value.domain.other?.files.find((f) => f.where === change.where)?.seclabels
+      : read.value.domain.disks.find((d) => d.target === change.target)?.seclabels;
+  const has = labels?.some((s) => s.model === change.model && !s.relabel) ?? false;
   return change.kind === 'insert' ? has : !has;
 }
 

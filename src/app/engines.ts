@@ -14,7 +14,7 @@ import { accountNames, readAccounts, type Accounts } from '../host/accounts.js';
 import { createDacEngine } from '../dac/engine.js';
 import { DacHostFacts } from '../dac/host-facts.js';
 import { parseDacLabel, resolveIdentity, type QemuIdentity } from '../dac/identity.js';
-import { domainLabelling } from '../decide/domain-labelling.js';
+import { seclabelFor } from '../decide/domain-labelling.js';
 import type { Domain } from '../domain/model.js';
 import { lazySelinux, type PolicyLoader } from './selinux-engine.js';
 import type { SvirtLabelSource } from '../selinux/svirt-process.js';
@@ -35,10 +35,14 @@ export function chainOf(view: HostView, disk: Disk): Chain {
   };
 }
 
-/** The qemu identity for a domain: a static DAC label with relabel='yes' overrides the connection's. */
+/**
+ * The qemu identity for a domain: a static DAC label overrides the connection's, whether or not libvirt
+ * relabels for it (virSecurityDACGetIds reads the label either way: with relabel='no' QEMU still runs as
+ * that uid:gid, which is what matters for the files it must open as they are).
+ */
 export function dacIdentity(domain: Domain, conn: Connection, accounts: Accounts): Result<QemuIdentity, string> {
-  const labelling = domainLabelling(domain, 'dac', conn);
-  const label = labelling.on && labelling.seclabel?.type === 'static' ? labelling.seclabel.label : undefined;
+  const s = seclabelFor(domain, 'dac', conn);
+  const label = s?.type === 'static' ? s.label : undefined;
   if (label !== undefined) {
     const parsed = parseDacLabel(label);
     if (!parsed.ok) return failure(`domain DAC <label>${label}</label>: ${parsed.error}`);

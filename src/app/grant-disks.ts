@@ -13,6 +13,7 @@ import type { DiskDecision } from '../decide/disk.js';
 import type { DiskAccess } from '../access/types.js';
 import type { Domain } from '../domain/model.js';
 import { ok, type HostView } from '../host/view.js';
+import { otherFileChain } from '../decide/files.js';
 
 export type DiskGrantStatus = 'accessible' | 'planned' | 'refused' | 'not-applicable';
 
@@ -21,6 +22,8 @@ export interface DiskGrant {
   readonly document: number | undefined;
   readonly domain: string | undefined;
   readonly target: string | undefined;
+  /** A file beyond disks: its element (`os/nvram`, `qemu:commandline/arg[2] -fw_cfg`), also in target. */
+  readonly element?: string;
   readonly path: string | undefined;
   readonly access: DiskAccess;
   readonly status: DiskGrantStatus;
@@ -109,6 +112,52 @@ export function planGrants(docs: readonly DocumentOutcome[], ctx: HostContext, p
         reason: refused ? `${refused.path}: ${refused.reason}` : dac.reason,
       });
     }
+    // Files beyond disks QEMU must open itself and cannot: the ones libvirt never labels (firmware,
+    // qemu:commandline files: the VM fails without access) and nvram/chardev sources (then annotated).
+    // Files libvirt chowns with no opt-out are left out: an ACL would not stop the chown.
+    for (const f of doc.decision.files ?? []) {
+      const dac = f.models.dac;
+      if (dac.action !== 'as-is' && dac.action !== 'keep') continue;
+      const base = {
+        file: doc.file,
+        document: doc.document,
+        domain: doc.decision.domain.name,
+        target: f.file.where,
+        element: f.file.where,
+        path: f.file.path,
+        access: f.file.access,
+        files: [] as FileGrant[],
+      };
+      if (dac.accessible !== false || (dac.action === 'keep' && dac.byRule)) continue;
+      if (!accounts.ok) {
+        disks.push({ ...base, status: 'refused', reason: accounts.error });
+        continue;
+      }
+      const id = dacIdentity(doc.decision.domain, ctx.conn, accounts.value);
+      if (!id.ok) {
+        disks.push({ ...base, status: 'refused', reason: id.error });
+        continue;
+      }
+      const chain = otherFileChain(f.file, ctx.ports);
+      if (chain.kind === 'unprovable') {
+        disks.push({ ...base, status: 'refused', reason: `its files cannot be judged: ${chain.reason}` });
+        continue;
+      }
+      let entry = planners.get(id.value.uid);
+      if (!entry) planners.set(id.value.uid, (entry = { identity: id.value, planner: new GrantPlanner(ctx.view, id.value, probe, accountNames(accounts.value)) }));
+      const mark = entry.planner.mark();
+      const files = chain.files.map((x) => entry.planner.planFile(x.path, x.access));
+      const refused = files.find((x) => x.outcome === 'refused');
+      if (refused) entry.planner.rollback(mark);
+      const identity = { uid: id.value.uid, ...(id.value.userName !== undefined ? { name: id.value.userName } : {}) };
+      disks.push({
+        ...base,
+        identity,
+        files,
+        status: refused ? 'refused' : files.some((x) => x.outcome === 'grant') ? 'planned' : 'accessible',
+        reason: refused ? `${refused.path}: ${refused.reason}` : dac.reason,
+      });
+    }
   }
   return { disks, changes: [...planners.values()].map((p) => ({ identity: p.identity, changes: p.planner.changes() })) };
 }
@@ -144,6 +193,14 @@ export function recheckGrants(plan: GrantPlan, docs: readonly DocumentOutcome[])
   for (const disk of plan.disks) {
     if (disk.status !== 'planned') continue;
     const doc = docs.find((d) => d.ok && d.file === disk.file && d.document === disk.document);
+    if (disk.element !== undefined) {
+      const f = doc?.ok ? doc.decision.files?.find((x) => x.file.where === disk.element && x.file.path === disk.path) : undefined;
+      const dac = f?.models.dac;
+      if (!dac) out.push({ disk, nowAccessible: null, reason: 'the file could not be decided again' });
+      // An as-is file is then opened by QEMU as it is; an nvram or chardev source then gets its annotation.
+      else out.push({ disk, nowAccessible: dac.accessible === true && (dac.action === 'annotate' || dac.action === 'as-is'), reason: dac.reason });
+      continue;
+    }
     const again = doc?.ok ? doc.decision.disks.find((x) => x.disk.target === disk.target && x.disk.path === disk.path) : undefined;
     if (!again) {
       out.push({ disk, nowAccessible: null, reason: 'the disk could not be decided again' });

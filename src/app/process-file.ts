@@ -4,10 +4,10 @@
  */
 import { decideDomain, type DomainDecision } from '../decide/domain.js';
 import type { Connection } from '../decide/connection.js';
-import { isStale, type Diagnostic } from '../decide/types.js';
+import { failsAsIs, isStale, type Diagnostic } from '../decide/types.js';
 import type { DecisionPorts } from '../decide/ports.js';
 import { readDomainXml, type ReadDomain } from '../domain/read.js';
-import { planEdits, type EditPlan } from '../edit/plan.js';
+import { fileSubject, planEdits, type EditPlan } from '../edit/plan.js';
 import { applyEdits, serialize } from '../xml/splice.js';
 import type { XmlDocument } from '../xml/tree.js';
 
@@ -79,5 +79,18 @@ export function processFile(
         diagnostics.push({ file, line: at.line, column: at.column, severity: 'warning', message: `${name}: ${m}: ${md.reason}` });
     }
   }
+  for (const d of decision.files ?? []) {
+    const at = d.file.source ?? d.file.element;
+    const name = fileSubject(d.file);
+    for (const f of d.findings)
+      if (f.severity !== 'info') diagnostics.push({ file, line: at.line, column: at.column, severity: f.severity, message: `${name}: ${f.message}` });
+    for (const m of ['dac', 'selinux'] as const) {
+      const md = d.models[m];
+      if (failsAsIs(md)) diagnostics.push({ file, line: at.line, column: at.column, severity: 'error', message: `${name}: ${m}: ${md.reason}` });
+      else if (md.action === 'existing' && md.stale) diagnostics.push({ file, line: at.line, column: at.column, severity: 'warning', message: `${name}: ${m}: ${md.reason}` });
+    }
+  }
+  for (const p of decision.domain.other?.argProblems ?? [])
+    diagnostics.push({ file, line: p.element.line, column: p.element.column, severity: 'warning', message: `qemu:commandline: ${p.message}` });
   return { ok: true, file, doc, decision, plan, output, changed, diagnostics };
 }

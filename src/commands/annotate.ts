@@ -10,7 +10,7 @@ import type { AnnotateRequest } from './annotate-request.js';
 import { inDocument } from '../app/process-input.js';
 import { decideInput } from '../app/decide-inputs.js';
 import { checkDiagnostics } from '../report/check.js';
-import { anyStale } from '../decide/disk.js';
+import { needsAttention } from '../decide/domain.js';
 import { formatDiagnostic } from '../report/diagnostic.js';
 import { gitDiffName, unifiedDiff } from '../report/unified-diff.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
@@ -102,7 +102,7 @@ export async function runAnnotate(files: readonly string[], opts: AnnotateOption
         continue;
       }
       for (const d of doc.diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
-      const stale = anyStale(doc.decision.disks);
+      const stale = needsAttention(doc.decision);
       if (doc.changed || stale) found = true;
       if (opts.check) for (const d of checkDiagnostics(doc)) io.stderr.write(formatDiagnostic(d) + '\n');
     }

@@ -22,9 +22,10 @@ export interface DomainsOptions {
 
 const decoder = new TextDecoder();
 
-function describeChange(c: { kind: 'insert' | 'remove'; target: string | undefined; model: string }): string {
+function describeChange(c: { kind: 'insert' | 'remove'; target: string | undefined; subject?: string; model: string }): string {
   const el = `<seclabel model='${c.model}' relabel='no'/>`;
-  return c.kind === 'insert' ? `add ${el} to disk ${c.target ?? '?'}` : `remove the stale ${el} from disk ${c.target ?? '?'}`;
+  const what = c.subject ?? `disk ${c.target ?? '?'}`;
+  return c.kind === 'insert' ? `add ${el} to ${what}` : `remove the stale ${el} from ${what}`;
 }
 
 export async function runDomains(opts: DomainsOptions, client: LibvirtClient, ctx: HostContext, io: CliIo): Promise<ExitCode> {

@@ -43,6 +43,12 @@ export interface Connection {
   readonly group: string;
   /** Where the user/group came from, for explanations. */
   readonly identitySource: string;
+  /**
+   * qemu.conf stdio_handler: 'logd' (default) has virtlogd open file chardevs, and neither driver labels
+   * them unless they carry a seclabel; 'file' has libvirtd open them, and both drivers label them.
+   * Undefined (hand-built connections) means libvirt's default, logd.
+   */
+  readonly stdioHandler?: 'logd' | 'file';
 }
 
 export const SELINUXFS = '/sys/fs/selinux';
@@ -86,6 +92,11 @@ export function detectConnection(view: HostView, opts: ConnectionOptions): Resul
   if (!confUser.ok) return failure(`${opts.qemuConfPath}: ${confUser.error}`);
   const confGroup = confString(c, 'group');
   if (!confGroup.ok) return failure(`${opts.qemuConfPath}: ${confGroup.error}`);
+  const stdio = confString(c, 'stdio_handler');
+  if (!stdio.ok) return failure(`${opts.qemuConfPath}: ${stdio.error}`);
+  // virQEMUDriverConfigLoadLogEntry: anything but "logd" or "file" is refused by libvirtd.
+  if (stdio.value !== undefined && stdio.value !== 'logd' && stdio.value !== 'file')
+    return failure(`${opts.qemuConfPath}: stdio_handler = ${JSON.stringify(stdio.value)}: libvirt accepts only "logd" or "file"`);
 
   const session = opts.connect === 'session';
   // libvirt's default for dynamic_ownership is 1 for the system daemon and 0 for session.
@@ -146,5 +157,6 @@ export function detectConnection(view: HostView, opts: ConnectionOptions): Resul
     user,
     group,
     identitySource,
+    stdioHandler: stdio.value === 'file' ? 'file' : 'logd',
   });
 }

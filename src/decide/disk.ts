@@ -37,7 +37,7 @@ function notLabellable(disk: Disk): string | undefined {
   return undefined;
 }
 
-interface ChainCheck {
+export interface ChainCheck {
   readonly verdict: FileVerdict;
   readonly proof?: Proof;
   readonly findings: readonly Finding[];
@@ -55,7 +55,7 @@ function aboutLayer(file: ChainFile, text: string): string {
 }
 
 /** Checks every file of the chain; the first one not proven decides. */
-function checkChain(model: Model, chain: Chain, ports: DecisionPorts, domain: Domain): ChainCheck {
+export function checkChain(model: Model, chain: Chain, ports: DecisionPorts, domain: Domain): ChainCheck {
   if (chain.kind === 'unprovable') return { verdict: { accessible: null, reason: chain.reason }, findings: [] };
   const bound = ports.engineFor(model, domain);
   if (!bound.ok) return { verdict: { accessible: null, reason: bound.reason }, findings: [] };
@@ -146,7 +146,7 @@ export function decideDisk(disk: Disk, domain: Domain, conn: Connection, ports: 
   return { disk, access: diskAccess(disk), models, findings: dedupe(findings) };
 }
 
-function dedupe(findings: readonly Finding[]): Finding[] {
+export function dedupe(findings: readonly Finding[]): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
     const key = `${f.code}\u0000${f.path ?? ''}\u0000${f.message}`;

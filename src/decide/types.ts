@@ -62,3 +62,20 @@ export const isStale = (md: ModelDecision): boolean => md.action === 'existing' 
 
 /** For a stale relabel='no', the engine's sentence for what now denies access; otherwise undefined. */
 export const staleDenial = (md: ModelDecision): string | undefined => (md.action === 'existing' && md.stale ? (md.denied ?? md.reason) : undefined);
+
+/**
+ * A decision on a file beyond disks. Where libvirt honours a per-element seclabel it is a ModelDecision,
+ * with the same rule that an annotation carries its proof. Elsewhere there is nothing to write, only to
+ * explain: 'relabel' (libvirt chowns/relabels it at start and offers no per-element opt-out; accessible
+ * says whether QEMU could use the file as it is now) or 'as-is' (libvirt never labels it, so QEMU must
+ * open it as it is: accessible false means the VM fails to start).
+ */
+export type FileModelDecision =
+  | ModelDecision
+  | { readonly action: 'relabel'; readonly accessible: boolean | null; readonly reason: string }
+  | { readonly action: 'as-is'; readonly accessible: boolean | null; readonly reason: string };
+
+export type FileAction = FileModelDecision['action'];
+
+/** An as-is file QEMU is proven unable to open: the start fails. */
+export const failsAsIs = (md: FileModelDecision): boolean => md.action === 'as-is' && md.accessible === false;

@@ -4,6 +4,7 @@
  * splice can put edits at exact offsets.
  */
 import type { XmlElement } from '../xml/tree.js';
+import type { OtherFiles } from './files.js';
 
 export const DISK_TYPES = ['file', 'block', 'dir', 'network', 'volume', 'nvme', 'vhostuser'] as const;
 export type DiskType = (typeof DISK_TYPES)[number];
@@ -71,4 +72,6 @@ export interface Domain {
   readonly type: string | undefined;
   readonly seclabels: readonly DomainSeclabel[];
   readonly disks: readonly Disk[];
+  /** Files beyond disks (firmware, kernel, chardevs, qemu:commandline); undefined in hand-built test domains. */
+  readonly other?: OtherFiles;
 }

@@ -14,6 +14,7 @@ import {
   type DomainSeclabel,
   type DomainSeclabelType,
 } from './model.js';
+import { readOtherFiles } from './files.js';
 
 export interface DomainError {
   readonly line: number;
@@ -77,9 +78,8 @@ function parseBacking(el: XmlElement | undefined, depth: number): Result<Declare
   });
 }
 
-function parseDisk(el: XmlElement, index: number): Result<Disk, DomainError> {
-  const rawType = attr(el, 'type') ?? 'file';
-  const source = child(el, 'source');
+/** The per-device seclabels of one `<source>` (disk, nvram, chardev), refused as libvirt refuses them. */
+function parseSourceSeclabels(source: XmlElement | undefined): Result<DiskSeclabel[], DomainError> {
   const seclabels: DiskSeclabel[] = [];
   for (const s of source ? childrenNamed(source, 'seclabel') : []) {
     const parsed = parseDiskSeclabel(s);
@@ -89,6 +89,15 @@ function parseDisk(el: XmlElement, index: number): Result<Disk, DomainError> {
       return fail(s, `seclabel for model ${model} is already provided (libvirt refuses a second one)`);
     seclabels.push(parsed.value);
   }
+  return success(seclabels);
+}
+
+function parseDisk(el: XmlElement, index: number): Result<Disk, DomainError> {
+  const rawType = attr(el, 'type') ?? 'file';
+  const source = child(el, 'source');
+  const secl = parseSourceSeclabels(source);
+  if (!secl.ok) return secl;
+  const seclabels = secl.value;
   const backing = parseBacking(child(el, 'backingStore'), 0);
   if (!backing.ok) return backing;
   const type = isDiskType(rawType) ? rawType : undefined;
@@ -143,6 +152,14 @@ export function parseDomain(root: XmlElement): Result<Domain, DomainError> {
     if (!parsed.ok) return parsed;
     disks.push(parsed.value);
   }
+  // Seclabels of nvram and chardev sources are refused like a disk's; the first refusal wins.
+  let refused: DomainError | undefined;
+  const other = readOtherFiles(root, (source) => {
+    const r = parseSourceSeclabels(source);
+    if (!r.ok) refused ??= r.error;
+    return r.ok ? r.value : [];
+  });
+  if (refused) return failure(refused);
   const nameEl = child(root, 'name');
-  return success({ name: nameEl?.text.trim(), type: attr(root, 'type'), seclabels, disks });
+  return success({ name: nameEl?.text.trim(), type: attr(root, 'type'), seclabels, disks, other });
 }

@@ -1,6 +1,6 @@
 /**
  * The hook's decision, pure given its ports: parse the domain XML with the same strict gate as
- * annotate, keep only the disks that carry `relabel='no'` for the phase's model, and decide them with
+ * annotate, keep only the disks (and nvram and chardev sources) that carry `relabel='no'` for the phase's model, and decide them with
  * the same engines. A stale annotation is one the engine *proved* inaccessible; "cannot tell" is a note
  * and never a refusal. No host context is opened when no disk carries such a seclabel (the common,
  * fast case).
@@ -18,6 +18,8 @@ export interface JudgedDisk {
   readonly target: string;
   readonly path: string;
   readonly model: Model;
+  /** For a file beyond disks (nvram, chardev source): its element; undefined for a disk. */
+  readonly element?: string;
 }
 
 export interface StaleDisk extends JudgedDisk {
@@ -67,11 +69,14 @@ export function judgeDomainXml(
   if (!read.ok) return failure(`domain XML line ${read.error.line} column ${read.error.column}: ${read.error.message}`);
   const domain = read.value.domain;
   const disks = domain.disks.filter((d) => carriesNoRelabel(d, model));
-  if (disks.length === 0) return success({ model, checked: 0, stale: [], unjudged: [], who: '' });
+  // nvram and chardev sources carry the same relabel='no' (the only other places libvirt honours one).
+  const files = (domain.other?.files ?? []).filter((f) => f.seclabels.some((s) => s.model === model && !s.relabel));
+  if (disks.length === 0 && files.length === 0) return success({ model, checked: 0, stale: [], unjudged: [], who: '' });
   const ctx = openContext();
   if (!ctx.ok) return failure(ctx.error);
   const conn = onlyModel(ctx.value.conn, model);
-  const decision = decideDomain({ ...domain, disks }, conn, ctx.value.ports);
+  const other = domain.other && { ...domain.other, files };
+  const decision = decideDomain({ ...domain, disks, ...(other && { other }) }, conn, ctx.value.ports);
   const stale: StaleDisk[] = [];
   const unjudged: UnjudgedDisk[] = [];
   for (const d of decision.disks) {
@@ -81,6 +86,13 @@ export function judgeDomainXml(
     if (denied !== undefined) stale.push({ ...base, denied });
     else if (md.action !== 'existing' || md.accessible !== true) unjudged.push({ ...base, why: md.reason });
   }
+  for (const d of decision.files ?? []) {
+    const base = { target: d.file.where, element: d.file.where, path: d.file.path ?? '?', model };
+    const md = d.models[model];
+    const denied = md.action === 'existing' ? staleDenial(md) : undefined;
+    if (denied !== undefined) stale.push({ ...base, denied });
+    else if (md.action !== 'existing' || md.accessible !== true) unjudged.push({ ...base, why: md.reason });
+  }
   const label = domain.seclabels.find((s) => s.model === 'selinux')?.label;
-  return success({ model, checked: decision.disks.length, stale, unjudged, who: whoFor(model, conn, label) });
+  return success({ model, checked: decision.disks.length + (decision.files?.length ?? 0), stale, unjudged, who: whoFor(model, conn, label) });
 }

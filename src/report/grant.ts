@@ -13,7 +13,8 @@ export const GRANT_JSON_VERSION = 1;
 
 function diskName(d: DiskGrant): string {
   const where = d.document !== undefined ? `${d.file} document ${d.document}` : d.file;
-  return `${where}: ${d.domain ? `domain ${d.domain}, ` : ''}disk ${d.target ?? '?'}${d.path ? ` ${d.path}` : ''} (${d.access === 'read' ? 'read-only' : 'read-write'})`;
+  const what = d.element !== undefined ? d.element : `disk ${d.target ?? '?'}`;
+  return `${where}: ${d.domain ? `domain ${d.domain}, ` : ''}${what}${d.path ? ` ${d.path}` : ''} (${d.access === 'read' ? 'read-only' : 'read-write'})`;
 }
 
 const who = (g: { identity: { uid: number; userName?: string } }) => g.identity.userName ?? String(g.identity.uid);

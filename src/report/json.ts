@@ -2,7 +2,8 @@
 import type { FileOutcome } from '../app/process-file.js';
 import type { Connection } from '../decide/connection.js';
 import type { DiskDecision } from '../decide/disk.js';
-import type { Model, ModelDecision } from '../decide/types.js';
+import type { FileModelDecision, Model, ModelDecision } from '../decide/types.js';
+import { FIRMWARE_AUTO, type OtherFileDecision } from '../decide/files.js';
 import { APPARMOR_DISK_REASON } from '../decide/apparmor.js';
 
 export const REPORT_FORMAT_VERSION = 1;
@@ -14,6 +15,23 @@ function modelJson(md: ModelDecision) {
     reason: md.reason,
     ...(md.action === 'existing' ? { stale: md.stale } : {}),
     ...(md.action === 'annotate' ? { proof: { files: md.proof.files.map((f) => ({ ...f })) } } : {}),
+  };
+}
+
+function fileModelJson(md: FileModelDecision) {
+  return md.action === 'relabel' || md.action === 'as-is' ? { action: md.action, accessible: md.accessible, reason: md.reason } : modelJson(md);
+}
+
+function otherFileJson(d: OtherFileDecision) {
+  return {
+    element: d.file.where,
+    kind: d.file.kind,
+    path: d.file.path ?? null,
+    access: d.file.access,
+    libvirt: d.libvirt,
+    annotatable: d.file.source !== undefined,
+    models: Object.fromEntries((['dac', 'selinux'] as Model[]).map((m) => [m, fileModelJson(d.models[m])])),
+    findings: d.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, ...(f.path ? { path: f.path } : {}) })),
   };
 }
 
@@ -48,7 +66,16 @@ export function connectionJson(conn: Connection) {
 
 export function fileJson(o: FileOutcome, apparmor = false) {
   if (!o.ok) return { file: o.file, error: { line: o.error.line, column: o.error.column, message: o.error.message } };
-  return { file: o.file, domain: o.decision.domain.name ?? null, disks: o.decision.disks.map((d) => diskJson(d, apparmor)) };
+  const files = o.decision.files ?? [];
+  return {
+    file: o.file,
+    domain: o.decision.domain.name ?? null,
+    disks: o.decision.disks.map((d) => diskJson(d, apparmor)),
+    // Only when the domain has files beyond disks, so reports of disk-only domains read as before.
+    ...(files.length > 0 && { otherFiles: files.map(otherFileJson) }),
+    ...(o.decision.domain.other?.firmwareAuto && { firmwareAuto: FIRMWARE_AUTO }),
+    ...((o.decision.domain.other?.argProblems.length ?? 0) > 0 && { qemuArgProblems: o.decision.domain.other!.argProblems.map((p) => ({ option: p.option, message: p.message })) }),
+  };
 }
 
 export function reportJson(conn: Connection, outcomes: readonly FileOutcome[]) {

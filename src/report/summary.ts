@@ -6,7 +6,8 @@
  * writable disk), already annotated (seclabels present and still valid), nothing to label.
  */
 import type { DiskDecision } from '../decide/disk.js';
-import { isStale, MODELS, type Model } from '../decide/types.js';
+import { failsAsIs, isStale, MODELS, type Model } from '../decide/types.js';
+import type { OtherFileDecision } from '../decide/files.js';
 
 export type DiskClass = 'stale' | 'annotate' | 'unknown' | 'kept' | 'existing' | 'none';
 
@@ -38,5 +39,48 @@ export function summarize(disks: readonly DiskDecision[]): string {
   if (n('kept')) parts.push(`${n('kept')} kept`);
   if (n('existing')) parts.push(`${n('existing')} already annotated`);
   if (n('none')) parts.push(`${n('none')} with nothing to label`);
+  return parts.join(', ');
+}
+
+export type FileClass = 'stale' | 'fails' | 'annotate' | 'unknown' | 'kept' | 'relabelled' | 'as-is' | 'existing' | 'none';
+
+/** Each file beyond disks counted once, in the first class that fits (the order below). */
+export function classifyFile(d: OtherFileDecision): FileClass {
+  const ds = MODELS.map((m) => d.models[m]);
+  if (ds.some((md) => md.action === 'existing' && md.stale)) return 'stale';
+  if (ds.some(failsAsIs)) return 'fails';
+  if (ds.some((md) => md.action === 'annotate')) return 'annotate';
+  if (ds.some((md) => (md.action === 'keep' && !md.byRule && md.accessible === null) || (md.action === 'as-is' && md.accessible === null))) return 'unknown';
+  if (ds.some((md) => md.action === 'keep')) return 'kept';
+  if (ds.some((md) => md.action === 'relabel')) return 'relabelled';
+  if (ds.some((md) => md.action === 'as-is')) return 'as-is';
+  if (ds.some((md) => md.action === 'existing')) return 'existing';
+  return 'none';
+}
+
+const FILE_CLASS_WORDS: Record<Exclude<FileClass, 'annotate'>, string> = {
+  stale: 'stale',
+  fails: 'QEMU cannot open (start fails)',
+  unknown: 'unknown',
+  kept: 'kept',
+  relabelled: 'relabelled by libvirt (no opt-out)',
+  'as-is': 'used as they are',
+  existing: 'already annotated',
+  none: 'with nothing to label',
+};
+
+/** `4 other files, 1 to annotate (dac 1), 2 relabelled by libvirt (no opt-out), 1 QEMU cannot open (start fails)`. */
+export function summarizeFiles(files: readonly OtherFileDecision[]): string {
+  const count = new Map<FileClass, number>();
+  for (const d of files) count.set(classifyFile(d), (count.get(classifyFile(d)) ?? 0) + 1);
+  const parts = [plural(files.length, 'other file')];
+  for (const c of ['stale', 'fails', 'annotate', 'unknown', 'kept', 'relabelled', 'as-is', 'existing', 'none'] as FileClass[]) {
+    const k = count.get(c) ?? 0;
+    if (!k) continue;
+    if (c === 'annotate') {
+      const models = MODELS.map((m) => [m, files.filter((d) => d.models[m].action === 'annotate').length] as const).filter(([, n]) => n > 0);
+      parts.push(`${k} to annotate (${models.map(([m, n]) => `${m} ${n}`).join(', ')})`);
+    } else parts.push(`${k} ${FILE_CLASS_WORDS[c]}`);
+  }
   return parts.join(', ');
 }

@@ -7,7 +7,8 @@ import type { FileOutcome } from '../app/process-file.js';
 import { APPARMOR_DISK_REASON } from '../decide/apparmor.js';
 import { isStale, type Model } from '../decide/types.js';
 import { layoutTable, wrap, type Layout } from './layout.js';
-import { summarize } from './summary.js';
+import { summarize, summarizeFiles } from './summary.js';
+import { FIRMWARE_AUTO } from '../decide/files.js';
 
 const ACCESS_WORD = (a: boolean | null) => (a === true ? 'yes' : a === false ? 'no' : '?');
 
@@ -25,7 +26,7 @@ const paintWith = (color: boolean) => (code: keyof typeof SGR, text: string) => 
 /** ACTION (column 4) and OK? (column 5) carry the meaning; the rest stays plain. */
 function cellPainter(color: boolean): Layout['paint'] {
   const paint = paintWith(color);
-  const byWord: Record<string, keyof typeof SGR> = { annotate: 'green', keep: 'yellow', STALE: 'red', existing: 'cyan', 'n/a': 'dim', yes: 'green', no: 'red', '?': 'dim' };
+  const byWord: Record<string, keyof typeof SGR> = { annotate: 'green', keep: 'yellow', STALE: 'red', existing: 'cyan', 'n/a': 'dim', yes: 'green', no: 'red', '?': 'dim', relabel: 'yellow', 'as-is': 'cyan' };
   return (column, text) => (column >= 4 && byWord[text] ? paint(byWord[text], text) : text);
 }
 
@@ -46,7 +47,9 @@ export function renderText(outcomes: readonly (FileOutcome & { readonly document
       out.push(...fit(`${name}: error at ${o.error.line}:${o.error.column}: ${o.error.message}`, '', 'error', 'red'), '');
       continue;
     }
-    out.push(...fit(`${name} (domain ${o.decision.domain.name ?? '(unnamed)'}): ${summarize(o.decision.disks)}`, '', name, 'bold'));
+    const files = o.decision.files ?? [];
+    const summary = `${summarize(o.decision.disks)}${files.length > 0 ? `; ${summarizeFiles(files)}` : ''}`;
+    out.push(...fit(`${name} (domain ${o.decision.domain.name ?? '(unnamed)'}): ${summary}`, '', name, 'bold'));
     const rows: string[][] = [['DISK', 'SOURCE', 'ACCESS', 'MODEL', 'ACTION', 'OK?', 'REASON']];
     for (const d of o.decision.disks) {
       const disk = [d.disk.target ?? `#${d.disk.index + 1}`, d.disk.path ?? '-', d.access];
@@ -62,6 +65,32 @@ export function renderText(outcomes: readonly (FileOutcome & { readonly document
     for (const d of o.decision.disks)
       for (const f of d.findings)
         out.push(...fit(`${f.severity}: disk ${d.disk.target ?? `#${d.disk.index + 1}`}: ${f.message}`, '  ', f.severity, f.severity === 'error' ? 'red' : 'yellow'));
+    if (o.decision.domain.other?.firmwareAuto)
+      out.push(...fit(`note: ${FIRMWARE_AUTO}`, '  '));
+    if (files.length > 0) {
+      // Files beyond disks, grouped under their element (document order keeps an element's files together).
+      const frows: string[][] = [['ELEMENT', 'FILE', 'ACCESS', 'MODEL', 'ACTION', 'OK?', 'REASON']];
+      for (const d of files) {
+        const head = [d.file.where, d.file.path ?? '-', d.file.access];
+        for (const m of ['dac', 'selinux'] as Model[]) {
+          const md = d.models[m];
+          const action = md.action === 'existing' && md.stale ? 'STALE' : md.action;
+          frows.push([...head, m, action, ACCESS_WORD(md.accessible), md.reason]);
+        }
+      }
+      out.push('');
+      out.push(...layoutTable(frows, '  ', layout, 3));
+      const said = new Set<string>();
+      for (const d of files) {
+        const line = `${d.file.where}: ${d.libvirt}`;
+        if (!said.has(line)) out.push(...fit(line, '  '));
+        said.add(line);
+      }
+      for (const d of files)
+        for (const f of d.findings)
+          out.push(...fit(`${f.severity}: ${d.file.where}: ${f.message}`, '  ', f.severity, f.severity === 'error' ? 'red' : 'yellow'));
+      for (const p of o.decision.domain.other?.argProblems ?? []) out.push(...fit(`warning: qemu:commandline: ${p.message}`, '  ', 'warning', 'yellow'));
+    }
     out.push('');
   }
   return out.join('\n');

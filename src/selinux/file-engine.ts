@@ -56,6 +56,12 @@ export function createSelinuxFileEngine(view: HostView, oracle: SelinuxOracle, p
     return c.ok === true ? { ok: true, because: `${at.path}: ${c.because}` } : { ok: c.ok, reason: `${at.path} ${c.reason}` } as Check;
   }
 
+  /** The policy's answer for an inode as if labelled `label` (what libvirt will set on it at start). */
+  function assumed(at: WalkedInode, label: string, tclass: string, perms: readonly string[]): Check {
+    const c = askLabel(label, tclass, perms);
+    return c.ok === true ? { ok: true, because: `${at.path} once labelled ${label}: ${c.because}` } : ({ ok: c.ok, reason: `${at.path} once labelled ${label} ${c.reason}` } as Check);
+  }
+
   return {
     check(file: ChainFile): FileVerdict {
       const walk = walkPath(view, file.path);
@@ -82,7 +88,7 @@ export function createSelinuxFileEngine(view: HostView, oracle: SelinuxOracle, p
       if (end.kind === 'error') return { accessible: false, reason: pathProblem(end.at, end.errno) };
       const tclass = diskClass(end.file.inode.type);
       if (!tclass) return { accessible: null, reason: `${end.file.path} is a ${end.file.inode.type}, not a file or device QEMU can open as a disk` };
-      const c = ask(end.file, tclass, diskPerms(file.access));
+      const c = file.assumeLabel === undefined ? ask(end.file, tclass, diskPerms(file.access)) : assumed(end.file, file.assumeLabel, tclass, diskPerms(file.access));
       if (c.ok === true) return { accessible: true, because: c.because, findings };
       return c.ok === false ? { accessible: false, reason: c.reason, findings } : { accessible: null, reason: c.reason, findings };
     },

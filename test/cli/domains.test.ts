@@ -164,3 +164,39 @@ describe('--all-domains', () => {
     expect(r.stderr).toContain('domain vm1:5:7: warning');
   });
 });
+
+describe('--all-domains: files beyond disks', () => {
+  it('--apply annotates an nvram <source>, reads it back and finds it kept', async () => {
+    const uefi = `<domain type='kvm'>
+  <name>uefi</name>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <nvram type='file'>
+      <source file='/srv/iso/pub.iso'/>
+    </nvram>
+  </os>
+</domain>
+`;
+    // A file the qemu user may not write keeps libvirt's relabel: only pub.iso made writable is annotated.
+    const lv = fakeLibvirt({ uefi: { xml: uefi } });
+    const r = await domains(lv.client, { mode: 'apply' });
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    const lv2 = fakeLibvirt({ uefi: { xml: uefi.replace('/srv/iso/pub.iso', '/srv/rw/vars.fd') } });
+    const c = captureIo();
+    const v = memoryView(
+      { '/srv/rw': { type: 'dir', mode: 0o755 }, '/srv/rw/vars.fd': { type: 'file', mode: 0o666 } },
+      { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } },
+    );
+    const ctx = createHostContext(v, hostOptions({ models: ['dac'] }), { invoker: { uid: 0, gid: 0 } });
+    if (!ctx.ok) throw new Error(ctx.error);
+    const code = await runDomains({ names: undefined, mode: 'apply', pruneStale: false }, lv2.client, ctx.value, c.io);
+    await c.settle();
+    expect(c.stderr()).toBe('');
+    expect(code).toBe(0);
+    expect(c.stdout()).toBe(
+      "domain uefi: plan: add <seclabel model='dac' relabel='no'/> to os/nvram (/srv/rw/vars.fd)\n" +
+        'domain uefi: defined with 1 change(s), read back and all kept\n',
+    );
+    expect(lv2.defs.get('uefi')).toContain("<source file='/srv/rw/vars.fd'>\n        <seclabel model='dac' relabel='no'/>\n      </source>");
+  });
+});

@@ -196,6 +196,53 @@ describe('the shell\'s own test is one pass over the text, whatever its size', (
     const r = s.run(['vm1', 'prepare', 'begin', '-'], xml);
     expect(r.called).toBe(true);
     expect(r.stdin!.equals(Buffer.from(xml))).toBe(true);
+/** A domain whose only seclabels are on an nvram or a chardev <source> (issue 22), no disk annotated. */
+const otherFile = (where: 'nvram' | 'serial', seclabel: string, domainSelinux = true) => `<domain type='kvm'>
+  <name>vm1</name>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+${where === 'nvram' ? `    <nvram type='file'>\n      <source file='/srv/vm/vars.fd'>\n        ${seclabel}\n      </source>\n    </nvram>\n` : ''}  </os>
+  <devices>
+${where === 'serial' ? `    <serial type='file'>\n      <source path='/srv/vm/console.log'>\n        ${seclabel}\n      </source>\n    </serial>\n` : ''}  </devices>
+${domainSelinux ? "  <seclabel type='dynamic' model='selinux' relabel='yes'><label>system_u:system_r:svirt_t:s0:c1,c2</label></seclabel>\n" : ''}</domain>
+`;
+
+describe('an annotated nvram or chardev source, the only annotation, still reaches the check the hook re-proves it with', () => {
+  const cases: Record<string, [string, 'prepare' | 'start']> = {
+    "nvram, DAC relabel='no', at prepare begin": [otherFile('nvram', "<seclabel model='dac' relabel='no'/>", false), 'prepare'],
+    "chardev, DAC relabel='no', at prepare begin": [otherFile('serial', "<seclabel model='dac' relabel='no'/>", false), 'prepare'],
+    "nvram, SELinux relabel='no', at start begin": [otherFile('nvram', "<seclabel model='selinux' relabel='no'/>"), 'start'],
+    "chardev, SELinux relabel='no', at start begin": [otherFile('serial', "<seclabel model='selinux' relabel='no'/>"), 'start'],
+  };
+  for (const [what, [xml, op]] of Object.entries(cases)) {
+    it(what, () => {
+      const s = setUp(0);
+      const r = s.run(['vm1', op, 'begin', '-'], xml);
+      expect(r).toMatchObject({ code: 0, stderr: '', called: true, leftInTmp: [] });
+      expect(r.stdin!.equals(Buffer.from(xml))).toBe(true);
+      // And the judge does have something to check there: it asks for the host.
+      let opened = 0;
+      const j = judgeDomainXml(Buffer.from(xml), `${op}-begin`, () => {
+        opened++;
+        return { ok: false, error: 'no host here' };
+      });
+      expect(opened).toBe(1);
+      expect(j.ok).toBe(false);
+    });
+  }
+
+  it("relabel='yes' on them is libvirt's own form: skipped in the shell, and the judge agrees", () => {
+    for (const where of ['nvram', 'serial'] as const) {
+      const xml = otherFile(where, "<seclabel model='dac' relabel='yes'/>");
+      const s = setUp(HOOK_REFUSE_EXIT);
+      for (const op of ['prepare', 'start'] as const) {
+        expect(s.run(['vm1', op, 'begin', '-'], xml)).toMatchObject({ code: 0, stderr: '', called: false, leftInTmp: [] });
+        const j = judgeDomainXml(Buffer.from(xml), `${op}-begin`, () => {
+          throw new Error('no context expected');
+        });
+        expect(j.ok && j.value.checked).toBe(0);
+      }
+    }
   });
 });
 

@@ -1,0 +1,237 @@
+/**
+ * The rules of docs/libvirt-files.md applied to the files beyond disks: per file and model, what libvirt
+ * does to it at start (label it, and with which label; pass QEMU an fd; leave it alone), whether a
+ * per-element seclabel is honoured there, and whether QEMU can use the file. Only nvram's `<source>` and
+ * chardev `<source>`s can be annotated, and only on a proof, as disks are; everything else is explained.
+ */
+import type { Domain } from '../domain/model.js';
+import type { OtherFile } from '../domain/files.js';
+import type { Connection } from './connection.js';
+import { checkChain, dedupe } from './disk.js';
+import { domainLabelling, seclabelFor } from './domain-labelling.js';
+import type { Chain, DecisionPorts } from './ports.js';
+import type { Finding } from '../access/types.js';
+import { MODELS, type FileModelDecision, type Model } from './types.js';
+
+export interface OtherFileDecision {
+  readonly file: OtherFile;
+  /** One sentence: what libvirt does with this file at start, for both drivers. */
+  readonly libvirt: string;
+  readonly models: Readonly<Record<Model, FileModelDecision>>;
+  readonly findings: readonly Finding[];
+}
+
+/** What libvirt 9.0 does with a file, by element (docs/libvirt-files.md §2, §3, §5). */
+interface Treatment {
+  /** QEMU opens the path itself; false: libvirt or virtlogd opens it and passes an fd. */
+  readonly qemuOpens: boolean;
+  /** The drivers label it at start (when labelling is on for the domain). */
+  readonly labelled: boolean;
+  /** A per-element `<seclabel relabel='no'>` is parsed and honoured by both drivers. */
+  readonly optOut: boolean;
+  /** The SELinux label libvirt gives it. */
+  readonly selinuxLabel: string;
+  /** Written by QEMU and private to the VM: its svirt categories are the isolation. */
+  readonly exclusiveWritable: boolean;
+  readonly libvirt: string;
+}
+
+/** Said for `<os firmware=…>` without a loader path: what is chosen at start cannot be decided from the XML. */
+export const FIRMWARE_AUTO =
+  'the firmware is chosen by libvirt at start (<os firmware=…>, firmware descriptors): its code is never labelled and its vars are created from the template, owned by the qemu user; neither is named in this XML, so neither is decided';
+
+const IMAGE_LABEL = "the VM's svirt_image_t:s0:cX,cY (imagelabel)";
+const CONTENT_LABEL = 'virt_content_t:s0 (content label)';
+/** The second line of virtual_image_context, as libvirt reads it (Debian and Fedora ship the same). */
+const CONTENT_CONTEXT = 'system_u:object_r:virt_content_t:s0';
+
+function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undecided: string } {
+  switch (f.kind) {
+    case 'loader':
+      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt never labels the firmware (no reference to the loader in either driver): QEMU opens it as it is' };
+    case 'nvram':
+      if (f.nvramForm === 'legacy')
+        return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start, and gives both back at stop; the <nvram>/path</nvram> form has no <source> for a per-element seclabel (write it as <nvram type='file'><source file=…/></nvram> to get one)" };
+      if (f.nvramForm !== 'file') return { undecided: `<nvram type='${f.nvramForm}'> is not decided (libvirt 9.0 knows file nvram only)` };
+      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'" };
+    case 'kernel':
+    case 'initrd':
+    case 'dtb':
+    case 'acpi-table':
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `libvirt chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
+    case 'qemu-arg':
+      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt passes <qemu:commandline> arguments to QEMU verbatim and never labels what they name: QEMU opens it as it is' };
+    case 'chardev': {
+      const t = f.chardevType;
+      if (t === 'file') {
+        if ((conn.stdioHandler ?? 'logd') === 'logd') {
+          const forced = f.seclabels.some((s) => s.relabel);
+          return {
+            qemuOpens: false,
+            labelled: forced,
+            optOut: true,
+            selinuxLabel: IMAGE_LABEL,
+            exclusiveWritable: true,
+            libvirt: `stdio_handler = "logd": virtlogd opens the file and passes QEMU an fd, so QEMU needs no access; ${forced ? "a seclabel with relabel='yes' forces both drivers to label it" : 'neither driver labels it (it has no seclabel of its own)'}`,
+          };
+        }
+        return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: 'stdio_handler = "file": libvirtd opens the file and passes QEMU an fd (QEMU needs no access), and still chowns and relabels the path at start, given back at stop, unless the <source> has relabel=\'no\'' };
+      }
+      if (t === 'unix' && f.unixMode === 'bind')
+        return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt creates the listening socket and passes QEMU its fd (QEMU needs no access); an existing path is chowned and relabelled and not given back" };
+      if (t === 'unix')
+        return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns the socket to the qemu user and gives it the VM's image label at start unless its <source> carries a seclabel with relabel='no'; QEMU connects to it; the owner is not remembered for a socket: at stop libvirt 9.0 sets it to root:root (measured)" };
+      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'; QEMU opens it read-write" };
+    }
+  }
+}
+
+const ALTERNATIVES_DAC =
+  "what you can do instead: make the qemu user its owner (libvirt skips a chown to the same owner), or stop DAC labelling for the whole domain with <seclabel type='static' model='dac' relabel='no'><label>+UID:+GID</label></seclabel> (or qemu.conf dynamic_ownership = 0), which also stops it for every disk: each must then already be usable by that identity";
+const ALTERNATIVES_SELINUX =
+  "what you can do instead: only a domain-level SELinux seclabel (type='none', or static with relabel='no') stops it, and that drops the per-VM svirt isolation for every file of the domain";
+
+/** Whether QEMU runs under an svirt label at all (a domain seclabel type='none', or unconfined by default, does not). */
+function selinuxConfined(domain: Domain, conn: Connection): string | undefined {
+  const s = seclabelFor(domain, 'selinux', conn);
+  if (s?.type === 'none') return `domain <seclabel type='none'> (line ${s.element.line}): QEMU does not run under an svirt label`;
+  if (!s && !conn.defaultConfined) return 'security_default_confined = 0 and the domain has no seclabel: QEMU does not run under an svirt label';
+  return undefined;
+}
+
+/** The files QEMU opens for this element: a -drive with a format has its backing chain. */
+export function otherFileChain(f: OtherFile, ports: DecisionPorts): Chain {
+  return f.path === undefined ? { kind: 'unprovable', reason: 'no path in the XML' } : chainFor(f, ports);
+}
+
+function chainFor(f: OtherFile, ports: DecisionPorts): Chain {
+  const path = f.path!;
+  if (f.kind === 'qemu-arg' && f.format !== undefined && f.format !== 'raw')
+    return ports.resolveChain({
+      element: f.element, index: -1, type: 'file', rawType: 'file', device: 'disk', target: undefined, source: f.element,
+      path, format: f.format, readonly: f.access === 'read', shareable: false, backing: undefined, seclabels: [],
+    });
+  const endpoint = f.kind === 'chardev' && (f.chardevType === 'unix' || f.chardevType === 'pipe');
+  return { kind: 'ok', files: [{ path, access: f.access, role: 'top', ...(f.format !== undefined && { format: f.format }), ...(endpoint && { endpoint: true as const }) }] };
+}
+
+/**
+ * A pipe chardev (qemu_chr_open_pipe): QEMU opens PATH.out for writing and PATH.in for reading, and only
+ * when either cannot be opened PATH read-write; libvirt labels .in and .out when both exist, else PATH.
+ * Both are asked read-write (more than QEMU needs, never less).
+ */
+function pipeChains(path: string): readonly [Chain, Chain] {
+  const one = (p: string) => ({ path: p, access: 'readwrite' as const, role: 'top' as const, endpoint: true as const });
+  return [{ kind: 'ok', files: [one(`${path}.in`), one(`${path}.out`)] }, { kind: 'ok', files: [one(path)] }];
+}
+
+function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connection, ports: DecisionPorts, findings: Finding[]): FileModelDecision {
+  const state = conn.models[model];
+  if (!state.active) return { action: 'n/a', accessible: null, reason: `${model} is not active: ${state.why}` };
+  if (f.path === undefined) {
+    if (f.kind === 'chardev') return { action: 'n/a', accessible: null, reason: 'no path: libvirt creates the socket itself in the domain\'s channel directory' };
+    return { action: 'n/a', accessible: null, reason: 'no path in the XML: libvirt chooses it at start' };
+  }
+  const t = treatment(f, conn);
+  if ('undecided' in t) return { action: 'keep', accessible: null, reason: t.undecided };
+
+  const labelling = domainLabelling(domain, model, conn);
+  const driverOff = !labelling.on ? labelling.why : model === 'dac' && !conn.dynamicOwnership ? 'dynamic_ownership = 0: libvirt never chowns' : undefined;
+  const check = () => {
+    let c = checkChain(model, chainFor(f, ports), ports, domain);
+    if (f.kind === 'chardev' && f.chardevType === 'pipe') {
+      const [pair, single] = pipeChains(f.path!);
+      c = checkChain(model, pair, ports, domain);
+      // .in or .out missing: QEMU (and libvirt's labelling) fall back to the path itself.
+      if (c.findings.some((x) => x.code === 'missing-file')) c = checkChain(model, single, ports, domain);
+    }
+    // libvirt creates a missing nvram from its template, owned by the qemu user, mode 0600.
+    const missingNvram = f.kind === 'nvram' && c.findings.some((x) => x.code === 'missing-file');
+    findings.push(...c.findings.filter((x) => !(missingNvram && x.code === 'missing-file')));
+    return { ...c, missingNvram };
+  };
+
+  // An existing per-element seclabel: left as written, re-checked when it says relabel='no'.
+  const existing = t.optOut ? f.seclabels.find((s) => s.model === model) : undefined;
+  if (existing) {
+    if (existing.relabel) return { action: 'existing', accessible: null, reason: `the <source> already has a ${model} seclabel with relabel='yes'`, stale: false };
+    if (!t.qemuOpens) return { action: 'existing', accessible: null, reason: `relabel='no' already present; QEMU gets an fd and needs no access to the path`, stale: false };
+    const c = check();
+    const v = c.verdict;
+    if (v.accessible === false && !c.missingNvram)
+      return { action: 'existing', accessible: false, reason: `stale relabel='no': ${v.reason}; the VM will fail to start`, stale: true, denied: v.reason };
+    return { action: 'existing', accessible: v.accessible, reason: v.accessible ? `relabel='no' already present and still valid: ${v.because}` : `relabel='no' already present; cannot re-check: ${v.reason}`, stale: false };
+  }
+
+  if (!t.qemuOpens) {
+    if (!t.labelled || driverOff) return { action: 'n/a', accessible: null, reason: `${t.libvirt}${driverOff && t.labelled ? `; ${driverOff}` : ''}` };
+    return { action: 'keep', accessible: null, reason: `${t.libvirt}; QEMU needs no access, so there is nothing to prove and it is left to libvirt`, byRule: true };
+  }
+
+  // From here QEMU opens the path itself.
+  if (model === 'selinux') {
+    const unconfined = selinuxConfined(domain, conn);
+    if (unconfined) return { action: 'n/a', accessible: null, reason: unconfined };
+  }
+  if (!t.labelled || driverOff) {
+    const c = check();
+    const v = c.verdict;
+    const why = t.labelled ? `${driverOff}, so QEMU opens it as it is` : f.kind === 'qemu-arg' ? 'libvirt never labels what <qemu:commandline> names' : 'libvirt never labels it';
+    if (v.accessible === true) return { action: 'as-is', accessible: true, reason: `${why}; QEMU can open it: ${v.because}` };
+    if (c.missingNvram) return { action: 'as-is', accessible: null, reason: `${why}; it does not exist yet: libvirt creates it from the template, owned by the qemu user, mode 0600` };
+    return { action: 'as-is', accessible: v.accessible, reason: `${why}; ${v.accessible === false ? 'QEMU cannot open it, the VM fails to start' : 'cannot tell whether QEMU can open it'}: ${v.reason}` };
+  }
+
+  if (!t.optOut && model === 'selinux') {
+    // The content label is one fixed label: the policy can judge QEMU's access to the file once it has it.
+    if (t.selinuxLabel !== CONTENT_LABEL)
+      return { action: 'relabel', accessible: null, reason: `libvirt labels it ${t.selinuxLabel} at start with no per-element opt-out; that label carries the VM's own categories, made for QEMU to use; ${ALTERNATIVES_SELINUX}` };
+    const top = chainFor(f, ports);
+    const assumed: Chain = top.kind === 'ok' ? { kind: 'ok', files: top.files.map((x) => ({ ...x, assumeLabel: CONTENT_CONTEXT })) } : top;
+    const c = checkChain(model, assumed, ports, domain);
+    findings.push(...c.findings);
+    const v = c.verdict;
+    const then = v.accessible === true ? `QEMU can then read it: ${v.because}` : v.accessible === false ? `even then QEMU cannot read it, the VM fails to start: ${v.reason}` : `cannot tell whether QEMU can then read it: ${v.reason}`;
+    return { action: 'relabel', accessible: v.accessible, reason: `libvirt labels it ${t.selinuxLabel} at start with no per-element opt-out; ${then}; ${ALTERNATIVES_SELINUX}` };
+  }
+  if (!t.optOut) {
+    const c = model === 'dac' ? check() : undefined;
+    const label = model === 'dac' ? 'chowns it to the qemu user' : `labels it ${t.selinuxLabel}`;
+    const now =
+      c === undefined
+        ? ''
+        : c.missingNvram
+          ? '; it does not exist yet: libvirt creates it from the template, owned by the qemu user, mode 0600'
+          : c.verdict.accessible === true
+            ? `; QEMU could already use it as it is (${c.verdict.because}), but libvirt relabels regardless`
+            : `; as it is now QEMU could not use it (${c.verdict.reason})`;
+    const sel = model === 'selinux' ? `; ${ALTERNATIVES_SELINUX}` : `; ${ALTERNATIVES_DAC}`;
+    return { action: 'relabel', accessible: c === undefined ? null : c.missingNvram ? null : c.verdict.accessible, reason: `libvirt ${label} at start with no per-element opt-out${now}${sel}` };
+  }
+
+  // A per-element seclabel would be honoured: decided as a disk is.
+  if (model === 'selinux' && t.exclusiveWritable)
+    return { action: 'keep', accessible: null, reason: "exclusive writable per-VM file: its svirt categories are the isolation, libvirt must relabel it", byRule: true };
+  const c = check();
+  const v = c.verdict;
+  if (c.missingNvram) return { action: 'keep', accessible: null, reason: 'it does not exist yet: libvirt creates it from the template, owned by the qemu user, mode 0600; decide again once it exists' };
+  if (v.accessible === true && c.proof) return { action: 'annotate', accessible: true, reason: v.because, proof: c.proof };
+  return { action: 'keep', accessible: v.accessible === true ? null : v.accessible, reason: v.accessible === true ? 'no proof recorded' : v.reason };
+}
+
+export function decideOtherFile(f: OtherFile, domain: Domain, conn: Connection, ports: DecisionPorts): OtherFileDecision {
+  const findings: Finding[] = [];
+  for (const s of f.seclabels)
+    if (s.model === undefined)
+      findings.push({ code: 'seclabel-without-model', severity: 'warning', message: "a <seclabel> without model= matches no security driver: libvirt fails at start with \"Security driver model '(null)' is not available\"" });
+    else if ((s.model === 'dac' || s.model === 'selinux') && !conn.models[s.model].active)
+      findings.push({ code: 'seclabel-model-inactive', severity: 'warning', message: `a seclabel for model '${s.model}', which is not active on this connection: the VM fails at start` });
+  const models = Object.fromEntries(MODELS.map((m) => [m, decideModel(m, f, domain, conn, ports, findings)])) as Record<Model, FileModelDecision>;
+  const t = f.path === undefined ? undefined : treatment(f, conn);
+  const libvirt = t === undefined ? 'no path in the XML' : 'undecided' in t ? t.undecided : t.libvirt;
+  return { file: f, libvirt, models, findings: dedupe(findings) };
+}
+
+export function decideOtherFiles(domain: Domain, conn: Connection, ports: DecisionPorts): OtherFileDecision[] {
+  return (domain.other?.files ?? []).map((f) => decideOtherFile(f, domain, conn, ports));
+}

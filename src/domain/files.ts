@@ -1,0 +1,192 @@
+/**
+ * The files of a domain beyond `<disk>` that libvirt labels or QEMU opens (docs/libvirt-files.md):
+ * firmware (`<loader>`, `<nvram>` in both forms), direct kernel boot (`<kernel>`, `<initrd>`, `<dtb>`,
+ * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs, and the files the arguments
+ * of `<qemu:commandline>` name. Only what the XML says: which driver does what to each is decide/'s.
+ */
+import { attr, child, childrenNamed, type XmlElement } from '../xml/tree.js';
+import type { DiskSeclabel } from './model.js';
+import { qemuFileArgs, type QemuArgProblem } from './qemu-options.js';
+
+export const QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0';
+
+export type FileKind =
+  | 'loader'
+  | 'nvram'
+  | 'kernel'
+  | 'initrd'
+  | 'dtb'
+  | 'acpi-table'
+  | 'chardev'
+  | 'qemu-arg';
+
+export const CHARDEV_ELEMENTS = ['serial', 'parallel', 'console', 'channel'] as const;
+
+export interface OtherFile {
+  readonly kind: FileKind;
+  /** The element the file belongs to (`<loader>`, `<nvram>`, `<serial>`, `<qemu:arg>`, …): reports group by it. */
+  readonly element: XmlElement;
+  /** How reports name that element, unique in the domain: `os/loader`, `devices/serial[1]`, `qemu:commandline/arg[2] -fw_cfg`. */
+  readonly where: string;
+  /** The local path; undefined when the element names none (firmware chosen at start, pty chardev, …). */
+  readonly path: string | undefined;
+  /** What QEMU asks for on it when QEMU opens it itself. */
+  readonly access: 'read' | 'readwrite';
+  /** Where a per-element `<seclabel>` goes (nvram's and chardevs' `<source>`); undefined for the rest. */
+  readonly source: XmlElement | undefined;
+  readonly seclabels: readonly DiskSeclabel[];
+  /** nvram: 'legacy' (`<nvram>/path</nvram>`) or the `type=` of the source form. */
+  readonly nvramForm?: 'legacy' | string;
+  /** chardev: its type= (file, pipe, unix, dev, pty, …) and, for unix, its source mode=. */
+  readonly chardevType?: string;
+  readonly unixMode?: string;
+  /** loader: type= (rom, pflash) as written. */
+  readonly loaderType?: string;
+  /** qemu-arg: the QEMU option (without dash) and the image format it names, if any. */
+  readonly qemuOption?: string;
+  readonly format?: string;
+}
+
+export interface OtherFiles {
+  readonly files: readonly OtherFile[];
+  /** Arguments of `<qemu:commandline>` that name a file in a way that cannot be decided. */
+  readonly argProblems: readonly (QemuArgProblem & { readonly element: XmlElement })[];
+  /** `<os firmware=…>` without a loader path: libvirt picks the firmware at start. */
+  readonly firmwareAuto: boolean;
+}
+
+/** Per-element seclabels as written; the caller (parse.ts) validates them as for disks. */
+export type SeclabelReader = (source: XmlElement) => readonly DiskSeclabel[];
+
+const text = (el: XmlElement | undefined): string | undefined => {
+  const t = el?.text.trim();
+  return t === undefined || t === '' ? undefined : t;
+};
+
+/** The prefix bound to libvirt's QEMU namespace on the root (libvirt matches by URI, not by prefix). */
+function qemuPrefixes(root: XmlElement): Set<string> {
+  const out = new Set<string>();
+  for (const a of root.attributes) if (a.name.startsWith('xmlns:') && a.value === QEMU_NS) out.add(a.name.slice('xmlns:'.length));
+  return out;
+}
+
+function inQemuNs(el: XmlElement, prefixes: Set<string>, local: string): boolean {
+  const i = el.name.indexOf(':');
+  if (i === -1) return el.name === local && el.attributes.some((a) => a.name === 'xmlns' && a.value === QEMU_NS);
+  const prefix = el.name.slice(0, i);
+  if (el.name.slice(i + 1) !== local) return false;
+  return prefixes.has(prefix) || el.attributes.some((a) => a.name === `xmlns:${prefix}` && a.value === QEMU_NS);
+}
+
+function chardevFiles(devices: XmlElement, readSeclabels: SeclabelReader): OtherFile[] {
+  const out: OtherFile[] = [];
+  for (const name of CHARDEV_ELEMENTS) {
+    childrenNamed(devices, name).forEach((el, i) => {
+      const type = attr(el, 'type') ?? 'pty';
+      const source = child(el, 'source');
+      const where = `devices/${name}[${i + 1}]`;
+      // pty, tcp, udp, spicevmc, null, vc, stdio, …: no file (a pty's live path is libvirt's own).
+      if (!['file', 'pipe', 'unix', 'dev'].includes(type)) return;
+      const path = source ? attr(source, 'path') : undefined;
+      out.push({
+        kind: 'chardev',
+        element: el,
+        where,
+        path,
+        access: 'readwrite',
+        source,
+        seclabels: source ? readSeclabels(source) : [],
+        chardevType: type,
+        ...(type === 'unix' && { unixMode: (source && attr(source, 'mode')) ?? 'connect' }),
+      });
+    });
+  }
+  return out;
+}
+
+export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader): OtherFiles {
+  const files: OtherFile[] = [];
+  const argProblems: (QemuArgProblem & { element: XmlElement })[] = [];
+  let firmwareAuto = false;
+  const os = child(root, 'os');
+  if (os) {
+    const loader = child(os, 'loader');
+    const loaderPath = text(loader);
+    if (loader && loaderPath !== undefined) {
+      const type = attr(loader, 'type');
+      const readonly = attr(loader, 'readonly');
+      // -bios (rom) is read; pflash is opened read-write unless readonly='yes'.
+      const access = type === 'pflash' && readonly !== 'yes' ? 'readwrite' : 'read';
+      files.push({ kind: 'loader', element: loader, where: 'os/loader', path: loaderPath, access, source: undefined, seclabels: [], ...(type !== undefined && { loaderType: type }) });
+    } else if (attr(os, 'firmware') !== undefined || loader) firmwareAuto = true;
+    const nvram = child(os, 'nvram');
+    if (nvram) {
+      const type = attr(nvram, 'type');
+      const source = child(nvram, 'source');
+      if (type === undefined && !source) {
+        const p = text(nvram);
+        if (p !== undefined) files.push({ kind: 'nvram', element: nvram, where: 'os/nvram', path: p, access: 'readwrite', source: undefined, seclabels: [], nvramForm: 'legacy' });
+      } else {
+        files.push({
+          kind: 'nvram',
+          element: nvram,
+          where: 'os/nvram',
+          path: source ? (attr(source, 'file') ?? attr(source, 'dev')) : undefined,
+          access: 'readwrite',
+          source,
+          seclabels: source ? readSeclabels(source) : [],
+          nvramForm: type ?? 'file',
+        });
+      }
+    }
+    for (const k of ['kernel', 'initrd', 'dtb'] as const) {
+      const el = child(os, k);
+      const p = text(el);
+      if (el && p !== undefined) files.push({ kind: k, element: el, where: `os/${k}`, path: p, access: 'read', source: undefined, seclabels: [] });
+    }
+    const acpi = child(os, 'acpi');
+    if (acpi)
+      childrenNamed(acpi, 'table').forEach((t, i) => {
+        const p = text(t);
+        if (p !== undefined) files.push({ kind: 'acpi-table', element: t, where: `os/acpi/table[${i + 1}]`, path: p, access: 'read', source: undefined, seclabels: [] });
+      });
+  }
+  const devices = child(root, 'devices');
+  if (devices) files.push(...chardevFiles(devices, readSeclabels));
+
+  const prefixes = qemuPrefixes(root);
+  for (const cl of root.children.filter((c) => inQemuNs(c, prefixes, 'commandline'))) {
+    const args = cl.children.filter((c) => inQemuNs(c, prefixes, 'arg'));
+    const argv = args.map((a) => attr(a, 'value') ?? '');
+    const { files: found, problems } = qemuFileArgs(argv);
+    for (const f of found)
+      files.push({
+        kind: 'qemu-arg',
+        element: args[f.argIndex]!,
+        where: `qemu:commandline/arg[${f.argIndex + 1}] -${f.option || 'hda'}`,
+        path: f.path,
+        access: f.access,
+        source: undefined,
+        seclabels: [],
+        qemuOption: f.option,
+        ...(f.format !== undefined && { format: f.format }),
+      });
+    for (const p of problems) argProblems.push({ ...p, element: args[p.argIndex] ?? cl });
+  }
+  // <qemu:override>: a -device property that names a file QEMU opens (romfile, read), also unlabelled.
+  for (const ov of root.children.filter((c) => inQemuNs(c, prefixes, 'override')))
+    for (const dev of ov.children.filter((c) => inQemuNs(c, prefixes, 'device')))
+      for (const fe of dev.children.filter((c) => inQemuNs(c, prefixes, 'frontend')))
+        for (const prop of fe.children.filter((c) => inQemuNs(c, prefixes, 'property'))) {
+          if (attr(prop, 'name') !== 'romfile') continue;
+          const value = attr(prop, 'value');
+          const where = `qemu:override/device[${attr(dev, 'alias') ?? '?'}] romfile`;
+          if (value === undefined || value === '') continue;
+          if (!value.startsWith('/')) {
+            argProblems.push({ option: 'device', argIndex: -1, element: prop, message: `${where} names ${JSON.stringify(value)}, not an absolute local path: not decided` });
+            continue;
+          }
+          files.push({ kind: 'qemu-arg', element: prop, where, path: value, access: 'read', source: undefined, seclabels: [], qemuOption: 'device' });
+        }
+  return { files, argProblems, firmwareAuto };
+}

@@ -1,0 +1,250 @@
+/**
+ * Files beyond disks, decided end to end over an in-memory host: which get an annotation (nvram's and
+ * chardevs' <source>, DAC only, on proof), which are only explained (libvirt relabels with no opt-out, or
+ * never labels and QEMU must open them as they are), and that the output stays schema-valid.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { annotate, explain, GROUP, PASSWD } from '../cli/harness.js';
+import { memoryView, type MemoryNode } from '../support/memory-view.js';
+import { qcow2 } from '../images/builders.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vsl-files-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const QEMU = 64055;
+
+function xml(extraOs = '', extraDevices = '', commandline = ''): string {
+  return `<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>files</name>
+  <memory unit='KiB'>65536</memory>
+  <os>
+    <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>
+    <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>
+${extraOs}    <kernel>/srv/boot/vmlinuz</kernel>
+    <initrd>/srv/boot/initrd.img</initrd>
+  </os>
+  <devices>
+    <serial type='file'>
+      <source path='/srv/log/serial.log'/>
+      <target port='0'/>
+    </serial>
+    <serial type='dev'>
+      <source path='/dev/ttyS9'/>
+      <target port='1'/>
+    </serial>
+${extraDevices}  </devices>
+${commandline}</domain>
+`;
+}
+
+const NVRAM_SOURCE = `    <nvram type='file'>
+      <source file='/home/alice/vm/VARS.fd'/>
+    </nvram>
+`;
+const IGNITION = `  <qemu:commandline>
+    <qemu:arg value='-fw_cfg'/>
+    <qemu:arg value='name=opt/com.coreos/config,file=/srv/ign/vm.ign'/>
+  </qemu:commandline>
+`;
+
+function host(over: Record<string, MemoryNode> = {}) {
+  return memoryView(
+    {
+      '/usr/share/OVMF': { type: 'dir', mode: 0o755 },
+      '/usr/share/OVMF/OVMF_CODE_4M.fd': { type: 'file', mode: 0o644 },
+      '/srv': { type: 'dir', mode: 0o755 },
+      '/srv/boot': { type: 'dir', mode: 0o755 },
+      '/srv/boot/vmlinuz': { type: 'file', mode: 0o644 },
+      '/srv/boot/initrd.img': { type: 'file', mode: 0o644 },
+      '/srv/log': { type: 'dir', mode: 0o755 },
+      '/dev': { type: 'dir', mode: 0o755 },
+      '/dev/ttyS9': { type: 'char', mode: 0o660, gid: QEMU },
+      '/home': { type: 'dir', mode: 0o755 },
+      '/home/alice': { type: 'dir', mode: 0o755, uid: 1000, gid: 1000 },
+      '/home/alice/vm': { type: 'dir', mode: 0o755, uid: 1000, gid: 1000 },
+      '/home/alice/vm/VARS.fd': { type: 'file', mode: 0o660, uid: 1000, gid: 1000, acl: 'u::rw-,u:64055:rw-,g::rw-,m::rw-,o::---' },
+      '/srv/ign': { type: 'dir', mode: 0o755 },
+      '/srv/ign/vm.ign': { type: 'file', mode: 0o600 },
+      ...over,
+    },
+    { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } },
+  );
+}
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+type Decision = { action: string; accessible: boolean | null; reason: string };
+type Row = { element: string; path: string | null; models: { dac: Decision; selinux: Decision } };
+const byElement = (report: { files: { otherFiles?: Row[] }[] }) => Object.fromEntries((report.files[0]!.otherFiles ?? []).map((r) => [r.element, r]));
+
+describe('files beyond disks', () => {
+  it('annotates DAC on the nvram <source> and the dev chardev where proven, never SELinux, and explains the rest', async () => {
+    const p = file('all.xml', xml(NVRAM_SOURCE, '', IGNITION));
+    const r = await explain(host(), [p], { models: ['dac'] });
+    const rows = byElement(r.report);
+    expect(rows['os/loader']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['os/nvram']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
+    expect(rows['os/kernel']!.models.dac).toMatchObject({ action: 'relabel', accessible: true });
+    expect(rows['os/kernel']!.models.dac.reason).toContain('no per-element opt-out');
+    expect(rows['devices/serial[1]']!.models.dac).toMatchObject({ action: 'n/a' });
+    expect(rows['devices/serial[1]']!.models.dac.reason).toContain('virtlogd');
+    expect(rows['devices/serial[2]']!.models.dac).toMatchObject({ action: 'annotate' });
+    expect(rows['qemu:commandline/arg[2] -fw_cfg']!.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+
+    const a = await annotate(host(), [p], {}, { models: ['dac'] });
+    expect(a.stderr).toMatch(/all\.xml:\d+:\d+: error: qemu:commandline\/arg\[2\] -fw_cfg \(\/srv\/ign\/vm\.ign\): dac: .*QEMU cannot open it, the VM fails to start/);
+    expect(a.stdout).toContain("<source file='/home/alice/vm/VARS.fd'>\n        <seclabel model='dac' relabel='no'/>\n      </source>");
+    expect(a.stdout).toContain("<source path='/dev/ttyS9'>\n        <seclabel model='dac' relabel='no'/>\n      </source>");
+    expect(a.stdout).not.toContain("path='/srv/log/serial.log'>");
+    expect(a.stdout.match(/<seclabel/g)).toHaveLength(2);
+    // Nothing inside <qemu:commandline>, and the rest byte for byte.
+    expect(a.stdout.replace(/>\n\s*<seclabel model='dac' relabel='no'\/>\n\s*<\/source>/g, '/>')).toBe(xml(NVRAM_SOURCE, '', IGNITION));
+    // Idempotent.
+    const again = await annotate(host(), [file('again.xml', a.stdout)], {}, { models: ['dac'] });
+    expect(again.stdout).toBe(a.stdout);
+    try {
+      execFileSync('virt-xml-validate', [file('out.xml', a.stdout), 'domain'], { stdio: 'pipe' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(String((e as { stderr?: Buffer }).stderr));
+    }
+  });
+
+  it('the readable Ignition file is used as it is; the legacy nvram form is only relabelled', async () => {
+    const p = file('legacy.xml', xml("    <nvram>/home/alice/vm/VARS.fd</nvram>\n", '', IGNITION));
+    const r = await explain(host({ '/srv/ign/vm.ign': { type: 'file', mode: 0o644 } }), [p], { models: ['dac'] });
+    const rows = byElement(r.report);
+    expect(rows['qemu:commandline/arg[2] -fw_cfg']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['os/nvram']!.models.dac).toMatchObject({ action: 'relabel', accessible: true });
+    expect(r.code).toBe(0);
+  });
+
+  it('keeps the nvram when the qemu user cannot write it, and when it does not exist yet', async () => {
+    const p = file('nvram.xml', xml(NVRAM_SOURCE));
+    const denied = await explain(host({ '/home/alice/vm/VARS.fd': { type: 'file', mode: 0o600, uid: 1000, gid: 1000 } }), [p], { models: ['dac'] });
+    expect(byElement(denied.report)['os/nvram']!.models.dac).toMatchObject({ action: 'keep', accessible: false });
+    const missing = memoryView({ ...{} }, { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } });
+    const m = await explain(missing, [p], { models: ['dac'] });
+    expect(byElement(m.report)['os/nvram']!.models.dac).toMatchObject({ action: 'keep', accessible: null });
+    expect(byElement(m.report)['os/nvram']!.models.dac.reason).toContain('creates it from the template');
+  });
+
+  it('a stale relabel=no on a chardev source is reported and --prune-stale removes it', async () => {
+    const dev = "    <serial type='dev'>\n      <source path='/dev/ttyS8'>\n        <seclabel model='dac' relabel='no'/>\n      </source>\n    </serial>\n";
+    const p = file('stale.xml', xml('', dev));
+    const h = host({ '/dev/ttyS8': { type: 'char', mode: 0o600 } });
+    const r = await explain(h, [p], { models: ['dac'] });
+    expect(byElement(r.report)['devices/serial[3]']!.models.dac).toMatchObject({ action: 'existing', accessible: false });
+    const pruned = await annotate(h, [p], { pruneStale: true }, { models: ['dac'] });
+    expect(pruned.stdout).toContain("<source path='/dev/ttyS8'>\n      </source>");
+    expect(pruned.stdout).not.toContain("ttyS8'>\n        <seclabel");
+  });
+
+  it('SELinux never annotates the writable nvram or chardevs (their svirt categories are the isolation)', async () => {
+    const p = file('sel.xml', xml(NVRAM_SOURCE));
+    const r = await explain(host(), [p], { models: ['dac', 'selinux'] });
+    const rows = byElement(r.report);
+    expect(rows['os/nvram']!.models.selinux).toMatchObject({ action: 'keep', accessible: null });
+    expect(rows['devices/serial[2]']!.models.selinux).toMatchObject({ action: 'keep', accessible: null });
+    expect(rows['os/kernel']!.models.selinux).toMatchObject({ action: 'relabel' });
+  });
+
+  it('a -drive with a qcow2 format is decided over its backing chain: an unreadable backing file fails the start', async () => {
+    const drive = (ro: string) => `  <qemu:commandline>
+    <qemu:arg value='-drive'/>
+    <qemu:arg value='if=none,id=x,file=/srv/img/top.qcow2,format=qcow2${ro}'/>
+  </qemu:commandline>
+`;
+    const top = { type: 'file', mode: 0o644, content: qcow2({ backingName: '/srv/img/base.raw', extensions: [[0xe2792aca, 'raw']] }) } as const;
+    const h = (baseMode: number) => host({ '/srv/img': { type: 'dir', mode: 0o755 }, '/srv/img/top.qcow2': top, '/srv/img/base.raw': { type: 'file', mode: baseMode } });
+    const p = file('drive.xml', xml('', '', drive(',readonly=on')));
+    const ok = byElement((await explain(h(0o644), [p], { models: ['dac'] })).report)['qemu:commandline/arg[2] -drive']!;
+    expect(ok.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(ok.models.dac.reason).toContain('backing file');
+    const denied = byElement((await explain(h(0o600), [p], { models: ['dac'] })).report)['qemu:commandline/arg[2] -drive']!;
+    expect(denied.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+    expect(denied.models.dac.reason).toContain('/srv/img/base.raw');
+    // Without readonly=on QEMU opens the top read-write: 0644 root is not writable by the qemu user.
+    const rw = byElement((await explain(h(0o644), [file('drive-rw.xml', xml('', '', drive('')))], { models: ['dac'] })).report)['qemu:commandline/arg[2] -drive']!;
+    expect(rw.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+  });
+
+  it('a romfile set through <qemu:override> is decided like a commandline file, and nothing is written there', async () => {
+    const override = `  <qemu:override>
+    <qemu:device alias='net0'>
+      <qemu:frontend>
+        <qemu:property name='romfile' type='string' value='/srv/ign/vm.ign'/>
+      </qemu:frontend>
+    </qemu:device>
+  </qemu:override>
+`;
+    const p = file('override.xml', xml('', '', override));
+    const row = byElement((await explain(host(), [p], { models: ['dac'] })).report)['qemu:override/device[net0] romfile']!;
+    expect(row.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+    const a = await annotate(host(), [p], {}, { models: ['dac'] });
+    expect(a.stdout).toContain(override);
+  });
+
+  it('a unix connect chardev is annotated when the qemu user may write the socket, a pipe when it may use its FIFO', async () => {
+    const chardevs = `    <channel type='unix'>
+      <source mode='connect' path='/srv/sock/agent.sock'/>
+      <target type='virtio' name='org.example.0'/>
+    </channel>
+    <serial type='pipe'>
+      <source path='/srv/sock/pipe'/>
+    </serial>
+`;
+    const p = file('sock.xml', xml('', chardevs));
+    const h = (mode: number) => host({ '/srv/sock': { type: 'dir', mode: 0o755 }, '/srv/sock/agent.sock': { type: 'socket', mode, uid: 1000, gid: 1000 }, '/srv/sock/pipe': { type: 'fifo', mode: 0o666 } });
+    const open = byElement((await explain(h(0o777), [p], { models: ['dac'] })).report);
+    expect(open['devices/channel[1]']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
+    // The pipe: no .in/.out, so QEMU opens the path itself, a FIFO the qemu user may read and write.
+    expect(open['devices/serial[3]']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
+    const closed = byElement((await explain(h(0o755), [p], { models: ['dac'] })).report);
+    expect(closed['devices/channel[1]']!.models.dac).toMatchObject({ action: 'keep', accessible: false });
+    const a = await annotate(h(0o777), [p], {}, { models: ['dac'] });
+    expect(a.stdout).toContain("<source mode='connect' path='/srv/sock/agent.sock'>\n        <seclabel model='dac' relabel='no'/>\n      </source>");
+  });
+
+  it('with DAC labelling off by a static domain label, files libvirt would chown are opened as they are by that uid:gid', async () => {
+    const label = "  <seclabel type='static' model='dac' relabel='no'>\n    <label>+1000:+1000</label>\n  </seclabel>\n";
+    const p = file('static.xml', xml(NVRAM_SOURCE, '', label));
+    const rows = byElement((await explain(host({ '/srv/boot/vmlinuz': { type: 'file', mode: 0o600, uid: 1000, gid: 1000 } }), [p], { models: ['dac'] })).report);
+    // The vars are 0660 alice:alice plus an ACL for the qemu user: uid 1000 is their owner.
+    expect(rows['os/nvram']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['os/kernel']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['os/initrd']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['os/nvram']!.models.dac.reason).toContain("without relabel='yes'");
+  });
+
+  it('every report above validates against schemas/report.schema.json, firmware autoselection included', async () => {
+    const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+    const validate = ajv.compile(JSON.parse(readFileSync('schemas/report.schema.json', 'utf8')));
+    const auto = file('auto.xml', "<domain type='kvm'>\n  <name>auto</name>\n  <os firmware='efi'>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n</domain>\n");
+    const inputs = [file('v1.xml', xml(NVRAM_SOURCE, "    <serial type='unix'>\n      <source mode='bind' path='/srv/x.sock'/>\n    </serial>\n", IGNITION)), file('v2.xml', xml('    <nvram>/x/VARS.fd</nvram>\n')), auto];
+    for (const models of [['dac'], ['dac', 'selinux']] as const) {
+      const r = await explain(host(), inputs, { models: [...models] });
+      expect(validate(r.report), JSON.stringify(validate.errors, null, 2)).toBe(true);
+      expect(r.report.files[2].firmwareAuto).toContain('chosen by libvirt at start');
+      expect(r.report.files[0].otherFiles.length).toBe(8);
+    }
+  });
+
+  it('a pipe with .in and .out is judged on both (libvirt labels both, QEMU opens both)', async () => {
+    const pipe = "    <serial type='pipe'>\n      <source path='/srv/p/pipe'/>\n    </serial>\n";
+    const p = file('pipe.xml', xml('', pipe));
+    const h = (outMode: number) => host({ '/srv/p': { type: 'dir', mode: 0o755 }, '/srv/p/pipe.in': { type: 'fifo', mode: 0o666 }, '/srv/p/pipe.out': { type: 'fifo', mode: outMode } });
+    expect(byElement((await explain(h(0o666), [p], { models: ['dac'] })).report)['devices/serial[3]']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
+    const denied = byElement((await explain(h(0o600), [p], { models: ['dac'] })).report)['devices/serial[3]']!.models.dac;
+    expect(denied).toMatchObject({ action: 'keep', accessible: false });
+    expect(denied.reason).toContain('/srv/p/pipe.out');
+  });
+});

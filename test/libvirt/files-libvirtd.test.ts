@@ -1,0 +1,375 @@
+/**
+ * Files beyond disks on a real libvirtd 9.0 with QEMU under TCG (DAC), on a private daemon
+ * (scripts/libvirtd-private-start.sh) so no other suite's daemon is disturbed. For each domain `explain`
+ * decides first; then the original and the annotated XML are each started and what libvirt and QEMU
+ * really did is compared with every decision:
+ * - UEFI (Debian's ovmf: read-only code, vars in a directory a user owns): the nvram <source> annotation
+ *   keeps the owner while the VM runs; without it libvirt chowns the vars and gives them back at stop;
+ *   the loader is never touched.
+ * - direct kernel boot (kernel/initrd 0644 root outside /var/lib/libvirt): relabelled by libvirt with no
+ *   per-element opt-out (chowned while running, given back at stop), so annotate leaves the XML alone.
+ * - a serial console to a file: virtlogd creates it (root 0600), no driver touches it.
+ * - -fw_cfg from <qemu:commandline>: readable → the VM starts; 0600 root → explain says QEMU cannot open
+ *   it and the start fails exactly there.
+ * The SELinux counterpart (an SELinux guest) is not run here.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingRequirements } from '../support/requirements.js';
+import { Ledger, owner, run, type Connection } from './libvirt-harness.js';
+
+const repo = resolve(import.meta.dirname, '../..');
+const cli = process.env.VIRT_SECLABEL_CLI ?? join(repo, 'dist/cli/main.js');
+const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+const skip = missingRequirements({ root: true, commands: ['libvirtd', 'virtlogd', 'virsh', 'qemu-system-x86_64', 'unshare', 'setfacl'], files: [OVMF_CODE, OVMF_VARS] });
+
+/** A user who is neither root nor the qemu user owns the vars directory. */
+const USER = 1000;
+
+interface FileRow {
+  element: string;
+  path: string | null;
+  libvirt: string;
+  models: { dac: { action: string; accessible: boolean | null; reason: string } };
+}
+
+/**
+ * The smallest image QEMU's x86 loader takes as a Linux kernel (hw/i386/x86.c x86_load_linux): the
+ * "HdrS" magic at 0x202, boot protocol 2.15 at 0x206, setup_sects at 0x1f1. The guest runs nothing useful,
+ * but QEMU opens and loads it exactly as a real bzImage.
+ */
+function fakeBzImage(): Buffer {
+  const b = Buffer.alloc(64 * 1024);
+  b[0x1f1] = 4;
+  b.write('HdrS', 0x202, 'latin1');
+  b.writeUInt16LE(0x020f, 0x206);
+  b[0x211] = 0x01; // loadflags: LOADED_HIGH
+  b.writeUInt32LE(0x100000, 0x214); // code32_start
+  b.writeUInt32LE(0x7fffffff, 0x22c); // initrd_addr_max
+  return b;
+}
+
+const mode = (p: string) => (statSync(p).mode & 0o7777).toString(8);
+
+describe.skipIf(skip !== undefined)('files beyond disks on a private real libvirtd (TCG, DAC)', { sequential: true, timeout: 900_000 }, () => {
+  const ledger = new Ledger();
+  /** UEFI domains: undefined with --keep-nvram (libvirt refuses a plain undefine, and --nvram would delete the user's vars). */
+  const uefi: string[] = [];
+  let state = '';
+  let root = '';
+  let daemon: Connection;
+  let counter = 0;
+  /** Decisions checked against what libvirt and QEMU did: [what, agreed]. */
+  const agreements: [string, boolean][] = [];
+  const agree = (what: string, ok: boolean) => {
+    agreements.push([what, ok]);
+    expect(ok, what).toBe(true);
+  };
+  const name = (what: string) => `i22-files-${process.pid}-${++counter}-${what}`;
+
+  const domain = (n: string, os: string, devices = '', commandline = '') => `<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>${n}</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+${os}  </os>
+  <features><acpi/></features>
+  <on_reboot>destroy</on_reboot>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+${devices}    <video><model type='none'/></video>
+    <memballoon model='none'/>
+  </devices>
+${commandline}</domain>
+`;
+
+  const cliRun = (...args: string[]) => run(process.execPath, [cli, ...args]);
+  const explainJson = (file: string): Record<string, FileRow> => {
+    const r = cliRun('explain', '--json', '--no-config', file);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { files: { otherFiles?: FileRow[] }[] };
+    return Object.fromEntries((report.files[0]!.otherFiles ?? []).map((f) => [f.element, f]));
+  };
+  const annotateFile = (input: string) => {
+    const r = cliRun('annotate', '--no-config', input);
+    return { ...r, output: r.stdout };
+  };
+  const validate = (xml: string, n: string) => {
+    const f = join(root, `${n}.validate.xml`);
+    writeFileSync(f, xml);
+    const r = run('virt-xml-validate', [f, 'domain']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+  };
+  const start = (n: string, xml: string) => {
+    ledger.define(daemon, root, n, xml);
+    const r = daemon.virsh('start', n);
+    return { code: r.code, stderr: r.stderr, state: daemon.virsh('domstate', n).stdout.trim() };
+  };
+  const stop = (n: string) => {
+    daemon.virsh('destroy', n);
+  };
+
+  beforeAll(() => {
+    mkdirSync(join(repo, '.tmp'), { recursive: true });
+    if (!existsSync(cli)) throw new Error(`${cli} does not exist: build the CLI first (npm run build)`);
+    state = mkdtempSync(join(repo, '.tmp/i22-files-libvirtd-'));
+    execFileSync('bash', [join(repo, 'scripts/libvirtd-private-start.sh'), state], { stdio: 'inherit' });
+    const uri = `qemu:///system?socket=${state}/run/libvirt-sock`;
+    daemon = { uri, virsh: (...args) => run('virsh', ['-c', uri, ...args]), pidFile: (n) => join(state, 'run', 'qemu', `${n}.pid`) };
+    root = mkdtempSync('/tmp/i22-files-');
+    chmodSync(root, 0o755);
+  });
+
+  afterAll(() => {
+    for (const n of daemon ? uefi : []) {
+      daemon.virsh('destroy', n);
+      daemon.virsh('undefine', '--keep-nvram', n);
+    }
+    const problems = daemon ? ledger.cleanUp() : [];
+    if (state) {
+      execFileSync('bash', [join(repo, 'scripts/libvirtd-private-stop.sh'), state], { stdio: 'inherit' });
+      rmSync(state, { recursive: true, force: true });
+    }
+    if (root) rmSync(root, { recursive: true, force: true });
+    const agreed = agreements.filter(([, ok]) => ok).length;
+    process.stderr.write(`files-libvirtd: ${agreed}/${agreements.length} decisions agreed with the real libvirtd\n`);
+    expect(problems).toEqual([]);
+  });
+
+  /** Vars in a directory the user owns, as a copy of the template; `acl`: the qemu user may read and write them. */
+  const userVars = (what: string, acl: boolean) => {
+    const dir = join(root, `${what}-home`);
+    mkdirSync(dir, { mode: 0o755 });
+    chownSync(dir, USER, USER);
+    const vars = join(dir, 'VARS.fd');
+    copyFileSync(OVMF_VARS, vars);
+    chownSync(vars, USER, USER);
+    chmodSync(vars, 0o600);
+    if (acl) execFileSync('setfacl', ['-m', 'u:libvirt-qemu:rw', vars]);
+    return vars;
+  };
+  const uefiOs = (vars: string) =>
+    `    <loader readonly='yes' type='pflash'>${OVMF_CODE}</loader>\n    <nvram type='file'>\n      <source file='${vars}'/>\n    </nvram>\n`;
+  const serial = (log: string) => `    <serial type='file'>\n      <source path='${log}'/>\n      <target port='0'/>\n    </serial>\n`;
+
+  it('UEFI with vars the qemu user may write: the nvram <source> is annotated, the owner is kept while running; the original is chowned and given back', () => {
+    const vars = userVars('uefi', true);
+    const log = join(root, 'uefi-serial.log');
+    const n = name('uefi');
+    const input = join(root, `${n}.in.xml`);
+    const xml = domain(n, uefiOs(vars), serial(log));
+    writeFileSync(input, xml);
+
+    const rows = explainJson(input);
+    expect(Object.keys(rows).sort()).toEqual(['devices/serial[1]', 'os/loader', 'os/nvram']);
+    expect(rows['os/loader']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['os/nvram']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
+    expect(rows['devices/serial[1]']!.models.dac.action).toBe('n/a');
+
+    const a = annotateFile(input);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.output).toContain(`<source file='${vars}'>\n        <seclabel model='dac' relabel='no'/>\n      </source>`);
+    expect(a.output.match(/<seclabel/g)).toHaveLength(1);
+    validate(a.output, n);
+    validate(xml, `${n}-orig`);
+
+    // The original: libvirt chowns the vars to the qemu user while running and gives them back at stop.
+    uefi.push(n, `${n}-orig`);
+    const orig = start(`${n}-orig`, xml.replace(`<name>${n}</name>`, `<name>${n}-orig</name>`));
+    expect(orig.stderr).toBe('');
+    expect(orig.state).toBe('running');
+    agree('loader as-is readable → the UEFI VM starts', orig.state === 'running');
+    agree('nvram without annotation → chowned to the qemu user while running', owner(vars) === '64055:64055');
+    agree('loader never labelled → root-owned code unchanged', owner(OVMF_CODE) === '0:0' && mode(OVMF_CODE) === '644');
+    agree('serial file under logd → created by virtlogd, root 0600, not chowned', owner(log) === '0:0' && mode(log) === '600');
+    stop(`${n}-orig`);
+    agree('nvram owner given back at stop', owner(vars) === `${USER}:${USER}`);
+    // Keep the user's vars: libvirt refuses to undefine a UEFI domain without saying what to do with them.
+    daemon.virsh('undefine', '--keep-nvram', `${n}-orig`);
+
+    const before = `${owner(vars)} ${mode(vars)}`;
+    const ann = start(n, a.output);
+    expect(ann.stderr).toBe('');
+    expect(ann.state).toBe('running');
+    agree(`nvram annotated → owner and mode kept while running (${before} → ${owner(vars)} ${mode(vars)})`, `${owner(vars)} ${mode(vars)}` === before && owner(vars) === `${USER}:${USER}`);
+    agree('serial file still not chowned with the annotated XML', owner(log) === '0:0');
+    stop(n);
+    expect(owner(vars)).toBe(`${USER}:${USER}`);
+    daemon.virsh('undefine', '--keep-nvram', n);
+  });
+
+  it('UEFI with vars only the user may write: nothing is annotated, libvirt chowns them, and the VM starts', () => {
+    const vars = userVars('uefi-priv', false);
+    const n = name('uefi-priv');
+    const input = join(root, `${n}.in.xml`);
+    const xml = domain(n, uefiOs(vars));
+    writeFileSync(input, xml);
+    uefi.push(n);
+    const rows = explainJson(input);
+    expect(rows['os/nvram']!.models.dac).toMatchObject({ action: 'keep', accessible: false });
+    const a = annotateFile(input);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.output).toBe(xml);
+    const r = start(n, a.output);
+    expect(r.stderr).toBe('');
+    agree('nvram kept (denied) → libvirt chowns it and the VM starts', r.state === 'running' && owner(vars) === '64055:64055');
+    stop(n);
+    agree('and gives the owner back at stop', owner(vars) === `${USER}:${USER}`);
+    daemon.virsh('undefine', '--keep-nvram', n);
+  });
+
+  it('direct kernel boot: kernel and initrd are relabelled with no opt-out; annotate leaves the XML alone', () => {
+    const boot = join(root, 'boot');
+    mkdirSync(boot, { mode: 0o755 });
+    const kernel = join(boot, 'vmlinuz');
+    const initrd = join(boot, 'initrd.img');
+    writeFileSync(kernel, fakeBzImage(), { mode: 0o644 });
+    writeFileSync(initrd, Buffer.alloc(4096), { mode: 0o644 });
+    const n = name('kernel');
+    const input = join(root, `${n}.in.xml`);
+    const xml = domain(n, `    <kernel>${kernel}</kernel>\n    <initrd>${initrd}</initrd>\n    <cmdline>console=ttyS0</cmdline>\n`);
+    writeFileSync(input, xml);
+    const rows = explainJson(input);
+    expect(rows['os/kernel']!.models.dac).toMatchObject({ action: 'relabel', accessible: true });
+    expect(rows['os/initrd']!.models.dac).toMatchObject({ action: 'relabel', accessible: true });
+    expect(rows['os/kernel']!.models.dac.reason).toContain('no per-element opt-out');
+    const a = annotateFile(input);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.output).toBe(xml);
+    const r = start(n, a.output);
+    expect(r.stderr).toBe('');
+    expect(r.state).toBe('running');
+    agree('kernel relabelled → chowned to the qemu user while running', owner(kernel) === '64055:64055');
+    agree('initrd relabelled → chowned to the qemu user while running', owner(initrd) === '64055:64055');
+    stop(n);
+    agree('kernel and initrd given back at stop', owner(kernel) === '0:0' && owner(initrd) === '0:0' && mode(kernel) === '644');
+  });
+
+  it('a serial console connecting to a unix socket a user owns: annotated, the socket keeps its owner; the original is chowned and reset to root:root at stop', async () => {
+    const dir = join(root, 'sock-home');
+    mkdirSync(dir, { mode: 0o755 });
+    chownSync(dir, USER, USER);
+    const sock = join(dir, 'console.sock');
+    const server: Server = createServer((c) => c.resume());
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      chownSync(sock, USER, USER);
+      chmodSync(sock, 0o777);
+      const n = name('sock');
+      const input = join(root, `${n}.in.xml`);
+      const xml = domain(n, '', `    <serial type='unix'>\n      <source mode='connect' path='${sock}'/>\n      <target port='0'/>\n    </serial>\n`);
+      writeFileSync(input, xml);
+      const rows = explainJson(input);
+      expect(rows['devices/serial[1]']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
+      const a = annotateFile(input);
+      expect(a.code, a.stderr).toBe(0);
+      expect(a.output).toContain(`<source mode='connect' path='${sock}'>\n        <seclabel model='dac' relabel='no'/>\n      </source>`);
+      validate(a.output, n);
+
+      const orig = start(`${n}-orig`, xml.replace(`<name>${n}</name>`, `<name>${n}-orig</name>`));
+      expect(orig.stderr).toBe('');
+      agree('unix connect chardev without annotation → QEMU connects, the socket is chowned to the qemu user', orig.state === 'running' && owner(sock) === '64055:64055');
+      stop(`${n}-orig`);
+      const after = owner(sock);
+      process.stderr.write(`files-libvirtd: unix connect socket after stop of the original: ${after}\n`);
+      // Not given back: libvirt 9.0 does not remember a socket's owner and resets it to root:root at stop,
+      // as explain says; with the annotation the user's socket is never touched.
+      expect(rows['devices/serial[1]']!.libvirt).toContain('at stop libvirt 9.0 sets it to root:root');
+      agree(`and reset to root:root at stop, not given back (${after})`, after === '0:0');
+      chownSync(sock, USER, USER);
+
+      const before = `${owner(sock)} ${mode(sock)}`;
+      const ann = start(n, a.output);
+      expect(ann.stderr).toBe('');
+      agree(`unix connect chardev annotated → QEMU connects, owner and mode kept (${before} → ${owner(sock)} ${mode(sock)})`, ann.state === 'running' && `${owner(sock)} ${mode(sock)}` === before);
+      stop(n);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  const fwcfg = (file: string) => `  <qemu:commandline>\n    <qemu:arg value='-fw_cfg'/>\n    <qemu:arg value='name=opt/com.coreos/config,file=${file}'/>\n  </qemu:commandline>\n`;
+
+  it('-fw_cfg readable: used as it is, nothing inside <qemu:commandline> changes, the VM starts', () => {
+    const ign = join(root, 'ok.ign');
+    writeFileSync(ign, '{"ignition":{"version":"3.3.0"}}', { mode: 0o644 });
+    const n = name('fwcfg-ok');
+    const input = join(root, `${n}.in.xml`);
+    const xml = domain(n, '', '', fwcfg(ign));
+    writeFileSync(input, xml);
+    const rows = explainJson(input);
+    expect(rows['qemu:commandline/arg[2] -fw_cfg']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    const a = annotateFile(input);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.output).toBe(xml);
+    const r = start(n, a.output);
+    expect(r.stderr).toBe('');
+    agree('-fw_cfg as-is readable → the VM starts', r.state === 'running');
+    agree('-fw_cfg file never labelled', owner(ign) === '0:0' && mode(ign) === '644');
+    stop(n);
+  });
+
+  it('-fw_cfg 0600 root (the Ignition case): explain predicts it, --check fails on it, and the start fails there', () => {
+    const dir = join(root, 'ign');
+    mkdirSync(dir, { mode: 0o755 });
+    const ign = join(dir, 'vm.ign');
+    writeFileSync(ign, '{"ignition":{"version":"3.3.0"}}', { mode: 0o600 });
+    const n = name('fwcfg-denied');
+    const input = join(root, `${n}.in.xml`);
+    const xml = domain(n, '', '', fwcfg(ign));
+    writeFileSync(input, xml);
+    const rows = explainJson(input);
+    const d = rows['qemu:commandline/arg[2] -fw_cfg']!.models.dac;
+    expect(d).toMatchObject({ action: 'as-is', accessible: false });
+    expect(d.reason).toContain('QEMU cannot open it, the VM fails to start');
+    const check = cliRun('annotate', '--check', '--no-config', input);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toMatch(new RegExp(`error: qemu:commandline\\/arg\\[2\\] -fw_cfg \\(${ign.replace(/[.]/g, '\\.')}\\): dac: `));
+    const a = annotateFile(input);
+    expect(a.output).toBe(xml);
+    const r = start(n, a.output);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(ign);
+    process.stderr.write(`files-libvirtd: virsh start of the 0600 Ignition domain: ${r.stderr.trim()}\n`);
+    agree('-fw_cfg as-is denied → the start fails, naming the file', r.code !== 0 && r.stderr.includes(ign) && /Permission denied|Could not|Failed/i.test(r.stderr));
+    agree('-fw_cfg file untouched', owner(ign) === '0:0' && mode(ign) === '600');
+  });
+
+  // Last: it installs the hook into this private daemon only.
+  it('the start hook refuses an annotated nvram the qemu user can no longer write, naming it, and the vars stay untouched', () => {
+    const bin = join(state, 'virt-seclabel');
+    writeFileSync(bin, `#!/bin/sh\nexec ${process.execPath} ${cli} "$@"\n`, { mode: 0o755 });
+    const inst = cliRun('hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', bin);
+    expect(inst.code, inst.stderr).toBe(0);
+    execFileSync('kill', ['-HUP', readFileSync(join(state, 'libvirtd.pid'), 'utf8').trim()]);
+    execFileSync('sleep', ['1']);
+    expect(daemon.virsh('version').code).toBe(0);
+
+    const vars = userVars('uefi-hook', true);
+    const n = name('uefi-hook');
+    const input = join(root, `${n}.in.xml`);
+    writeFileSync(input, domain(n, uefiOs(vars)));
+    const a = annotateFile(input);
+    expect(a.output).toContain("<seclabel model='dac' relabel='no'/>");
+    uefi.push(n);
+    const first = start(n, a.output);
+    expect(first.stderr).toBe('');
+    agree('hook: an annotated nvram still writable → the start goes on', first.state === 'running');
+    stop(n);
+
+    execFileSync('setfacl', ['-b', vars]);
+    const before = `${owner(vars)} ${mode(vars)}`;
+    const r = daemon.virsh('start', n);
+    process.stderr.write(`files-libvirtd: hook refusal: ${r.stderr.trim()}\n`);
+    agree(
+      'hook: the annotated nvram became unwritable → start refused with the hook line naming os/nvram and the file',
+      r.code !== 0 && r.stderr.includes('Hook script execution failed') && r.stderr.includes(`virt-seclabel: ${n}: os/nvram (${vars}): qemu (libvirt-qemu) can no longer access it`),
+    );
+    agree('hook: the vars are untouched', `${owner(vars)} ${mode(vars)}` === before);
+  });
+});
