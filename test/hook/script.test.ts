@@ -196,6 +196,9 @@ describe('the shell\'s own test is one pass over the text, whatever its size', (
     const r = s.run(['vm1', 'prepare', 'begin', '-'], xml);
     expect(r.called).toBe(true);
     expect(r.stdin!.equals(Buffer.from(xml))).toBe(true);
+  });
+});
+
 /** A domain whose only seclabels are on an nvram or a chardev <source> (issue 22), no disk annotated. */
 const otherFile = (where: 'nvram' | 'serial', seclabel: string, domainSelinux = true) => `<domain type='kvm'>
   <name>vm1</name>
