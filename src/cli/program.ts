@@ -12,6 +12,7 @@ import { DEFAULT_HOOKS_DIR } from '../hook/script.js';
 import { annotateCommand } from './annotate.js';
 import { defineCommand, type AnyCommand } from './command.js';
 import { COMPLETION_KEY, completeWord, completionCommand } from './completion.js';
+import { doctorCommand } from './doctor.js';
 import { explainCommand } from './explain.js';
 import { factsCommand } from './facts.js';
 import { grantCommand } from './grant.js';
@@ -79,7 +80,7 @@ const hookCommand = defineCommand({
 });
 
 /** Every command, in the order --help lists them. */
-const COMMANDS: readonly AnyCommand[] = [annotateCommand, explainCommand, factsCommand, grantCommand, hookCommand, queryCommand, labelsCommand, completionCommand];
+const COMMANDS: readonly AnyCommand[] = [annotateCommand, explainCommand, factsCommand, grantCommand, doctorCommand, hookCommand, queryCommand, labelsCommand, completionCommand];
 
 export async function runCommandLine(argv: string[]): Promise<number> {
   usePolicyCache(policyCacheFromEnv(process.env));
