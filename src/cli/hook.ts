@@ -11,7 +11,8 @@ import type { HostOptions } from '../app/host-options.js';
 import { failure, type Result } from '../result.js';
 import { parseHookConfig, type HookConfig, DEFAULT_HOOK_CONFIG } from '../hook/config.js';
 import type { HookFiles, HookLog } from '../hook/effects.js';
-import { parseInvocation } from '../hook/invocation.js';
+import { parseInvocation, PHASE_MODEL } from '../hook/invocation.js';
+import type { Model } from '../decide/types.js';
 import { hookPath, planInstall, planUninstall, RELOAD_NOTE } from '../hook/install.js';
 import { judgeDomainXml, type HookContext } from '../hook/judge.js';
 import { judgementLines, PREFIX } from '../hook/render.js';
@@ -29,6 +30,11 @@ export interface HookCheckDeps {
   /** The config file's text; undefined when there is none (defaults apply). */
   readonly readConfig: () => { text: string; file: string } | undefined;
   readonly openContext: (svirtLabel: SvirtLabelSource) => Result<HookContext, string>;
+  /**
+   * The files whose same-boot libvirt record will make libvirt refuse this start ("already in use"), one
+   * line each, naming a stale record's fix (app/hook-records.ts). Only adds the cause: never refuses.
+   */
+  readonly startRecords?: (vm: string, bytes: Uint8Array, model: Model) => Promise<string[]>;
 }
 
 function loadConfig(deps: HookCheckDeps, vm: string): HookConfig {
@@ -63,6 +69,13 @@ export async function runHookCheck(args: readonly string[], deps: HookCheckDeps)
   const vm = inv.domain;
   try {
     const config = loadConfig(deps, vm);
+    if (deps.startRecords) {
+      try {
+        for (const l of await deps.startRecords(vm, bytes, PHASE_MODEL[inv.phase])) deps.log.say(`${PREFIX} ${vm}: ${l}`, { syslog: true });
+      } catch (e) {
+        deps.log.say(`${PREFIX} ${vm}: cannot read libvirt's records: ${e instanceof Error ? e.message : String(e)}`, { syslog: true });
+      }
+    }
     const svirtLabel: SvirtLabelSource = inv.phase === 'start-begin' ? 'generated' : 'any-dynamic';
     const j = judgeDomainXml(bytes, inv.phase, () => deps.openContext(svirtLabel));
     if (!j.ok) {

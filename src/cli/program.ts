@@ -75,6 +75,11 @@ const hookCommand = defineCommand({
       log,
       readConfig: hook.configReader(a.hookConfig),
       openContext: (svirtLabel) => hook.liveHookContext(host, svirtLabel),
+      startRecords: async (vm, bytes, model) => {
+        const { startRecordLines } = await import('../app/hook-records.js');
+        const { createLiveView } = await import('../adapters/live/live-view.js');
+        return startRecordLines(vm, bytes, model, createLiveView(), host);
+      },
     });
   },
 });
