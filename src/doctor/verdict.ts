@@ -274,10 +274,13 @@ const ROLE_WORDS: Readonly<Record<FileRole | 'path', string>> = {
 
 function leftChowned(model: Model, facts: FileFacts, host: DoctorHost, opts: DoctorOptions): Finding | undefined {
   if (facts.holders.length > 0 || !facts.inode || facts.inode.type !== 'file' && facts.inode.type !== 'block') return undefined;
-  const roles = facts.roles.map((r) => ROLE_WORDS[r]).join(' and ');
+  // What the definitions say about the file is more than "a file" (--path): keep only that when there is some.
+  const known = facts.roles.filter((r) => r !== 'path');
+  const shown = known.length > 0 ? known : facts.roles;
+  const roles = shown.map((r) => ROLE_WORDS[r]).join(' and ');
   const base = { path: facts.path, realPath: facts.realPath, model, verdict: 'left-chowned' as const, cause: 'nothing-remembered' as const, counted: 0, users: [] };
   const why =
-    facts.roles.every((r) => r === 'readonly' || r === 'shareable' || r === 'backing')
+    known.length > 0 && known.every((r) => r === 'readonly' || r === 'shareable' || r === 'backing')
       ? 'libvirt chowns and relabels read-only and shareable disks and backing files but never remembers or restores them'
       : 'libvirt remembers nothing for it now, so no stop will give it back';
   if (model === 'dac') {
