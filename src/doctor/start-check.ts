@@ -75,9 +75,13 @@ export function checkStart(
     const counted = f.holders.filter((h) => h.counts[model]);
     const stale = count > counted.length;
     const name = recordNames(model).ref;
+    // With the /proc/uptime fallback two daemon starts can land a second apart; libvirt then takes the
+    // record for another boot's and wipes it instead of refusing.
+    const exact = rec.stamp.value.text === bootStamp.value.value;
+    const will = exact ? 'libvirt will refuse the start' : `libvirt will refuse the start if its boot stamp is ${rec.stamp.value.text} (this host's /proc/uptime fallback gives ${bootStamp.value.value} now)`;
     const line = stale
-      ? `stale libvirt record on ${use.path}: run \`virt-seclabel doctor --apply ${use.path}\` (${name} = ${count} but ${counted.length === 0 ? 'no running domain holds it' : `only ${counted.map((h) => h.domain).join(', ')} hold${counted.length === 1 ? 's' : ''} it`}, and the file is ${differs}; libvirt will refuse the start: ${says})`
-      : `${use.path} is in use by ${counted.map((h) => h.domain).join(', ')} and ${differs}; libvirt will refuse the start: ${says}`;
+      ? `stale libvirt record on ${use.path}: run \`virt-seclabel doctor --apply ${use.path}\` (${name} = ${count} but ${counted.length === 0 ? 'no running domain holds it' : `only ${counted.map((h) => h.domain).join(', ')} hold${counted.length === 1 ? 's' : ''} it`}, and the file is ${differs}; ${will}: ${says})`
+      : `${use.path} is in use by ${counted.map((h) => h.domain).join(', ')} and ${differs}; ${will}: ${says}`;
     out.push({ path: use.path, stale, libvirtWillSay: says, line });
   }
   return out;
