@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
 import type { Model } from '../../decide/types.js';
 import { MODELS } from '../../decide/types.js';
@@ -160,10 +160,13 @@ export function createDoctorReader(): DoctorReader {
     },
     selfXattrs: () => xattrsOf('self'),
     daemonXattrs(runDir) {
-      for (const f of ['virtqemud.pid', 'libvirtd.pid']) {
+      // A privileged daemon writes /run/virtqemud.pid or /run/libvirtd.pid (LOCALSTATEDIR/run); look beside
+      // the state directory's parent too, where a daemon started with -p may keep it.
+      const candidates = [dirname(runDir), runDir].flatMap((d) => ['virtqemud.pid', 'libvirtd.pid'].map((f) => join(d, f)));
+      for (const file of candidates) {
         let pid: string;
         try {
-          pid = fs.readFileSync(join(runDir, f), 'utf8').trim();
+          pid = fs.readFileSync(file, 'utf8').trim();
         } catch {
           continue;
         }
