@@ -204,6 +204,35 @@ describe.skipIf(skip !== undefined)('doctor on real extended attributes (root)',
     expect(json.findings[0].avoid.setting).toContain("relabel='no'");
   });
 
+  it('user namespaces: doctor refuses to run inside one (trusted.* is hidden there); a daemon inside one is "cannot be recorded" with remember_owner = 0', async () => {
+    const f = img(dir, 'ns.raw', '0:0');
+    const inNs = spawnSync('unshare', ['--user', '--map-root-user', process.execPath, cli, 'doctor', '--state-dir', state, f], { encoding: 'utf8' });
+    expect(inNs.status).toBe(2);
+    expect(inNs.stderr).toMatch(/^virt-seclabel: doctor needs root in the initial user namespace to see libvirt's records \(trusted\.\* is hidden otherwise\): process self runs in a user namespace \(uid_map 0 0 1\)/);
+    // A "daemon" in a user namespace, found by its pid file beside the state directory.
+    const run = join(dir, 'ns-run');
+    fs.mkdirSync(join(run, 'qemu'), { recursive: true });
+    const fake = spawn('unshare', ['--user', '--map-root-user', 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      // unshare execs sleep in the same process once the namespace is made.
+      for (let i = 0; i < 50 && fs.readFileSync(`/proc/${fake.pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295'; i++) await new Promise((r) => setTimeout(r, 20));
+      fs.writeFileSync(join(run, 'libvirtd.pid'), `${fake.pid}\n`);
+      const r = doctorJson(['--state-dir', join(run, 'qemu'), f]);
+      expect(r.code).toBe(1);
+      expect(r.report.findings).toMatchObject([
+        {
+          verdict: 'unrecordable',
+          cause: 'namespace',
+          libvirtWillSay: `Unable to set XATTR trusted.libvirt.security.dac on ${f}: Operation not permitted`,
+          avoid: { setting: 'qemu.conf remember_owner = 0' },
+        },
+      ]);
+      expect(r.report.findings[0].summary).toContain(`process ${fake.pid} runs in a user namespace`);
+    } finally {
+      fake.kill();
+    }
+  });
+
   it('exit 0 when nothing is found; exit 2 for a usage error', () => {
     const f = img(dir, 'nothing.raw', '0:0');
     expect(doctor(['--state-dir', state, f]).code).toBe(0);
