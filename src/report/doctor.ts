@@ -60,7 +60,7 @@ export function summaryCounts(findings: readonly Finding[]): Record<Finding['ver
 export function renderScanText(scan: DoctorScan): string {
   const out: string[] = [];
   const q = scan.host.qemu ? `${scan.host.qemuNames} (${own(scan.host.qemu)})` : scan.host.qemuNames;
-  const stamp = scan.host.bootStamp.ok ? `${scan.host.bootStamp.value.value} (from ${scan.host.bootStamp.value.source === 'utmp' ? 'utmp BOOT_TIME' : '/proc/uptime'})` : `unknown (${scan.host.bootStamp.error})`;
+  const stamp = scan.host.bootStamp.ok ? `${scan.host.bootStamp.value.value} (from ${scan.host.bootStamp.value.source === 'utmp' ? 'utmp BOOT_TIME' : '/proc/uptime, as libvirt without utmp: its daemons can land a second either side, and records within a second count as this boot\'s'})` : `unknown (${scan.host.bootStamp.error})`;
   out.push(`boot stamp ${stamp}; qemu user ${q}\n`);
   const alive = scan.statuses.map((s) => `${s.domain} (pid ${s.pid ?? '?'}${s.alive ? '' : ', QEMU gone'}${s.rememberOwner ? '' : ', no rememberOwner'})`);
   out.push(`running domains (status files in ${scan.stateDir}): ${alive.length > 0 ? alive.join(', ') : 'none'}\n`);
