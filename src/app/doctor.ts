@@ -6,6 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { computeBootStamp } from '../doctor/boot-stamp.js';
+import { parseDacLabel, resolveOwnerId } from '../doctor/records.js';
 import type { DoctorReader, StatFollowed } from '../doctor/ports.js';
 import { diskFileUses, holderOf, parseDomainStatus, type DomainStatus, type FileRole, type Holder } from '../doctor/status.js';
 import { diagnoseFile, type DoctorHost, type DoctorOptions, type FileFacts, type Finding, type Neighbours } from '../doctor/verdict.js';
@@ -50,6 +51,7 @@ export interface DoctorScan {
 interface Named {
   path: string;
   roles: Set<FileRole | 'path'>;
+  dacLabels?: string[];
 }
 
 function domainFiles(name: string, client: LibvirtClient, view: HostView, named: Named[], problems: string[], notes: string[]): void {
@@ -66,7 +68,14 @@ function domainFiles(name: string, client: LibvirtClient, view: HostView, named:
     }
     return r.files.filter((f) => f.layer > 0 && f.role === 'image').map((f) => f.path);
   };
-  for (const use of diskFileUses(read.value.domain, chain)) named.push({ path: use.path, roles: new Set([use.role]) });
+  // A static DAC label is an owner libvirt sets on the domain's files besides the qemu user (a per-disk
+  // <label> overrides the domain's for that disk's files).
+  const domainLabel = read.value.domain.seclabels.find((x) => x.model === 'dac' && x.type === 'static')?.label;
+  const diskLabel = new Map(read.value.domain.disks.map((d) => [d.target ?? `#${d.index + 1}`, d.seclabels.find((x) => x.model === 'dac' && x.relabel)?.label]));
+  for (const use of diskFileUses(read.value.domain, chain)) {
+    const label = diskLabel.get(use.disk) ?? domainLabel;
+    named.push({ path: use.path, roles: new Set([use.role]), ...(label ? { dacLabels: [label] } : {}) });
+  }
 }
 
 function walkPath(root: string, reader: DoctorReader, named: Named[], problems: string[]): void {
@@ -145,6 +154,14 @@ function readStatuses(stateDir: string, reader: DoctorReader, problems: string[]
   return { seen, running };
 }
 
+function ownerOfLabel(label: string, host: DoctorHost): { uid: number; gid: number } | undefined {
+  const p = parseDacLabel(label);
+  if (!p.ok) return undefined;
+  const uid = resolveOwnerId(p.value.user, host.userId);
+  const gid = resolveOwnerId(p.value.group, host.groupId);
+  return uid.ok && gid.ok ? { uid: uid.value, gid: gid.value } : undefined;
+}
+
 function mayBeLeft(st: StatFollowed, label: string | null | undefined, qemu: { uid: number; gid: number } | undefined): boolean {
   return (qemu !== undefined && st.uid === qemu.uid) || (typeof label === 'string' && /:(svirt_image_t|virt_content_t|svirt_tcg_image_t):/.test(label));
 }
@@ -213,7 +230,7 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
     }
 
   // One entry per inode's path: the first name wins, the roles add up.
-  const byReal = new Map<string, { named: string; roles: Set<FileRole | 'path'>; stat: StatFollowed }>();
+  const byReal = new Map<string, { named: string; roles: Set<FileRole | 'path'>; stat: StatFollowed; dacLabels: Set<string> }>();
   for (const n of named) {
     const real = reader.realPath(n.path);
     if (real.kind !== 'ok') {
@@ -227,8 +244,10 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
       continue;
     }
     const prev = byReal.get(real.value);
-    if (prev) for (const r of n.roles) prev.roles.add(r);
-    else byReal.set(real.value, { named: n.path, roles: new Set(n.roles), stat: st.value });
+    if (prev) {
+      for (const r of n.roles) prev.roles.add(r);
+      for (const l of n.dacLabels ?? []) prev.dacLabels.add(l);
+    } else byReal.set(real.value, { named: n.path, roles: new Set(n.roles), stat: st.value, dacLabels: new Set(n.dacLabels ?? []) });
   }
 
   const findings: Finding[] = [];
@@ -244,6 +263,10 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
       roles: [...e.roles],
       // The neighbours only matter for a file that may have been left chowned: one the qemu user owns or libvirt labelled.
       ...(mayBeLeft(e.stat, label.kind === 'ok' ? label.value : undefined, qemu) ? { neighbours: neighbours(realPath, reader) } : {}),
+      dacLabels: [...e.dacLabels].flatMap((l) => {
+        const o = ownerOfLabel(l, host);
+        return o ? [o] : [];
+      }),
     };
     findings.push(...diagnoseFile(facts, host, input.options));
   }

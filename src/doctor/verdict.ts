@@ -44,6 +44,8 @@ export interface FileFacts {
   readonly roles: readonly (FileRole | 'path')[];
   /** The parent directory and a sibling's owner/label, for the "most likely had" guess. */
   readonly neighbours?: Neighbours;
+  /** Static DAC labels (`<seclabel model='dac'><label>`) of the definitions naming it: owners libvirt sets besides the qemu user. */
+  readonly dacLabels?: readonly Owner[];
 }
 
 export interface Neighbours {
@@ -202,7 +204,9 @@ function restoreFrom(model: Model, facts: FileFacts, host: DoctorHost): { ok: tr
     if (!facts.inode) return { ok: false, why: 'its owner cannot be read' };
     if (!host.qemu) return { ok: false, why: 'the qemu user is unknown' };
     const now = { uid: facts.inode.uid, gid: facts.inode.gid };
-    if (!sameOwner(now, host.qemu)) return { ok: false, why: `its owner ${own(now)} is not the qemu user ${own(host.qemu)}: someone changed it since libvirt did` };
+    const set = [host.qemu, ...(facts.dacLabels ?? [])];
+    if (!set.some((o) => sameOwner(now, o)))
+      return { ok: false, why: `its owner ${own(now)} is not the qemu user ${own(host.qemu)}${facts.dacLabels?.length ? ` nor a DAC label of the definitions naming it (${facts.dacLabels.map(own).join(', ')})` : ''}: someone changed it since libvirt did` };
     return { ok: true, from: { owner: now } };
   }
   const now = facts.selinuxLabel;
@@ -285,15 +289,19 @@ function leftChowned(model: Model, facts: FileFacts, host: DoctorHost, opts: Doc
       : 'libvirt remembers nothing for it now, so no stop will give it back';
   if (model === 'dac') {
     const q = host.qemu;
-    if (!q || !sameOwner(facts.inode, q)) return undefined;
+    if (!q) return undefined;
+    const inode = facts.inode;
+    const setter = [q, ...(facts.dacLabels ?? [])].find((o) => sameOwner(inode, o));
+    if (!setter) return undefined;
+    const who = setter === q ? `the qemu user (${host.qemuNames}, ${own(q)})` : `${own(setter)}, the DAC label of a definition naming it`;
     const likely = likelyOwner(facts, host);
-    const { dev, ino } = facts.inode;
+    const { dev, ino } = inode;
     return {
       ...base,
-      summary: `${roles} owned by the qemu user (${host.qemuNames}, ${own(q)}) with no record and no running domain using it: ${why}`,
+      summary: `${roles} owned by ${who} with no record and no running domain using it: ${why}`,
       likely,
       ...(opts.owner && facts.realPath
-        ? { action: { kind: 'set-owner', realPath: facts.realPath, dev, ino, from: { uid: q.uid, gid: q.gid }, to: opts.owner } as const }
+        ? { action: { kind: 'set-owner', realPath: facts.realPath, dev, ino, from: { uid: setter.uid, gid: setter.gid }, to: opts.owner } as const }
         : { noAction: 'the owner it had is not known: name it with --owner UID:GID to give it back' }),
     };
   }

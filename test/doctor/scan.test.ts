@@ -128,6 +128,15 @@ describe('doctor over fakes', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a definition\'s static DAC label is an owner libvirt sets: a record on a file it owns is given back', async () => {
+    const staticDef = { vm3: def('vm3', diskXml('/i/st.raw')).replace('</devices>', "</devices><seclabel type='static' model='dac' relabel='yes'><label>+64055:+4343</label></seclabel>") };
+    const fs2 = { ...files, '/i/st.raw': { st: { type: 'file' as const, uid: 64055, gid: 4343, dev: 1, ino: 50 }, dac: leak } };
+    const r = await doctor({ targets: [{ kind: 'domain', name: 'vm3' }], json: true }, reader(fs2), client(staticDef));
+    expect(JSON.parse(r.stdout).findings[0].action).toMatchObject({ restore: { owner: { uid: 4242, gid: 4242 } }, from: { owner: { uid: 64055, gid: 4343 } } });
+    const direct = await doctor({ targets: [{ kind: 'file', path: '/i/st.raw' }], json: true }, reader(fs2));
+    expect(JSON.parse(direct.stdout).findings[0].action.restore).toBeUndefined();
+  });
+
   it('--path walks the tree (files only)', async () => {
     const r = await doctor({ targets: [{ kind: 'path', path: '/i' }], json: true }, reader(files));
     expect(JSON.parse(r.stdout).files).toBe(4);

@@ -217,6 +217,18 @@ describe('hostile values', () => {
     const f = one(diagnoseFile(facts({ dac: rec('alice:+100', '1', '1') }), host()));
     expect(f.original).toEqual({ owner: { uid: 1000, gid: 100 } });
   });
+  it('an owner that is a static DAC label of a definition naming the file counts as libvirt\'s: the owner is given back', () => {
+    const inode = { uid: 64055, gid: 4343, type: 'file', dev: 1, ino: 2 };
+    const f = one(diagnoseFile(facts({ dac: rec('+4242:+4242', '1', '1'), inode, dacLabels: [{ uid: 64055, gid: 4343 }] }), host()));
+    expect(f.action).toMatchObject({ restore: { owner: { uid: 4242, gid: 4242 } }, from: { owner: { uid: 64055, gid: 4343 } } });
+    const without = one(diagnoseFile(facts({ dac: rec('+4242:+4242', '1', '1'), inode }), host()));
+    expect(without.action).toMatchObject({ restore: undefined });
+    expect(without.summary).toContain('its owner 64055:4343 is not the qemu user 64055:64055: someone changed it since libvirt did');
+    const left = one(diagnoseFile(facts({ roles: ['readonly'], inode, dacLabels: [{ uid: 64055, gid: 4343 }] }), host()));
+    expect(left).toMatchObject({ verdict: 'left-chowned' });
+    expect(left.summary).toContain('owned by 64055:4343, the DAC label of a definition naming it');
+  });
+
   it('the owner already given back: the records go, nothing is chowned', () => {
     const f = one(diagnoseFile(facts({ dac: rec('+4242:+4242', '1', '1'), inode: { uid: 4242, gid: 4242, type: 'file', dev: 1, ino: 2 } }), host()));
     expect(f.action).toMatchObject({ restore: undefined });
