@@ -111,12 +111,14 @@ export interface DacOwner {
 
 /** virParseOwnershipIds: split at the first ':'; no ':' is libvirt's "Failed to parse uid and gid". */
 export function parseDacLabel(label: string): Result<DacOwner, string> {
+  // libvirt's messages, with a hostile part cut and escaped for a terminal.
+  const say = (t: string) => JSON.stringify(t.length > 64 ? `${t.slice(0, 64)}…` : t).slice(1, -1).replace(/[\u007f-\u009f]/g, '?');
   const colon = label.indexOf(':');
-  if (colon < 0) return failure(`Failed to parse uid and gid from '${label}'`);
+  if (colon < 0) return failure(`Failed to parse uid and gid from '${say(label)}'`);
   const user = ownerId(label.slice(0, colon));
-  if (!user.ok) return failure(`Failed to parse user '${label.slice(0, colon)}'`);
+  if (!user.ok) return failure(`Failed to parse user '${say(label.slice(0, colon))}'`);
   const group = ownerId(label.slice(colon + 1));
-  if (!group.ok) return failure(`Failed to parse group '${label.slice(colon + 1)}'`);
+  if (!group.ok) return failure(`Failed to parse group '${say(label.slice(colon + 1))}'`);
   return success({ user: user.value, group: group.value });
 }
 
@@ -161,9 +163,23 @@ export const noRecord = (r: DecodedRecord) => r.label.kind === 'absent' && r.ref
 
 /** How a value is shown: the text (quoted as JSON would) and, when it had a NUL, the full stored bytes. */
 export function showValue(v: CValue): string {
-  const text = JSON.stringify(v.text);
-  return v.hadNul ? `${text} (stored bytes 0x${v.hex}; libvirt reads up to the NUL)` : text;
+  // JSON escapes C0 controls; C1 controls (a terminal may take 0x9b for CSI) are escaped too, and a
+  // value longer than anything libvirt writes is cut (the length is said).
+  const cut = v.text.length > SHOW_MAX ? v.text.slice(0, SHOW_MAX) : v.text;
+  const text = JSON.stringify(cut).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const more = cut.length < v.text.length ? ` (… ${v.text.length} bytes in all)` : '';
+  const hexShown = v.hex.length > SHOW_MAX * 2 ? `${v.hex.slice(0, SHOW_MAX * 2)}…` : v.hex;
+  return v.hadNul ? `${text}${more} (stored bytes 0x${hexShown}; libvirt reads up to the NUL)` : `${text}${more}`;
 }
+
+/** A value inside one of libvirt's messages: as libvirt prints it, but escaped for a terminal and cut. */
+export function safeText(t: string): string {
+  const cut = t.length > SHOW_MAX ? `${t.slice(0, SHOW_MAX)}…` : t;
+  return JSON.stringify(cut).slice(1, -1).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Longest value shown whole: a DAC label is at most 23 characters, an SELinux context a few hundred. */
+const SHOW_MAX = 512;
 
 /** virGetUserID's order for a part without '+': the account name first, then a number. */
 export function resolveOwnerId(id: OwnerId, byName: (name: string) => number | undefined): Result<number, string> {

@@ -15,6 +15,7 @@ import {
   plausibleContext,
   recordNames,
   resolveOwnerId,
+  safeText,
   showValue,
   type DecodedRecord,
   type RawRecord,
@@ -433,7 +434,7 @@ function recordFinding(model: Model, raw: RawRecord, facts: FileFacts, host: Doc
       consequenceLost(currentWord),
     );
   if (!rec.count!.ok)
-    return stale('malformed-count', `the count ${record.count} is not a number libvirt reads (${rec.count!.error})`, `internal error: malformed refcount ${(rec.ref as { value: { text: string } }).value.text} on ${facts.path}`, 'every start and stop of a domain using the file fails on it');
+    return stale('malformed-count', `the count ${record.count} is not a number libvirt reads (${rec.count!.error})`, `internal error: malformed refcount ${safeText((rec.ref as { value: { text: string } }).value.text)} on ${facts.path}`, 'every start and stop of a domain using the file fails on it');
   const count = rec.count!.value;
   if (rec.label.kind === 'absent')
     return stale('missing-label', `${n.ref} = ${count} with no ${n.label}: the original is unknown`, `Unable to get XATTR ${n.label} on ${facts.path}: No data available`, 'the stop that brings the count to 0 fails on it and leaves the timestamp behind');

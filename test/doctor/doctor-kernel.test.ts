@@ -233,6 +233,19 @@ describe.skipIf(skip !== undefined)('doctor on real extended attributes (root)',
     }
   });
 
+  it('hostile values in real xattrs: a 60 000-byte label and an escape sequence as the count are reported, cut and escaped, never echoed raw', () => {
+    const f = img(shm, 'hostile.raw', QEMU);
+    record(f, 'dac', '1'.repeat(60000), Buffer.from('\u001b[2J\u009b1', 'latin1'), stamp());
+    const r = doctor(['--state-dir', state, f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/[\u001b\u009b]/);
+    expect(r.stdout.length).toBeLessThan(5000);
+    expect(r.stdout).toContain(`libvirt will say: internal error: malformed refcount \\u001b[2J\\u009b1 on ${f}`);
+    expect(r.stdout).toContain('(… 60000 bytes in all)');
+    const j = doctorJson(['--state-dir', state, f]);
+    expect(j.report.findings[0]).toMatchObject({ verdict: 'stale', cause: 'malformed-count' });
+  });
+
   it('exit 0 when nothing is found; exit 2 for a usage error', () => {
     const f = img(dir, 'nothing.raw', '0:0');
     expect(doctor(['--state-dir', state, f]).code).toBe(0);

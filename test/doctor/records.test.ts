@@ -51,6 +51,12 @@ describe('values as C strings', () => {
     expect(c).toEqual({ text: '1', hadNul: true, hex: '31003939' });
     expect(showValue(c)).toBe('"1" (stored bytes 0x31003939; libvirt reads up to the NUL)');
   });
+  it('are shown safely: control characters escaped (C0 and C1), a huge value cut with its length said', () => {
+    expect(showValue(cValue(new Uint8Array([0x1b, 0x5b, 0x32, 0x4a, 0x9b, 0x41])))).toBe('"\\u001b[2J\\u009bA"');
+    const huge = showValue(cValue(new Uint8Array(65536).fill(0x31)));
+    expect(huge.length).toBeLessThan(600);
+    expect(huge).toContain('(… 65536 bytes in all)');
+  });
   it('keep every byte of a non-UTF-8 value', () => {
     expect(cValue(new Uint8Array([0xff, 0x41])).text).toBe('\u00ffA');
   });

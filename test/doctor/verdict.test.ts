@@ -189,6 +189,10 @@ describe('hostile values', () => {
   it('a huge count is malformed', () => {
     expect(one(diagnoseFile(facts({ dac: rec('+4242:+4242', '99999999999999999999', STAMP) }), host()))).toMatchObject({ cause: 'malformed-count' });
   });
+  it('an escape sequence in the count is escaped in libvirt\'s message', () => {
+    const f = one(diagnoseFile(facts({ dac: rec('+4242:+4242', '\u001b[2J', STAMP) }), host()));
+    expect(f.libvirtWillSay).toBe(`internal error: malformed refcount \\u001b[2J on ${PATH}`);
+  });
   it('-1 reads as 4294967295: an over-count', () => {
     const f = one(diagnoseFile(facts({ dac: rec('+4242:+4242', '-1', STAMP) }), host()));
     expect(f).toMatchObject({ cause: 'over-count' });
