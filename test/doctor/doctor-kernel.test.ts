@@ -238,7 +238,7 @@ describe.skipIf(skip !== undefined)('doctor on real extended attributes (root)',
     record(f, 'dac', '1'.repeat(60000), Buffer.from('\u001b[2J\u009b1', 'latin1'), stamp());
     const r = doctor(['--state-dir', state, f]);
     expect(r.code).toBe(1);
-    expect(r.stdout).not.toMatch(/[\u001b\u009b]/);
+    expect(r.stdout.includes('\u001b') || r.stdout.includes('\u009b')).toBe(false);
     expect(r.stdout.length).toBeLessThan(5000);
     expect(r.stdout).toContain(`libvirt will say: internal error: malformed refcount \\u001b[2J\\u009b1 on ${f}`);
     expect(r.stdout).toContain('(… 60000 bytes in all)');
