@@ -53,8 +53,10 @@ export function checkStart(
 ): StartProblem[] {
   const out: StartProblem[] = [];
   if (!bootStamp.ok) return out;
+  const seen = new Set<string>();
   for (const use of diskFileUses(domain)) {
-    if (use.role !== 'top' || !use.labelled[model]) continue;
+    if (use.role !== 'top' || !use.labelled[model] || seen.has(use.path)) continue;
+    seen.add(use.path);
     const f = fileOf(use.path);
     if (!f || f.records.kind !== 'read') continue;
     const rec = decodeRecord(model, f.records.raw[model]);

@@ -50,6 +50,10 @@ describe('checkStart (libvirt\'s Set, predicted)', () => {
       },
     ]);
   });
+  it('a file two disks name is said once', () => {
+    const twice = xml("<disk type='file' device='disk'><source file='/i/disk.raw'/><target dev='vdb' bus='virtio'/></disk>");
+    expect(checkStart(dom(twice), 'dac', QEMU, STAMP, (path) => (path === '/i/disk.raw' ? file(rec('+1000:+1000', '1', '1796476167')) : undefined))).toHaveLength(1);
+  });
   it('held by a running domain with another owner → "in use", not stale', () => {
     const p = checkStart(dom(xml()), 'dac', QEMU, STAMP, () => file(rec('+1000:+1000', '1', '1796476167'), { uid: 4242, gid: 4242 }, [holder('vm1')]));
     expect(p.map((x) => [x.stale, x.line])).toEqual([[false, `/i/disk.raw is in use by vm1 and owned 4242:4242, not 64055:64055; libvirt will refuse the start: ${SAYS}`]]);
