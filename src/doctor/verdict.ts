@@ -217,6 +217,14 @@ function restoreFrom(model: Model, facts: FileFacts, host: DoctorHost): { ok: tr
   return { ok: true, from: { label: now } };
 }
 
+/** What a person who knows the current owner was libvirt's (e.g. before a qemu.conf user change) can run. */
+function giveBackHint(v: { owner: Owner } | { label: string }, path: string): string {
+  const q = `'${path.replace(/'/g, `'\\''`)}'`;
+  return 'owner' in v
+    ? ` (or qemu.conf's user or group changed since); if it was libvirt's, \`chown ${own(v.owner)} ${q}\` gives it back`
+    : ` (or the domain's label changed since); if it was libvirt's, \`chcon ${v.label} ${q}\` gives it back`;
+}
+
 function usersText(users: readonly Holder[]): string {
   return users.map((u) => `${u.domain} (${u.disk}, ${u.role})`).join(', ');
 }
@@ -390,7 +398,7 @@ function recordFinding(model: Model, raw: RawRecord, facts: FileFacts, host: Doc
       : already
         ? `the records are removed; the file already has ${originalText}`
         : !from.ok
-          ? `the records are removed; ${originalText} is not given back: ${from.why}`
+          ? `the records are removed; ${originalText} is not given back: ${from.why}${giveBackHint(restoreValue, facts.path)}`
           : undefined;
     return {
       action: { kind: 'restore-record', model, realPath: facts.realPath, dev: facts.inode.dev, ino: facts.inode.ino, expect: expectOf(model, raw), restore, from: from.ok ? from.from : undefined },
