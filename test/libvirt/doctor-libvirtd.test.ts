@@ -70,9 +70,10 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     return { code: r.code, stderr: r.stderr.trim(), state: daemon.virsh('domstate', n).stdout.trim() };
   };
   const pidOf = (file: string) => readFileSync(file, 'utf8').trim();
-  const startDaemon = () => execFileSync('bash', [join(repo, 'scripts/libvirtd-private-start.sh'), state], { stdio: 'inherit' });
+  /** `conf`: a qemu.conf the daemon reads instead of the host's (its namespace only). */
+  const startDaemon = (conf = '') => execFileSync('bash', [join(repo, 'scripts/libvirtd-private-start.sh'), state], { stdio: 'inherit', env: { ...process.env, LIBVIRTD_PRIVATE_QEMU_CONF: conf } });
   /** QEMU and libvirtd die without any stop; the status file goes, so the new daemon cannot clean up. */
-  const crash = (n: string) => {
+  const crash = (n: string, conf = '') => {
     const qemu = pidOf(join(statusDir(), `${n}.pid`));
     const lvd = pidOf(join(state, 'libvirtd.pid'));
     execFileSync('kill', ['-KILL', qemu, lvd]);
@@ -80,12 +81,19 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     rmSync(join(statusDir(), `${n}.xml`), { force: true });
     rmSync(join(statusDir(), `${n}.pid`), { force: true });
     execFileSync('bash', [join(repo, 'scripts/libvirtd-private-stop.sh'), state]); // virtlogd
-    startDaemon();
+    startDaemon(conf);
   };
 
-  const restartDaemon = () => {
+  const restartDaemon = (conf = '') => {
     execFileSync('bash', [join(repo, 'scripts/libvirtd-private-stop.sh'), state]);
-    startDaemon();
+    startDaemon(conf);
+  };
+  /** Restart until the daemon's boot stamp is `stamp` (see the first test). */
+  const sameStampAs = (stamp: string | undefined, conf = '') => {
+    for (let i = 0; daemonStamp(probeDir) !== stamp; i++) {
+      if (i >= 8) throw new Error(`the daemon's boot stamp never came back to ${stamp}`);
+      restartDaemon(conf);
+    }
   };
   let probeDir = '';
   /** The stamp the running daemon writes: start a probe domain on a scratch disk, read it, stop it. */
@@ -157,10 +165,7 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     // second away from the record's, and libvirt then takes the record for another boot's (wipes it, no
     // "already in use"). A probe domain shows the new daemon's stamp; restart until it is the record's,
     // as it always is on a host with a utmp BOOT_TIME record.
-    for (let i = 0; daemonStamp(probeDir) !== running.timestamp_dac; i++) {
-      if (i >= 8) throw new Error(`the daemon's boot stamp never came back to ${running.timestamp_dac}`);
-      restartDaemon();
-    }
+    sameStampAs(running.timestamp_dac);
     expect(daemon.virsh('domstate', a).stdout.trim()).toBe('shut off');
     expect(owner(f)).toBe(QEMU);
     expect(records(f)).toEqual(running);
@@ -254,5 +259,47 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     const named = doctor('--apply', '--owner', '4242:4242', iso);
     expect(named.code, named.stdout).toBe(0);
     expect(owner(iso)).toBe('4242:4242');
+  });
+  it('a qemu.conf group change over a stale record: libvirt refuses with "already in use"; doctor predicts it, removes the records and, as it cannot tell the old qemu owner from an admin\'s, names the chown that gives the owner back', () => {
+    const d = join(root, 'conf');
+    mkdirSync(d);
+    chownSync(d, 4242, 4242);
+    const f = disk(d, 'disk.raw', '4242:4242');
+    const n = name('conf');
+    ledger.define(daemon, root, n, domainXml(n, [{ device: 'disk', file: f, format: 'raw', target: 'vda' }]));
+    const s = start(n);
+    expect(s.code, s.stderr).toBe(0);
+    const leaked = records(f);
+    const conf = join(state, 'qemu-kvm-group.conf');
+    writeFileSync(conf, `${readFileSync('/etc/libvirt/qemu.conf', 'utf8')}\ngroup = "kvm"\n`);
+    crash(n, conf);
+    sameStampAs(leaked.timestamp_dac, conf);
+    expect(owner(f)).toBe(QEMU);
+    expect(records(f)).toEqual(leaked);
+
+    const seen = run(process.execPath, [cli, 'doctor', '--json', '--state-dir', statusDir(), '--qemu-conf', conf, f]);
+    const report = JSON.parse(seen.stdout);
+    expect(validate(report)).toBe(true);
+    expect(report.qemu).toEqual({ names: 'libvirt-qemu:kvm', uid: 64055, gid: 107 });
+    expect(report.findings).toMatchObject([
+      { verdict: 'stale', cause: 'over-count', libvirtWillSay: `Requested operation is not valid: Setting different DAC user or group on ${f} which is already in use` },
+    ]);
+    const refused = start(n);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`error: Requested operation is not valid: Setting different DAC user or group on ${f} which is already in use`);
+
+    const fixed = run(process.execPath, [cli, 'doctor', '--apply', '--state-dir', statusDir(), '--qemu-conf', conf, f]);
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    expect(fixed.stdout).toContain(`the owner +4242:+4242 is not given back: its owner ${QEMU} is not the qemu user 64055:107: someone changed it since libvirt did (or qemu.conf's user or group changed since); if it was libvirt's, \`chown 4242:4242 '${f}'\` gives it back`);
+    expect(records(f)).toEqual({});
+    expect(owner(f)).toBe(QEMU);
+    // The person follows that line; libvirt's own cycle then gives 4242 back.
+    chownSync(f, 4242, 4242);
+    const ok = start(n);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(owner(f)).toBe('64055:107');
+    daemon.virsh('destroy', n);
+    expect(owner(f)).toBe('4242:4242');
+    expect(records(f)).toEqual({});
   });
 });
