@@ -69,7 +69,7 @@ export const HELP = {
     ],
     exitCodes: [
       [0, 'nothing found (with --apply: everything found was undone)'],
-      [1, 'a stale record, a file that cannot be recorded or one left chowned (with --apply: something remains that it does not change)'],
+      [1, 'a stale record, a file that cannot be recorded or one left chowned (with --apply: something remains that it does not change, such as an owner it did not give back)'],
       [2, 'usage error, a record or file that cannot be read, not root, or an --apply change that failed (the others are still made)'],
     ],
   },

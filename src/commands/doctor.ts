@@ -70,7 +70,8 @@ export async function runDoctor(req: DoctorRequest, deps: DoctorDeps, io: CliIo)
   if (req.json) io.stdout.write(JSON.stringify(scanJson(scan, outcomes), null, 2) + '\n');
   else io.stdout.write(renderScanText(scan) + renderOutcomesText(outcomes));
   if (readError || outcomes.some((o) => o.status === 'failed')) return EXIT.error;
-  const undone = new Set(outcomes.filter((o) => o.status === 'applied' && !o.why).map((o) => o.action));
+  // Undone: applied in full. A record removed while its owner/label was kept (`keeps`) leaves a person's decision.
+  const undone = new Set(outcomes.filter((o) => o.status === 'applied' && !o.why && !(o.action.kind === 'restore-record' && o.action.keeps)).map((o) => o.action));
   const remaining = scan.findings.filter((f) => isProblem(f) && !(f.action && undone.has(f.action)));
   return remaining.length > 0 ? EXIT.found : EXIT.ok;
 }

@@ -106,6 +106,8 @@ export type Action =
       readonly restore: { readonly owner: Owner } | { readonly label: string } | undefined;
       /** The owner/label the file must still have for the restore to run. */
       readonly from: { readonly owner: Owner } | { readonly label: string } | undefined;
+      /** The remembered owner/label exists but will not be given back (the file's is not libvirt's now): a person decides. */
+      readonly keeps?: string;
     }
   | { readonly kind: 'set-owner'; readonly realPath: string; readonly dev: number; readonly ino: number; readonly from: Owner; readonly to: Owner }
   | { readonly kind: 'set-label'; readonly realPath: string; readonly dev: number; readonly ino: number; readonly from: string; readonly to: string };
@@ -401,7 +403,17 @@ function recordFinding(model: Model, raw: RawRecord, facts: FileFacts, host: Doc
           ? `the records are removed; ${originalText} is not given back: ${from.why}${giveBackHint(restoreValue, facts.path)}`
           : undefined;
     return {
-      action: { kind: 'restore-record', model, realPath: facts.realPath, dev: facts.inode.dev, ino: facts.inode.ino, expect: expectOf(model, raw), restore, from: from.ok ? from.from : undefined },
+      action: {
+        kind: 'restore-record',
+        model,
+        realPath: facts.realPath,
+        dev: facts.inode.dev,
+        ino: facts.inode.ino,
+        expect: expectOf(model, raw),
+        restore,
+        from: from.ok ? from.from : undefined,
+        ...(restoreValue && !already && !from.ok ? { keeps: `${originalText} is not given back: ${from.why}` } : {}),
+      },
       ...(note ? { note } : {}),
     };
   };

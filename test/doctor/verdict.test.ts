@@ -135,6 +135,8 @@ describe('the staleness table, DAC', () => {
     expect(f.libvirtWillSay).toBe(`Requested operation is not valid: Setting different DAC user or group on ${PATH} which is already in use`);
     expect(f.action).toMatchObject({ kind: 'restore-record', restore: undefined, from: undefined });
     expect(f.summary).toContain('the owner +1000:+1000 is not given back: its owner 4242:4242 is not the qemu user 64055:64055');
+    expect(f.action).toMatchObject({ keeps: 'the owner +1000:+1000 is not given back: its owner 4242:4242 is not the qemu user 64055:64055: someone changed it since libvirt did' });
+    expect(f.summary).toContain(`if it was libvirt's, \`chown 1000:1000 '${PATH}'\` gives it back`);
   });
 
   it('over-count with a running holder → reported, never touched', () => {
