@@ -195,7 +195,8 @@ describe.skipIf(skip !== undefined)('doctor on real extended attributes (root)',
   });
 
   it('--path walks a tree; a filesystem without trusted.* is "cannot be recorded" with the setting and its cost', () => {
-    const script = `set -e; d=$(mktemp -d /tmp/doctor-ramfs-XXXX); mount -t ramfs none "$d"; : > "$d/disk.raw"; ${process.execPath} ${cli} doctor --json --state-dir ${state} --path "$d"; echo "exit=$?"`;
+    // The mount point lives in the suite's directory (removed afterwards); the mount itself dies with the namespace.
+    const script = `set -e; d=$(mktemp -d ${dir}/ramfs-XXXX); mount -t ramfs none "$d"; : > "$d/disk.raw"; ${process.execPath} ${cli} doctor --json --state-dir ${state} --path "$d"; echo "exit=$?"`;
     const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script.replace('; echo', ' || true; echo')], { encoding: 'utf8' });
     const json = JSON.parse(r.stdout.slice(0, r.stdout.lastIndexOf('exit=')));
     expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
