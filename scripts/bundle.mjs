@@ -18,7 +18,7 @@ import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cjsOptions } from './esbuild-cjs.mjs';
@@ -99,7 +99,19 @@ const program = await build({
 });
 
 /**
- * main.ts's `import('./commands.js')` becomes the loading of program.cjs, run only past the --version
+ * The hook as libvirt's script calls it (`hook -- NAME OP SUB-OP EXTRA`, src/cli/hook-fast.ts): main.ts sends
+ * exactly that argv to a bundle of its own, without yargs and the other commands (about half the bytes of
+ * program.cjs to read and compile at every VM start that has something to check; bench/hook-start.mjs).
+ */
+await build({
+  ...common,
+  entryPoints: [join(root, 'src', 'cli', 'hook-fast.ts')],
+  outfile: join(outdir, 'hook.cjs'),
+  ...cjsOptions(common.define),
+});
+
+/**
+ * main.ts's `import('./program.js')` becomes the loading of program.cjs, run only past the --version
  * check: compiled as CommonJS is (Module.wrap), but through vm.Script with V8's code cache
  * (program.cjs.v8cache, written below), which is how Node 20 offers a code cache at all (no
  * module.enableCompileCache before Node 22). V8 checks the cache against the source and its own version
@@ -108,12 +120,12 @@ const program = await build({
  * main.js itself is CommonJS too (dist/cli/package.json says so): an ES module entry would start Node's
  * ES module loader, about 5 ms of every run.
  */
-const loader = (cache) => `const Module = require('node:module');
+const loader = (cache, name = 'program.cjs', exported = 'runCommandLine', crc = 'crc32') => `const Module = require('node:module');
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
-const { crc32 } = require('node:zlib');
-const file = join(__dirname, 'program.cjs');
+const { crc32: ${crc} } = require('node:zlib');
+const file = join(__dirname, '${name}');
 // V8 checks a cache's header but not its payload (a damaged one crashes the process), so only the exact
 // file this build wrote is used: its length and CRC-32 (zlib's, in C: a SHA-256 would load node:crypto,
 // 2 ms more, against damage rather than an attacker, who could as well edit program.cjs). A Node 20 older
@@ -121,19 +133,25 @@ const file = join(__dirname, 'program.cjs');
 let cachedData;
 try {
   const c = readFileSync(file + '.v8cache');
-  if (typeof crc32 === 'function' && c.length === ${cache.length} && crc32(c) === ${cache.crc32}) cachedData = c;
+  if (typeof ${crc} === 'function' && c.length === ${cache.length} && ${crc}(c) === ${cache.crc32}) cachedData = c;
 } catch {}
 const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
 const m = { exports: {} };
 script.runInThisContext()(m.exports, Module.createRequire(file), m, file, __dirname);
-export const { runCommandLine } = m.exports;
+export const { ${exported} } = m.exports;
 `;
 let cache = { length: -1, crc32: -1 };
+let hookCache = { length: -1, crc32: -1 };
 const programLoader = {
   name: 'program-loader',
   setup(b) {
     b.onResolve({ filter: /^\.\/program\.js$/ }, () => ({ path: 'program', namespace: 'virt-seclabel' }));
-    b.onLoad({ filter: /.*/, namespace: 'virt-seclabel' }, () => ({ contents: loader(cache), loader: 'js', resolveDir: outdir }));
+    b.onResolve({ filter: /^\.\/hook-fast\.js$/ }, () => ({ path: 'hook', namespace: 'virt-seclabel' }));
+    b.onLoad({ filter: /.*/, namespace: 'virt-seclabel' }, (args) => ({
+      contents: args.path === 'hook' ? loader(hookCache, 'hook.cjs', 'runHook', 'hookCrc32') : loader(cache),
+      loader: 'js',
+      resolveDir: outdir,
+    }));
   },
 };
 
@@ -174,6 +192,35 @@ else {
   const written = readFileSync(join(outdir, 'program.cjs.v8cache'));
   cache = { length: written.length, crc32: crc32(written) };
 }
+
+// The hook bundle's code cache, the same way: a `prepare begin` and a `start begin` of a domain whose one
+// disk (a scratch file) carries relabel='no' for each model, through the hook's own entry.
+rmSync(join(outdir, 'hook.cjs.v8cache'), { force: true });
+const WARM_UP_HOOK = `const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module'), path = require('node:path');
+const { Readable, Writable } = require('node:stream');
+const [file, cacheFile, disk] = process.argv.slice(1);
+const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file });
+const m = { exports: {} };
+script.runInThisContext()(m.exports, Module.createRequire(file), m, file, path.dirname(file));
+const xml = (model) => "<domain type='kvm'><name>warm-up</name><devices><disk type='file' device='cdrom'><source file='" + disk + "'><seclabel model='" + model + "' relabel='no'/></source><target dev='hdc' bus='ide'/><readonly/></disk></devices></domain>";
+const sink = new Writable({ write: (_c, _e, cb) => cb() });
+(async () => {
+  for (const [model, op] of [['dac', 'prepare'], ['selinux', 'start']])
+    await m.exports.runHook(['warm-up', op, 'begin', '-'], { stdin: Readable.from([Buffer.from(xml(model))]), stdout: sink, stderr: sink });
+  fs.writeFileSync(cacheFile, script.createCachedData());
+})();
+`;
+const warmDisk = join(root, '.tmp', 'bundle-warm-up-disk.iso');
+writeFileSync(warmDisk, '');
+const warmHook = spawnSync(process.execPath, ['-e', WARM_UP_HOOK, join(outdir, 'hook.cjs'), join(outdir, 'hook.cjs.v8cache'), warmDisk], { encoding: 'utf8' });
+rmSync(warmDisk, { force: true });
+if (warmHook.status !== 0 || !existsSync(join(outdir, 'hook.cjs.v8cache'))) {
+  console.warn(`bundle: no V8 code cache written for hook.cjs (${warmHook.status}): ${warmHook.stderr.trim().split('\n').pop() ?? ''}`);
+} else {
+  const written = readFileSync(join(outdir, 'hook.cjs.v8cache'));
+  hookCache = { length: written.length, crc32: crc32(written) };
+}
+
 await build({
   ...common,
   entryPoints: [join(root, 'src', 'cli', 'main.ts')],
@@ -181,6 +228,9 @@ await build({
   ...cjsOptions(common.define),
   plugins: [programLoader],
 });
+// Executable, as npm makes a bin when it installs the package: from a checkout, `hook install --binary
+// $PWD/dist/cli/main.js` (what install offers when virt-seclabel is not on the script's PATH) then runs.
+chmodSync(join(outdir, 'main.js'), 0o755);
 // main.js and program.cjs are CommonJS inside a package whose other files are ES modules. tsc's own
 // ES module output for src/cli would be misread here and nothing runs it, so it goes.
 writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');

@@ -54,10 +54,20 @@ interface Named {
   dacLabels?: string[];
 }
 
-function domainFiles(name: string, client: LibvirtClient, view: HostView, named: Named[], problems: string[], notes: string[]): void {
-  const xml = client.dumpInactive(name);
-  if (!xml.ok) return void problems.push(`domain ${name}: ${xml.error}`);
-  const read = readDomainXml(xml.value);
+/** The files of the domains libvirt defines: the named ones, or with undefined every one, read in batches. */
+function definedDomainsFiles(names: readonly string[] | undefined, client: LibvirtClient, view: HostView, named: Named[], problems: string[], notes: string[]): void {
+  const reads = client.readDefinitions(names);
+  if (!reads.ok) return void problems.push(reads.error);
+  for (const r of reads.value) {
+    if (r.kind === 'failed') problems.push(`domain ${r.name}: ${r.why}`);
+    // A transient domain has no definition for a next start; while it runs, its status file names its files.
+    else if (r.kind === 'transient') notes.push(`domain ${r.name}: transient (no persistent definition to read); name its files to check them`);
+    else domainFiles(r.name, r.xml, view, named, problems, notes);
+  }
+}
+
+function domainFiles(name: string, xml: Uint8Array, view: HostView, named: Named[], problems: string[], notes: string[]): void {
+  const read = readDomainXml(xml);
   if (!read.ok) return void problems.push(`domain ${name}: line ${read.error.line} column ${read.error.column}: ${read.error.message}`);
   const chain = (disk: Parameters<NonNullable<Parameters<typeof diskFileUses>[1]>>[0]) => {
     if (!disk.path) return undefined;
@@ -206,15 +216,16 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
   const named: Named[] = [];
   let libvirt: LibvirtClient | undefined;
   const lv = () => (libvirt ??= client());
+  // The named domains are read together, where the first --domain stands (one virsh process per batch).
+  const domainNames = input.targets.flatMap((t) => (t.kind === 'domain' ? [t.name] : []));
+  let domainsRead = false;
   for (const t of input.targets) {
     if (t.kind === 'file') named.push({ path: t.path, roles: new Set(['path']) });
     else if (t.kind === 'path') walkPath(t.path, reader, named, problems);
-    else if (t.kind === 'domain') domainFiles(t.name, lv(), view, named, problems, notes);
-    else {
-      const all = lv().listAll();
-      if (!all.ok) problems.push(all.error);
-      else for (const n of all.value) domainFiles(n, lv(), view, named, problems, notes);
-    }
+    else if (t.kind === 'domain') {
+      if (!domainsRead) definedDomainsFiles(domainNames, lv(), view, named, problems, notes);
+      domainsRead = true;
+    } else definedDomainsFiles(undefined, lv(), view, named, problems, notes);
   }
 
   // Who uses them: libvirt's status files.

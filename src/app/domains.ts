@@ -1,31 +1,55 @@
 /**
- * Defined domains, directly: each persistent definition is read through the LibvirtClient and decided
- * exactly as annotate decides a file (processInput). Applying is a thin step over that plan: read the
+ * Defined domains, directly: the persistent definitions are read through the LibvirtClient (in batches,
+ * not a process per domain) and each is decided exactly as annotate decides a file (processInput), all
+ * with the one host context built before the first (policy, qemu.conf, accounts read once). Applying is a thin step over that plan: read the
  * definition again and refuse if it changed since it was decided, define, read it back and check that
  * libvirt kept every edit. Pure given the client and the host context.
  */
 import type { HostContext } from './host-context.js';
 import { processInput, type InputOutcome } from './process-input.js';
-import type { LibvirtClient } from '../libvirt/client.js';
+import type { DomainRead, LibvirtClient } from '../libvirt/client.js';
+import type { Result } from '../result.js';
 import type { PlannedChange as Change } from '../edit/plan.js';
 import { readDomainXml } from '../domain/read.js';
+import { anyStale } from '../decide/disk.js';
 
 export type DomainOutcome =
   | { readonly name: string; readonly kind: 'skipped'; readonly why: string }
   | { readonly name: string; readonly kind: 'failed'; readonly why: string }
-  | { readonly name: string; readonly kind: 'decided'; readonly running: boolean; readonly before: Uint8Array; readonly outcome: InputOutcome };
+  | {
+      readonly name: string;
+      readonly kind: 'decided';
+      /** How the client finds this domain again to re-read it (DomainRead.ref). */
+      readonly ref: string;
+      readonly running: boolean;
+      readonly before: Uint8Array;
+      readonly outcome: InputOutcome;
+      /** --check's finding: a seclabel to add, or a stale one. */
+      readonly found: boolean;
+    };
 
 /** The label a domain's findings carry where a file's would carry its path. */
 export const domainLabel = (name: string) => `domain ${name}`;
 
-export function decideDefinedDomain(name: string, client: LibvirtClient, ctx: HostContext, opts: { pruneStale: boolean }): DomainOutcome {
-  const info = client.info(name);
-  if (!info.ok) return { name, kind: 'failed', why: info.error };
-  if (!info.value.persistent) return { name, kind: 'skipped', why: 'transient (no persistent definition to annotate)' };
-  const xml = client.dumpInactive(name);
-  if (!xml.ok) return { name, kind: 'failed', why: xml.error };
-  const outcome = processInput(domainLabel(name), xml.value, ctx.conn, ctx.ports, opts);
-  return { name, kind: 'decided', running: info.value.state !== 'shut off', before: xml.value, outcome };
+export function decideRead(read: DomainRead, ctx: HostContext, opts: { pruneStale: boolean }): DomainOutcome {
+  const { name } = read;
+  if (read.kind === 'failed') return { name, kind: 'failed', why: read.why };
+  if (read.kind === 'transient') return { name, kind: 'skipped', why: 'transient (no persistent definition to annotate)' };
+  const outcome = processInput(domainLabel(name), read.xml, ctx.conn, ctx.ports, opts);
+  const found = outcome.documents.some((doc) => doc.ok && (doc.changed || anyStale(doc.decision.disks)));
+  return { name, kind: 'decided', ref: read.ref, running: read.running, before: read.xml, outcome, found };
+}
+
+/** Each named domain (undefined: every one) read and decided, one at a time as the client reads them. */
+export function decideDefinedDomains(names: readonly string[] | undefined, client: LibvirtClient, ctx: HostContext, opts: { pruneStale: boolean }): Result<Iterable<DomainOutcome>, string> {
+  const reads = client.readDefinitions(names);
+  if (!reads.ok) return reads;
+  return {
+    ok: true,
+    value: (function* () {
+      for (const r of reads.value) yield decideRead(r, ctx, opts);
+    })(),
+  };
 }
 
 export type ApplyResult =
@@ -48,12 +72,12 @@ function kept(change: Change, xml: Uint8Array): boolean {
 export function applyDefinedDomain(o: Extract<DomainOutcome, { kind: 'decided' }>, client: LibvirtClient): ApplyResult {
   const doc = o.outcome.documents[0];
   if (!o.outcome.changed || !o.outcome.output || !doc?.ok) return { kind: 'unchanged' };
-  const again = client.dumpInactive(o.name);
+  const again = client.dumpInactive(o.ref);
   if (!again.ok) return { kind: 'failed', why: again.error };
   if (!sameBytes(again.value, o.before)) return { kind: 'refused', why: 'its definition changed since it was read; nothing defined (run again to decide on the new definition)' };
   const defined = client.define(o.outcome.output);
   if (!defined.ok) return { kind: 'failed', why: defined.error };
-  const back = client.dumpInactive(o.name);
+  const back = client.dumpInactive(o.ref);
   if (!back.ok) return { kind: 'failed', why: `defined, but cannot read it back: ${back.error}` };
   const changes = doc.plan.changes;
   return { kind: 'defined', changes, lost: changes.filter((c) => !kept(c, back.value)) };

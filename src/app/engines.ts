@@ -12,10 +12,12 @@ import type { HostOptions } from './host-options.js';
 import { resolveChain } from '../images/chain.js';
 import { accountNames, readAccounts, type Accounts } from '../host/accounts.js';
 import { createDacEngine } from '../dac/engine.js';
+import { DacHostFacts } from '../dac/host-facts.js';
 import { parseDacLabel, resolveIdentity, type QemuIdentity } from '../dac/identity.js';
 import { domainLabelling } from '../decide/domain-labelling.js';
 import type { Domain } from '../domain/model.js';
-import { lazySelinux, type PolicyLoader, type SvirtLabelSource } from './selinux-engine.js';
+import { lazySelinux, type PolicyLoader } from './selinux-engine.js';
+import type { SvirtLabelSource } from '../selinux/svirt-process.js';
 
 /** The images module's chain, in the decision core's terms. */
 export function chainOf(view: HostView, disk: Disk): Chain {
@@ -62,6 +64,8 @@ export function buildPorts(
     if (!id.ok) return failure(`qemu identity (${conn.identitySource}): ${id.error}`);
   }
   const selinux = lazySelinux(view, conn, opts, loadPolicy, svirtLabel);
+  // The mount table and sysctls, read once for all the domains these ports decide (not once per domain).
+  const dacFacts = new DacHostFacts(view);
   return success({
     resolveChain: (disk) => chainOf(view, disk),
     engineFor: (model, domain) => {
@@ -70,7 +74,7 @@ export function buildPorts(
         if (!a.ok) return { ok: false, reason: a.error };
         const id = dacIdentity(domain, conn, a.value);
         if (!id.ok) return { ok: false, reason: id.error };
-        return { ok: true, engine: createDacEngine(view, id.value, accountNames(a.value)) };
+        return { ok: true, engine: createDacEngine(view, id.value, accountNames(a.value), dacFacts) };
       }
       return selinux(domain);
     },

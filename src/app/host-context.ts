@@ -8,7 +8,8 @@ import type { DecisionPorts } from '../decide/ports.js';
 import type { HostView } from '../host/view.js';
 import type { HostOptions } from './host-options.js';
 import { buildPorts } from './engines.js';
-import type { PolicyLoader, SvirtLabelSource } from './selinux-engine.js';
+import type { PolicyLoader } from './selinux-engine.js';
+import type { SvirtLabelSource } from '../selinux/svirt-process.js';
 
 export interface HostContext {
   readonly view: HostView;

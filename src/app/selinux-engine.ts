@@ -17,7 +17,7 @@ import type { Policy } from '../selinux/policy/model.js';
 import { isMls } from '../selinux/policy/query.js';
 import { policyOracle } from '../selinux/policy-oracle.js';
 import { highestPolicyFile, policyDir, selinuxTypeFromConfig } from '../selinux/policy-store.js';
-import { daemonFromContext, dynamicProcess, SYSTEM_DAEMON, type DaemonIdentity, type SvirtProcess } from '../selinux/svirt-process.js';
+import { daemonFromContext, dynamicProcess, SYSTEM_DAEMON, type DaemonIdentity, type SvirtLabelSource, type SvirtProcess } from '../selinux/svirt-process.js';
 import type { HostOptions } from './host-options.js';
 import { parsePolicy } from './policy-cache.js';
 
@@ -115,15 +115,16 @@ function daemonIdentity(view: HostView, mode: ConnectMode): Result<DaemonIdentit
   return d.ok ? d : failure(`qemu:///session: this process's context ${JSON.stringify(own.value.trim())} is not an SELinux context: ${d.error}`);
 }
 
-/**
- * Which svirt context to judge with: 'any-dynamic' (define time: every category pair libvirt could pick)
- * or 'generated' (the libvirt hook at start begin: the `<label>` libvirt has just generated is in the
- * XML, so it is exact).
- */
-export type SvirtLabelSource = 'any-dynamic' | 'generated';
 
 /** The svirt context of a domain, from its SELinux seclabel (static label, baselabel) or the defaults. */
-export function svirtProcessFor(domain: Domain, conn: Connection, p: LoadedPolicy, view: HostView, source: SvirtLabelSource = 'any-dynamic'): Result<SvirtProcess, string> {
+export function svirtProcessFor(
+  domain: Domain,
+  conn: Connection,
+  p: LoadedPolicy,
+  view: HostView,
+  source: SvirtLabelSource = 'any-dynamic',
+  host: SvirtHostFacts = svirtHostFacts(view, conn.mode),
+): Result<SvirtProcess, string> {
   const labelling = domainLabelling(domain, 'selinux', conn);
   const s = labelling.on ? labelling.seclabel : undefined;
   if (source === 'generated' && s?.type === 'dynamic') {
@@ -134,7 +135,25 @@ export function svirtProcessFor(domain: Domain, conn: Connection, p: LoadedPolic
     if (!s.label) return failure("a static SELinux seclabel without <label>");
     return success({ kind: 'static', context: s.label });
   }
-  return hostDynamicProcess(view, conn.mode, { baselabel: s?.baselabel, domainType: domain.type, tcgTypeExists: p.oracle.typeExists('svirt_tcg_t'), mls: p.mls });
+  return hostDynamicProcess(view, conn.mode, { baselabel: s?.baselabel, domainType: domain.type, tcgTypeExists: p.oracle.typeExists('svirt_tcg_t'), mls: p.mls }, host);
+}
+
+/**
+ * The host's part of every dynamic label (the daemon's identity, virtual_domain_context), each read on
+ * first use and then kept: one reading per run, not one per domain.
+ */
+export interface SvirtHostFacts {
+  daemon(): Result<DaemonIdentity, string>;
+  domainContexts(): { primary: string; tcg?: string } | undefined;
+}
+
+export function svirtHostFacts(view: HostView, mode: ConnectMode): SvirtHostFacts {
+  let daemon: Result<DaemonIdentity, string> | undefined;
+  let contexts: { value: ReturnType<typeof domainContexts> } | undefined;
+  return {
+    daemon: () => (daemon ??= daemonIdentity(view, mode)),
+    domainContexts: () => (contexts ??= { value: domainContexts(view) }).value,
+  };
 }
 
 /**
@@ -145,10 +164,11 @@ export function hostDynamicProcess(
   view: HostView,
   mode: ConnectMode,
   domain: { baselabel: string | undefined; domainType: string | undefined; tcgTypeExists: boolean; mls: boolean },
+  host: SvirtHostFacts = svirtHostFacts(view, mode),
 ): Result<SvirtProcess, string> {
-  const daemon = daemonIdentity(view, mode);
+  const daemon = host.daemon();
   if (!daemon.ok) return daemon;
-  return dynamicProcess({ ...domain, domainContexts: domainContexts(view), daemon: daemon.value });
+  return dynamicProcess({ ...domain, domainContexts: host.domainContexts(), daemon: daemon.value });
 }
 
 /** How the policy is obtained: from the host (loadHostPolicy), or recorded/replayed by a facts snapshot. */
@@ -162,11 +182,18 @@ export function lazySelinux(
   source: SvirtLabelSource = 'any-dynamic',
 ): (domain: Domain) => BoundEngine {
   let loaded: Result<LoadedPolicy, string> | undefined;
+  const host = svirtHostFacts(view, conn.mode);
+  // Domains with the same svirt process (most: the default dynamic label) share one engine, and so its
+  // answers per file label: a run over many domains asks the policy once per label, not once per domain.
+  const engines = new Map<string, BoundEngine>();
   return (domain) => {
     loaded ??= load(view, opts);
     if (!loaded.ok) return { ok: false, reason: loaded.error };
-    const proc = svirtProcessFor(domain, conn, loaded.value, view, source);
+    const proc = svirtProcessFor(domain, conn, loaded.value, view, source, host);
     if (!proc.ok) return { ok: false, reason: proc.error };
-    return { ok: true, engine: createSelinuxFileEngine(view, loaded.value.oracle, proc.value, opts.booleans) };
+    const key = JSON.stringify(proc.value);
+    let engine = engines.get(key);
+    if (!engine) engines.set(key, (engine = { ok: true, engine: createSelinuxFileEngine(view, loaded.value.oracle, proc.value, opts.booleans) }));
+    return engine;
   };
 }

@@ -81,7 +81,7 @@ export const HELP = {
     ],
     exitCodes: [
       [0, 'start allowed (anything but a proven-stale annotation, each reason logged); install/uninstall done'],
-      [2, 'install/uninstall refused (a file virt-seclabel did not write) or failed'],
+      [2, "install/uninstall refused (a file virt-seclabel did not write; install: the script's command fails, see --binary) or failed"],
       [10, "refuse the start: a relabel='no' seclabel is proven stale (one line per disk on stderr)"],
     ],
   },

@@ -27,7 +27,7 @@ export async function runAnnotateRequest(req: AnnotateRequest, host: HostOptions
   const cwd = process.cwd();
   if (req.kind === 'domains') {
     const { runDomains } = await import('./domains.js');
-    const { virshClient } = await import('../libvirt/virsh-client.js');
+    const { virshClient } = await import('../adapters/libvirt/virsh-client.js');
     const client = virshClient(connectUri);
     return runPerHost([], host, (_files, ctx) => runDomains({ names: req.names, mode: req.mode, pruneStale: req.pruneStale }, client, ctx, io), io, { useConfig: false, cwd });
   }

@@ -42,7 +42,7 @@ export async function runDoctorRequest(req: DoctorRequest, host: HostOptions, co
   }
   const { createLiveView } = await import('../adapters/live/live-view.js');
   const { createDoctorReader } = await import('../adapters/live/doctor-reader.js');
-  const { virshClient } = await import('../libvirt/virsh-client.js');
+  const { virshClient } = await import('../adapters/libvirt/virsh-client.js');
   const effects = req.apply ? (await import('../adapters/live/doctor-effects.js')).createLiveDoctorEffects() : undefined;
   return runDoctor(req, { view: createLiveView(), reader: createDoctorReader(), client: () => virshClient(connectUri), ...(effects ? { effects: effects as DoctorEffects<unknown, unknown> } : {}) }, io);
 }

@@ -3,14 +3,13 @@
  * the definitions libvirt holds. The same decisions and renderings as for files, naming
  * `domain NAME` where a file name would be; --apply shows each domain's plan, then what it did.
  */
-import { applyDefinedDomain, decideDefinedDomain, domainLabel, type DomainOutcome } from '../app/domains.js';
+import { applyDefinedDomain, decideDefinedDomains, domainLabel } from '../app/domains.js';
 import type { HostContext } from '../app/host-context.js';
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import type { LibvirtClient } from '../libvirt/client.js';
 import { formatDiagnostic } from '../report/diagnostic.js';
 import { unifiedDiff } from '../report/unified-diff.js';
 import { checkDiagnostics } from '../report/check.js';
-import { anyStale } from '../decide/disk.js';
 
 export type DomainsMode = 'check' | 'diff' | 'apply';
 
@@ -29,20 +28,16 @@ function describeChange(c: { kind: 'insert' | 'remove'; target: string | undefin
 }
 
 export async function runDomains(opts: DomainsOptions, client: LibvirtClient, ctx: HostContext, io: CliIo): Promise<ExitCode> {
-  let names = opts.names;
-  if (names === undefined) {
-    const all = client.listAll();
-    if (!all.ok) {
-      io.stderr.write(`virt-seclabel: ${all.error}\n`);
-      return EXIT.error;
-    }
-    names = all.value;
+  const outcomes = decideDefinedDomains(opts.names, client, ctx, { pruneStale: opts.pruneStale });
+  if (!outcomes.ok) {
+    io.stderr.write(`virt-seclabel: ${outcomes.error}\n`);
+    return EXIT.error;
   }
   let failed = false;
   let found = false;
   const say = (name: string, text: string) => io.stderr.write(`${domainLabel(name)}: ${text}\n`);
-  for (const name of names) {
-    const o: DomainOutcome = decideDefinedDomain(name, client, ctx, { pruneStale: opts.pruneStale });
+  for (const o of outcomes.value) {
+    const name = o.name;
     if (o.kind === 'skipped') {
       say(name, `note: ${o.why}; skipped`);
       continue;
@@ -59,10 +54,9 @@ export async function runDomains(opts: DomainsOptions, client: LibvirtClient, ct
         continue;
       }
       for (const d of doc.diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
-      const stale = anyStale(doc.decision.disks);
-      if (doc.changed || stale) found = true;
       if (opts.mode === 'check') for (const d of checkDiagnostics(doc)) io.stderr.write(formatDiagnostic(d) + '\n');
     }
+    if (o.found) found = true;
     if (!o.outcome.output) continue;
     if (opts.mode === 'diff') {
       io.stdout.write(unifiedDiff(`a/domain/${name}`, `b/domain/${name}`, decoder.decode(o.before), decoder.decode(o.outcome.output)));

@@ -9,9 +9,11 @@ import type { HostView } from '../host/view.js';
 import { checkDacAccess, DacHostFacts } from './check.js';
 import type { QemuIdentity } from './identity.js';
 
-export function createDacEngine(view: HostView, identity: QemuIdentity, names: AccountNames): AccessEngine {
-  // One reading of the mount table and sysctls for every file of the domain: consistent and cheaper.
-  const facts = new DacHostFacts(view);
+/**
+ * `facts`: one reading of the mount table and sysctls for every file checked with it, consistent and
+ * cheaper; the caller shares one per run over one view (every domain of the run), not across changes.
+ */
+export function createDacEngine(view: HostView, identity: QemuIdentity, names: AccountNames, facts = new DacHostFacts(view)): AccessEngine {
   return {
     check(file: ChainFile): FileVerdict {
       const v = checkDacAccess(view, identity, file.path, file.access, { names, facts });

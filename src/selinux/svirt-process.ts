@@ -125,3 +125,9 @@ export function processContexts(proc: SvirtProcess, target: SecurityContext | un
   );
 }
 
+/**
+ * Which svirt context to judge with: 'any-dynamic' (define time: every category pair libvirt could pick)
+ * or 'generated' (the libvirt hook at start begin: the `<label>` libvirt has just generated is in the
+ * XML, so it is exact).
+ */
+export type SvirtLabelSource = 'any-dynamic' | 'generated';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHostContext } from '../../src/app/host-context.js';
 import { runDomains, type DomainsOptions } from '../../src/commands/domains.js';
-import type { DomainInfo, LibvirtClient } from '../../src/libvirt/client.js';
+import type { DomainRead, LibvirtClient } from '../../src/libvirt/client.js';
 import { failure, success } from '../../src/result.js';
 import { memoryView } from '../support/memory-view.js';
 import { captureIo, GROUP, hostOptions, PASSWD } from './harness.js';
@@ -36,22 +36,43 @@ const xml = (name: string, file: string, seclabel = '') => `<domain type='kvm'>
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-/** libvirt as a map of definitions; `keep: false` drops what is defined (a libvirt that loses seclabels). */
-function fakeLibvirt(domains: Record<string, { xml: string; info?: Partial<DomainInfo> }>, opts: { beforeSecondRead?: (name: string) => void; keep?: boolean } = {}) {
+interface FakeInfo {
+  readonly persistent: boolean;
+  readonly state: string;
+}
+
+/**
+ * libvirt as a map of definitions, read lazily as the real client reads them; `keep: false` drops what
+ * is defined (a libvirt that loses seclabels). Every read of a definition, batched or not, is a `dump`.
+ */
+function fakeLibvirt(domains: Record<string, { xml: string; info?: Partial<FakeInfo> }>, opts: { beforeSecondRead?: (name: string) => void; keep?: boolean } = {}) {
   const defs = new Map(Object.entries(domains).map(([n, d]) => [n, d.xml]));
   const calls: string[] = [];
   const reads = new Map<string, number>();
+  const dump = (n: string) => {
+    const count = (reads.get(n) ?? 0) + 1;
+    reads.set(n, count);
+    if (count === 2) opts.beforeSecondRead?.(n);
+    calls.push(`dump ${n}`);
+    const d = defs.get(n);
+    return d === undefined ? failure(`failed to get domain '${n}'`) : success(enc(d));
+  };
   const client: LibvirtClient = {
-    listAll: () => success([...defs.keys()]),
-    info: (n) => (defs.has(n) ? success({ persistent: true, state: 'shut off', ...domains[n]!.info }) : failure(`failed to get domain '${n}'`)),
-    dumpInactive: (n) => {
-      const count = (reads.get(n) ?? 0) + 1;
-      reads.set(n, count);
-      if (count === 2) opts.beforeSecondRead?.(n);
-      calls.push(`dump ${n}`);
-      const d = defs.get(n);
-      return d === undefined ? failure(`failed to get domain '${n}'`) : success(enc(d));
-    },
+    readDefinitions: (names) =>
+      success(
+        (function* (): Generator<DomainRead> {
+          for (const name of names ?? [...defs.keys()]) {
+            const info = { persistent: true, state: 'shut off', ...domains[name]?.info };
+            if (!defs.has(name)) yield { name, kind: 'failed', why: `failed to get domain '${name}'` };
+            else if (!info.persistent) yield { name, kind: 'transient' };
+            else {
+              const x = dump(name);
+              yield x.ok ? { name, kind: 'persistent', ref: name, running: info.state !== 'shut off', xml: x.value } : { name, kind: 'failed', why: x.error };
+            }
+          }
+        })(),
+      ),
+    dumpInactive: dump,
     define: (bytes) => {
       const name = /<name>(.*)<\/name>/.exec(dec(bytes))![1]!;
       calls.push(`define ${name}`);

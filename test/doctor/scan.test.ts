@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { runDoctor, type DoctorRequest } from '../../src/commands/doctor.js';
 import type { DoctorReader, StatFollowed } from '../../src/doctor/ports.js';
 import type { RawAttr, RawRecord, RecordRead } from '../../src/doctor/records.js';
-import type { LibvirtClient } from '../../src/libvirt/client.js';
+import type { DomainRead, LibvirtClient } from '../../src/libvirt/client.js';
 import { missing, ok } from '../../src/host/view.js';
 import { failure, success } from '../../src/result.js';
 import { memoryView } from '../support/memory-view.js';
@@ -51,9 +51,13 @@ const diskXml = (p: string, extra = '', backing = '') => `<disk type='file' devi
 
 function client(defs: Record<string, string>): LibvirtClient {
   return {
-    listAll: () => success(Object.keys(defs)),
-    info: () => success({ persistent: true, state: 'shut off' }),
-    dumpInactive: (n) => (defs[n] ? success(new TextEncoder().encode(defs[n]!)) : failure(`virsh dumpxml: failed to get domain '${n}'`)),
+    readDefinitions: (names) =>
+      success(
+        (names ?? Object.keys(defs)).map((name): DomainRead =>
+          defs[name] ? { name, kind: 'persistent', ref: name, running: false, xml: new TextEncoder().encode(defs[name]!) } : { name, kind: 'failed', why: `failed to get domain '${name}'` },
+        ),
+      ),
+    dumpInactive: (n) => (defs[n] ? success(new TextEncoder().encode(defs[n]!)) : failure(`failed to get domain '${n}'`)),
     define: () => failure('not here'),
   };
 }
@@ -117,7 +121,7 @@ describe('doctor over fakes', () => {
   it('an unknown domain is an error (exit 2), the others are still reported', async () => {
     const r = await doctor({ targets: [{ kind: 'domain', name: 'nope' }, { kind: 'domain', name: 'vm1' }] }, reader(files), client(defs));
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain("error: domain nope: virsh dumpxml: failed to get domain 'nope'");
+    expect(r.stdout).toContain("error: domain nope: failed to get domain 'nope'");
     expect(r.stdout).toContain('/i/top.raw: dac: stale (over-count)');
   });
 

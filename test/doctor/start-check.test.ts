@@ -3,9 +3,8 @@
  * use", told apart from a record another running domain really holds, and the hook only adding the
  * cause (exit 0, the line logged) whatever the records say.
  */
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runHookCheck } from '../../src/cli/hook.js';
+import { runHookCheck } from '../../src/hook/check.js';
 import type { BootStamp } from '../../src/doctor/boot-stamp.js';
 import type { RawAttr, RawRecord } from '../../src/doctor/records.js';
 import { checkStart, type StartFile } from '../../src/doctor/start-check.js';
@@ -88,7 +87,7 @@ describe('the hook adds the cause and still lets libvirt decide', () => {
   it('logs the line (stderr and syslog) and exits 0', async () => {
     const lines: { line: string; syslog: boolean }[] = [];
     const code = await runHookCheck(['vm2', 'prepare', 'begin', '-'], {
-      stdin: Readable.from([Buffer.from(xml())]),
+      readStdin: async () => Buffer.from(xml()),
       log: { say: (line, { syslog }) => void lines.push({ line, syslog }) },
       readConfig: () => undefined,
       openContext: () => failure('not opened: no relabel=no disk'),
@@ -100,7 +99,7 @@ describe('the hook adds the cause and still lets libvirt decide', () => {
   it('a failure reading the records is a note, never a refusal', async () => {
     const lines: string[] = [];
     const code = await runHookCheck(['vm2', 'start', 'begin', '-'], {
-      stdin: Readable.from([Buffer.from(xml())]),
+      readStdin: async () => Buffer.from(xml()),
       log: { say: (line) => void lines.push(line) },
       readConfig: () => undefined,
       openContext: () => failure('x'),

@@ -3,10 +3,9 @@
  * a recording log. The SELinux half (start begin, the generated <label>) is judged against --policy
  * here: no SELinux-kernel guest suite exists yet.
  */
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createHostContext } from '../../src/app/host-context.js';
-import { runHookCheck } from '../../src/cli/hook.js';
+import { hostOptionsUnusable, runHookCheck } from '../../src/hook/check.js';
 import type { HookLog } from '../../src/hook/effects.js';
 import { HOOK_REFUSE_EXIT } from '../../src/hook/script.js';
 import type { HostView } from '../../src/host/view.js';
@@ -67,7 +66,7 @@ async function hook(args: string[], xml: string, opts: { view?: HostView; config
   const rec = recordingLog();
   const view = opts.view ?? host();
   const code = await runHookCheck(args, {
-    stdin: Readable.from([Buffer.from(xml)]),
+    readStdin: () => Promise.resolve(Buffer.from(xml)),
     log: rec.log,
     readConfig: () => (opts.config === undefined ? undefined : { text: opts.config, file: '/etc/virt-seclabel/hook.conf' }),
     openContext: (svirtLabel) => {
@@ -158,6 +157,12 @@ describe('hook: everything but a proven-stale annotation lets the start go on', 
   it('ignores the other operations libvirt runs hooks for, without a word', async () => {
     for (const op of [['stopped', 'end'], ['release', 'end'], ['started', 'begin'], ['migrate', 'begin'], ['restore', 'begin'], ['prepare', 'end']])
       expect(await hook(['vm1', ...op, '-'], domain(disk('/srv/iso/f.iso', 'vdb', 'dac')))).toEqual({ code: 0, lines: [] });
+  });
+
+  it('host options it cannot use (a bad option in the script) let the start go on, with the reason', () => {
+    const rec = recordingLog();
+    expect(hostOptionsUnusable('--models: unknown model frob', rec.log)).toBe(0);
+    expect(rec.lines).toEqual([{ line: 'virt-seclabel: hook: --models: unknown model frob; start allowed unchecked', syslog: true }]);
   });
 
   it('logs an operation libvirt does not document', async () => {

@@ -15,7 +15,7 @@ import { Ledger, annotate, domainXml, hasNoRelabel, owner, run, type Connection,
 import { createHostContext } from '../../src/app/host-context.js';
 import { runDomains } from '../../src/commands/domains.js';
 import { createLiveView } from '../../src/adapters/live/live-view.js';
-import { virshClient } from '../../src/libvirt/virsh-client.js';
+import { virshClient } from '../../src/adapters/libvirt/virsh-client.js';
 import { captureIo, hostOptions } from '../cli/harness.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -127,12 +127,18 @@ describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)',
     expect((statSync(file).mode & 0o7777).toString(8)).toBe('600');
   });
 
-  /** With the script running `bin` instead of virt-seclabel, an annotated VM with an accessible ISO still starts. */
-  const startsDespite = (what: string, bin: string) => {
+  /**
+   * Installed with a working command, which then breaks (`breakIt`): an annotated VM with an accessible ISO
+   * still starts. install itself refuses a command that does not run (below), so breaking it afterwards is
+   * the only way to get there.
+   */
+  const startsDespite = (what: string, breakIt: (bin: string) => void) => {
     const d = join(root, what);
     mkdirSync(d, { mode: 0o755 });
     const file = iso(join(d, 'ok.iso'), 0o644);
+    const bin = binary(join(state, `${what}-virt-seclabel`), `exec ${process.execPath} ${cli} "$@"`);
     install(bin);
+    breakIt(bin);
     const n = name(what);
     annotated(n, [{ device: 'cdrom', file, format: 'raw', target: 'hdc' }]);
     const r = startVm(n);
@@ -142,11 +148,50 @@ describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)',
   };
 
   it('a hook that crashes does not prevent a start', () => {
-    startsDespite('crash', binary(join(state, 'crashing'), `exec ${process.execPath} -e 'throw new Error("simulated crash")'`));
+    startsDespite('crash', (bin) => binary(bin, `exec ${process.execPath} -e 'throw new Error("simulated crash")'`));
   });
 
-  it('a virt-seclabel that is not there does not prevent a start', () => {
-    startsDespite('missing', join(state, 'no-such-virt-seclabel'));
+  it('a virt-seclabel removed after install does not prevent a start', () => {
+    startsDespite('missing', (bin) => rmSync(bin));
+  });
+
+  it('install refuses a command that cannot run (exit 2, naming it and --binary) and leaves the installed hook as it was', () => {
+    const hook = join(state, 'hooks/qemu.d/virt-seclabel');
+    const before = readFileSync(hook, 'utf8');
+    const missing = join(state, 'no-such-virt-seclabel');
+    const r = run(process.execPath, [cli, 'hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', missing]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`virt-seclabel: hook install: nothing written: the script would run \`timeout -k 5 30 ${missing} hook -- `);
+    expect(r.stderr).toContain('--binary');
+    expect(readFileSync(hook, 'utf8')).toBe(before);
+  });
+
+  it('a domain without relabel=\'no\' starts without virt-seclabel ever being run; a DAC-annotated one runs it at prepare begin only', () => {
+    const calls = join(state, 'calls');
+    writeFileSync(calls, '');
+    const bin = binary(join(state, 'recording-virt-seclabel'), `echo "$*" >> ${calls}\nexec ${process.execPath} ${cli} "$@"`);
+    install(bin);
+    writeFileSync(calls, '');
+    const d = join(root, 'fast');
+    mkdirSync(d, { mode: 0o755 });
+    const file = iso(join(d, 'ok.iso'), 0o644);
+    const plain = name('plain');
+    ledger.define(daemon, root, plain, domainXml(plain, [{ device: 'cdrom', file, format: 'raw', target: 'hdc' }]));
+    const r = startVm(plain);
+    expect(r.stderr).toBe('');
+    expect(r.state).toBe('running');
+    daemon.virsh('destroy', plain);
+    expect(readFileSync(calls, 'utf8')).toBe('');
+
+    const marked = name('marked');
+    annotated(marked, [{ device: 'cdrom', file, format: 'raw', target: 'hdc' }]);
+    const m = startVm(marked);
+    expect(m.stderr).toBe('');
+    expect(m.state).toBe('running');
+    daemon.virsh('destroy', marked);
+    // start begin judges only SELinux, and with no SELinux on this host the word is nowhere in the XML.
+    expect(readFileSync(calls, 'utf8')).toBe(`hook -- ${marked} prepare begin -\n`);
   });
 
   describe('--all-domains on the same daemon', () => {
@@ -213,12 +258,12 @@ describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)',
       const n = name('race');
       ledger.define(daemon, root, n, domainXml(n, [{ device: 'cdrom', file: pub, format: 'raw', target: 'hdc' }]));
       const real = virshClient(daemon.uri);
-      let reads = 0;
-      // Someone else redefines the domain (2 vCPUs) after we read it and before we define.
+      const uuid = daemon.virsh('domuuid', n).stdout.trim();
+      // Someone else redefines the domain (2 vCPUs) after we read it (in a batch) and before we define.
       const racing = {
         ...real,
         dumpInactive: (x: string) => {
-          if (x === n && ++reads === 2) {
+          if (x === uuid) {
             const other = join(root, `${n}.other.xml`);
             writeFileSync(other, daemon.virsh('dumpxml', '--inactive', n).stdout.replace(/<vcpu([^>]*)>1<\/vcpu>/, '<vcpu$1>2</vcpu>'));
             expect(daemon.virsh('define', other).code).toBe(0);

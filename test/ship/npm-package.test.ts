@@ -25,8 +25,9 @@ describe.skipIf(skip)('npm pack + npm install -g', () => {
     const listed = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(listed).toContain('package/dist/cli/main.js');
     expect(listed).toContain('package/dist/cli/program.cjs');
+    expect(listed).toContain('package/dist/cli/hook.cjs');
     // The bundle is the program: no per-module tsc output, sources or tests in the tarball.
-    expect(listed.filter((f) => !/^package\/(dist\/cli\/(main\.js|package\.json|program\.cjs|program\.cjs\.v8cache|bundled-packages\.json)|schemas\/|package\.json|README\.md|CHANGELOG\.md|man\/virt-seclabel\.1$)/.test(f))).toEqual([]);
+    expect(listed.filter((f) => !/^package\/(dist\/cli\/(main\.js|package\.json|program\.cjs|program\.cjs\.v8cache|hook\.cjs|hook\.cjs\.v8cache|bundled-packages\.json)|schemas\/|package\.json|README\.md|CHANGELOG\.md|man\/virt-seclabel\.1$)/.test(f))).toEqual([]);
 
     const prefix = join(dir, 'prefix');
     const env: NodeJS.ProcessEnv = { ...process.env, npm_config_prefix: prefix };
@@ -45,5 +46,11 @@ describe.skipIf(skip)('npm pack + npm install -g', () => {
     const demo = spawnSync(bin, DEMO_ARGS, { cwd: REPO, encoding: 'utf8' });
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stdout).toBe(demoFromBuild());
+    // The hook script's call runs from its own bundle (dist/cli/hook.cjs): it must be in the package too.
+    const xml = "<domain type='kvm'><name>vm1</name><devices><disk type='file' device='cdrom'><source file='/nonexistent/x.iso'><seclabel model='dac' relabel='no'/></source><target dev='hdc' bus='ide'/><readonly/></disk></devices></domain>\n";
+    const hook = spawnSync(bin, ['hook', '--', 'vm1', 'prepare', 'begin', '-'], { input: xml, encoding: 'utf8' });
+    // The annotated file does not exist: a proven-stale relabel='no', so the installed hook refuses the start (10).
+    expect(hook.status, hook.stderr).toBe(10);
+    expect(hook.stderr).toMatch(/vm1: disk hdc \(\/nonexistent\/x\.iso\): .* can no longer access it/);
   }, 400_000);
 });

@@ -1,0 +1,28 @@
+/**
+ * The installed script's own call, `hook -- NAME OPERATION SUB-OP EXTRA` and nothing else, run without
+ * the argument parser and the other commands: main.ts sends exactly that argv here, and the shipped build
+ * makes this module a bundle of its own (dist/cli/hook.cjs, scripts/bundle.mjs), about half of
+ * program.cjs. It runs the same handler with the values yargs gives when no option is given (see
+ * HOOK_DEFAULT_ARGS); any other argv, options included, goes through the full command line.
+ */
+import type { CliIo } from '../app/command-io.js';
+import { readLiveStdin } from '../adapters/hook/live-effects.js';
+import { runHookRequest } from '../commands/hook.js';
+import { READ_LIMIT, readAll } from '../adapters/inputs.js';
+import { HOOK_DEFAULT_ARGS, hookRequestFrom, type HookArgs } from './hook.js';
+
+/** The handler's arguments for `hook -- REST...`, as yargs gives them: what follows `--` in `_` after the command word. */
+export const fastHookArgs = (rest: readonly string[]): HookArgs => ({ ...HOOK_DEFAULT_ARGS, boolean: [...HOOK_DEFAULT_ARGS.boolean], _: ['hook', ...rest], args: [] });
+
+// As in program.ts: process.stdin and process.stderr are built only when touched.
+const liveIo: CliIo = {
+  get stdin() { return process.stdin; },
+  stdout: process.stdout,
+  get stderr() { return process.stderr; },
+};
+
+/** `io` is for the build's warm-up run; libvirt's call gets the process's own streams and descriptor 0. */
+export function runHook(rest: readonly string[], io?: CliIo) {
+  if (io) return runHookRequest(hookRequestFrom(fastHookArgs(rest)), io);
+  return runHookRequest(hookRequestFrom(fastHookArgs(rest)), liveIo, () => readLiveStdin(READ_LIMIT, () => readAll(liveIo.stdin)));
+}

@@ -1,0 +1,150 @@
+/**
+ * The hook command's core: install, uninstall, or the check libvirt runs (src/hook/check.ts decides
+ * refuse or allow; src/hook/install.ts plans install and uninstall), with the live effects of
+ * src/adapters/hook/ wired in. The same function serves the full command line (cli/hook.ts) and the
+ * installed script's fast entry (cli/hook-fast.ts).
+ */
+import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
+import { createHostContext } from '../app/host-context.js';
+import type { HostOptions } from '../app/host-options.js';
+import { hostOptionsRefusal } from '../app/host-option-rules.js';
+import { openHost } from '../app/open-view.js';
+import { usePolicyCache } from '../app/policy-cache.js';
+import { readAll } from '../adapters/inputs.js';
+import { configReader, liveHookFiles, liveHookLog, liveHookProbe, runningProgram } from '../adapters/hook/live-effects.js';
+import { hostOptionsUnusable, runHookCheck, type HookExit } from '../hook/check.js';
+import type { HookFiles, HookProbe } from '../hook/effects.js';
+import { ACTIVE_NOTE, hookPath, planInstall, planUninstall, probeCommandText, probeHook, RELOAD_NOTE } from '../hook/install.js';
+import type { HookContext } from '../hook/judge.js';
+import type { Model } from '../decide/types.js';
+import { DEFAULT_BINARY, HOOK_PATH, renderHookScript } from '../hook/script.js';
+import { failure, type Result } from '../result.js';
+import { shellQuote } from '../shell-quote.js';
+import type { SvirtLabelSource } from '../selinux/svirt-process.js';
+
+export type { HookExit } from '../hook/check.js';
+
+/** What the hook command was asked: `install`, `uninstall`, or libvirt's `NAME OPERATION SUB-OP EXTRA`. */
+export interface HookRequest {
+  readonly words: readonly string[];
+  readonly hooksDir: string;
+  readonly hookConfig: string;
+  /** install: the command the script runs; undefined: virt-seclabel on the script's PATH. */
+  readonly binary?: string;
+  /** The host options, or why they are unusable (the check then allows the start and says so). */
+  readonly host: Result<HostOptions, string>;
+}
+
+/**
+ * `readStdin`: how the check reads the XML; the stream by default, the descriptor itself from the fast
+ * entry (cli/hook-fast.ts), which knows io.stdin is the process's own.
+ */
+export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = () => readAll(io.stdin)): Promise<ExitCode | HookExit> {
+  const { words } = req;
+  if (words.length === 1 && words[0] === 'install') return runHookInstall({ hooksDir: req.hooksDir, binary: req.binary, running: runningProgram() }, { files: liveHookFiles, probe: liveHookProbe }, io);
+  if (words.length === 1 && words[0] === 'uninstall') return runHookUninstall(req.hooksDir, liveHookFiles, io);
+  const log = liveHookLog(io.stderr);
+  if (!req.host.ok) return hostOptionsUnusable(req.host.error, log);
+  const host = req.host.value;
+  // The hook runs in libvirtd's context, whose SELinux domain need not be allowed to write a home
+  // directory's cache (each refused attempt an audit record on every VM start): it reads the policy.
+  usePolicyCache(undefined);
+  return runHookCheck(words, {
+    readStdin,
+    log,
+    readConfig: configReader(req.hookConfig),
+    openContext: (svirtLabel) => liveHookContext(host, svirtLabel),
+    startRecords: (vm, bytes, model) => liveStartRecords(vm, bytes, model, host),
+  });
+}
+
+/**
+ * The live look at libvirt's records for the domain starting (issue 25 item 3): the files and status
+ * files only, never the daemon. Loaded on first use: only a check that reaches it pays for it.
+ */
+async function liveStartRecords(vm: string, bytes: Uint8Array, model: Model, host: HostOptions): Promise<string[]> {
+  const { startRecordLines } = await import('../app/hook-records.js');
+  const { createLiveView } = await import('../adapters/live/live-view.js');
+  return startRecordLines(vm, bytes, model, createLiveView(), host);
+}
+
+/** The host context for the check: the live host (a facts snapshot is not the host libvirt starts on). */
+export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource): Result<HookContext, string> {
+  const refusal = hostOptionsRefusal('hook', opts);
+  if (refusal) return failure(refusal);
+  const host = openHost(opts);
+  if (!host.ok) return host;
+  return createHostContext(host.value.view, host.value.opts, { ...host.value.env, svirtLabel });
+}
+
+export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo): ExitCode {
+  const path = hookPath(hooksDir);
+  const plan = planUninstall(path, files.inspect(path));
+  if (plan.kind === 'refuse') {
+    io.stderr.write(`virt-seclabel: ${path}: refusing to remove ${plan.why}\n`);
+    return EXIT.error;
+  }
+  if (plan.kind === 'absent') {
+    io.stdout.write(`virt-seclabel: ${path} does not exist; nothing removed\n`);
+    return EXIT.ok;
+  }
+  io.stdout.write(`virt-seclabel: plan: remove ${path}\n`);
+  try {
+    files.remove(path);
+  } catch (e) {
+    io.stderr.write(`virt-seclabel: ${path}: not removed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.error;
+  }
+  io.stdout.write(`virt-seclabel: removed ${path}; ${RELOAD_NOTE}\n`);
+  return EXIT.ok;
+}
+
+export interface InstallOptions {
+  readonly hooksDir: string;
+  /** --binary; undefined: virt-seclabel on the script's PATH. */
+  readonly binary: string | undefined;
+  /** The absolute path of the program running now, offered as --binary when the command fails. */
+  readonly running: string | undefined;
+}
+
+export function runHookInstall(opts: InstallOptions, deps: { files: HookFiles; probe: HookProbe }, io: CliIo): ExitCode {
+  const binary = opts.binary ?? DEFAULT_BINARY;
+  const path = hookPath(opts.hooksDir);
+  const plan = planInstall(path, deps.files.inspect(path), renderHookScript(binary));
+  if (plan.kind === 'refuse') {
+    io.stderr.write(`virt-seclabel: ${path}: refusing to overwrite ${plan.why}\n`);
+    return EXIT.error;
+  }
+  const verdict = probeHook(binary, deps.probe);
+  if (!verdict.ok) {
+    io.stderr.write(
+      `virt-seclabel: hook install: nothing written: the script would run \`${probeCommandText(binary)}\` with PATH=${HOOK_PATH}, ` +
+        `and run that way now it failed: ${verdict.why}\n` +
+        `virt-seclabel: make ${shellQuote(binary)} run from that PATH, or name the command the script should run with --binary (an absolute path)\n`,
+    );
+    if (opts.running !== undefined && opts.running !== binary) {
+      const mine = probeHook(opts.running, deps.probe);
+      io.stderr.write(
+        mine.ok
+          ? `virt-seclabel: this program, ${opts.running}, passes the same check: run install again with --binary ${shellQuote(opts.running)}\n`
+          : `virt-seclabel: this program, ${opts.running}, fails the same check too (${mine.why}); --binary needs a command that runs it from that PATH, e.g. a wrapper script\n`,
+      );
+    }
+    return EXIT.error;
+  }
+  const checked = `virt-seclabel: checked: \`${probeCommandText(binary)}\` runs with the script's PATH and environment\n`;
+  const active = ACTIVE_NOTE.map((l) => `virt-seclabel: ${l}\n`).join('');
+  if (plan.kind === 'unchanged') {
+    io.stdout.write(`${checked}virt-seclabel: ${path} is already this hook; nothing changed\n${active}`);
+    return EXIT.ok;
+  }
+  io.stdout.write(`${checked}virt-seclabel: plan: ${plan.replacing ? 'replace our' : 'write a new'} ${path} (root:root 0755)\n`);
+  try {
+    deps.files.writeExecutable(path, plan.text);
+  } catch (e) {
+    io.stderr.write(`virt-seclabel: ${path}: nothing written: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.error;
+  }
+  io.stdout.write(`virt-seclabel: wrote ${path} (root:root 0755); ${RELOAD_NOTE}\n${active}`);
+  return EXIT.ok;
+}

@@ -1,0 +1,98 @@
+/**
+ * The hook's refuse-or-allow rule, pure given its ports: 10 refuses the start (a proven-stale
+ * annotation, unless hook.conf says fail_on = never), 0 lets it go on (everything else, each reason
+ * logged). It never calls libvirt (that would deadlock the daemon).
+ */
+import type { Model } from '../decide/types.js';
+import type { SvirtLabelSource } from '../selinux/svirt-process.js';
+import type { Result } from '../result.js';
+import { DEFAULT_HOOK_CONFIG, parseHookConfig, type HookConfig } from './config.js';
+import type { HookLog } from './effects.js';
+import { parseInvocation, PHASE_MODEL } from './invocation.js';
+import { judgeDomainXml, type HookContext } from './judge.js';
+import { judgementLines, PREFIX } from './render.js';
+import { HOOK_REFUSE_EXIT } from './script.js';
+
+export type HookExit = 0 | typeof HOOK_REFUSE_EXIT;
+
+export interface HookCheckDeps {
+  /** The whole domain XML libvirt wrote to stdin. */
+  readonly readStdin: () => Promise<Uint8Array>;
+  readonly log: HookLog;
+  /** The config file's text; undefined when there is none (defaults apply). */
+  readonly readConfig: () => { text: string; file: string } | undefined;
+  readonly openContext: (svirtLabel: SvirtLabelSource) => Result<HookContext, string>;
+  /**
+   * The files whose same-boot libvirt record will make libvirt refuse this start ("already in use"), one
+   * line each, naming a stale record's fix (issue 25 item 3; live: app/hook-records.ts). Only adds the
+   * cause: never refuses. It runs only when the script starts Node (script.ts's fast path skips a domain
+   * with nothing to check).
+   */
+  readonly startRecords?: (vm: string, bytes: Uint8Array, model: Model) => Promise<string[]>;
+}
+
+function loadConfig(deps: HookCheckDeps, vm: string): HookConfig {
+  let raw;
+  try {
+    raw = deps.readConfig();
+  } catch (e) {
+    deps.log.say(`${PREFIX} ${vm}: cannot read the hook config (${e instanceof Error ? e.message : String(e)}); using fail_on = stale`, { syslog: true });
+    return DEFAULT_HOOK_CONFIG;
+  }
+  if (!raw) return DEFAULT_HOOK_CONFIG;
+  const parsed = parseHookConfig(raw.text, raw.file);
+  for (const p of parsed.problems) deps.log.say(`${PREFIX} ${p}`, { syslog: true });
+  return parsed.config;
+}
+
+export async function runHookCheck(args: readonly string[], deps: HookCheckDeps): Promise<HookExit> {
+  const inv = parseInvocation(args);
+  // Read the whole XML whatever the operation: libvirt writes it to our stdin and should never see EPIPE.
+  let bytes: Uint8Array;
+  try {
+    bytes = await deps.readStdin();
+  } catch (e) {
+    deps.log.say(`${PREFIX} cannot read the domain XML from stdin (${e instanceof Error ? e.message : String(e)}); start allowed unchecked`, { syslog: true });
+    return 0;
+  }
+  if (inv.kind === 'ignored') return 0;
+  if (inv.kind === 'unknown') {
+    deps.log.say(`${PREFIX} hook called with ${JSON.stringify(args.join(' '))}: ${inv.why}; nothing checked`, { syslog: true });
+    return 0;
+  }
+  const vm = inv.domain;
+  try {
+    const config = loadConfig(deps, vm);
+    if (deps.startRecords) {
+      try {
+        for (const l of await deps.startRecords(vm, bytes, PHASE_MODEL[inv.phase])) deps.log.say(`${PREFIX} ${vm}: ${l}`, { syslog: true });
+      } catch (e) {
+        deps.log.say(`${PREFIX} ${vm}: cannot read libvirt's records: ${e instanceof Error ? e.message : String(e)}`, { syslog: true });
+      }
+    }
+    const svirtLabel: SvirtLabelSource = inv.phase === 'start-begin' ? 'generated' : 'any-dynamic';
+    const j = judgeDomainXml(bytes, inv.phase, () => deps.openContext(svirtLabel));
+    if (!j.ok) {
+      deps.log.say(`${PREFIX} ${vm}: ${inv.phase.replace('-', ' ')}: cannot check: ${j.error}; start allowed unchecked`, { syslog: true });
+      return 0;
+    }
+    const lines = judgementLines(vm, j.value);
+    for (const n of lines.notes) deps.log.say(n, { syslog: true });
+    if (lines.stale.length === 0) return 0;
+    if (config.failOn === 'never') {
+      for (const s of lines.stale) deps.log.say(`${s} (fail_on = never: start allowed)`, { syslog: true });
+      return 0;
+    }
+    for (const s of lines.stale) deps.log.say(s, { syslog: true });
+    return HOOK_REFUSE_EXIT;
+  } catch (e) {
+    deps.log.say(`${PREFIX} ${vm}: internal error: ${e instanceof Error ? e.message : String(e)}; start allowed unchecked`, { syslog: true });
+    return 0;
+  }
+}
+
+/** Host options the check cannot use (a bad option in the installed script): never a reason to stop a VM. */
+export function hostOptionsUnusable(error: string, log: HookLog): HookExit {
+  log.say(`${PREFIX} hook: ${error}; start allowed unchecked`, { syslog: true });
+  return 0;
+}
