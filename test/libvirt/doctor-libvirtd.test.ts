@@ -5,8 +5,9 @@
  * file is removed so it cannot clean up, and the daemon starts again. Then:
  * - the disk is still owned by the qemu user with `+4242:+4242`, ref 1: doctor names the file and the
  *   cause before any start touches it;
- * - a second domain with another DAC identity fails with libvirt's "already in use", and the hook has
- *   already said which record is stale and how to fix it;
+ * - a second domain with another DAC identity fails with libvirt's "already in use"; with nothing for the
+ *   hook to check the script does not start Node and says nothing, and with a disk annotated
+ *   relabel='no' the hook has already said which record is stale and how to fix it;
  * - doctor --apply gives the owner back; the next start and stop then give the owner back as libvirt
  *   normally does;
  * - a copy made with `cp -a` of a running domain's disk carries a record nobody holds;
@@ -182,14 +183,32 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     expect(text.stdout).toContain(`${f}: dac: stale (over-count): the count is 1 but no running domain holds it`);
     expect(text.stdout).toContain('then give back the owner 4242:4242');
 
-    // A domain with another DAC identity (the qemu user, another group) over the stale record: libvirt refuses; the hook said why first.
+    // A domain with another DAC identity (the qemu user, another group) over the stale record: libvirt refuses.
     const b = name('b');
-    const bXml = domainXml(b, [{ device: 'disk', file: f, format: 'raw', target: 'vda' }]).replace('</devices>', "</devices>\n  <seclabel type='static' model='dac' relabel='yes'><label>+64055:+4343</label></seclabel>");
+    const staticLabel = "</devices>\n  <seclabel type='static' model='dac' relabel='yes'><label>+64055:+4343</label></seclabel>";
+    const bXml = domainXml(b, [{ device: 'disk', file: f, format: 'raw', target: 'vda' }]).replace('</devices>', staticLabel);
     ledger.define(daemon, root, b, bXml);
     writeFileSync(hookLog(), '');
     const refused = start(b);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain(`error: Requested operation is not valid: Setting different DAC user or group on ${f} which is already in use`);
+    // With nothing for the hook to check (no relabel='no'), the script does not start Node (issue 21):
+    // libvirt's own error is all there is, as README and the man page say.
+    expect(readFileSync(hookLog(), 'utf8')).toBe('');
+    // With a disk annotated relabel='no' for DAC, the hook runs at prepare begin and says why first.
+    const g = disk(d, 'annotated.raw', '64055:4343');
+    const bAnnotated = domainXml(b, [
+      { device: 'disk', file: f, format: 'raw', target: 'vda' },
+      { device: 'disk', file: g, format: 'raw', target: 'vdb', dacNoRelabel: true },
+    ])
+      .replace('</devices>', staticLabel)
+      .replace('</name>', `</name>\n  <uuid>${daemon.virsh('domuuid', b).stdout.trim()}</uuid>`);
+    writeFileSync(join(root, `${b}.xml`), bAnnotated, { mode: 0o644 });
+    const redefined = daemon.virsh('define', join(root, `${b}.xml`));
+    expect(redefined.code, redefined.stderr).toBe(0);
+    const refusedAgain = start(b);
+    expect(refusedAgain.code).not.toBe(0);
+    expect(refusedAgain.stderr).toContain(`error: Requested operation is not valid: Setting different DAC user or group on ${f} which is already in use`);
     const said = readFileSync(hookLog(), 'utf8');
     expect(said).toContain(
       `virt-seclabel: ${b}: stale libvirt record on ${f}: run \`virt-seclabel doctor --apply ${f}\` (trusted.libvirt.security.ref_dac = 1 but no running domain holds it, and the file is owned ${QEMU}, not 64055:4343; libvirt will refuse the start`,
