@@ -20,37 +20,13 @@ export const doctorCommand = defineCommand({
   async run(a, io) {
     const host = hostOptionsFrom(a as unknown as RawHostArgs);
     if (!host.ok) return usage(io, host.error);
-    const files = fileArgs(a);
-    const domains = (a.domain as string[]) ?? [];
-    const paths = (a.path as string[]) ?? [];
-    if (files.length + domains.length + paths.length === 0 && !a.allDomains) return usage(io, 'doctor: name FILEs, --domain NAME, --all-domains or --path PATH');
-    if (files.some((f) => !f.startsWith('/')) || paths.some((p) => !p.startsWith('/'))) return usage(io, 'doctor: FILE and --path take absolute paths');
-    let owner: { uid: number; gid: number } | undefined;
-    if (a.owner !== undefined) {
-      const m = /^([0-9]{1,10}):([0-9]{1,10})$/.exec(a.owner);
-      if (!m || Number(m[1]) >= 0xffffffff || Number(m[2]) >= 0xffffffff) return usage(io, `--owner ${a.owner}: expected UID:GID (numbers)`);
-      owner = { uid: Number(m[1]), gid: Number(m[2]) };
-    }
-    const { plausibleContext } = await import('../doctor/records.js');
-    if (a.label !== undefined && !plausibleContext(a.label)) return usage(io, `--label ${a.label}: not an SELinux context (user:role:type[:level])`);
-    const { runDoctorRequest } = await import('../commands/doctor.js');
-    return runDoctorRequest(
-      {
-        targets: [
-          ...files.map((path) => ({ kind: 'file' as const, path })),
-          ...domains.map((name) => ({ kind: 'domain' as const, name })),
-          ...(a.allDomains ? [{ kind: 'all-domains' as const }] : []),
-          ...paths.map((path) => ({ kind: 'path' as const, path })),
-        ],
-        stateDir: a.stateDir,
-        host: host.value,
-        options: { ...(owner ? { owner } : {}), ...(a.label !== undefined ? { label: a.label } : {}) },
-        apply: a.apply,
-        json: a.json,
-      },
+    const { doctorRequest } = await import('../commands/doctor-request.js');
+    const req = doctorRequest(
+      { files: fileArgs(a), domain: a.domain ?? [], allDomains: a.allDomains, path: a.path ?? [], stateDir: a.stateDir, owner: a.owner, label: a.label, apply: a.apply, json: a.json },
       host.value,
-      a.connect,
-      io,
     );
+    if (!req.ok) return usage(io, req.error);
+    const { runDoctorRequest } = await import('../commands/doctor.js');
+    return runDoctorRequest(req.value, host.value, a.connect, io);
   },
 });
