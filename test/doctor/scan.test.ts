@@ -125,6 +125,25 @@ describe('doctor over fakes', () => {
     expect(r.stdout).toContain('/i/top.raw: dac: stale (over-count)');
   });
 
+  it('reads the named domains in one batch; a transient domain is a note, no client at all an error', async () => {
+    const asked: (readonly string[] | undefined)[] = [];
+    const c = client(defs);
+    const counting: LibvirtClient = {
+      ...c,
+      readDefinitions: (names) => {
+        asked.push(names);
+        return names === undefined ? success([{ name: 'tr', kind: 'transient' } as DomainRead]) : c.readDefinitions(names);
+      },
+    };
+    const r = await doctor({ targets: [{ kind: 'domain', name: 'vm1' }, { kind: 'file', path: '/i/ok.raw' }, { kind: 'domain', name: 'vm2' }, { kind: 'all-domains' }] }, reader(files), counting);
+    expect(asked).toEqual([['vm1', 'vm2'], undefined]);
+    expect(r.stdout).toContain('note: domain tr: transient (no persistent definition to read); name its files to check them');
+    const down: LibvirtClient = { ...c, readDefinitions: () => failure('virsh: failed to connect to the hypervisor') };
+    const d = await doctor({ targets: [{ kind: 'all-domains' }] }, reader(files), down);
+    expect(d.code).toBe(2);
+    expect(d.stdout).toContain('error: virsh: failed to connect to the hypervisor');
+  });
+
   it('refuses to run where trusted.* is hidden: nothing found would prove nothing', async () => {
     const r = await doctor({ targets: [{ kind: 'file', path: '/i/top.raw' }] }, reader(files, {}, false));
     expect(r.code).toBe(2);
