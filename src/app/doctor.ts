@@ -20,7 +20,7 @@ import type { LibvirtClient } from '../libvirt/client.js';
 import type { HostOptions } from './host-options.js';
 import { processInvoker } from './host-context.js';
 
-export const DEFAULT_STATE_DIR = '/run/libvirt/qemu';
+export { DEFAULT_STATE_DIR } from '../doctor/status.js';
 /** --path never walks more than this many files: a mistaken `--path /` ends with an error, not a day of stats. */
 export const MAX_PATH_FILES = 200_000;
 

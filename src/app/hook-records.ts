@@ -14,14 +14,13 @@ import { computeBootStamp } from '../doctor/boot-stamp.js';
 import type { DoctorReader } from '../doctor/ports.js';
 import { parseDacLabel, resolveOwnerId } from '../doctor/records.js';
 import { checkStart, type StartTarget } from '../doctor/start-check.js';
-import { diskFileUses, holderOf, parseDomainStatus, type Holder } from '../doctor/status.js';
+import { DEFAULT_STATE_DIR, diskFileUses, holderOf, parseDomainStatus, type Holder } from '../doctor/status.js';
 import type { Domain } from '../domain/model.js';
 import { readDomainXml } from '../domain/read.js';
 import { readAccounts } from '../host/accounts.js';
 import type { HostView } from '../host/view.js';
 import type { HostOptions } from './host-options.js';
 import { processInvoker } from './host-context.js';
-import { DEFAULT_STATE_DIR } from './doctor.js';
 
 function holdersOther(vm: string, reader: DoctorReader, stateDir: string): Map<string, Holder[]> {
   const out = new Map<string, Holder[]>();

@@ -12,6 +12,9 @@ import { failure, success, type Result } from '../result.js';
 import { parseXml } from '../xml/parse.js';
 import { attr, child, type XmlElement } from '../xml/tree.js';
 
+/** libvirt's QEMU state directory for qemu:///system: one `<domstatus>` file per running domain. */
+export const DEFAULT_STATE_DIR = '/run/libvirt/qemu';
+
 export interface DomainStatus {
   readonly name: string;
   readonly state: string | undefined;
