@@ -7,6 +7,8 @@
 # disappears with its last process.
 # Connect with: virsh -c "qemu:///system?socket=STATE_DIR/run/libvirt-sock"
 # Usage: libvirtd-private-start.sh STATE_DIR    (stop with libvirtd-private-stop.sh STATE_DIR)
+# With LIBVIRTD_PRIVATE_QEMU_CONF=FILE the daemon reads FILE as /etc/libvirt/qemu.conf (bind-mounted in its
+# namespace only), for tests of a qemu.conf change.
 set -euo pipefail
 
 state=$(realpath -m "${1:?usage: libvirtd-private-start.sh STATE_DIR}")
@@ -36,9 +38,10 @@ unshare --mount --propagation private bash -euc '
   mount --bind "$s/lib-qemu" /var/lib/libvirt/qemu
   mount --bind "$s/cache-qemu" /var/cache/libvirt/qemu
   if [ -n "$2" ]; then mount --bind "$2" /dev/kvm; fi
+  if [ -n "$3" ]; then mount --bind "$3" /etc/libvirt/qemu.conf; fi
   virtlogd -d -p "$s/virtlogd.pid"
   libvirtd -d -p "$s/libvirtd.pid"
-' private-libvirtd "$state" "$kvm"
+' private-libvirtd "$state" "$kvm" "${LIBVIRTD_PRIVATE_QEMU_CONF:-}"
 
 for _ in $(seq 1 300); do
   if virsh -c "qemu:///system?socket=$state/run/libvirt-sock" version >/dev/null 2>&1; then

@@ -64,7 +64,7 @@ Version: $version
 Architecture: $arch
 Maintainer: virt-seclabel maintainers <virt-seclabel@lists.invalid>
 Installed-Size: $size
-Depends: nodejs (>= 20), libc6
+Depends: nodejs (>= 20), libc6, python3, attr
 Section: admin
 Priority: optional
 Homepage: https://github.com/virt-seclabel/virt-seclabel

@@ -5,7 +5,7 @@
  */
 import type { HostOptions } from './host-options.js';
 
-export type HostCommand = 'annotate' | 'explain' | 'domains' | 'facts' | 'grant' | 'hook';
+export type HostCommand = 'annotate' | 'explain' | 'domains' | 'facts' | 'grant' | 'hook' | 'doctor';
 
 /** Why --facts cannot be used, for the commands that refuse it (the message names the command's reason). */
 const FACTS_REFUSED: Partial<Record<HostCommand, string>> = {
@@ -13,6 +13,7 @@ const FACTS_REFUSED: Partial<Record<HostCommand, string>> = {
   facts: 'facts records the live host; --facts (a snapshot) cannot be its input',
   grant: 'grant asks this host whether its filesystems support ACLs, and changes them: --facts cannot be used',
   hook: '--facts cannot be used by the hook: it judges the host libvirt starts the VM on',
+  doctor: 'doctor reads the records libvirt left on this host\'s files, and undoes them: --facts cannot be used',
 };
 
 /** Why `command` cannot run with these host options, or undefined when it can. */

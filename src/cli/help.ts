@@ -61,6 +61,18 @@ export const HELP = {
       [2, 'usage or input error, or an --apply change that was refused or failed (the report lists what changed)'],
     ],
   },
+  doctor: {
+    examples: [
+      ['$0 doctor --all-domains', "the records libvirt left on every defined domain's disks, and files it left chowned"],
+      ['$0 doctor --apply /var/lib/libvirt/images/vm1.qcow2', 'give back the remembered owner and label of a stale record, as libvirt\'s last stop would have'],
+      ['$0 doctor --json --path /srv/iso', 'every file under a tree, as JSON (schemas/doctor.schema.json)'],
+    ],
+    exitCodes: [
+      [0, 'nothing found (with --apply: everything found was undone)'],
+      [1, 'a stale record, a file that cannot be recorded or one left chowned (with --apply: something remains that it does not change, such as an owner it did not give back)'],
+      [2, 'usage error, a record or file that cannot be read, not root, or an --apply change that failed (the others are still made)'],
+    ],
+  },
   hook: {
     examples: [
       ['$0 hook install', "write /etc/libvirt/hooks/qemu.d/virt-seclabel; then reload libvirtd (SIGHUP)"],

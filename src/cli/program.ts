@@ -10,6 +10,7 @@ import { policyCacheFromEnv } from '../app/policy-cache-env.js';
 import { annotateCommand } from './annotate.js';
 import type { AnyCommand } from './command.js';
 import { COMPLETION_KEY, completeWord, completionCommand } from './completion.js';
+import { doctorCommand } from './doctor.js';
 import { explainCommand } from './explain.js';
 import { factsCommand } from './facts.js';
 import { grantCommand } from './grant.js';
@@ -39,7 +40,7 @@ function skipHelpCache(parser: Argv): void {
 }
 
 /** Every command, in the order --help lists them. */
-const COMMANDS: readonly AnyCommand[] = [annotateCommand, explainCommand, factsCommand, grantCommand, hookCommand, queryCommand, labelsCommand, completionCommand];
+const COMMANDS: readonly AnyCommand[] = [annotateCommand, explainCommand, factsCommand, grantCommand, doctorCommand, hookCommand, queryCommand, labelsCommand, completionCommand];
 
 export async function runCommandLine(argv: string[]): Promise<number> {
   usePolicyCache(policyCacheFromEnv(process.env));

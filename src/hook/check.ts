@@ -3,11 +3,12 @@
  * annotation, unless hook.conf says fail_on = never), 0 lets it go on (everything else, each reason
  * logged). It never calls libvirt (that would deadlock the daemon).
  */
+import type { Model } from '../decide/types.js';
 import type { SvirtLabelSource } from '../selinux/svirt-process.js';
 import type { Result } from '../result.js';
 import { DEFAULT_HOOK_CONFIG, parseHookConfig, type HookConfig } from './config.js';
 import type { HookLog } from './effects.js';
-import { parseInvocation } from './invocation.js';
+import { parseInvocation, PHASE_MODEL } from './invocation.js';
 import { judgeDomainXml, type HookContext } from './judge.js';
 import { judgementLines, PREFIX } from './render.js';
 import { HOOK_REFUSE_EXIT } from './script.js';
@@ -21,6 +22,13 @@ export interface HookCheckDeps {
   /** The config file's text; undefined when there is none (defaults apply). */
   readonly readConfig: () => { text: string; file: string } | undefined;
   readonly openContext: (svirtLabel: SvirtLabelSource) => Result<HookContext, string>;
+  /**
+   * The files whose same-boot libvirt record will make libvirt refuse this start ("already in use"), one
+   * line each, naming a stale record's fix (issue 25 item 3; live: app/hook-records.ts). Only adds the
+   * cause: never refuses. It runs only when the script starts Node (script.ts's fast path skips a domain
+   * with nothing to check).
+   */
+  readonly startRecords?: (vm: string, bytes: Uint8Array, model: Model) => Promise<string[]>;
 }
 
 function loadConfig(deps: HookCheckDeps, vm: string): HookConfig {
@@ -55,6 +63,13 @@ export async function runHookCheck(args: readonly string[], deps: HookCheckDeps)
   const vm = inv.domain;
   try {
     const config = loadConfig(deps, vm);
+    if (deps.startRecords) {
+      try {
+        for (const l of await deps.startRecords(vm, bytes, PHASE_MODEL[inv.phase])) deps.log.say(`${PREFIX} ${vm}: ${l}`, { syslog: true });
+      } catch (e) {
+        deps.log.say(`${PREFIX} ${vm}: cannot read libvirt's records: ${e instanceof Error ? e.message : String(e)}`, { syslog: true });
+      }
+    }
     const svirtLabel: SvirtLabelSource = inv.phase === 'start-begin' ? 'generated' : 'any-dynamic';
     const j = judgeDomainXml(bytes, inv.phase, () => deps.openContext(svirtLabel));
     if (!j.ok) {

@@ -38,6 +38,10 @@ const SAMPLES: Record<string, (placement: number) => string> = {
   check: () => 'system_u:object_r:public_content_t:s0',
   // With a FILE, --domain is the same usage error wherever it stands.
   domain: () => 'i12-no-such-domain',
+  // doctor: an empty state directory (no running domain), and the --apply values (unused without --apply).
+  'state-dir': () => dir,
+  owner: () => '0:0',
+  label: () => 'system_u:object_r:virt_image_t:s0',
 };
 
 /** The commands from the top-level --help, split by whether they take FILE arguments an option could swallow. */
@@ -75,7 +79,8 @@ async function optionsOf(command: string): Promise<HelpOption[]> {
     }
   };
   for (const row of rows) {
-    const m = /^\s+(?:-\w, )?--([\w-]+)/.exec(row);
+    // An option row starts in the first columns; a wrapped description (which may begin with `--connect`) is indented further.
+    const m = /^ {1,8}(?:-\w, )?--([\w-]+)/.exec(row);
     if (m) {
       flush();
       current = { name: m[1]!, text: row };
@@ -87,15 +92,20 @@ async function optionsOf(command: string): Promise<HelpOption[]> {
 
 const decode = (b: Uint8Array | string) => (typeof b === 'string' ? b : Buffer.from(b).toString('utf8'));
 /** facts records when it ran and where its output went; neither says anything about option parsing. */
-const stable = (s: string) => s.replace(/"collectedAt": "[^"]*"/g, '"collectedAt": ""').replace(/facts-\d\.json/g, 'facts-N.json');
+/** doctor's boot stamp without utmp is now - /proc/uptime, which moves by a second between runs. */
+const stable = (s: string) =>
+  s
+    .replace(/"collectedAt": "[^"]*"/g, '"collectedAt": ""')
+    .replace(/facts-\d\.json/g, 'facts-N.json')
+    .replace(/^boot stamp \d+ \(from \/proc\/uptime/m, 'boot stamp N (from /proc/uptime');
 
 describe('the commands this test covers', () => {
   it('are every command of the top-level --help, so a new command is covered or fails here', async () => {
-    expect(await commands()).toEqual({ withFiles: ['annotate', 'explain', 'facts', 'grant'], withoutFiles: ['query', 'labels'] });
+    expect(await commands()).toEqual({ withFiles: ['annotate', 'explain', 'facts', 'grant', 'doctor'], withoutFiles: ['query', 'labels'] });
   });
 });
 
-describe.each(['annotate', 'explain', 'facts', 'grant'])('%s: every option before and after the file, in both forms', (command) => {
+describe.each(['annotate', 'explain', 'facts', 'grant', 'doctor'])('%s: every option before and after the file, in both forms', (command) => {
   it('gives the same result in all four placements', async () => {
     const options = await optionsOf(command);
     expect(options.length).toBeGreaterThan(5);
@@ -118,7 +128,7 @@ describe.each(['annotate', 'explain', 'facts', 'grant'])('%s: every option befor
 });
 
 describe('single-value options given twice', () => {
-  it.each(['annotate', 'explain', 'facts', 'grant', 'query', 'labels'])('%s refuses each of them, naming it', async (command) => {
+  it.each(['annotate', 'explain', 'facts', 'grant', 'doctor', 'query', 'labels'])('%s refuses each of them, naming it', async (command) => {
     for (const opt of (await optionsOf(command)).filter((o) => o.takesValue && o.name !== 'boolean' && o.name !== 'path' && o.name !== 'domain')) {
       const v = SAMPLES[opt.name]!(0);
       const files = command === 'query' || command === 'labels' ? [] : [domain];

@@ -66,6 +66,8 @@ describe.skipIf(skip)('the Debian package', () => {
     const control = execFileSync('dpkg-deb', ['-f', deb, 'Package', 'Version', 'Depends'], { encoding: 'utf8' });
     expect(control).toContain(`Version: ${VERSION}`);
     expect(control).toMatch(/^Depends: .*nodejs \(>= 20\)/m);
+    // doctor --apply runs /usr/bin/python3 (the metadata lock) and getfattr/setfattr (package attr).
+    expect(control).toMatch(/^Depends: .*\bpython3\b.*\battr\b/m);
     const files = installedFiles(deb);
     for (const f of ['/usr/bin/virt-seclabel', '/usr/lib/virt-seclabel/dist/cli/main.js', '/usr/share/doc/virt-seclabel/copyright', '/usr/share/doc/virt-seclabel/changelog.gz']) {
       expect(files).toContain(f);

@@ -1,0 +1,83 @@
+/**
+ * The hook's look at libvirt's records before libvirt's own Set runs (issue 25, item 3): for the domain
+ * starting, the remembered files whose same-boot record will make libvirt refuse the start with
+ * "already in use", and whether that record is stale (no running domain holds it: `doctor --apply` fixes
+ * it). It reads only files and libvirt's status files, never the daemon (the hook runs under its lock),
+ * and it only adds the cause: the start is still libvirt's to refuse.
+ */
+import { join } from 'node:path';
+import { createDoctorReader } from '../adapters/live/doctor-reader.js';
+import { resolveIdentity } from '../dac/identity.js';
+import { detectConnection } from '../decide/connection.js';
+import type { Model } from '../decide/types.js';
+import { computeBootStamp } from '../doctor/boot-stamp.js';
+import type { DoctorReader } from '../doctor/ports.js';
+import { parseDacLabel, resolveOwnerId } from '../doctor/records.js';
+import { checkStart, type StartTarget } from '../doctor/start-check.js';
+import { DEFAULT_STATE_DIR, diskFileUses, holderOf, parseDomainStatus, type Holder } from '../doctor/status.js';
+import type { Domain } from '../domain/model.js';
+import { readDomainXml } from '../domain/read.js';
+import { readAccounts } from '../host/accounts.js';
+import type { HostView } from '../host/view.js';
+import type { HostOptions } from './host-options.js';
+import { processInvoker } from './host-context.js';
+
+function holdersOther(vm: string, reader: DoctorReader, stateDir: string): Map<string, Holder[]> {
+  const out = new Map<string, Holder[]>();
+  const files = reader.statusFiles(stateDir);
+  if (files.kind !== 'ok') return out;
+  for (const f of files.value) {
+    if (f.file === join(stateDir, `${vm}.xml`)) continue;
+    const st = parseDomainStatus(f.bytes);
+    if (!st.ok || st.value.name === vm) continue;
+    for (const use of diskFileUses(st.value.domain)) {
+      const real = reader.realPath(use.path);
+      if (real.kind !== 'ok') continue;
+      out.set(real.value, [...(out.get(real.value) ?? []), holderOf(st.value, use)]);
+    }
+  }
+  return out;
+}
+
+function target(domain: Domain, model: Model, view: HostView, host: HostOptions): StartTarget {
+  const sec = domain.seclabels.find((s) => s.model === model);
+  if (model === 'selinux') {
+    const il = sec?.element.children.find((c) => c.name === 'imagelabel')?.text.trim();
+    return il ? { label: il } : {};
+  }
+  const accounts = readAccounts(view);
+  if (!accounts.ok) return {};
+  if (sec?.label) {
+    const p = parseDacLabel(sec.label);
+    if (!p.ok) return {};
+    const uid = resolveOwnerId(p.value.user, (n) => accounts.value.passwd.find((e) => e.name === n)?.uid);
+    const gid = resolveOwnerId(p.value.group, (n) => accounts.value.groups.find((e) => e.name === n)?.gid);
+    return uid.ok && gid.ok ? { owner: { uid: uid.value, gid: gid.value } } : {};
+  }
+  const conn = detectConnection(view, { connect: host.connect, qemuConfPath: host.qemuConf, user: host.user, group: host.group, invoker: processInvoker() });
+  if (!conn.ok) return {};
+  const id = resolveIdentity({ user: conn.value.user, group: conn.value.group }, accounts.value.passwd, accounts.value.groups);
+  return id.ok ? { owner: { uid: id.value.uid, gid: id.value.gid } } : {};
+}
+
+/** The hook's lines for the domain in `bytes` at the phase whose model is `model`; [] when nothing will fail. */
+export function startRecordLines(vm: string, bytes: Uint8Array, model: Model, view: HostView, host: HostOptions, reader: DoctorReader = createDoctorReader(), stateDir = DEFAULT_STATE_DIR): string[] {
+  const read = readDomainXml(bytes);
+  if (!read.ok) return [];
+  const domain = read.value.domain;
+  const tgt = target(domain, model, view, host);
+  const holders = holdersOther(vm, reader, stateDir);
+  const problems = checkStart(domain, model, tgt, computeBootStamp(reader.bootStampInputs()), (path) => {
+    const real = reader.realPath(path);
+    if (real.kind !== 'ok') return undefined;
+    const st = reader.stat(real.value);
+    const label = model === 'selinux' ? reader.selinuxLabel(real.value) : undefined;
+    return {
+      records: reader.records(real.value),
+      owner: st.kind === 'ok' ? { uid: st.value.uid, gid: st.value.gid } : undefined,
+      label: label?.kind === 'ok' ? label.value : undefined,
+      holders: holders.get(real.value) ?? [],
+    };
+  });
+  return problems.map((p) => p.line);
+}

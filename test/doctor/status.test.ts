@@ -1,0 +1,62 @@
+/** libvirt's status files: the running domain, <rememberOwner/>, and which of its files count in a record. */
+import { describe, expect, it } from 'vitest';
+import { diskFileUses, holderOf, parseDomainStatus } from '../../src/doctor/status.js';
+
+const status = (remember: boolean, disks: string, seclabels = "<seclabel type='dynamic' model='dac' relabel='yes'><label>+64055:+64055</label><imagelabel>+64055:+64055</imagelabel></seclabel>") =>
+  new TextEncoder().encode(`<domstatus state='running' reason='booted' pid='4321'>
+  <taint flag='high-privileges'/>
+  ${remember ? '<rememberOwner/>' : ''}
+  <domain type='qemu' id='3'>
+    <name>vm1</name>
+    <devices>${disks}</devices>
+    ${seclabels}
+  </domain>
+</domstatus>`);
+
+const disks = `
+  <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/i/top.qcow2' index='2'/>
+    <backingStore type='file' index='1'><format type='raw'/><source file='/i/base.raw'/><backingStore/></backingStore>
+    <target dev='vda' bus='virtio'/></disk>
+  <disk type='file' device='cdrom'><source file='/i/a.iso'/><target dev='hdc' bus='ide'/><readonly/></disk>
+  <disk type='file' device='disk'><source file='/i/shared.raw'/><target dev='vdb' bus='virtio'/><shareable/></disk>
+  <disk type='file' device='disk'><source file='/i/norelabel.raw'><seclabel model='dac' relabel='no'/></source><target dev='vdc' bus='virtio'/></disk>
+  <disk type='network' device='disk'><source protocol='nbd' name='x'><host name='h'/></source><target dev='vdd' bus='virtio'/></disk>`;
+
+describe('domain status files', () => {
+  it('reads name, pid, <rememberOwner/> and the live disks with their chains', () => {
+    const st = parseDomainStatus(status(true, disks));
+    expect(st.ok).toBe(true);
+    if (!st.ok) return;
+    expect(st.value).toMatchObject({ name: 'vm1', pid: 4321, state: 'running', rememberOwner: true });
+    const uses = diskFileUses(st.value.domain);
+    expect(uses.map((u) => [u.path, u.role, u.labelled.dac])).toEqual([
+      ['/i/top.qcow2', 'top', true],
+      ['/i/base.raw', 'backing', true],
+      ['/i/a.iso', 'readonly', true],
+      ['/i/shared.raw', 'shareable', true],
+      ['/i/norelabel.raw', 'top', false],
+    ]);
+    const counts = uses.map((u) => holderOf(st.value, u).counts.dac);
+    expect(counts).toEqual([true, false, false, false, false]);
+    expect(holderOf(st.value, uses[0]!).dacLabel).toBe('+64055:+64055');
+  });
+  it('without <rememberOwner/> nothing counts', () => {
+    const st = parseDomainStatus(status(false, disks));
+    if (!st.ok) throw new Error(st.error);
+    expect(diskFileUses(st.value.domain).some((u) => holderOf(st.value, u).counts.dac)).toBe(false);
+  });
+  it('SELinux counts only with a labelling selinux seclabel in the live XML', () => {
+    const withSel = parseDomainStatus(status(true, disks, "<seclabel type='dynamic' model='selinux' relabel='yes'><label>system_u:system_r:svirt_t:s0:c1,c2</label><imagelabel>system_u:object_r:svirt_image_t:s0:c1,c2</imagelabel></seclabel>"));
+    if (!withSel.ok) throw new Error(withSel.error);
+    const u = diskFileUses(withSel.value.domain)[0]!;
+    expect(holderOf(withSel.value, u)).toMatchObject({ counts: { dac: true, selinux: true }, imageLabel: 'system_u:object_r:svirt_image_t:s0:c1,c2' });
+    const without = parseDomainStatus(status(true, disks));
+    if (!without.ok) throw new Error(without.error);
+    expect(holderOf(without.value, diskFileUses(without.value.domain)[0]!).counts.selinux).toBe(false);
+  });
+  it('refuses what is not a <domstatus>', () => {
+    expect(parseDomainStatus(new TextEncoder().encode('<domain type="qemu"><name>x</name></domain>'))).toEqual({ ok: false, error: 'the root element is <domain>, not <domstatus>' });
+    expect(parseDomainStatus(new TextEncoder().encode('<domstatus pid="1"/>'))).toEqual({ ok: false, error: 'no <domain> inside <domstatus>' });
+    expect(parseDomainStatus(new TextEncoder().encode('<domstatus')).ok).toBe(false);
+  });
+});
