@@ -14,6 +14,7 @@ import type { DiskAccess } from '../access/types.js';
 import type { Domain } from '../domain/model.js';
 import { ok, type HostView } from '../host/view.js';
 import { otherFileChain } from '../decide/files.js';
+import type { Chain } from '../decide/ports.js';
 
 export type DiskGrantStatus = 'accessible' | 'planned' | 'refused' | 'not-applicable';
 
@@ -57,6 +58,32 @@ export function planGrants(docs: readonly DocumentOutcome[], ctx: HostContext, p
   const accounts = readAccounts(ctx.view);
   const planners = new Map<number, { identity: QemuIdentity; planner: GrantPlanner }>();
   const disks: DiskGrant[] = [];
+  /**
+   * The plan for one disk or file QEMU cannot open: the qemu identity, then its files (read only then),
+   * each planned by that identity's planner; a refused file rolls the whole disk's changes back.
+   */
+  const planFor = (base: Omit<DiskGrant, 'status' | 'reason'>, domain: Domain, chainOf: () => Chain, reason: string): DiskGrant => {
+    if (!accounts.ok) return { ...base, status: 'refused', reason: accounts.error };
+    const id = dacIdentity(domain, ctx.conn, accounts.value);
+    if (!id.ok) return { ...base, status: 'refused', reason: id.error };
+    const chain = chainOf();
+    if (chain.kind === 'unprovable') return { ...base, status: 'refused', reason: `its files cannot be judged: ${chain.reason}` };
+    let entry = planners.get(id.value.uid);
+    if (!entry) planners.set(id.value.uid, (entry = { identity: id.value, planner: new GrantPlanner(ctx.view, id.value, probe, accountNames(accounts.value)) }));
+    const planner = entry.planner;
+    const mark = planner.mark();
+    const files = chain.files.map((f) => planner.planFile(f.path, f.access));
+    const refused = files.find((f) => f.outcome === 'refused');
+    if (refused) planner.rollback(mark);
+    const identity = { uid: id.value.uid, ...(id.value.userName !== undefined ? { name: id.value.userName } : {}) };
+    return {
+      ...base,
+      identity,
+      files,
+      status: refused ? 'refused' : files.some((f) => f.outcome === 'grant') ? 'planned' : 'accessible',
+      reason: refused ? `${refused.path}: ${refused.reason}` : reason,
+    };
+  };
   for (const doc of docs) {
     if (!doc.ok) continue;
     for (const d of doc.decision.disks) {
@@ -83,34 +110,7 @@ export function planGrants(docs: readonly DocumentOutcome[], ctx: HostContext, p
         disks.push({ ...base, status: 'refused', reason: `the DAC engine cannot judge it: ${dac.reason}` });
         continue;
       }
-      if (!accounts.ok) {
-        disks.push({ ...base, status: 'refused', reason: accounts.error });
-        continue;
-      }
-      const id = dacIdentity(doc.decision.domain, ctx.conn, accounts.value);
-      if (!id.ok) {
-        disks.push({ ...base, status: 'refused', reason: id.error });
-        continue;
-      }
-      const chain = ctx.ports.resolveChain(d.disk);
-      if (chain.kind === 'unprovable') {
-        disks.push({ ...base, status: 'refused', reason: `its files cannot be judged: ${chain.reason}` });
-        continue;
-      }
-      let entry = planners.get(id.value.uid);
-      if (!entry) planners.set(id.value.uid, (entry = { identity: id.value, planner: new GrantPlanner(ctx.view, id.value, probe, accountNames(accounts.value)) }));
-      const mark = entry.planner.mark();
-      const files = chain.files.map((f) => entry.planner.planFile(f.path, f.access));
-      const refused = files.find((f) => f.outcome === 'refused');
-      if (refused) entry.planner.rollback(mark);
-      const identity = { uid: id.value.uid, ...(id.value.userName !== undefined ? { name: id.value.userName } : {}) };
-      disks.push({
-        ...base,
-        identity,
-        files,
-        status: refused ? 'refused' : files.some((f) => f.outcome === 'grant') ? 'planned' : 'accessible',
-        reason: refused ? `${refused.path}: ${refused.reason}` : dac.reason,
-      });
+      disks.push(planFor(base, doc.decision.domain, () => ctx.ports.resolveChain(d.disk), dac.reason));
     }
     // Files beyond disks QEMU must open itself and cannot: the ones libvirt never labels (firmware,
     // qemu:commandline files: the VM fails without access) and nvram/chardev sources (then annotated).
@@ -129,34 +129,7 @@ export function planGrants(docs: readonly DocumentOutcome[], ctx: HostContext, p
         files: [] as FileGrant[],
       };
       if (dac.accessible !== false || (dac.action === 'keep' && dac.byRule)) continue;
-      if (!accounts.ok) {
-        disks.push({ ...base, status: 'refused', reason: accounts.error });
-        continue;
-      }
-      const id = dacIdentity(doc.decision.domain, ctx.conn, accounts.value);
-      if (!id.ok) {
-        disks.push({ ...base, status: 'refused', reason: id.error });
-        continue;
-      }
-      const chain = otherFileChain(f.file, ctx.ports);
-      if (chain.kind === 'unprovable') {
-        disks.push({ ...base, status: 'refused', reason: `its files cannot be judged: ${chain.reason}` });
-        continue;
-      }
-      let entry = planners.get(id.value.uid);
-      if (!entry) planners.set(id.value.uid, (entry = { identity: id.value, planner: new GrantPlanner(ctx.view, id.value, probe, accountNames(accounts.value)) }));
-      const mark = entry.planner.mark();
-      const files = chain.files.map((x) => entry.planner.planFile(x.path, x.access));
-      const refused = files.find((x) => x.outcome === 'refused');
-      if (refused) entry.planner.rollback(mark);
-      const identity = { uid: id.value.uid, ...(id.value.userName !== undefined ? { name: id.value.userName } : {}) };
-      disks.push({
-        ...base,
-        identity,
-        files,
-        status: refused ? 'refused' : files.some((x) => x.outcome === 'grant') ? 'planned' : 'accessible',
-        reason: refused ? `${refused.path}: ${refused.reason}` : dac.reason,
-      });
+      disks.push(planFor(base, doc.decision.domain, () => otherFileChain(f.file, ctx.ports), dac.reason));
     }
   }
   return { disks, changes: [...planners.values()].map((p) => ({ identity: p.identity, changes: p.planner.changes() })) };
