@@ -15,23 +15,15 @@ import { recordNames, RECORD_PREFIX, type RawAttr, type RawRecord, type RecordRe
 import type { DaemonXattrs } from '../../doctor/verdict.js';
 import { errnoCode, errnoWords } from '../../host/errno.js';
 import { ok, unknown, type Lookup } from '../../host/view.js';
-import { lookupFromError, readXattr } from './live-view.js';
-import * as os from 'node:os';
+import { lookupFromError, readXattr, typeOf, xattrErrno } from './live-view.js';
 
-const errnoOf = (e: unknown): string => {
-  const n = /\(os error (\d+)\)/.exec(e instanceof Error ? e.message : String(e))?.[1];
-  if (n === undefined) return errnoCode(e) ?? 'EIO';
-  return Object.entries(os.constants.errno).find(([, v]) => v === Number(n))?.[0] ?? `errno ${n}`;
-};
+/** The errno name of an xattr call's failure (the addon's "(os error N)", else Node's code). */
+const errnoOf = (e: unknown): string => xattrErrno(e instanceof Error ? e.message : String(e)) ?? errnoCode(e) ?? 'EIO';
 
-function typeOf(st: fs.Stats): StatFollowed['type'] {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isSocket()) return 'socket';
-  return 'other';
+/** A followed stat's type: live-view's names, a link impossible here and anything unnamed as 'other'. */
+function followedType(st: fs.Stats): StatFollowed['type'] {
+  const type = typeOf(st);
+  return type === undefined || type === 'symlink' ? 'other' : type;
 }
 
 /** Per filesystem (st_dev): does it take trusted.* at all? Asked of getfattr once. */
@@ -71,7 +63,7 @@ export function createDoctorReader(): DoctorReader {
     stat(realPath) {
       try {
         const st = fs.statSync(realPath);
-        return ok({ type: typeOf(st), uid: st.uid, gid: st.gid, dev: st.dev, ino: st.ino });
+        return ok({ type: followedType(st), uid: st.uid, gid: st.gid, dev: st.dev, ino: st.ino });
       } catch (e) {
         return lookupFromError(e, 'stat it');
       }

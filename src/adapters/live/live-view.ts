@@ -37,7 +37,7 @@ export function lookupFromError(e: unknown, verb: string): Lookup<never> {
 }
 
 /** @napi-rs/xattr reports failures as text ending in "(os error N)"; N is the errno number. */
-function xattrErrno(text: string): string | undefined {
+export function xattrErrno(text: string): string | undefined {
   const n = /\(os error (\d+)\)/.exec(text)?.[1];
   if (n === undefined) return undefined;
   return Object.entries(os.constants.errno).find(([, v]) => v === Number(n))?.[0];
