@@ -66,7 +66,10 @@ export function startRecordLines(vm: string, bytes: Uint8Array, model: Model, vi
   if (!read.ok) return [];
   const domain = read.value.domain;
   const tgt = target(domain, model, view, host);
-  const holders = holdersOther(vm, reader, stateDir);
+  // libvirt's status files (one XML per running domain) are read only once a file's record needs its
+  // holders counted: most starts meet no record at all, and the hook runs on every one.
+  let holders: Map<string, Holder[]> | undefined;
+  const holdersOf = (real: string): Holder[] => (holders ??= holdersOther(vm, reader, stateDir)).get(real) ?? [];
   const problems = checkStart(domain, model, tgt, computeBootStamp(reader.bootStampInputs()), (path) => {
     const real = reader.realPath(path);
     if (real.kind !== 'ok') return undefined;
@@ -76,7 +79,9 @@ export function startRecordLines(vm: string, bytes: Uint8Array, model: Model, vi
       records: reader.records(real.value),
       owner: st.kind === 'ok' ? { uid: st.value.uid, gid: st.value.gid } : undefined,
       label: label?.kind === 'ok' ? label.value : undefined,
-      holders: holders.get(real.value) ?? [],
+      get holders() {
+        return holdersOf(real.value);
+      },
     };
   });
   return problems.map((p) => p.line);
