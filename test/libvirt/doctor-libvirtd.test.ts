@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
-import { Ledger, domainXml, owner, run, type Connection } from './libvirt-harness.js';
+import { Ledger, domainXml, owner, run, type Connection, tearDownPrivateDaemon } from './libvirt-harness.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const cli = process.env.VIRT_SECLABEL_CLI ?? join(repo, 'dist/cli/main.js');
@@ -131,12 +131,7 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
   });
 
   afterAll(() => {
-    const problems = daemon ? ledger.cleanUp() : [];
-    if (state) {
-      execFileSync('bash', [join(repo, 'scripts/libvirtd-private-stop.sh'), state], { stdio: 'inherit' });
-      rmSync(state, { recursive: true, force: true });
-    }
-    if (root) rmSync(root, { recursive: true, force: true });
+    const problems = tearDownPrivateDaemon(ledger, daemon !== undefined, state, root);
     expect(problems).toEqual([]);
   });
 

@@ -7,11 +7,11 @@
  * definition changed between read and define.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
-import { Ledger, domainXml, hasNoRelabel, run, type Connection } from './libvirt-harness.js';
+import { Ledger, domainXml, hasNoRelabel, run, type Connection, tearDownPrivateDaemon } from './libvirt-harness.js';
 import { virshClient } from '../../src/adapters/libvirt/virsh-client.js';
 import { createHostContext } from '../../src/app/host-context.js';
 import { runDomains } from '../../src/commands/domains.js';
@@ -88,12 +88,7 @@ describe.skipIf(skip !== undefined)('the domains mode on a private real libvirtd
 
   afterAll(() => {
     if (daemon) daemon.virsh('destroy', 'transient');
-    const problems = daemon ? ledger.cleanUp() : [];
-    if (state) {
-      execFileSync('bash', [join(repo, 'scripts/libvirtd-private-stop.sh'), state], { stdio: 'inherit' });
-      rmSync(state, { recursive: true, force: true });
-    }
-    if (root) rmSync(root, { recursive: true, force: true });
+    const problems = tearDownPrivateDaemon(ledger, daemon !== undefined, state, root);
     expect(problems).toEqual([]);
   });
 

@@ -14,12 +14,12 @@
  * The SELinux counterpart (an SELinux guest) is not run here.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
-import { Ledger, owner, run, type Connection } from './libvirt-harness.js';
+import { Ledger, owner, run, type Connection, tearDownPrivateDaemon } from './libvirt-harness.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const cli = process.env.VIRT_SECLABEL_CLI ?? join(repo, 'dist/cli/main.js');
@@ -130,12 +130,7 @@ ${commandline}</domain>
       daemon.virsh('destroy', n);
       daemon.virsh('undefine', '--keep-nvram', n);
     }
-    const problems = daemon ? ledger.cleanUp() : [];
-    if (state) {
-      execFileSync('bash', [join(repo, 'scripts/libvirtd-private-stop.sh'), state], { stdio: 'inherit' });
-      rmSync(state, { recursive: true, force: true });
-    }
-    if (root) rmSync(root, { recursive: true, force: true });
+    const problems = tearDownPrivateDaemon(ledger, daemon !== undefined, state, root);
     const agreed = agreements.filter(([, ok]) => ok).length;
     process.stderr.write(`files-libvirtd: ${agreed}/${agreements.length} decisions agreed with the real libvirtd\n`);
     expect(problems).toEqual([]);

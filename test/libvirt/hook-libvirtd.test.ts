@@ -11,7 +11,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
-import { Ledger, annotate, domainXml, hasNoRelabel, owner, run, type Connection, type DiskSpec } from './libvirt-harness.js';
+import { Ledger, annotate, domainXml, hasNoRelabel, owner, run, type Connection, type DiskSpec, tearDownPrivateDaemon } from './libvirt-harness.js';
 import { createHostContext } from '../../src/app/host-context.js';
 import { runDomains } from '../../src/commands/domains.js';
 import { createLiveView } from '../../src/adapters/live/live-view.js';
@@ -84,12 +84,7 @@ describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)',
   });
 
   afterAll(() => {
-    const problems = daemon ? ledger.cleanUp() : [];
-    if (state) {
-      execFileSync('bash', [join(repo, 'scripts/libvirtd-private-stop.sh'), state], { stdio: 'inherit' });
-      rmSync(state, { recursive: true, force: true });
-    }
-    if (root) rmSync(root, { recursive: true, force: true });
+    const problems = tearDownPrivateDaemon(ledger, daemon !== undefined, state, root);
     expect(problems).toEqual([]);
   });
 

@@ -2,9 +2,9 @@
  * Harness for the real-libvirtd suite: tiny TCG domains, virsh on the system and session connections,
  * the annotate CLI, and a ledger of everything defined or started so it is all undone afterwards.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export interface DiskSpec {
   readonly device: 'cdrom' | 'disk';
@@ -177,4 +177,19 @@ export function hasNoRelabel(xml: string, file: string, model: 'dac' | 'selinux'
 export function annotate(cli: string, file: string, ...args: string[]): Run {
   if (!existsSync(cli)) throw new Error(`${cli} does not exist: build the CLI first (npm run build)`);
   return run(process.execPath, [cli, 'annotate', ...args, file]);
+}
+
+/**
+ * The end of a suite on a private libvirtd (scripts/libvirtd-private-start.sh): undefine what the ledger
+ * defined (while the daemon still runs), stop the daemon, remove its state directory and the suite's file
+ * tree. Returns the ledger's problems for the suite to assert on. Empty names mean "never made".
+ */
+export function tearDownPrivateDaemon(ledger: Ledger, daemonUp: boolean, state: string, root: string): string[] {
+  const problems = daemonUp ? ledger.cleanUp() : [];
+  if (state) {
+    execFileSync('bash', [resolve(import.meta.dirname, '../../scripts/libvirtd-private-stop.sh'), state], { stdio: 'inherit' });
+    rmSync(state, { recursive: true, force: true });
+  }
+  if (root) rmSync(root, { recursive: true, force: true });
+  return problems;
 }
