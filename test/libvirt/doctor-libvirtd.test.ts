@@ -90,9 +90,17 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     startDaemon(conf);
   };
   /** Restart until the daemon's boot stamp is `stamp` (see the first test). */
-  const sameStampAs = (stamp: string | undefined, conf = '') => {
+  /**
+   * Without utmp, libvirt's boot stamp is floor(now) - /proc/uptime, which drifts against the wall clock: once
+   * the drift passes a second no restart brings back the stamp a crash left, and the scenario cannot be set up
+   * on this host. That is an unmet precondition, said as a skip with the stamps, not a verdict on doctor.
+   */
+  const sameStampAs = (stamp: string | undefined, conf = '', skip?: (why: string) => void) => {
     for (let i = 0; daemonStamp(probeDir) !== stamp; i++) {
-      if (i >= 8) throw new Error(`the daemon's boot stamp never came back to ${stamp}`);
+      if (i >= 8) {
+        if (skip) return skip(`libvirt's /proc/uptime boot stamp drifted: the daemon's is ${daemonStamp(probeDir)}, the record's ${stamp}`);
+        throw new Error(`the daemon's boot stamp never came back to ${stamp}`);
+      }
       restartDaemon(conf);
     }
   };
@@ -135,7 +143,7 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     expect(problems).toEqual([]);
   });
 
-  it('a crash leaves the disk to qemu with +4242:+4242 ref 1; doctor names it, the hook names it before libvirt\'s "already in use", --apply gives the owner back, and the next start and stop do as libvirt normally does', () => {
+  it('a crash leaves the disk to qemu with +4242:+4242 ref 1; doctor names it, the hook names it before libvirt\'s "already in use", --apply gives the owner back, and the next start and stop do as libvirt normally does', (ctx) => {
     const d = join(root, 'crash');
     mkdirSync(d);
     chownSync(d, 4242, 4242);
@@ -161,7 +169,7 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     // second away from the record's, and libvirt then takes the record for another boot's (wipes it, no
     // "already in use"). A probe domain shows the new daemon's stamp; restart until it is the record's,
     // as it always is on a host with a utmp BOOT_TIME record.
-    sameStampAs(running.timestamp_dac);
+    sameStampAs(running.timestamp_dac, '', (why) => ctx.skip(why));
     expect(daemon.virsh('domstate', a).stdout.trim()).toBe('shut off');
     expect(owner(f)).toBe(QEMU);
     expect(records(f)).toEqual(running);
@@ -274,7 +282,7 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     expect(named.code, named.stdout).toBe(0);
     expect(owner(iso)).toBe('4242:4242');
   });
-  it('a qemu.conf group change over a stale record: libvirt refuses with "already in use"; doctor predicts it, removes the records and, as it cannot tell the old qemu owner from an admin\'s, names the chown that gives the owner back', () => {
+  it('a qemu.conf group change over a stale record: libvirt refuses with "already in use"; doctor predicts it, removes the records and, as it cannot tell the old qemu owner from an admin\'s, names the chown that gives the owner back', (ctx) => {
     const d = join(root, 'conf');
     mkdirSync(d);
     chownSync(d, 4242, 4242);
@@ -287,7 +295,7 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     const conf = join(state, 'qemu-kvm-group.conf');
     writeFileSync(conf, `${readFileSync('/etc/libvirt/qemu.conf', 'utf8')}\ngroup = "kvm"\n`);
     crash(n, conf);
-    sameStampAs(leaked.timestamp_dac, conf);
+    sameStampAs(leaked.timestamp_dac, conf, (why) => ctx.skip(why));
     expect(owner(f)).toBe(QEMU);
     expect(records(f)).toEqual(leaked);
 
