@@ -14,10 +14,11 @@ import { HOOK_DEFAULT_ARGS, hookRequestFrom, type HookArgs } from './hook.js';
 /** The handler's arguments for `hook -- REST...`, as yargs gives them: what follows `--` in `_` after the command word. */
 export const fastHookArgs = (rest: readonly string[]): HookArgs => ({ ...HOOK_DEFAULT_ARGS, boolean: [...HOOK_DEFAULT_ARGS.boolean], _: ['hook', ...rest], args: [] });
 
-// As in program.ts: process.stdin and process.stderr are built only when touched.
+// process.stdin, process.stdout and process.stderr are built only when touched: a hook that allows the
+// start quietly writes nothing, and libvirt's pipe on stdout would otherwise load node:net and the stream stack.
 const liveIo: CliIo = {
   get stdin() { return process.stdin; },
-  stdout: process.stdout,
+  get stdout() { return process.stdout; },
   get stderr() { return process.stderr; },
 };
 

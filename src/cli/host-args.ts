@@ -1,8 +1,10 @@
 /** The yargs definitions of the options several commands share (host, policy, --config), and their parsing. */
 import type { Argv } from 'yargs';
-import { homedir } from 'node:os';
 import { DEFAULT_QEMU_CONF, defaultQemuConf, parseBooleans, parseConnectUri, parseModels, type HostOptions } from '../app/host-options.js';
+import { lazyBuiltin } from '../builtins.js';
 import { failure, success, type Result } from '../result.js';
+
+const os = lazyBuiltin<typeof import('node:os')>('node:os');
 
 /**
  * A repeatable string option. yargs' `array: true` keeps taking words until the next option, so
@@ -66,7 +68,7 @@ export function hostOptionsFrom(a: RawHostArgs): Result<HostOptions, string> {
   }
   const booleans = parseBooleans(a.boolean);
   if (typeof booleans === 'string') return failure(booleans);
-  return success({ connect, qemuConf: a['qemu-conf'] ?? defaultQemuConf(connect, { ...process.env, HOME: process.env.HOME || homedir() }), user: a.user, group: a.group, models, policy: a.policy, booleans, facts: a.facts });
+  return success({ connect, qemuConf: a['qemu-conf'] ?? defaultQemuConf(connect, { ...process.env, HOME: process.env.HOME || os().homedir() }), user: a.user, group: a.group, models, policy: a.policy, booleans, facts: a.facts });
 }
 
 /** --config: whether annotate and explain read .virt-seclabel.json to find each file's snapshot. */

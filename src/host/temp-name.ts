@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { lazyBuiltin } from '../builtins.js';
 
-const requireBuiltin = createRequire(import.meta.url);
+const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
 
 /**
  * A name for a temporary file in `dir`, to be created with O_EXCL and renamed over its target: random, so
@@ -10,6 +10,5 @@ const requireBuiltin = createRequire(import.meta.url);
  * and most runs write nothing.
  */
 export function tempNameIn(dir: string, stem: string): string {
-  const { randomBytes } = requireBuiltin('node:crypto') as typeof import('node:crypto');
-  return join(dir, `${stem}${randomBytes(6).toString('hex')}.tmp`);
+  return join(dir, `${stem}${crypto().randomBytes(6).toString('hex')}.tmp`);
 }

@@ -4,15 +4,14 @@
  */
 import type * as ChildProcess from 'node:child_process';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, unlinkSync, constants, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { HookFiles, HookLog, HookProbe } from '../../hook/effects.js';
 import { HOOK_TIMEOUT_SECONDS } from '../../hook/script.js';
+import { lazyBuiltin } from '../../builtins.js';
 import { writeFileAtomic } from '../atomic-write.js';
 
 // node:child_process loads on first use: most hook runs log nothing and spawn nothing (about 4 ms).
-const requireBuiltin = createRequire(import.meta.url);
-const childProcess = () => requireBuiltin('node:child_process') as typeof ChildProcess;
+const childProcess = lazyBuiltin<typeof ChildProcess>('node:child_process');
 
 /**
  * The domain XML on descriptor 0, read synchronously: no stream and no libuv thread pool, a few ms of

@@ -13,10 +13,10 @@
  * readline echoes each command line, markers included, to stdout.)
  */
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { lazyBuiltin } from '../../builtins.js';
 import { failure, success, type Result } from '../../result.js';
 
-const requireBuiltin = createRequire(import.meta.url);
+const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
 
 /** One word for virsh's command-string parser: single quotes are literal there, as in sh. */
 export function virshQuote(word: string): string {
@@ -25,8 +25,7 @@ export function virshQuote(word: string): string {
 
 /** A fresh unguessable marker stem (node:crypto loaded on first use, as in host/temp-name.ts). */
 export function newToken(): string {
-  const { randomBytes } = requireBuiltin('node:crypto') as typeof import('node:crypto');
-  return `vsl-${randomBytes(16).toString('hex')}`;
+  return `vsl-${crypto().randomBytes(16).toString('hex')}`;
 }
 
 /** The one argument that makes virsh run `commands` (each a list of words), delimited for parseBatch. */

@@ -4,10 +4,10 @@
  * no trusted.* handler (NFS) shows nothing in the list, so once per filesystem getfattr(1) is asked for
  * one record name: EOPNOTSUPP there means libvirt can never record anything on that filesystem.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
+import { lazyBuiltin } from '../../builtins.js';
 import type { Model } from '../../decide/types.js';
 import { MODELS } from '../../decide/types.js';
 import type { DoctorReader, StatFollowed, StatusFile } from '../../doctor/ports.js';
@@ -16,6 +16,8 @@ import type { DaemonXattrs } from '../../doctor/verdict.js';
 import { errnoCode, errnoWords } from '../../host/errno.js';
 import { ok, unknown, type Lookup } from '../../host/view.js';
 import { lookupFromError, readXattr, typeOf, xattrErrno } from './live-view.js';
+
+const childProcess = lazyBuiltin<typeof import('node:child_process')>('node:child_process');
 
 /** The errno name of an xattr call's failure (the addon's "(os error N)", else Node's code). */
 const errnoOf = (e: unknown): string => xattrErrno(e instanceof Error ? e.message : String(e)) ?? errnoCode(e) ?? 'EIO';
@@ -28,7 +30,7 @@ function followedType(st: fs.Stats): StatFollowed['type'] {
 
 /** Per filesystem (st_dev): does it take trusted.* at all? Asked of getfattr once. */
 function trustedSupport(path: string): 'yes' | { errno: string } {
-  const r = spawnSync('getfattr', ['--absolute-names', '-n', recordNames('dac').ref, path], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });
+  const r = childProcess().spawnSync('getfattr', ['--absolute-names', '-n', recordNames('dac').ref, path], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } });
   if (r.error || r.status === 0) return 'yes';
   if (/Operation not supported/.test(r.stderr)) return { errno: 'EOPNOTSUPP' };
   return 'yes';

@@ -14,10 +14,12 @@
  * POSIX ACLs on Linux, and llistxattr lists a link's own names, so aclAccess answers "none" for them.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { errnoCode, errnoWords } from '../../host/errno.js';
 import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
+import { lazyBuiltin } from '../../builtins.js';
 import { missing, ok, unknown, type FileType, type HostView, type Inode, type Lookup } from '../../host/view.js';
+
+const os = lazyBuiltin<typeof import('node:os')>('node:os');
 
 const ACL_XATTR = 'system.posix_acl_access';
 const SELINUX_XATTR = 'security.selinux';
@@ -40,7 +42,7 @@ export function lookupFromError(e: unknown, verb: string): Lookup<never> {
 export function xattrErrno(text: string): string | undefined {
   const n = /\(os error (\d+)\)/.exec(text)?.[1];
   if (n === undefined) return undefined;
-  return Object.entries(os.constants.errno).find(([, v]) => v === Number(n))?.[0];
+  return Object.entries(os().constants.errno).find(([, v]) => v === Number(n))?.[0];
 }
 
 export function typeOf(st: fs.Stats): FileType | undefined {

@@ -1,6 +1,9 @@
-import { deserialize, serialize } from 'node:v8';
-import * as zlib from 'node:zlib';
+import { lazyBuiltin } from '../../builtins.js';
 import type { Policy } from './model.js';
+
+// Loaded when a cache is first used: the hook's DAC-only starts never touch one (src/builtins.ts).
+const v8 = lazyBuiltin<typeof import('node:v8')>('node:v8');
+const zlib = lazyBuiltin<typeof import('node:zlib')>('node:zlib');
 
 /**
  * One entry of the parsed-policy cache: the policy's own bytes next to the model loadPolicy made of them,
@@ -24,26 +27,26 @@ const MAGIC = Buffer.from('VSLPOLC\n', 'latin1');
 const HEADER = 24;
 
 /** zlib.crc32 is Node ≥ 20.15 (a named import would not even load on older ones). */
-const crc32: ((data: Uint8Array) => number) | undefined = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+const crc32 = (): ((data: Uint8Array) => number) | undefined => (zlib() as { crc32?: (data: Uint8Array) => number }).crc32;
 
 /** Without zlib.crc32 there is no cache at all: the model's check would be missing. */
-export const cacheSupported = typeof crc32 === 'function';
+export const cacheSupported = (): boolean => typeof crc32() === 'function';
 
 /** The file name an entry for these bytes goes under: length and CRC pick the slot, the bytes decide. */
 export function cacheEntryName(policy: Uint8Array): string {
-  return `policy-${policy.length}-${crc32!(policy).toString(16).padStart(8, '0')}.bin`;
+  return `policy-${policy.length}-${crc32()!(policy).toString(16).padStart(8, '0')}.bin`;
 }
 
 /** The entry as its four parts, to be written one after the other (a copy into one buffer costs ~5 ms). */
 export function encodeCacheEntry(key: string, policyBytes: Uint8Array, model: Policy): Uint8Array[] {
   const k = Buffer.from(key, 'utf8');
-  const m = serialize(model);
+  const m = v8().serialize(model);
   const head = Buffer.alloc(HEADER);
   MAGIC.copy(head, 0);
   head.writeUInt32LE(k.length, 8);
   head.writeUInt32LE(policyBytes.length, 12);
   head.writeUInt32LE(m.length, 16);
-  head.writeUInt32LE(crc32!(m), 20);
+  head.writeUInt32LE(crc32()!(m), 20);
   return [head, k, policyBytes, m];
 }
 
@@ -63,9 +66,10 @@ export function decodeCacheEntry(key: string, policyBytes: Uint8Array, entry: Ui
   if (Buffer.compare(e.subarray(at, at + policyLength), policyBytes) !== 0) return undefined;
   at += policyLength;
   const model = e.subarray(at, at + modelLength);
-  if (!crc32 || crc32(model) !== e.readUInt32LE(20)) return undefined;
+  const check = crc32();
+  if (!check || check(model) !== e.readUInt32LE(20)) return undefined;
   try {
-    return deserialize(model) as Policy;
+    return v8().deserialize(model) as Policy;
   } catch {
     return undefined;
   }

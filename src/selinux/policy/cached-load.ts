@@ -26,7 +26,7 @@ export interface PolicyCache {
  * is never stored, so it is read (and refused) again on every run, with the same error.
  */
 export function loadPolicyCached(bytes: Uint8Array, cache: PolicyCache | undefined): Result<Policy, PolicyError> {
-  if (!cache || !cacheSupported) return loadPolicy(bytes);
+  if (!cache || !cacheSupported()) return loadPolicy(bytes);
   const name = cacheEntryName(bytes);
   const entry = cache.store.read(name);
   const hit = entry && decodeCacheEntry(cache.key, bytes, entry);
