@@ -3,12 +3,12 @@
  * starting, the remembered files whose same-boot record will make libvirt refuse the start with
  * "already in use", and whether that record is stale (no running domain holds it: `doctor --apply` fixes
  * it). It reads only files and libvirt's status files, never the daemon (the hook runs under its lock),
- * and it only adds the cause: the start is still libvirt's to refuse.
+ * and it only adds the cause: the start is still libvirt's to refuse. It gets the domain the check parsed and
+ * the check's own host context (its view and connection): nothing is read or derived twice per start.
  */
 import { join } from 'node:path';
 import { createDoctorReader } from '../adapters/live/doctor-reader.js';
 import { resolveIdentity } from '../dac/identity.js';
-import { detectConnection } from '../decide/connection.js';
 import type { Model } from '../decide/types.js';
 import { computeBootStamp } from '../doctor/boot-stamp.js';
 import type { DoctorReader } from '../doctor/ports.js';
@@ -16,11 +16,9 @@ import { parseDacLabel, resolveOwnerId } from '../doctor/records.js';
 import { checkStart, type StartTarget } from '../doctor/start-check.js';
 import { DEFAULT_STATE_DIR, diskFileUses, holderOf, parseDomainStatus, type Holder } from '../doctor/status.js';
 import type { Domain } from '../domain/model.js';
-import { readDomainXml } from '../domain/read.js';
 import { readAccounts } from '../host/accounts.js';
-import type { HostView } from '../host/view.js';
-import type { HostOptions } from './host-options.js';
-import { processInvoker } from './host-context.js';
+import type { HookContext } from '../hook/judge.js';
+import type { Result } from '../result.js';
 
 function holdersOther(vm: string, reader: DoctorReader, stateDir: string): Map<string, Holder[]> {
   const out = new Map<string, Holder[]>();
@@ -39,13 +37,15 @@ function holdersOther(vm: string, reader: DoctorReader, stateDir: string): Map<s
   return out;
 }
 
-function target(domain: Domain, model: Model, view: HostView, host: HostOptions): StartTarget {
+function target(domain: Domain, model: Model, context: () => Result<HookContext, string>): StartTarget {
   const sec = domain.seclabels.find((s) => s.model === model);
   if (model === 'selinux') {
     const il = sec?.element.children.find((c) => c.name === 'imagelabel')?.text.trim();
     return il ? { label: il } : {};
   }
-  const accounts = readAccounts(view);
+  const ctx = context();
+  if (!ctx.ok) return {};
+  const accounts = readAccounts(ctx.value.view);
   if (!accounts.ok) return {};
   if (sec?.label) {
     const p = parseDacLabel(sec.label);
@@ -54,18 +54,21 @@ function target(domain: Domain, model: Model, view: HostView, host: HostOptions)
     const gid = resolveOwnerId(p.value.group, (n) => accounts.value.groups.find((e) => e.name === n)?.gid);
     return uid.ok && gid.ok ? { owner: { uid: uid.value, gid: gid.value } } : {};
   }
-  const conn = detectConnection(view, { connect: host.connect, qemuConfPath: host.qemuConf, user: host.user, group: host.group, invoker: processInvoker() });
-  if (!conn.ok) return {};
-  const id = resolveIdentity({ user: conn.value.user, group: conn.value.group }, accounts.value.passwd, accounts.value.groups);
+  const { user, group } = ctx.value.conn;
+  const id = resolveIdentity({ user, group }, accounts.value.passwd, accounts.value.groups);
   return id.ok ? { owner: { uid: id.value.uid, gid: id.value.gid } } : {};
 }
 
-/** The hook's lines for the domain in `bytes` at the phase whose model is `model`; [] when nothing will fail. */
-export function startRecordLines(vm: string, bytes: Uint8Array, model: Model, view: HostView, host: HostOptions, reader: DoctorReader = createDoctorReader(), stateDir = DEFAULT_STATE_DIR): string[] {
-  const read = readDomainXml(bytes);
-  if (!read.ok) return [];
-  const domain = read.value.domain;
-  const tgt = target(domain, model, view, host);
+/** The hook's lines for `domain` at the phase whose model is `model`; [] when nothing will fail. */
+export function startRecordLines(
+  vm: string,
+  domain: Domain,
+  model: Model,
+  context: () => Result<HookContext, string>,
+  reader: DoctorReader = createDoctorReader(),
+  stateDir = DEFAULT_STATE_DIR,
+): string[] {
+  const tgt = target(domain, model, context);
   // libvirt's status files (one XML per running domain) are read only once a file's record needs its
   // holders counted: most starts meet no record at all, and the hook runs on every one.
   let holders: Map<string, Holder[]> | undefined;

@@ -17,6 +17,7 @@ import type { HookFiles, HookProbe } from '../hook/effects.js';
 import { ACTIVE_NOTE, hookPath, planInstall, planUninstall, probeCommandText, probeHook, RELOAD_NOTE } from '../hook/install.js';
 import type { HookContext } from '../hook/judge.js';
 import type { Model } from '../decide/types.js';
+import type { Domain } from '../domain/model.js';
 import { DEFAULT_BINARY, HOOK_PATH, renderHookScript } from '../hook/script.js';
 import { failure, type Result } from '../result.js';
 import { shellQuote } from '../shell-quote.js';
@@ -54,7 +55,7 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
     log,
     readConfig: configReader(req.hookConfig),
     openContext: (svirtLabel) => liveHookContext(host, svirtLabel),
-    startRecords: (vm, bytes, model) => liveStartRecords(vm, bytes, model, host),
+    startRecords: liveStartRecords,
   });
 }
 
@@ -62,10 +63,9 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
  * The live look at libvirt's records for the domain starting (issue 25 item 3): the files and status
  * files only, never the daemon. Loaded on first use: only a check that reaches it pays for it.
  */
-async function liveStartRecords(vm: string, bytes: Uint8Array, model: Model, host: HostOptions): Promise<string[]> {
+async function liveStartRecords(vm: string, domain: Domain, model: Model, context: () => Result<HookContext, string>): Promise<string[]> {
   const { startRecordLines } = await import('../app/hook-records.js');
-  const { createLiveView } = await import('../adapters/live/live-view.js');
-  return startRecordLines(vm, bytes, model, createLiveView(), host);
+  return startRecordLines(vm, domain, model, context);
 }
 
 /** The host context for the check: the live host (a facts snapshot is not the host libvirt starts on). */

@@ -4,12 +4,13 @@
  * logged). It never calls libvirt (that would deadlock the daemon).
  */
 import type { Model } from '../decide/types.js';
+import type { Domain } from '../domain/model.js';
 import type { SvirtLabelSource } from '../selinux/svirt-process.js';
 import type { Result } from '../result.js';
 import { DEFAULT_HOOK_CONFIG, parseHookConfig, type HookConfig } from './config.js';
 import type { HookLog } from './effects.js';
 import { parseInvocation, PHASE_MODEL } from './invocation.js';
-import { judgeDomainXml, type HookContext } from './judge.js';
+import { judgeDomain, parseHookXml, type HookContext } from './judge.js';
 import { judgementLines, PREFIX } from './render.js';
 import { HOOK_REFUSE_EXIT } from './script.js';
 
@@ -26,9 +27,10 @@ export interface HookCheckDeps {
    * The files whose same-boot libvirt record will make libvirt refuse this start ("already in use"), one
    * line each, naming a stale record's fix (issue 25 item 3; live: app/hook-records.ts). Only adds the
    * cause: never refuses. It runs only when the script starts Node (script.ts's fast path skips a domain
-   * with nothing to check).
+   * with nothing to check). It gets the domain already parsed and the check's own host context (opened
+   * once, on first use, for both).
    */
-  readonly startRecords?: (vm: string, bytes: Uint8Array, model: Model) => Promise<string[]>;
+  readonly startRecords?: (vm: string, domain: Domain, model: Model, context: () => Result<HookContext, string>) => Promise<string[]>;
 }
 
 function loadConfig(deps: HookCheckDeps, vm: string): HookConfig {
@@ -63,15 +65,18 @@ export async function runHookCheck(args: readonly string[], deps: HookCheckDeps)
   const vm = inv.domain;
   try {
     const config = loadConfig(deps, vm);
-    if (deps.startRecords) {
+    const domain = parseHookXml(bytes);
+    const svirtLabel: SvirtLabelSource = inv.phase === 'start-begin' ? 'generated' : 'any-dynamic';
+    let opened: Result<HookContext, string> | undefined;
+    const context = () => (opened ??= deps.openContext(svirtLabel));
+    if (deps.startRecords && domain.ok) {
       try {
-        for (const l of await deps.startRecords(vm, bytes, PHASE_MODEL[inv.phase])) deps.log.say(`${PREFIX} ${vm}: ${l}`, { syslog: true });
+        for (const l of await deps.startRecords(vm, domain.value, PHASE_MODEL[inv.phase], context)) deps.log.say(`${PREFIX} ${vm}: ${l}`, { syslog: true });
       } catch (e) {
         deps.log.say(`${PREFIX} ${vm}: cannot read libvirt's records: ${e instanceof Error ? e.message : String(e)}`, { syslog: true });
       }
     }
-    const svirtLabel: SvirtLabelSource = inv.phase === 'start-begin' ? 'generated' : 'any-dynamic';
-    const j = judgeDomainXml(bytes, inv.phase, () => deps.openContext(svirtLabel));
+    const j = domain.ok ? judgeDomain(domain.value, inv.phase, context) : domain;
     if (!j.ok) {
       deps.log.say(`${PREFIX} ${vm}: ${inv.phase.replace('-', ' ')}: cannot check: ${j.error}; start allowed unchecked`, { syslog: true });
       return 0;

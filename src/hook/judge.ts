@@ -10,7 +10,8 @@ import { decideDomain } from '../decide/domain.js';
 import type { DecisionPorts } from '../decide/ports.js';
 import { staleDenial, type Model } from '../decide/types.js';
 import { readDomainXml } from '../domain/read.js';
-import type { Disk } from '../domain/model.js';
+import type { Disk, Domain } from '../domain/model.js';
+import type { HostView } from '../host/view.js';
 import { failure, success, type Result } from '../result.js';
 import { PHASE_MODEL, type HookPhase } from './invocation.js';
 
@@ -42,6 +43,8 @@ export interface HookJudgement {
 }
 
 export interface HookContext {
+  /** The host the check reads (the records check reads accounts through it too). */
+  readonly view: HostView;
   readonly conn: Connection;
   readonly ports: DecisionPorts;
 }
@@ -64,10 +67,24 @@ export function judgeDomainXml(
   phase: HookPhase,
   openContext: () => Result<HookContext, string>,
 ): Result<HookJudgement, string> {
-  const model = PHASE_MODEL[phase];
+  const read = parseHookXml(bytes);
+  return read.ok ? judgeDomain(read.value, phase, openContext) : read;
+}
+
+/** The domain libvirt handed the hook, or why it cannot be checked (the same gate as annotate). */
+export function parseHookXml(bytes: Uint8Array): Result<Domain, string> {
   const read = readDomainXml(bytes);
   if (!read.ok) return failure(`domain XML line ${read.error.line} column ${read.error.column}: ${read.error.message}`);
-  const domain = read.value.domain;
+  return success(read.value.domain);
+}
+
+/** judgeDomainXml for a domain already parsed (the check parses once for the judgement and the records). */
+export function judgeDomain(
+  domain: Domain,
+  phase: HookPhase,
+  openContext: () => Result<HookContext, string>,
+): Result<HookJudgement, string> {
+  const model = PHASE_MODEL[phase];
   const disks = domain.disks.filter((d) => carriesNoRelabel(d, model));
   // nvram and chardev sources carry the same relabel='no' (the only other places libvirt honours one).
   const files = (domain.other?.files ?? []).filter((f) => f.seclabels.some((s) => s.model === model && !s.relabel));
