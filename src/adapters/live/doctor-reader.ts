@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
 import { lazyBuiltin } from '../../builtins.js';
 import type { Model } from '../../decide/types.js';
 import { MODELS } from '../../decide/types.js';
@@ -16,6 +15,7 @@ import type { DaemonXattrs } from '../../doctor/verdict.js';
 import { errnoCode, errnoWords } from '../../host/errno.js';
 import { ok, unknown, type Lookup } from '../../host/view.js';
 import { lookupFromError, readXattr, typeOf, xattrErrno } from './live-view.js';
+import { xattr } from './xattr.js';
 
 const childProcess = lazyBuiltin<typeof import('node:child_process')>('node:child_process');
 
@@ -73,7 +73,7 @@ export function createDoctorReader(): DoctorReader {
     records(realPath): RecordRead {
       let names: string[];
       try {
-        names = listAttributesSync(realPath);
+        names = xattr().listAttributesSync(realPath);
       } catch (e) {
         const code = errnoOf(e);
         if (code === 'EOPNOTSUPP' || code === 'ENOTSUP' || code === 'ENOSYS') return { kind: 'unsupported', errno: code };
@@ -81,7 +81,7 @@ export function createDoctorReader(): DoctorReader {
       }
       const read = (name: string): RawAttr => {
         if (!names.includes(name)) return { kind: 'absent' };
-        const v = getAttributeSync(realPath, name);
+        const v = xattr().getAttributeSync(realPath, name);
         return v === null ? { kind: 'error', errno: 'EIO' } : { kind: 'value', bytes: new Uint8Array(v) };
       };
       if (!names.some((n) => n.startsWith(RECORD_PREFIX))) {

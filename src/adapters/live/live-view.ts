@@ -15,9 +15,9 @@
  */
 import * as fs from 'node:fs';
 import { errnoCode, errnoWords } from '../../host/errno.js';
-import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
 import { lazyBuiltin } from '../../builtins.js';
 import { missing, ok, unknown, type FileType, type HostView, type Inode, type Lookup } from '../../host/view.js';
+import { xattr } from './xattr.js';
 
 const os = lazyBuiltin<typeof import('node:os')>('node:os');
 
@@ -119,7 +119,7 @@ export function lstatInode(path: string): Lookup<Inode> {
  */
 function getUnlistedAttribute(path: string, name: string): Buffer | null {
   try {
-    return getAttributeSync(path, name);
+    return xattr().getAttributeSync(path, name);
   } catch {
     return null;
   }
@@ -128,7 +128,7 @@ function getUnlistedAttribute(path: string, name: string): Buffer | null {
 export function readXattr(path: string, name: string, unsupportedMeansNone: boolean): Lookup<Buffer | null> {
   let names: string[];
   try {
-    names = listAttributesSync(path);
+    names = xattr().listAttributesSync(path);
   } catch (e) {
     const code = xattrErrno(e instanceof Error ? e.message : String(e));
     if (code === 'ENOENT' || code === 'ENOTDIR') return missing(code);
@@ -145,7 +145,7 @@ export function readXattr(path: string, name: string, unsupportedMeansNone: bool
     }
     return ok(null);
   }
-  const value = getAttributeSync(path, name);
+  const value = xattr().getAttributeSync(path, name);
   return value === null ? unknown(`cannot read its ${name} attribute`) : ok(value);
 }
 
