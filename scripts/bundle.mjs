@@ -12,7 +12,8 @@
  * main.js overwrites the one tsc wrote, so every test that spawns dist/cli/main.js runs the build that
  * ships; tsc's other dist/cli files are removed (they would be misread as CommonJS), and the rest of its
  * output stays for tests and benches that import single modules.
- * @napi-rs/xattr stays external: it loads a native addon by platform.
+ * @napi-rs/xattr and its per-platform addon packages stay external: native code, loaded by platform
+ * (src/adapters/live/xattr.ts requires the glibc addon directly).
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -43,7 +44,7 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  external: ['@napi-rs/xattr'],
+  external: ['@napi-rs/xattr', '@napi-rs/xattr-*'],
   // The version is fixed at build time: --version and snapshots read no file. The build identity keys
   // the parsed-policy cache (src/app/policy-cache-env.ts): any change to the sources is another reader.
   define: { VIRT_SECLABEL_VERSION: JSON.stringify(pkg.version), VIRT_SECLABEL_BUILD_ID: JSON.stringify(buildId()) },
@@ -108,6 +109,7 @@ await build({
   entryPoints: [join(root, 'src', 'cli', 'hook-fast.ts')],
   outfile: join(outdir, 'hook.cjs'),
   ...cjsOptions(common.define),
+  minify: true,
 });
 
 /**
