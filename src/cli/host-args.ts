@@ -68,7 +68,9 @@ export function hostOptionsFrom(a: RawHostArgs): Result<HostOptions, string> {
   }
   const booleans = parseBooleans(a.boolean);
   if (typeof booleans === 'string') return failure(booleans);
-  return success({ connect, qemuConf: a['qemu-conf'] ?? defaultQemuConf(connect, { ...process.env, HOME: process.env.HOME || os().homedir() }), user: a.user, group: a.group, models, policy: a.policy, booleans, facts: a.facts });
+  // Only a session's qemu.conf lives under HOME; an unset HOME is looked up (getpwuid) only then.
+  const env = connect === 'session' ? { ...process.env, HOME: process.env.HOME || os().homedir() } : process.env;
+  return success({ connect, qemuConf: a['qemu-conf'] ?? defaultQemuConf(connect, env), user: a.user, group: a.group, models, policy: a.policy, booleans, facts: a.facts });
 }
 
 /** --config: whether annotate and explain read .virt-seclabel.json to find each file's snapshot. */

@@ -44,7 +44,7 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
   const { words } = req;
   if (words.length === 1 && words[0] === 'install') return runHookInstall({ hooksDir: req.hooksDir, binary: req.binary, running: runningProgram() }, { files: liveHookFiles, probe: liveHookProbe }, io);
   if (words.length === 1 && words[0] === 'uninstall') return runHookUninstall(req.hooksDir, liveHookFiles, io);
-  const log = liveHookLog(io.stderr);
+  const log = liveHookLog(() => io.stderr);
   if (!req.host.ok) return hostOptionsUnusable(req.host.error, log);
   const host = req.host.value;
   // The hook runs in libvirtd's context, whose SELinux domain need not be allowed to write a home

@@ -53,7 +53,18 @@ export interface Accounts {
   readonly groups: readonly GroupEntry[];
 }
 
+/**
+ * /etc/passwd and /etc/group as one view saw them, read once per view: the connection, the DAC engine and
+ * the hook's record check each need them for the same decision (a hook call read them three times).
+ */
 export function readAccounts(view: HostView): Result<Accounts, string> {
+  let read = READ.get(view);
+  if (read === undefined) READ.set(view, (read = readAccountsOnce(view)));
+  return read;
+}
+const READ = new WeakMap<HostView, Result<Accounts, string>>();
+
+function readAccountsOnce(view: HostView): Result<Accounts, string> {
   const passwd = view.readText(PASSWD_PATH);
   if (passwd.kind !== 'ok') return failure(passwd.kind === 'missing' ? pathProblem(PASSWD_PATH, passwd.errno) : `${PASSWD_PATH}: ${passwd.why}`);
   const group = view.readText(GROUP_PATH);

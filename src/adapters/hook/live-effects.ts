@@ -36,11 +36,15 @@ export async function readLiveStdin(limit: number, rest: () => Promise<Uint8Arra
   return Buffer.concat([...chunks, await rest()]).subarray(0, limit);
 }
 
-/** syslog through logger(1), only when a syslog socket exists (the journal provides /dev/log too). */
-export function liveHookLog(stderr: NodeJS.WritableStream): HookLog {
+/**
+ * syslog through logger(1), only when a syslog socket exists (the journal provides /dev/log too).
+ * `stderr` is asked for at the first line: a check that allows a start says nothing, and building
+ * process.stderr on libvirt's pipe would load node:net and the stream stack for nothing.
+ */
+export function liveHookLog(stderr: () => NodeJS.WritableStream): HookLog {
   return {
     say(line, { syslog }) {
-      stderr.write(`${line}\n`);
+      stderr().write(`${line}\n`);
       if (!syslog || !existsSync('/dev/log')) return;
       childProcess().spawnSync('logger', ['-t', 'virt-seclabel', '-p', 'daemon.warning', '--', line.replace(/^virt-seclabel: /, '')], { stdio: 'ignore', timeout: 5000 });
     },
