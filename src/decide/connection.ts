@@ -78,6 +78,9 @@ function loadConf(view: HostView, path: string): Result<QemuConf, string> {
   return success(parsed.value);
 }
 
+/** The names libvirt 9.0's virSecurityDriverLookup accepts in qemu.conf's security_driver. */
+const SECURITY_DRIVER_NAMES: readonly string[] = ['selinux', 'apparmor', 'none'];
+
 export function detectConnection(view: HostView, opts: ConnectionOptions): Result<Connection, string> {
   const conf = loadConf(view, opts.qemuConfPath);
   if (!conf.ok) return conf;
@@ -88,6 +91,11 @@ export function detectConnection(view: HostView, opts: ConnectionOptions): Resul
   if (!confined.ok) return failure(`${opts.qemuConfPath}: ${confined.error}`);
   const drivers = confStringList(c, 'security_driver');
   if (!drivers.ok) return failure(`${opts.qemuConfPath}: ${drivers.error}`);
+  // virSecurityDriverLookup knows selinux, apparmor and none by name; the DAC driver is always stacked and
+  // never named: security_driver = "dac" makes libvirtd fail to start ("Security driver dac not found").
+  const unknownDriver = drivers.value?.find((d) => !SECURITY_DRIVER_NAMES.includes(d));
+  if (unknownDriver !== undefined)
+    return failure(`${opts.qemuConfPath}: security_driver names ${JSON.stringify(unknownDriver)}: libvirt knows only "selinux", "apparmor" and "none" (the DAC driver is always stacked, never named), and libvirtd will not start ("Security driver ${unknownDriver} not found")`);
   const confUser = confString(c, 'user');
   if (!confUser.ok) return failure(`${opts.qemuConfPath}: ${confUser.error}`);
   const confGroup = confString(c, 'group');

@@ -38,6 +38,15 @@ describe('detectConnection', () => {
     expect(listed.ok && listed.value.models.selinux.active).toBe(true);
   });
 
+  // Seen on a real libvirtd 9.0 under an AppArmor kernel (test/apparmor-kernel): with "dac" it refuses to start.
+  it('a security_driver libvirt does not know by name (dac, stack) is a qemu.conf error, as libvirtd makes it', () => {
+    for (const drv of ['"dac"', '[ "apparmor", "dac" ]', '"stack"']) {
+      const r = detect({ '/etc/passwd': PASSWD_DEBIAN, [CONF]: `security_driver = ${drv}\n` });
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.error).toMatch(/security_driver names "(dac|stack)": libvirt knows only "selinux", "apparmor" and "none" .*Security driver (dac|stack) not found/);
+    }
+  });
+
   it('reads user, group, dynamic_ownership and security_default_confined from qemu.conf', () => {
     const r = detect({ '/etc/passwd': PASSWD_DEBIAN, [CONF]: 'user = "+0"\ngroup = "kvm"\ndynamic_ownership = 0\nsecurity_default_confined = 0\n' });
     expect(r.ok && [r.value.user, r.value.group, r.value.dynamicOwnership, r.value.defaultConfined]).toEqual(['+0', 'kvm', false, false]);
