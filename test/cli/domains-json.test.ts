@@ -177,7 +177,7 @@ describe('grant --domain', () => {
     const inputs = definitionInputs(['vm1'], lv.client);
     if (!inputs.ok) throw new Error(inputs.error);
     const c = captureIo();
-    const code = runGrantOn(inputs.value, { apply: false, json: true }, context(), c.io, { probe: () => true });
+    const code = runGrantOn(inputs.value, { apply: false, json: true }, context(), c.io, { probe: () => ({ kind: 'yes' }) });
     await c.settle();
     expect(code).toBe(0);
     const doc = JSON.parse(c.stdout());
