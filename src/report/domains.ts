@@ -9,7 +9,7 @@ import type { FileOutcome } from '../app/process-file.js';
 import type { Connection } from '../decide/connection.js';
 import { MODELS, type FileModelDecision, type ModelDecision } from '../decide/types.js';
 import { connectionJson, fileJson } from './json.js';
-import { fileStatus, STATUS_WORDS } from './status.js';
+import { fileStatus, statusWords } from './status.js';
 import { summarize, summarizeFiles } from './summary.js';
 import type { PlannedChange } from '../edit/plan.js';
 
@@ -22,7 +22,7 @@ export type DomainEntry =
 
 function modelStatus(md: ModelDecision | FileModelDecision) {
   const status = fileStatus(md);
-  return { status, words: STATUS_WORDS[status], action: md.action, accessible: md.accessible, reason: md.reason };
+  return { status, words: statusWords(md), action: md.action, accessible: md.accessible, reason: md.reason };
 }
 
 const models = (m: Readonly<Record<string, ModelDecision | FileModelDecision>>) => Object.fromEntries(MODELS.map((k) => [k, modelStatus(m[k]!)]));

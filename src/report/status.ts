@@ -22,6 +22,14 @@ export const STATUS_WORDS: Readonly<Record<FileStatus, string>> = {
   unknown: 'cannot tell',
 };
 
+/** The status in words, with what happens at start where the status alone leaves it open. */
+export function statusWords(md: ModelDecision | FileModelDecision): string {
+  const status = fileStatus(md);
+  if (status !== 'cannot-open') return STATUS_WORDS[status];
+  if (md.action === 'keep' || md.action === 'relabel') return `${STATUS_WORDS[status]} as it is; libvirt will chown or relabel it at start`;
+  return `${STATUS_WORDS[status]}; the start will fail`;
+}
+
 export function fileStatus(md: ModelDecision | FileModelDecision): FileStatus {
   switch (md.action) {
     case 'n/a':

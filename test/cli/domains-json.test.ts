@@ -117,7 +117,7 @@ describe('explain --all-domains --json', () => {
     expect(d1.changes).toBe(1);
     expect(status(d1)).toEqual([
       ['disk sda', '/srv/iso/pub.iso', 'needless', 'libvirt will chown or relabel it although QEMU could already use it', 'left-alone'],
-      ['disk vda', '/srv/iso/priv.img', 'cannot-open', 'QEMU cannot open it', 'left-alone'],
+      ['disk vda', '/srv/iso/priv.img', 'cannot-open', 'QEMU cannot open it as it is; libvirt will chown or relabel it at start', 'left-alone'],
     ]);
     expect(d1.files[1].models.dac.reason).toMatch(/cannot read and write/);
     expect(status(d2)).toEqual([['disk sda', '/srv/iso/pub.iso', 'left-alone', 'libvirt will leave it alone', 'left-alone']]);
@@ -189,5 +189,14 @@ describe('grant --domain', () => {
     const lv = fakeLibvirt({}, ['t1']);
     expect(definitionInputs(['gone'], lv.client)).toEqual({ ok: false, error: "domain gone: failed to get domain 'gone'" });
     expect(definitionInputs(['t1'], lv.client)).toEqual({ ok: false, error: 'domain t1: transient (no persistent definition)' });
+  });
+});
+
+describe('the status words', () => {
+  it('say what happens at start where QEMU cannot open the file: a stale relabel=no fails the start', async () => {
+    const lv = fakeLibvirt({ vm1: xml('vm1', disk('/srv/iso/priv.img', 'vda').replace("<source file='/srv/iso/priv.img'/>", `<source file='/srv/iso/priv.img'>\n        ${DAC}\n      </source>`)) });
+    const r = await explain(lv.client);
+    const m = r.doc.domains[0].files[0].models.dac;
+    expect([m.status, m.words, m.action]).toEqual(['cannot-open', 'QEMU cannot open it; the start will fail', 'existing']);
   });
 });
