@@ -134,6 +134,11 @@ describe.skipIf(skip !== undefined)('the Cockpit page in a real browser on a rea
     expect(problems).toEqual([]);
   });
 
+  it('is in Cockpit\'s menu, next to Virtual Machines', async () => {
+    const manifests = (await (await fetch(new URL('/cockpit/@localhost/manifests.json', url))).json()) as Record<string, { menu?: Record<string, { label: string; order: number }> }>;
+    expect(manifests['virt-seclabel']?.menu?.index).toEqual({ label: 'Disk labels (virt-seclabel)', order: 31, keywords: expect.any(Array) });
+  });
+
   it('shows every domain with the statuses, reasons and summary explain --json gives', async () => {
     await open();
     const doc = explainJson();
@@ -156,7 +161,7 @@ describe.skipIf(skip !== undefined)('the Cockpit page in a real browser on a rea
     await page.getByRole('button', { name: 'Stop the needless relabelling of web…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Stop the needless relabelling of web' });
     await poll(() => dialog.getByText("add <seclabel model='dac' relabel='no'/> to disk hdc").count()).toBe(1);
-    expect(await dialog.getByRole('code').or(dialog.locator('pre')).first().innerText()).toContain("+        <seclabel model='dac' relabel='no'/>");
+    expect(await dialog.getByLabel('The change to the definition of web').innerText()).toContain("+        <seclabel model='dac' relabel='no'/>");
     expect(hasNoRelabel(inactive('web'), files.pub, 'dac')).toBe(false); // nothing before the click
     await shot('plan');
     await dialog.getByRole('button', { name: 'Redefine web' }).click();
