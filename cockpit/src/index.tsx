@@ -207,7 +207,21 @@ function relabelAction(conn: Connection, name: string): ActionSpec {
             const res = r.doc?.domains[0];
             const result = res && 'result' in res ? res.result : undefined;
             if (r.answer.code !== 0 || !result) return { ok: false, body: <pre className="vsl-words">{cliWords(r.answer)}</pre> };
-            return { ok: true, body: <p>{`domain ${name}: ${result.why ?? result.outcome}`}</p> };
+            return {
+              ok: true,
+              body: (
+                <>
+                  <p>{`domain ${name}: ${result.why ?? result.outcome}`}</p>
+                  {result.outcome === 'defined' && res && 'changes' in res && (
+                    <List>
+                      {res.changes.map((c, i) => (
+                        <ListItem key={i}>{c.words}</ListItem>
+                      ))}
+                    </List>
+                  )}
+                </>
+              ),
+            };
           },
         },
       };

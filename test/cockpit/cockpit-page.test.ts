@@ -166,6 +166,7 @@ describe.skipIf(skip !== undefined)('the Cockpit page in a real browser on a rea
     await shot('plan');
     await dialog.getByRole('button', { name: 'Redefine web' }).click();
     await poll(() => dialog.getByText('domain web: defined with 1 change(s), read back and all kept').count()).toBe(1);
+    expect(await dialog.getByRole('listitem').allInnerTexts()).toEqual(["add <seclabel model='dac' relabel='no'/> to disk hdc"]);
     expect(hasNoRelabel(inactive('web'), files.pub, 'dac')).toBe(true);
     await dialog.getByRole('button', { name: 'Done', exact: true }).click();
     await poll(() => row('web', 'disk hdc').getByRole('cell').nth(2).innerText()).toContain('libvirt will leave it alone');
@@ -204,6 +205,31 @@ describe.skipIf(skip !== undefined)('the Cockpit page in a real browser on a rea
     expect(inactive('raced')).toBe(before);
     expect(hasNoRelabel(before, files.pub, 'dac')).toBe(false);
     await dialog.getByRole('button', { name: 'Done', exact: true }).click();
+  });
+
+  it('the host actions show the CLI\'s plan, or its own words when it refuses, and change nothing without the click', async () => {
+    await page.getByRole('button', { name: 'Check what libvirt left behind…' }).click();
+    let dialog = page.getByRole('dialog', { name: 'Undo what libvirt left behind' });
+    const doctor = run(process.execPath, [cli, 'doctor', '--all-domains', '--connect', daemon.uri]);
+    const summary = /^\d+ files checked: .*$/m.exec(doctor.stdout)?.[0];
+    expect(summary, doctor.stdout + doctor.stderr).toBeDefined();
+    await poll(() => dialog.getByText(summary!, { exact: false }).count()).toBe(1);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    // The hook's dry run runs the command the script would run, on libvirt's fixed PATH, where this
+    // tree's CLI is not: the CLI refuses, and the page shows its words; nothing is written.
+    const hook = '/etc/libvirt/hooks/qemu.d/virt-seclabel';
+    const before = existsSync(hook);
+    await page.getByRole('button', { name: 'Install the start hook…' }).click();
+    dialog = page.getByRole('dialog', { name: 'Install the start hook' });
+    const words = run(process.execPath, [cli, 'hook', 'install', '--dry-run']);
+    if (words.code === 0) await poll(() => dialog.getByText('dry run: nothing written', { exact: false }).count()).toBe(1);
+    else {
+      expect(words.stderr).toContain('nothing written');
+      await poll(() => dialog.getByText(words.stderr.split('\n')[0]!, { exact: false }).count()).toBe(1);
+      expect(await dialog.getByRole('button', { name: 'Install the hook' }).count()).toBe(0);
+    }
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(existsSync(hook)).toBe(before);
   });
 
   it('keyboard only: Tab to the action, Enter, Tab to the confirmation, Enter; Escape closes', async () => {
