@@ -232,6 +232,17 @@ describe.skipIf(skip !== undefined)('the Cockpit page in a real browser on a rea
     expect(existsSync(hook)).toBe(before);
   });
 
+  it('a connection the CLI cannot read: its own words are shown, and no domain', async () => {
+    const bad = `qemu:///system?socket=${root}/no-such-libvirt-sock`;
+    const cliSays = run(process.execPath, [cli, 'explain', '--all-domains', '--json', '--connect', bad]);
+    expect(cliSays.code).toBe(2);
+    await page.goto(url.replace(/\?uri=.*/, `?uri=${encodeURIComponent(bad)}`));
+    const alert = page.getByText(`Cannot read the domains on ${bad}`, { exact: false });
+    await poll(() => alert.count()).toBeGreaterThan(0);
+    await poll(() => page.getByText(cliSays.stderr.trim().split('\n')[0]!, { exact: false }).count()).toBe(1);
+    expect(await page.getByRole('table').count()).toBe(0);
+  });
+
   it('keyboard only: Tab to the action, Enter, Tab to the confirmation, Enter; Escape closes', async () => {
     await open();
     // The page's document, not Node's: evaluated in the browser.
