@@ -24,6 +24,7 @@ packages+=(busybox-static cpio attr)                    # the SELinux guest: bus
 packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
 packages+=(tmux)                                        # explain in a real terminal (80 and 200 columns)
 packages+=(groff-base mandoc zsh)                       # man page lint (groff -ww, mandoc -T lint); zsh completion
+packages+=(cockpit-ws cockpit-bridge chromium)          # the Cockpit page in a real browser (cockpit-ws --local-session, headless chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the binary RPM from virt-seclabel.spec with rpmbuild (Debian's `rpm` package works), in a
+# Builds the binary RPM (and, when dist/cockpit/ is built, cockpit-virt-seclabel) from virt-seclabel.spec with rpmbuild (Debian's `rpm` package works), in a
 # private _topdir: makes the spec's four sources from the built tree (see the spec's header), announces
 # the optional files the tree has with --with NAME (and says which), and prints the .rpm path last.
 # Usage: npm run build && scripts/package/build-rpm.sh [OUTDIR]
@@ -29,6 +29,14 @@ with=()
 [ -f "$extras/_virt-seclabel" ] && with+=(--with zsh_completion)
 [ -f "$extras/libvirt-hook" ] && with+=(--with libvirt_hook)
 tar -czf "$src/virt-seclabel-$version-extras.tar.gz" -C "$stage" extras
+# The Cockpit page, when the tree has it built (npm run build): the cockpit-virt-seclabel subpackage.
+if [ -f "$root/dist/cockpit/virt-seclabel/index.js" ]; then
+  mkdir -p "$stage/cockpit"
+  cp -r "$root/dist/cockpit/virt-seclabel" "$stage/cockpit/"
+  "$here/copyright.sh" cockpit-deb > "$stage/cockpit/COPYRIGHT"
+  tar -czf "$src/virt-seclabel-$version-cockpit.tar.gz" -C "$stage" cockpit
+  with+=(--with cockpit)
+fi
 
 cp "$root/virt-seclabel.spec" "$top/SPECS/"
 # Debian's rpm has no Fedora build macros; --nodeps: the build needs nothing from an RPM database.
@@ -36,6 +44,9 @@ rpmbuild -bb --nodeps --define "_topdir $top" "${with[@]}" "$top/SPECS/virt-secl
   tail -40 "$out/rpmbuild.log" >&2
   exit 1
 }
+
 rpm=$(find "$top/RPMS" -name "virt-seclabel-$version-*.rpm" | head -1)
+cockpit=$(find "$top/RPMS" -name "cockpit-virt-seclabel-$version-*.rpm" | head -1)
+if [ -n "$cockpit" ]; then log "built $cockpit"; fi
 log "built $rpm"
 echo "$rpm"

@@ -2,13 +2,21 @@
 # The licence statement for the system packages: virt-seclabel's own MIT licence plus every npm package
 # the bundle contains (dist/cli/bundled-packages.json, written by scripts/bundle.mjs) and the native
 # @napi-rs/xattr addon. `copyright.sh deb` prints a machine-readable debian/copyright; `copyright.sh rpm`
-# prints the SPDX expression for the RPM License: tag.
+# prints the SPDX expression for the RPM License: tag. `cockpit-deb` and `cockpit-rpm` do the same for the
+# Cockpit page (cockpit/build.mjs writes dist/cockpit/bundled-packages.json: React, PatternFly, …).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-case ${1:?usage: copyright.sh deb|rpm} in
+mode=${1:?usage: copyright.sh deb|rpm|cockpit-deb|cockpit-rpm}
+list="$root/dist/cli/bundled-packages.json"
+files='usr/lib/virt-seclabel/dist/cli/*'
+addon=true
+case $mode in
+  cockpit-*) list="$root/dist/cockpit/bundled-packages.json"; files='usr/share/cockpit/virt-seclabel/*'; addon=false; mode=${mode#cockpit-} ;;
+esac
+case $mode in
   rpm)
     node -e "
-      const b = require('$root/dist/cli/bundled-packages.json');
+      const b = require('$list');
       const ls = new Set(['MIT', ...b.map((p) => p.license)]);
       console.log([...ls].sort().join(' AND '));"
     ;;
@@ -25,12 +33,12 @@ License: Expat
 
 HEAD
     node -e "
-      const b = require('$root/dist/cli/bundled-packages.json');
-      b.push({ name: '@napi-rs/xattr', license: 'MIT', where: 'usr/lib/virt-seclabel/node_modules/@napi-rs/*' });
-      const spdx = { MIT: 'Expat', ISC: 'ISC' };
+      const b = require('$list');
+      if ($addon) b.push({ name: '@napi-rs/xattr', license: 'MIT', where: 'usr/lib/virt-seclabel/node_modules/@napi-rs/*' });
+      const spdx = { MIT: 'Expat', ISC: 'ISC', '0BSD': '0BSD' };
       for (const p of b) {
         if (!spdx[p.license]) { console.error('copyright.sh: no licence text for ' + p.name + ' (' + p.license + ')'); process.exit(2); }
-        console.log('Files: ' + (p.where ?? 'usr/lib/virt-seclabel/dist/cli/*'));
+        console.log('Files: ' + (p.where ?? '$files'));
         console.log('Comment: ' + (p.where ? 'native addon' : 'bundled into the program by esbuild') + ': npm package ' + p.name + (p.version ? ' ' + p.version : ''));
         console.log('Copyright: the ' + p.name + ' authors');
         console.log('License: ' + spdx[p.license]);
@@ -69,6 +77,22 @@ License: ISC
  CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF OR IN
  CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 LICENSES
+    if [ "$addon" = false ]; then
+      cat <<'LICENSES'
+
+License: 0BSD
+ Permission to use, copy, modify, and/or distribute this software for any
+ purpose with or without fee is hereby granted.
+ .
+ THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR ANY
+ SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES WHATSOEVER
+ RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN ACTION OF
+ CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF OR IN
+ CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+LICENSES
+    fi
     ;;
-  *) echo "copyright.sh: deb or rpm" >&2; exit 2 ;;
+  *) echo "copyright.sh: deb, rpm, cockpit-deb or cockpit-rpm" >&2; exit 2 ;;
 esac

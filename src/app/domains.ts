@@ -12,6 +12,13 @@ import type { Result } from '../result.js';
 import type { PlannedChange as Change } from '../edit/plan.js';
 import { readDomainXml } from '../domain/read.js';
 import { needsAttention } from '../decide/domain.js';
+import { createHash } from 'node:crypto';
+
+/**
+ * The digest of a definition as it was read (sha256 of `dumpxml --inactive`'s bytes, hex): a plan shown to
+ * a person carries it, and applying that plan later refuses when the definition no longer has it.
+ */
+export const definitionDigest = (xml: Uint8Array): string => createHash('sha256').update(xml).digest('hex');
 
 export type DomainOutcome =
   | { readonly name: string; readonly kind: 'skipped'; readonly why: string }

@@ -18,13 +18,15 @@ export const annotateCommand = defineCommand({
       .option('domain', repeatable('annotate this domain\'s libvirt definition instead of files (repeatable; --check unless --diff or --apply)'))
       .option('all-domains', { type: 'boolean', default: false, describe: 'annotate every domain libvirt defines on --connect' })
       .option('apply', { type: 'boolean', default: false, describe: 'with --domain/--all-domains: redefine the domains that change (virsh define)' })
+      .option('json', { type: 'boolean', default: false, describe: 'with --domain/--all-domains: each domain\'s plan (changes, diff, digest) and what --apply did as JSON (schemas/domains.schema.json)' })
+      .option('expect-digest', { type: 'string', requiresArg: true, describe: 'with --apply and one --domain: refuse unless its definition still has this digest (the plan shown)' })
       .check((a) => {
-        const req = annotateRequest({ ...a, files: fileArgs(a), allDomains: a['all-domains'] });
+        const req = annotateRequest({ ...a, files: fileArgs(a), allDomains: a['all-domains'], expectDigest: a['expect-digest'] });
         if (!req.ok) throw new Error(req.error);
         return true;
       }),
   async run(a, io) {
-    const req = annotateRequest({ ...a, files: fileArgs(a) });
+    const req = annotateRequest({ ...a, files: fileArgs(a), expectDigest: a['expect-digest'] });
     if (!req.ok) return usage(io, req.error);
     const host = hostOptionsFrom(a as unknown as RawHostArgs);
     if (!host.ok) return usage(io, host.error);

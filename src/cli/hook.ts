@@ -17,6 +17,7 @@ export interface HookArgs extends RawHostArgs {
   readonly 'hook-config': string;
   readonly 'hooks-dir': string;
   readonly binary?: string;
+  readonly 'dry-run'?: boolean;
 }
 
 /** What yargs fills in when no option is given: the installed script never passes one. */
@@ -31,7 +32,7 @@ export function hookRequestFrom(a: HookArgs): HookRequest {
   // The script passes `-- NAME OP SUB-OP EXTRA` (a domain name may start with '-'); yargs leaves
   // what follows `--` in `_`, after the command word.
   const words = [...(a.args ?? []), ...a._.slice(1)].map(String);
-  return { words, hooksDir: a['hooks-dir'], hookConfig: a['hook-config'], binary: a.binary, host: hostOptionsFrom(a) };
+  return { words, hooksDir: a['hooks-dir'], hookConfig: a['hook-config'], binary: a.binary, dryRun: a['dry-run'] === true, host: hostOptionsFrom(a) };
 }
 
 export const hookCommand = defineCommand({
@@ -42,7 +43,8 @@ export const hookCommand = defineCommand({
       .positional('args', { type: 'string', array: true, describe: 'install | uninstall | -- NAME OPERATION SUB-OP EXTRA' })
       .option('hook-config', { type: 'string', default: HOOK_DEFAULT_ARGS['hook-config'], describe: 'the hook\'s config file (fail_on = stale | never)' })
       .option('hooks-dir', { type: 'string', default: HOOK_DEFAULT_ARGS['hooks-dir'], describe: 'install/uninstall: libvirt\'s hooks directory' })
-      .option('binary', { type: 'string', describe: 'install: the command the script runs (default: virt-seclabel on a fixed PATH)' }),
+      .option('binary', { type: 'string', describe: 'install: the command the script runs (default: virt-seclabel on a fixed PATH)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'install/uninstall: print the plan (and the script install would write), change nothing' }),
   async run(a, io) {
     const { runHookRequest } = await import('../commands/hook.js');
     return runHookRequest(hookRequestFrom(a as unknown as HookArgs), io);

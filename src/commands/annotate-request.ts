@@ -11,7 +11,16 @@ export type DomainsMode = 'check' | 'diff' | 'apply';
 export type AnnotateRequest =
   | { readonly kind: 'files'; readonly files: readonly string[]; readonly mode: FileMode; readonly pruneStale: boolean; readonly useConfig: boolean }
   /** names undefined: every domain libvirt lists. Without a mode nothing is changed: the --check report. */
-  | { readonly kind: 'domains'; readonly names: readonly string[] | undefined; readonly mode: DomainsMode; readonly pruneStale: boolean };
+  | {
+      readonly kind: 'domains';
+      readonly names: readonly string[] | undefined;
+      readonly mode: DomainsMode;
+      readonly pruneStale: boolean;
+      /** schemas/domains.schema.json's "plan" document on stdout instead of text. */
+      readonly json: boolean;
+      /** --apply only what was decided on a definition with this digest (the plan a person was shown). */
+      readonly expectDigest?: string;
+    };
 
 export interface AnnotateFlags {
   readonly files: readonly string[];
@@ -24,6 +33,8 @@ export interface AnnotateFlags {
   readonly allDomains?: boolean;
   readonly facts?: string;
   readonly config?: boolean;
+  readonly json?: boolean;
+  readonly expectDigest?: string;
 }
 
 /** Flags may be missing: yargs runs the check for --help too, before the defaults are filled in. */
@@ -39,7 +50,20 @@ export function annotateRequest(f: AnnotateFlags): Result<AnnotateRequest, strin
   const refusal = domains ? hostOptionsRefusal('domains', { facts: f.facts }) : undefined;
   if (refusal) return failure(refusal);
   const pruneStale = f.pruneStale === true;
-  if (domains) return success({ kind: 'domains', names: named ? f.domain : undefined, mode: f.apply ? 'apply' : f.diff ? 'diff' : 'check', pruneStale });
+  if (f.json && !domains) return failure('--json is for --domain/--all-domains (a file\'s report is `explain --json`)');
+  if (f.expectDigest !== undefined) {
+    if (!f.apply || (f.domain ?? []).length !== 1) return failure('--expect-digest goes with --apply and one --domain');
+    if (!/^[0-9a-f]{64}$/.test(f.expectDigest)) return failure('--expect-digest: expected the 64 hex digits of a sha256 (as `explain --domain NAME --json` reports it)');
+  }
+  if (domains)
+    return success({
+      kind: 'domains',
+      names: named ? f.domain : undefined,
+      mode: f.apply ? 'apply' : f.diff ? 'diff' : 'check',
+      pruneStale,
+      json: f.json === true,
+      ...(f.expectDigest !== undefined && { expectDigest: f.expectDigest }),
+    });
   const mode: FileMode = f.inPlace ? 'in-place' : f.check ? 'check' : f.diff ? 'diff' : 'filter';
   return success({ kind: 'files', files: f.files, mode, pruneStale, useConfig: f.config !== false });
 }

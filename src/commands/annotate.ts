@@ -29,7 +29,7 @@ export async function runAnnotateRequest(req: AnnotateRequest, host: HostOptions
     const { runDomains } = await import('./domains.js');
     const { virshClient } = await import('../adapters/libvirt/virsh-client.js');
     const client = virshClient(connectUri);
-    return runPerHost([], host, (_files, ctx) => runDomains({ names: req.names, mode: req.mode, pruneStale: req.pruneStale }, client, ctx, io), io, { useConfig: false, cwd });
+    return runPerHost([], host, (_files, ctx) => runDomains({ names: req.names, mode: req.mode, pruneStale: req.pruneStale, json: req.json, expectDigest: req.expectDigest, uri: connectUri }, client, ctx, io), io, { useConfig: false, cwd });
   }
   const opts: AnnotateOptions = { inPlace: req.mode === 'in-place', check: req.mode === 'check', diff: req.mode === 'diff', pruneStale: req.pruneStale };
   // The filter still writes a document no host can be asked about, unchanged: a pipe into virsh define must receive it.

@@ -19,10 +19,15 @@ import { formatDiagnostic } from '../report/diagnostic.js';
 import { planJson, renderApplied, renderPlanText } from '../report/grant.js';
 import { decideDocuments } from '../app/decide-inputs.js';
 import { readInputs, type Input } from '../adapters/inputs.js';
+import { domainLabel } from '../app/domains.js';
+import type { LibvirtClient } from '../libvirt/client.js';
+import { failure, success, type Result } from '../result.js';
 
 export interface GrantOptions {
   readonly apply: boolean;
   readonly json: boolean;
+  /** Plan for these domains' libvirt definitions (on `uri`) instead of FILEs. */
+  readonly domains?: { readonly names: readonly string[]; readonly uri: string };
 }
 
 export interface GrantDeps {
@@ -46,11 +51,43 @@ export async function runGrantRequest(files: readonly string[], opts: GrantOptio
   }
   const { createLiveGrantEffects, probeAclSupport } = await import('../adapters/live/acl-effects.js');
   const deps: GrantDeps = { probe: probeAclSupport, ...(opts.apply ? { effects: createLiveGrantEffects() } : {}) };
+  const domains = opts.domains;
+  if (domains) {
+    const { virshClient } = await import('../adapters/libvirt/virsh-client.js');
+    const client = virshClient(domains.uri);
+    return runPerHost([], host, async (_names, ctx) => {
+      const inputs = definitionInputs(domains.names, client);
+      if (!inputs.ok) {
+        io.stderr.write(`virt-seclabel: ${inputs.error}\n`);
+        return EXIT.error;
+      }
+      return runGrantOn(inputs.value, opts, ctx, io, deps);
+    }, io, { useConfig: false, cwd: process.cwd() });
+  }
   return runPerHost(files, host, (names, ctx) => runGrant(names, opts, ctx, io, deps), io, { useConfig: false, cwd: process.cwd() });
 }
 
+/**
+ * The named domains' persistent definitions as grant's inputs, each named `domain NAME`. A domain that
+ * cannot be read, or has no persistent definition, fails the whole request: a plan is for what was asked.
+ */
+export function definitionInputs(names: readonly string[], client: LibvirtClient): Result<Input[], string> {
+  const reads = client.readDefinitions(names);
+  if (!reads.ok) return reads;
+  const inputs: Input[] = [];
+  for (const r of reads.value) {
+    if (r.kind === 'failed') return failure(`${domainLabel(r.name)}: ${r.why}`);
+    if (r.kind === 'transient') return failure(`${domainLabel(r.name)}: transient (no persistent definition)`);
+    inputs.push({ name: domainLabel(r.name), path: undefined, bytes: r.xml });
+  }
+  return success(inputs);
+}
+
 export async function runGrant(files: readonly string[], opts: GrantOptions, ctx: HostContext, io: CliIo, deps: GrantDeps): Promise<ExitCode> {
-  const inputs = await readInputs(files, io.stdin);
+  return runGrantOn(await readInputs(files, io.stdin), opts, ctx, io, deps);
+}
+
+export function runGrantOn(inputs: readonly Input[], opts: GrantOptions, ctx: HostContext, io: CliIo, deps: GrantDeps): ExitCode {
   const docs = decide(inputs, ctx, io);
   if (docs.some((d) => !d.ok)) return EXIT.error;
   const plan = planGrants(docs, ctx, deps.probe);

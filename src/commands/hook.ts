@@ -32,6 +32,8 @@ export interface HookRequest {
   readonly hookConfig: string;
   /** install: the command the script runs; undefined: virt-seclabel on the script's PATH. */
   readonly binary?: string;
+  /** install/uninstall: print the plan (install: and the script) and change nothing. */
+  readonly dryRun?: boolean;
   /** The host options, or why they are unusable (the check then allows the start and says so). */
   readonly host: Result<HostOptions, string>;
 }
@@ -42,8 +44,8 @@ export interface HookRequest {
  */
 export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = () => readAll(io.stdin)): Promise<ExitCode | HookExit> {
   const { words } = req;
-  if (words.length === 1 && words[0] === 'install') return runHookInstall({ hooksDir: req.hooksDir, binary: req.binary, running: runningProgram() }, { files: liveHookFiles, probe: liveHookProbe }, io);
-  if (words.length === 1 && words[0] === 'uninstall') return runHookUninstall(req.hooksDir, liveHookFiles, io);
+  if (words.length === 1 && words[0] === 'install') return runHookInstall({ hooksDir: req.hooksDir, binary: req.binary, running: runningProgram(), dryRun: req.dryRun }, { files: liveHookFiles, probe: liveHookProbe }, io);
+  if (words.length === 1 && words[0] === 'uninstall') return runHookUninstall(req.hooksDir, liveHookFiles, io, req.dryRun === true);
   const log = liveHookLog(() => io.stderr);
   if (!req.host.ok) return hostOptionsUnusable(req.host.error, log);
   const host = req.host.value;
@@ -77,7 +79,7 @@ export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource)
   return createHostContext(host.value.view, host.value.opts, { ...host.value.env, svirtLabel });
 }
 
-export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo): ExitCode {
+export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo, dryRun = false): ExitCode {
   const path = hookPath(hooksDir);
   const plan = planUninstall(path, files.inspect(path));
   if (plan.kind === 'refuse') {
@@ -89,6 +91,10 @@ export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo):
     return EXIT.ok;
   }
   io.stdout.write(`virt-seclabel: plan: remove ${path}\n`);
+  if (dryRun) {
+    io.stdout.write('virt-seclabel: dry run: nothing removed\n');
+    return EXIT.ok;
+  }
   try {
     files.remove(path);
   } catch (e) {
@@ -105,6 +111,8 @@ export interface InstallOptions {
   readonly binary: string | undefined;
   /** The absolute path of the program running now, offered as --binary when the command fails. */
   readonly running: string | undefined;
+  /** Print the plan and the script, write nothing. */
+  readonly dryRun?: boolean;
 }
 
 export function runHookInstall(opts: InstallOptions, deps: { files: HookFiles; probe: HookProbe }, io: CliIo): ExitCode {
@@ -139,6 +147,10 @@ export function runHookInstall(opts: InstallOptions, deps: { files: HookFiles; p
     return EXIT.ok;
   }
   io.stdout.write(`${checked}virt-seclabel: plan: ${plan.replacing ? 'replace our' : 'write a new'} ${path} (root:root 0755)\n`);
+  if (opts.dryRun) {
+    io.stdout.write(`virt-seclabel: dry run: nothing written; the script would be:\n${plan.text}`);
+    return EXIT.ok;
+  }
   try {
     deps.files.writeExecutable(path, plan.text);
   } catch (e) {

@@ -42,6 +42,8 @@ const SAMPLES: Record<string, (placement: number) => string> = {
   'state-dir': () => dir,
   owner: () => '0:0',
   label: () => 'system_u:object_r:virt_image_t:s0',
+  // With a FILE (no --apply, no --domain), --expect-digest is the same usage error wherever it stands.
+  'expect-digest': () => '0'.repeat(64),
 };
 
 /** The commands from the top-level --help, split by whether they take FILE arguments an option could swallow. */

@@ -248,3 +248,22 @@ describe.skipIf(noCli !== undefined)('hook install from a checkout, as a new use
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('--dry-run', () => {
+  it('install shows the check, the plan and the script, and writes nothing', async () => {
+    const f = fakeFiles();
+    const p = fakeProbe({ 'virt-seclabel': OK });
+    const r = await run((io) => runHookInstall({ hooksDir: '/etc/libvirt/hooks', binary: undefined, running: undefined, dryRun: true }, { files: f.files, probe: p.probe }, io));
+    expect(r.code).toBe(0);
+    expect(f.done).toEqual([]);
+    expect(r.stdout).toContain(`virt-seclabel: plan: write a new ${PATH} (root:root 0755)\nvirt-seclabel: dry run: nothing written; the script would be:\n${renderHookScript()}`);
+  });
+
+  it('uninstall shows the plan and removes nothing', async () => {
+    const f = fakeFiles();
+    await install(f.files, fakeProbe({ 'virt-seclabel': OK }).probe);
+    const r = await run((io) => runHookUninstall('/etc/libvirt/hooks', f.files, io, true));
+    expect(r).toEqual({ code: 0, stdout: `virt-seclabel: plan: remove ${PATH}\nvirt-seclabel: dry run: nothing removed\n`, stderr: '' });
+    expect(f.done).toEqual([`write ${PATH}`]);
+  });
+});

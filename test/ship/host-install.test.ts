@@ -10,7 +10,7 @@
  * a dpkg-installed `nodejs` package (NodeSource's, 20.20.x); Debian 12's own nodejs is 18. Where dpkg
  * knows no nodejs >= 20 the install cannot be tested honestly, so the suite skips outside CI and fails in it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,5 +166,66 @@ describe.skipIf(skip)('the Ansible playbook', () => {
     expect(check.stderr + check.stdout).toContain(`disk sda (${iso}): add <seclabel model='dac' relabel='no'/>`);
     expect(check.stderr + check.stdout).not.toContain(`disk sdb (${secret}): add`);
     expect(check.stderr + check.stdout).not.toContain(`disk vda (${rw}): add`);
+  }, 600_000);
+});
+
+/**
+ * The Cockpit page's own package: built by scripts/package/build-cockpit-deb.sh, lintian-clean, installed
+ * with the CLI's package it depends on; Cockpit (cockpit-ws with --local-session, as the tests run it)
+ * then lists it in its menu and serves it from /usr/share/cockpit/virt-seclabel/; removed without a trace.
+ */
+const COCKPIT_WS = '/usr/lib/cockpit/cockpit-ws';
+const cockpitSkip = skip ?? missingRequirements({ commands: ['cockpit-bridge'], files: [COCKPIT_WS] });
+describe.skipIf(cockpitSkip)('the Cockpit package', () => {
+  afterAll(() => {
+    if (!cockpitSkip) spawnSync('dpkg', ['-P', 'cockpit-virt-seclabel', 'virt-seclabel']);
+  });
+
+  it('builds, passes lintian, installs beside the CLI, is in Cockpit\'s menu and served, and is purged without a trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'i26-ship-cockpit-'));
+    made.push(dir);
+    const build = (script: string) => {
+      const r = spawnSync('bash', [join(REPO, 'scripts/package', script), dir], { cwd: REPO, encoding: 'utf8', timeout: 300_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trim().split('\n').at(-1)!;
+    };
+    const cli = build('build-deb.sh');
+    const page = build('build-cockpit-deb.sh');
+    expect(page).toBe(join(dir, `cockpit-virt-seclabel_${VERSION}_all.deb`));
+    expect(execFileSync('dpkg-deb', ['-f', page, 'Architecture', 'Depends'], { encoding: 'utf8' })).toBe(`Architecture: all\nDepends: cockpit-bridge, virt-seclabel (= ${VERSION})\n`);
+    const files = installedFiles(page);
+    expect(files.filter((f) => !f.startsWith('/usr/share/doc/cockpit-virt-seclabel/')).sort()).toEqual(
+      ['index.css', 'index.html', 'index.js', 'manifest.json'].map((f) => `/usr/share/cockpit/virt-seclabel/${f}`),
+    );
+    const lint = spawnSync('lintian', ['--no-tag-display-limit', page], { encoding: 'utf8', timeout: 300_000 });
+    expect(lint.stdout.split('\n').filter((l) => /^[EW]: /.test(l)), lint.stdout + lint.stderr).toEqual([]);
+
+    dpkg('-i', cli, page);
+    const home = join(dir, 'home'); // no ~/.local/share/cockpit of the user running the tests in the way
+    mkdirSync(home);
+    const port = 20000 + (process.pid % 20000);
+    const ws = spawn(COCKPIT_WS, ['--port', String(port), '--address', '127.0.0.1', '--local-session=cockpit-bridge'], { env: { ...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data') }, stdio: 'ignore' });
+    try {
+      const get = async (path: string) => {
+        for (let i = 0; ; i++) {
+          const r = await fetch(`http://127.0.0.1:${port}/cockpit/@localhost/${path}`).catch(() => undefined);
+          if (r?.status === 200) return r.text();
+          if (i === 300) throw new Error(`cockpit-ws did not serve ${path} (status ${r?.status})`);
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      };
+      const manifests = JSON.parse(await get('manifests.json')) as Record<string, { menu?: { index?: { label: string } } }>;
+      expect(manifests['virt-seclabel']?.menu?.index?.label).toBe('Disk labels (virt-seclabel)');
+      expect(await get('virt-seclabel/index.html')).toBe(readFileSync('/usr/share/cockpit/virt-seclabel/index.html', 'utf8'));
+    } finally {
+      ws.kill();
+    }
+
+    dpkg('-r', 'cockpit-virt-seclabel');
+    expect(files.filter((f) => existsSync(f))).toEqual([]);
+    expect(existsSync('/usr/share/cockpit/virt-seclabel')).toBe(false);
+    expect(existsSync('/usr/bin/virt-seclabel')).toBe(true); // the CLI stays
+    dpkg('-P', 'cockpit-virt-seclabel', 'virt-seclabel');
+    expect(spawnSync('dpkg-query', ['-W', 'cockpit-virt-seclabel']).status).not.toBe(0);
   }, 600_000);
 });

@@ -64,5 +64,26 @@ describe.skipIf(skip)('the RPM', () => {
     const demo = spawnSync(process.execPath, [join(root, 'usr/lib/virt-seclabel/dist/cli/main.js'), ...DEMO_ARGS], { cwd: REPO, encoding: 'utf8' });
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stdout).toBe(demoFromBuild());
+
+    // The Cockpit page, built by the same rpmbuild as a noarch subpackage: the page only, needing the
+    // bridge and this very version of the CLI it runs, its licence the one its bundled packages give.
+    const page = join(dir, 'rpmbuild/RPMS/noarch', `cockpit-virt-seclabel-${VERSION}-1.noarch.rpm`);
+    expect(existsSync(page), `${page} was not built (dist/cockpit/ missing? npm run build)`).toBe(true);
+    const qc = (...args: string[]) => execFileSync('rpm', ['-qp', ...args, page], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect(qc('--requires').filter((r) => !r.startsWith('rpmlib('))).toEqual(['cockpit-bridge', `virt-seclabel = ${VERSION}-1`]);
+    expect(qc('--qf', '%{LICENSE}')).toEqual([execFileSync('bash', [join(REPO, 'scripts/package/copyright.sh'), 'cockpit-rpm'], { encoding: 'utf8' }).trim()]);
+    expect(qc('--list')).toEqual([
+      '/usr/share/cockpit/virt-seclabel',
+      '/usr/share/cockpit/virt-seclabel/index.css',
+      '/usr/share/cockpit/virt-seclabel/index.html',
+      '/usr/share/cockpit/virt-seclabel/index.js',
+      '/usr/share/cockpit/virt-seclabel/manifest.json',
+      `/usr/share/licenses/cockpit-virt-seclabel-${VERSION}`,
+      `/usr/share/licenses/cockpit-virt-seclabel-${VERSION}/COPYRIGHT`,
+    ]);
+    const pageRoot = join(dir, 'page-root');
+    mkdirSync(pageRoot);
+    execFileSync('sh', ['-c', `rpm2cpio "$1" | cpio -idm --quiet`, 'sh', page], { cwd: pageRoot });
+    expect(readFileSync(join(pageRoot, 'usr/share/cockpit/virt-seclabel/index.js'))).toEqual(readFileSync(join(REPO, 'dist/cockpit/virt-seclabel/index.js')));
   }, 400_000);
 });
