@@ -260,6 +260,8 @@ class Context {
       answer.errno === 'EACCES' || answer.errno === 'EPERM' ? 'EACCES' : answer.errno === 'ENOENT' || answer.errno === 'ENOTDIR' || answer.errno === 'ELOOP' || answer.errno === 'EROFS' ? answer.errno : undefined;
     // A name the walk did not find is not found by QEMU either: the search itself passed.
     if (search && answer.errno === 'ENOENT' && this.view.lstat(path).kind === 'missing') return PASS;
+    // A name longer than NAME_MAX fails in the filesystem's lookup, after the search was granted.
+    if (search && answer.errno === 'ENAMETOOLONG') return PASS;
     const refused = `the kernel refused ${search ? `the lookup of ${path}` : op === 'read' ? 'read' : 'read and write'} (${answer.step}: ${errnoWords(answer.errno)}), ${this.asked()}`;
     const seen = `${this.describe(w)} on ${this.mountText(m)}`;
     if (errno === undefined) return { kind: 'unknown', reason: `${seen}: ${refused}; ${decider}` };

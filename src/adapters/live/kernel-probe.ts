@@ -92,8 +92,9 @@ function helperSource(): string {
     `const fs = require('fs');`,
     `const answer = ${probeAnswer.toString()};`,
     `const st = fs.readFileSync('/proc/self/status', 'utf8');`,
-    `const field = (k) => (new RegExp('^' + k + ':\\\\s*(.*)$', 'm').exec(st) || [])[1] || '';`,
-    `fs.writeSync(1, JSON.stringify({ uid: process.getuid(), gid: process.getgid(), groups: process.getgroups(), capEff: field('CapEff') }) + '\\n');`,
+    `const field = (k) => (new RegExp('^' + k + ':[ \\\\t]*(.*)$', 'm').exec(st) || [])[1] || '';`,
+    `const ids = (k) => field(k).split(/\\s+/).filter(Boolean).map(Number);`,
+    `fs.writeSync(1, JSON.stringify({ uid: ids('Uid'), gid: ids('Gid'), groups: ids('Groups'), capEff: field('CapEff') }) + '\\n');`,
     `let buf = '';`,
     `process.stdin.setEncoding('utf8');`,
     `process.stdin.on('data', (d) => {`,
@@ -133,19 +134,18 @@ const sameGroups = (a: readonly number[], b: readonly number[]) => {
   return x.length === y.length && x.every((v, i) => v === y[i]);
 };
 
-function capEff(): string | undefined {
-  try {
-    return /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
 /** This process is the identity, with no capability: asking in-process is asking as QEMU. */
 function isSelf(id: ProbeIdentity): boolean {
-  if (process.getuid?.() !== id.uid || process.getgid?.() !== id.gid) return false;
-  if (!sameGroups(process.getgroups?.() ?? [], id.groups)) return false;
-  return /^0+$/.test(capEff() ?? '1');
+  let status: string;
+  try {
+    status = fs.readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return false;
+  }
+  const ids = (k: string) => (new RegExp(`^${k}:[ \\t]*(.*)$`, 'm').exec(status)?.[1] ?? '').split(/\s+/).filter(Boolean).map(Number);
+  if (ids('Uid').some((u) => u !== id.uid) || ids('Gid').some((g) => g !== id.gid)) return false;
+  if (!sameGroups(ids('Groups'), id.groups)) return false;
+  return /^0+$/.test(/^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '1');
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -192,9 +192,10 @@ class Helper {
       return;
     }
     try {
-      const h = JSON.parse(hello.value) as { uid: number; gid: number; groups: number[]; capEff: string };
-      if (h.uid !== id.uid || h.gid !== id.gid || !sameGroups(h.groups, id.groups) || !/^0+$/.test(h.capEff))
-        this.dead = `the helper runs as uid ${h.uid} gid ${h.gid} groups ${h.groups.join(',')} capabilities ${h.capEff}, not as asked`;
+      // /proc/self/status: real, effective, saved and filesystem ids; the supplementary groups exactly.
+      const h = JSON.parse(hello.value) as { uid: number[]; gid: number[]; groups: number[]; capEff: string };
+      if (h.uid.some((u) => u !== id.uid) || h.gid.some((g) => g !== id.gid) || !sameGroups(h.groups, id.groups) || !/^0+$/.test(h.capEff))
+        this.dead = `the helper runs as uid ${h.uid.join('/')} gid ${h.gid.join('/')} groups ${h.groups.join(',')} capabilities ${h.capEff}, not as asked`;
     } catch {
       this.dead = 'the helper did not report its credentials';
     }
@@ -214,6 +215,8 @@ class Helper {
   private line(): { kind: 'ok'; value: string } | { kind: 'failed'; why: string } {
     const deadline = Date.now() + this.timeoutMs;
     const chunk = Buffer.alloc(65536);
+    // Most answers take well under a millisecond: poll again at once a few times, then back off to 2 ms.
+    let idle = 0;
     for (;;) {
       const nl = this.pending.indexOf('\n');
       if (nl >= 0) {
@@ -230,13 +233,15 @@ class Helper {
           this.kill();
           return { kind: 'failed', why: `no answer within ${this.timeoutMs / 1000} s (a hung server?)` };
         }
-        Atomics.wait(sleeper, 0, 0, 2);
+        idle++;
+        if (idle > 20) Atomics.wait(sleeper, 0, 0, Math.min(2, 0.02 * (idle - 20)));
         continue;
       }
       if (n === 0) {
         const err = this.stderr();
         return { kind: 'failed', why: `the helper (setpriv … ${path.basename(process.execPath)}) exited${err ? `: ${err}` : ''}` };
       }
+      idle = 0;
       this.pending += chunk.subarray(0, n).toString('utf8');
     }
   }
