@@ -97,4 +97,10 @@ export interface HostView {
    * in memory, a snapshot taken before probes were recorded), and the question stays unknown.
    */
   kernelAccess?(ask: KernelAsk): Lookup<KernelAnswer>;
+  /**
+   * readBytes as QEMU's identity instead of this view's reader: where root is squashed (NFS root_squash,
+   * a FUSE daemon refusing root) the user that will open the image may read its header when root cannot.
+   * Absent: this view cannot.
+   */
+  readBytesAs?(who: { readonly uid: number; readonly gid: number; readonly groups: readonly number[] }, path: string, offset: number, length: number): Lookup<Uint8Array>;
 }

@@ -42,10 +42,12 @@ describe.skipIf(skip !== undefined)('annotate on FUSE (the shipped build, the ke
   const src = fs.mkdtempSync('/tmp/vsl-fuse-src-');
   const bind = fs.mkdtempSync('/tmp/vsl-fuse-bind-');
   const deciding = fs.mkdtempSync('/tmp/vsl-fuse-deciding-');
+  const squash = fs.mkdtempSync('/tmp/vsl-fuse-squash-');
   let daemon: ChildProcess | undefined;
+  let squashDaemon: ChildProcess | undefined;
 
   beforeAll(async () => {
-    for (const d of [src, bind, deciding]) fs.chmodSync(d, 0o755);
+    for (const d of [src, bind, deciding, squash]) fs.chmodSync(d, 0o755);
     const files: [string, number, number, number][] = [
       ['world.iso', 0o644, 0, 0],
       ['private.iso', 0o600, 0, 0],
@@ -57,18 +59,27 @@ describe.skipIf(skip !== undefined)('annotate on FUSE (the shipped build, the ke
       fs.chownSync(`${src}/${name}`, uid, gid);
       fs.chmodSync(`${src}/${name}`, mode);
     }
+    // A qcow2 overlay and its backing file only QEMU's user may read: root, squashed, cannot.
+    expect(spawnSync('qemu-img', ['create', '-q', '-f', 'raw', `${src}/base.raw`, '1M']).status).toBe(0);
+    expect(spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', 'base.raw', '-F', 'raw', `${src}/top.qcow2`]).status).toBe(0);
+    for (const f of ['base.raw', 'top.qcow2']) {
+      fs.chownSync(`${src}/${f}`, 64055, 64055);
+      fs.chmodSync(`${src}/${f}`, 0o600);
+    }
     expect(spawnSync('bindfs', [src, bind]).status).toBe(0);
     daemon = spawn('/usr/bin/python3', ['-I', DAEMON, src, deciding], { stdio: 'ignore' });
-    for (let t = 0; !mounted(deciding); t++) {
-      if (t > 200) throw new Error('the deciding daemon did not mount');
+    squashDaemon = spawn('/usr/bin/python3', ['-I', DAEMON, '--squash-root', src, squash], { stdio: 'ignore' });
+    for (let t = 0; !mounted(deciding) || !mounted(squash); t++) {
+      if (t > 200) throw new Error('the deciding daemons did not mount');
       await new Promise((r) => setTimeout(r, 25));
     }
   }, 30_000);
 
   afterAll(() => {
-    for (const m of [bind, deciding]) spawnSync('fusermount', ['-u', '-z', m]);
+    for (const m of [bind, deciding, squash]) spawnSync('fusermount', ['-u', '-z', m]);
     daemon?.kill();
-    for (const d of [src, bind, deciding]) fs.rmSync(d, { recursive: true, force: true });
+    squashDaemon?.kill();
+    for (const d of [src, bind, deciding, squash]) fs.rmSync(d, { recursive: true, force: true });
   });
 
   it('annotates exactly the disks the kernel lets QEMU open, and says why for each', async () => {
@@ -77,7 +88,10 @@ describe.skipIf(skip !== undefined)('annotate on FUSE (the shipped build, the ke
       const cases: { path: string; readonly: boolean }[] = [];
       for (const m of [bind, deciding]) for (const f of ['world.iso', 'private.iso', 'kvm-group.iso']) cases.push({ path: `${m}/${f}`, readonly: true });
       cases.push({ path: `${bind}/rw.img`, readonly: false });
-      const xml = `<domain type='kvm'>\n  <name>fuse</name>\n  <devices>\n${cases.map((c, i) => disk(c.path, `${c.readonly ? 'hd' : 'vd'}${'abcdefghij'[i]}`, c.readonly)).join('')}  </devices>\n</domain>\n`;
+      cases.push({ path: `${squash}/top.qcow2`, readonly: true });
+      const xml = `<domain type='kvm'>\n  <name>fuse</name>\n  <devices>\n${cases
+        .map((c, i) => disk(c.path, `${c.readonly ? 'hd' : 'vd'}${'abcdefghij'[i]}`, c.readonly).replace("type='raw'", `type='${c.path.endsWith('.qcow2') ? 'qcow2' : 'raw'}'`))
+        .join('')}  </devices>\n</domain>\n`;
       fs.writeFileSync(`${dir}/vm.xml`, xml);
       const r = await runCli([...HOST, 'annotate', `${dir}/vm.xml`], { timeoutMs: 120_000 });
       expect(r.code, r.stderr).toBe(0);
@@ -103,6 +117,13 @@ describe.skipIf(skip !== undefined)('annotate on FUSE (the shipped build, the ke
       // Write on FUSE is never proven: the probe does not open for write.
       expect(annotated(`${bind}/rw.img`)).toBe(false);
       expect(report).toContain('write only at an open for write');
+      // Root is squashed there: the overlay's header and its backing file were read as libvirt-qemu,
+      // whose opens of both the kernel allows, so the chain is proven and annotated.
+      expect(qemuOpens(`${squash}/base.raw`, true)).toBe(true);
+      expect(fs.lstatSync(`${squash}/top.qcow2`).isFile()).toBe(true);
+      expect(spawnSync('head', ['-c1', `${squash}/top.qcow2`]).status).not.toBe(0);
+      expect(annotated(`${squash}/top.qcow2`)).toBe(true);
+      expect(report).toContain('its header was read as libvirt-qemu (uid 64055), since root may not read it');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

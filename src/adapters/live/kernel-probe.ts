@@ -30,13 +30,13 @@ const childProcess = lazyBuiltin<typeof import('node:child_process')>('node:chil
 const os = lazyBuiltin<typeof import('node:os')>('node:os');
 
 /** What the helper's answer function returns: an answer, or why it could not ask. */
-type RawAnswer = KernelAnswer | { readonly kind: 'unknown'; readonly why: string };
+type RawAnswer = KernelAnswer | { readonly kind: 'unknown'; readonly why: string } | { readonly kind: 'bytes'; readonly base64: string };
 
 /**
  * The question answered by the process that runs it. Self-contained (it is also the helper's source,
  * through Function.prototype.toString): it uses nothing but its parameters.
  */
-function probeAnswer(nodeFs: typeof fs, q: { readonly path: string; readonly op: string }): RawAnswer {
+function probeAnswer(nodeFs: typeof fs, q: { readonly path: string; readonly op: string; readonly offset?: number; readonly length?: number }): RawAnswer {
   const c = nodeFs.constants;
   const O_PATH = 0o10000000;
   if (typeof q.path !== 'string' || !q.path.startsWith('/') || q.path.includes('\0')) return { kind: 'unknown', why: 'not an absolute path' };
@@ -59,6 +59,31 @@ function probeAnswer(nodeFs: typeof fs, q: { readonly path: string; readonly op:
     const st = nodeFs.fstatSync(fd);
     if (st.isSymbolicLink()) return { kind: 'unknown', why: `${q.path} is now a symlink the model did not walk` };
     const self = `/proc/self/fd/${fd}`;
+    if (q.op === 'head') {
+      // An image header, read as this identity (root may be squashed where QEMU's user is not).
+      const offset = Number(q.offset);
+      const length = Number(q.length);
+      if (!st.isFile()) return { kind: 'unknown', why: 'not a regular file' };
+      if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0 || length > 16 * 1024 * 1024) return { kind: 'unknown', why: 'invalid read range' };
+      let rfd: number;
+      try {
+        rfd = nodeFs.openSync(self, c.O_RDONLY | c.O_NONBLOCK | c.O_NOCTTY);
+      } catch (e) {
+        return { kind: 'denied', errno: String((e as { code?: string }).code ?? 'EIO'), at: q.path, step: 'open' };
+      }
+      try {
+        const buf = Buffer.alloc(length);
+        let got = 0;
+        while (got < length) {
+          const n = nodeFs.readSync(rfd, buf, got, length - got, offset + got);
+          if (n === 0) break;
+          got += n;
+        }
+        return { kind: 'bytes', base64: buf.subarray(0, got).toString('base64') };
+      } finally {
+        nodeFs.closeSync(rfd);
+      }
+    }
     const write = q.op === 'readwrite';
     if (st.isFile() || st.isDirectory()) {
       try {
@@ -124,6 +149,8 @@ export interface KernelProbeOptions {
 
 export interface KernelProbe {
   ask(q: KernelAsk): Lookup<KernelAnswer>;
+  /** Bytes of a regular file (a physical path) read as the identity: an image header where root is squashed. */
+  read(id: ProbeIdentity, path: string, offset: number, length: number): Lookup<Uint8Array>;
   /** Ends the helpers (also done at process exit). */
   close(): void;
 }
@@ -246,10 +273,10 @@ class Helper {
     }
   }
 
-  ask(q: KernelAsk): Lookup<KernelAnswer> {
+  ask(q: Question): Lookup<RawAnswer> {
     if (this.dead) return unknown(this.dead);
     try {
-      fs.writeSync(this.toHelper, `${JSON.stringify({ path: q.path, op: q.op })}\n`);
+      fs.writeSync(this.toHelper, `${JSON.stringify({ path: q.path, op: q.op, offset: q.offset, length: q.length })}\n`);
     } catch (e) {
       this.dead = `the helper is gone: ${errnoWords(e)}`;
       return unknown(this.dead);
@@ -282,15 +309,24 @@ class Helper {
   }
 }
 
+/** A question to the helper: KernelAsk's, or `head` (bytes of a regular file read as the identity). */
+interface Question {
+  readonly path: string;
+  readonly op: KernelAsk['op'] | 'head';
+  readonly offset?: number;
+  readonly length?: number;
+}
+
 function isAnswer(v: unknown): v is RawAnswer {
   if (typeof v !== 'object' || v === null) return false;
   const o = v as Record<string, unknown>;
+  if (o.kind === 'bytes') return typeof o.base64 === 'string';
   if (o.kind === 'allowed') return typeof o.how === 'string' && (o.write === undefined || o.write === 'access');
   if (o.kind === 'denied') return typeof o.errno === 'string' && typeof o.at === 'string' && (o.step === 'lookup' || o.step === 'open' || o.step === 'access');
   return o.kind === 'unknown' && typeof o.why === 'string';
 }
 
-function fromRaw(line: string): Lookup<KernelAnswer> {
+function fromRaw(line: string): Lookup<RawAnswer> {
   let v: unknown;
   try {
     v = JSON.parse(line);
@@ -301,48 +337,63 @@ function fromRaw(line: string): Lookup<KernelAnswer> {
   return v.kind === 'unknown' ? unknown(v.why) : ok(v);
 }
 
+function asAnswer(a: Lookup<RawAnswer>): Lookup<KernelAnswer> {
+  if (a.kind !== 'ok') return a;
+  return a.value.kind === 'bytes' ? unknown('the helper answered bytes to a permission question') : ok(a.value as KernelAnswer);
+}
+
+function asBytes(a: Lookup<RawAnswer>): Lookup<Uint8Array> {
+  if (a.kind !== 'ok') return a;
+  const v = a.value;
+  if (v.kind === 'bytes') return ok(new Uint8Array(Buffer.from(v.base64, 'base64')));
+  if (v.kind === 'denied') return unknown(`cannot open it as that identity either: ${errnoWords(v.errno)} (${v.step} of ${v.at})`);
+  return unknown('the helper answered a permission to a read');
+}
+
 export function createKernelProbe(options: KernelProbeOptions = {}): KernelProbe {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const helpers = new Map<string, Helper>();
-  const answers = new Map<string, Lookup<KernelAnswer>>();
+  const answers = new Map<string, Lookup<RawAnswer>>();
   const close = () => {
     for (const h of helpers.values()) h.close();
     helpers.clear();
   };
   let hooked = false;
-  return {
-    ask(q) {
-      const idKey = `${q.uid}:${q.gid}:${[...new Set(q.groups)].sort((a, b) => a - b).join(',')}`;
-      const key = `${idKey} ${q.op} ${q.path}`;
-      const memo = answers.get(key);
-      if (memo) return memo;
-      let a: Lookup<KernelAnswer>;
-      if (!options.neverInProcess && isSelf(q)) {
-        try {
-          const raw = probeAnswer(fs, q);
-          a = raw.kind === 'unknown' ? unknown(raw.why) : ok(raw);
-        } catch (e) {
-          a = unknown(`asking in-process failed: ${errnoWords(e)}`);
-        }
-      } else {
-        let h = helpers.get(idKey);
-        if (!h) {
-          if (!hooked) {
-            process.once('exit', close);
-            hooked = true;
-          }
-          try {
-            h = new Helper(q, timeoutMs);
-          } catch (e) {
-            return unknown(`cannot start the helper: ${e instanceof Error ? e.message : String(e)}`);
-          }
-          helpers.set(idKey, h);
-        }
-        a = h.ask(q);
+  const raw = (id: ProbeIdentity, q: Question): Lookup<RawAnswer> => {
+    const idKey = `${id.uid}:${id.gid}:${[...new Set(id.groups)].sort((a, b) => a - b).join(',')}`;
+    const key = `${idKey} ${q.op} ${q.offset ?? ''} ${q.length ?? ''} ${q.path}`;
+    const memo = answers.get(key);
+    if (memo) return memo;
+    let a: Lookup<RawAnswer>;
+    if (!options.neverInProcess && isSelf(id)) {
+      try {
+        const r = probeAnswer(fs, q);
+        a = r.kind === 'unknown' ? unknown(r.why) : ok(r);
+      } catch (e) {
+        a = unknown(`asking in-process failed: ${errnoWords(e)}`);
       }
-      answers.set(key, a);
-      return a;
-    },
+    } else {
+      let h = helpers.get(idKey);
+      if (!h) {
+        if (!hooked) {
+          process.once('exit', close);
+          hooked = true;
+        }
+        try {
+          h = new Helper(id, timeoutMs);
+        } catch (e) {
+          return unknown(`cannot start the helper: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        helpers.set(idKey, h);
+      }
+      a = h.ask(q);
+    }
+    answers.set(key, a);
+    return a;
+  };
+  return {
+    ask: (q) => asAnswer(raw(q, { path: q.path, op: q.op })),
+    read: (id, path, offset, length) => asBytes(raw(id, { path, op: 'head', offset, length })),
     close,
   };
 }

@@ -162,6 +162,18 @@ export function createLiveView(probe?: () => KernelProbe): HostView {
       return kernel.ask(ask);
     },
 
+    readBytesAs(who, path, offset, length) {
+      // The helper walks a physical path (it follows no link itself): resolved here, as root.
+      let real: string;
+      try {
+        real = fs.realpathSync(path);
+      } catch (e) {
+        return lookupFromError(e, 'resolve the path');
+      }
+      kernel ??= probe ? probe() : createKernelProbe();
+      return kernel.read(who, real, offset, length);
+    },
+
     lstat: lstatInode,
 
     readlink(path) {

@@ -6,7 +6,8 @@
 # model does not implement, so only asking the kernel as QEMU gets it right. uid 0 gets in everywhere.
 # Lookups in a directory the caller cannot search fail with EACCES; an open needs read (and write for
 # O_WRONLY/O_RDWR). Timeouts are zero so every lookup reaches the daemon (no dentry cached by another
-# user's walk decides for QEMU). Usage: deciding-fuse.py SOURCE MOUNTPOINT
+# user's walk decides for QEMU). With --squash-root, uid 0 is treated as nobody (65534:65534), as an NFS
+# export with root_squash does. Usage: deciding-fuse.py [--squash-root] SOURCE MOUNTPOINT
 import errno
 import os
 import stat
@@ -16,15 +17,18 @@ from fusepy import FUSE, FuseOSError, Operations, fuse_get_context
 
 
 class Deciding(Operations):
-    def __init__(self, root):
+    def __init__(self, root, squash):
         self.root = root
+        self.squash = squash
 
     def _real(self, path):
         return self.root + path
 
     def _may(self, st, want):
         uid, gid, _ = fuse_get_context()
-        if uid == 0:
+        if uid == 0 and self.squash:
+            uid, gid = 65534, 65534
+        elif uid == 0:
             return True
         if st.st_uid == uid:
             bits = (st.st_mode >> 6) & 7
@@ -69,5 +73,6 @@ class Deciding(Operations):
 
 
 if __name__ == '__main__':
-    FUSE(Deciding(sys.argv[1]), sys.argv[2], foreground=True, nothreads=True, allow_other=True,
+    args = [a for a in sys.argv[1:] if a != '--squash-root']
+    FUSE(Deciding(args[0], '--squash-root' in sys.argv), args[1], foreground=True, nothreads=True, allow_other=True,
          entry_timeout=0, attr_timeout=0, negative_timeout=0, fsname='deciding')
