@@ -8,6 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
 import { runCli } from '../hardening/support/cli.js';
@@ -124,6 +125,29 @@ describe.skipIf(skip !== undefined)('annotate on FUSE (the shipped build, the ke
       expect(spawnSync('head', ['-c1', `${squash}/top.qcow2`]).status).not.toBe(0);
       expect(annotated(`${squash}/top.qcow2`)).toBe(true);
       expect(report).toContain('its header was read as libvirt-qemu (uid 64055), since root may not read it');
+
+      // grant refuses where an ACL is not what decides, and says who does.
+      const grant = await runCli([...HOST, 'grant', `${dir}/vm.xml`], { timeoutMs: 120_000 });
+      const plan = Buffer.from(grant.stdout).toString('utf8');
+      expect(grant.code).toBe(1);
+      expect(plan).toContain(`${bind}/private.iso: it is on fuse (${bind} from ${src}), where the FUSE daemon decides and a local ACL edit proves nothing`);
+      expect(plan).not.toMatch(/^setfacl/m);
+
+      // facts records the kernel's answers (no other machine can recompute them) and the headers read as
+      // libvirt-qemu; --facts replays them, from the snapshot alone, to the very same output.
+      const snap = await runCli([...HOST, 'facts', '-o', `${dir}/facts.json`, `${dir}/vm.xml`], { timeoutMs: 120_000 });
+      expect(snap.code, Buffer.from(snap.stderr).toString()).toBe(0);
+      const facts = JSON.parse(fs.readFileSync(`${dir}/facts.json`, 'utf8')) as { view: { op: string; answer: { kind: string; value?: { kind: string } } }[] };
+      const asked = facts.view.filter((c) => c.op === 'kernelAccess');
+      expect(asked.some((c) => c.answer.value?.kind === 'allowed')).toBe(true);
+      expect(asked.some((c) => c.answer.value?.kind === 'denied')).toBe(true);
+      expect(facts.view.some((c) => c.op === 'readBytesAs' && c.answer.kind === 'ok')).toBe(true);
+      const schema = JSON.parse(fs.readFileSync(new URL('../../schemas/facts.schema.json', import.meta.url), 'utf8')) as object;
+      const validate = new Ajv2020.default({ strict: true, allErrors: true, validateFormats: false }).compile(schema);
+      expect(validate(facts), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+      const offline = await runCli(['annotate', '--facts', `${dir}/facts.json`, `${dir}/vm.xml`], { timeoutMs: 120_000 });
+      expect(offline.code, Buffer.from(offline.stderr).toString()).toBe(0);
+      expect(Buffer.from(offline.stdout).toString('utf8')).toBe(out);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
