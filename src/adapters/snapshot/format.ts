@@ -81,6 +81,8 @@ export interface StoredSelinux {
   readonly booleans: readonly (readonly [string, boolean])[] | null;
   readonly typeExists: readonly { readonly name: string; readonly exists: boolean }[];
   readonly compute: readonly { readonly request: Json; readonly answer: Json }[];
+  /** The genfscon label of each filesystem type asked (NFS, CIFS, FUSE without labels); null: none. */
+  readonly genfs?: readonly { readonly fsType: string; readonly context: string | null }[];
 }
 
 /** The host options the snapshot was taken with: offline runs decide under exactly these. */

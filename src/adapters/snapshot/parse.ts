@@ -184,7 +184,7 @@ function kernelAnswer(v: unknown, at: string): StoredKernelAnswer {
 
 function selinux(v: unknown, at: string): StoredSelinux | null {
   if (v === null) return null;
-  const o = obj(v, at, { required: ['policy', 'booleans', 'typeExists', 'compute'] });
+  const o = obj(v, at, { required: ['policy', 'booleans', 'typeExists', 'compute'], optional: ['genfs'] });
   const p = obj(o.policy, `${at}.policy`, { required: ['kind'], optional: ['source', 'mls', 'error'] });
   const policy =
     p.kind === 'loaded'
@@ -209,7 +209,14 @@ function selinux(v: unknown, at: string): StoredSelinux | null {
     const e = obj(c, `${at}.compute[${i}]`, { required: ['request', 'answer'] });
     return { request: e.request as Json, answer: e.answer as Json };
   });
-  return { policy, booleans, typeExists, compute };
+  const genfs =
+    o.genfs === undefined
+      ? undefined
+      : arr(o.genfs, `${at}.genfs`).map((g, i) => {
+          const e = obj(g, `${at}.genfs[${i}]`, { required: ['fsType', 'context'] });
+          return { fsType: str(e.fsType, `${at}.genfs[${i}].fsType`), context: e.context === null ? null : str(e.context, `${at}.genfs[${i}].context`) };
+        });
+  return { policy, booleans, typeExists, compute, ...(genfs ? { genfs } : {}) };
 }
 
 function hostOptions(v: unknown, at: string): FactsFile['hostOptions'] {
