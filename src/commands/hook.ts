@@ -83,7 +83,10 @@ export async function refilterForThisHost(bytes: Uint8Array, host: HostOptions):
     if (!d.ok) continue;
     for (const c of d.plan.changes) {
       const subject = c.target !== undefined ? `disk ${c.target}` : (c.subject ?? 'a file');
-      const reason = c.kind === 'insert' ? 'access proven on this host' : 'proven stale on this host';
+      // The decision's own sentence: the proof for an insertion, what denies for a removal.
+      const disk = c.target !== undefined ? d.decision.disks.find((x) => x.disk.target === c.target) : undefined;
+      const why = disk?.models[c.model].reason;
+      const reason = c.kind === 'insert' ? `access proven on this host${why ? `: ${why}` : ''}` : `stale on this host${why ? `: ${why}` : ''}`;
       changes.push(`${subject}: ${c.kind === 'insert' ? 'added' : 'removed'} <seclabel model='${c.model}' relabel='no'/> (${reason})`);
     }
   }

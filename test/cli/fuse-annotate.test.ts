@@ -152,4 +152,25 @@ describe.skipIf(skip !== undefined)('annotate on FUSE (the shipped build, the ke
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
+
+  it('qemu:///session, run as the QEMU user itself: asked in-process (no setpriv, which it could not run), same decisions', async () => {
+    const dir = fs.mkdtempSync('/tmp/vsl-fuse-session-');
+    fs.chmodSync(dir, 0o755);
+    try {
+      const xml = `<domain type='kvm'>\n  <name>s</name>\n  <devices>\n${disk(`${bind}/world.iso`, 'hda', true)}${disk(`${bind}/private.iso`, 'hdb', true)}  </devices>\n</domain>\n`;
+      fs.writeFileSync(`${dir}/vm.xml`, xml, { mode: 0o644 });
+      fs.writeFileSync(`${dir}/qemu.conf`, 'dynamic_ownership = 1\n', { mode: 0o644 });
+      const r = spawnSync(
+        'setpriv',
+        ['--reuid=64055', '--regid=107', '--groups=107,64055', '--inh-caps=-all', '--bounding-set=-all', '--', process.execPath, new URL('../../dist/cli/main.js', import.meta.url).pathname,
+          '--connect', 'qemu:///session', '--qemu-conf', `${dir}/qemu.conf`, '--models', 'dac', 'annotate', `${dir}/vm.xml`],
+        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir } },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`<source file='${bind}/world.iso'>\n        <seclabel model='dac' relabel='no'/>`);
+      expect(r.stdout).toContain(`<source file='${bind}/private.iso'/>`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -52,3 +52,52 @@ describe('migrate begin / restore begin', () => {
     }
   });
 });
+
+describe('refilterForThisHost: annotate --prune-stale on the live host, each change in words', () => {
+  it.skipIf(process.getuid?.() !== 0)('adds where access is proven here and removes what is proven stale, byte-minimal', async () => {
+    const { mkdtempSync, writeFileSync, chmodSync, rmSync } = await import('node:fs');
+    const { refilterForThisHost } = await import('../../src/commands/hook.js');
+    const dir = mkdtempSync('/tmp/vsl-refilter-');
+    chmodSync(dir, 0o755);
+    try {
+      writeFileSync(`${dir}/pub.iso`, 'x');
+      chmodSync(`${dir}/pub.iso`, 0o644);
+      writeFileSync(`${dir}/priv.iso`, 'x');
+      chmodSync(`${dir}/priv.iso`, 0o600);
+      const xml = `<domain type='kvm'>
+  <name>m</name>
+  <devices>
+    <disk type='file' device='cdrom'>
+      <source file='${dir}/pub.iso'/>
+      <target dev='hda' bus='ide'/>
+      <readonly/>
+    </disk>
+    <disk type='file' device='cdrom'>
+      <source file='${dir}/priv.iso'>
+        <seclabel model='dac' relabel='no'/>
+      </source>
+      <target dev='hdb' bus='ide'/>
+      <readonly/>
+    </disk>
+  </devices>
+</domain>
+`;
+      const r = refilterForThisHost(new TextEncoder().encode(xml), { connect: 'system', qemuConf: '/nonexistent/qemu.conf', user: 'libvirt-qemu', group: 'libvirt-qemu', models: ['dac'], booleans: {} });
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      const out = new TextDecoder().decode(r.value.output);
+      expect(out).toBe(
+        xml
+          .replace(`<source file='${dir}/pub.iso'/>`, `<source file='${dir}/pub.iso'>\n        <seclabel model='dac' relabel='no'/>\n      </source>`)
+          .replace(`<source file='${dir}/priv.iso'>\n        <seclabel model='dac' relabel='no'/>\n      </source>`, `<source file='${dir}/priv.iso'>\n      </source>`),
+      );
+      expect(r.value.changes).toHaveLength(2);
+      expect(r.value.changes).toEqual(expect.arrayContaining([
+        expect.stringMatching(/^disk hda: added <seclabel model='dac' relabel='no'\/> \(access proven on this host: libvirt-qemu can read/),
+        expect.stringMatching(/^disk hdb: removed <seclabel model='dac' relabel='no'\/> \(stale on this host: .*libvirt-qemu cannot read/),
+      ]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
