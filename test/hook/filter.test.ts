@@ -82,7 +82,7 @@ describe('refilterForThisHost: annotate --prune-stale on the live host, each cha
   </devices>
 </domain>
 `;
-      const r = refilterForThisHost(new TextEncoder().encode(xml), { connect: 'system', qemuConf: '/nonexistent/qemu.conf', user: 'libvirt-qemu', group: 'libvirt-qemu', models: ['dac'], booleans: {} });
+      const r = await refilterForThisHost(new TextEncoder().encode(xml), { connect: 'system', qemuConf: '/nonexistent/qemu.conf', user: 'libvirt-qemu', group: 'libvirt-qemu', models: ['dac'], booleans: {} });
       expect(r.ok).toBe(true);
       if (!r.ok) return;
       const out = new TextDecoder().decode(r.value.output);
