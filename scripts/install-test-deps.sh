@@ -23,6 +23,7 @@ packages+=(lintian rpm cpio ansible python3-apt)        # the .deb check, rpmbui
 packages+=(busybox-static cpio attr)                    # the SELinux guest: busybox initramfs (the kernel comes from apt-get download)
 packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
 packages+=(tmux)                                        # explain in a real terminal (80 and 200 columns)
+packages+=(bindfs fuse3 python3-fusepy)                # FUSE mounts for the kernel-probe differential (bindfs kinds, a deciding daemon)
 packages+=(groff-base mandoc zsh)                       # man page lint (groff -ww, mandoc -T lint); zsh completion
 packages+=(cockpit-ws cockpit-bridge chromium)          # the Cockpit page in a real browser (cockpit-ws --local-session, headless chromium)
 

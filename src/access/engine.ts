@@ -24,6 +24,8 @@ export interface ChainFile {
    * asks more, never less).
    */
   readonly endpoint?: true;
+  /** How the file was learnt of, when it matters to a reason (a header read as QEMU's user, not root). */
+  readonly note?: string;
 }
 
 export type FileVerdict =

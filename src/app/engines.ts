@@ -19,11 +19,44 @@ import type { Domain } from '../domain/model.js';
 import { lazySelinux, type PolicyLoader } from './selinux-engine.js';
 import type { SvirtLabelSource } from '../selinux/svirt-process.js';
 
-/** The images module's chain, in the decision core's terms. */
-export function chainOf(view: HostView, disk: Disk): Chain {
+/**
+ * A view whose readBytes, where this view's reader (root) is refused (EACCES/EPERM: NFS root_squash, a
+ * FUSE daemon refusing root), reads as QEMU's identity instead; `readAs` collects the paths read so.
+ */
+function headersAs(view: HostView, who: QemuIdentity, readAs: Set<string>): HostView {
+  const readBytesAs = view.readBytesAs?.bind(view);
+  if (!readBytesAs) return view;
+  return {
+    lstat: (p) => view.lstat(p),
+    readlink: (p) => view.readlink(p),
+    aclAccess: (p) => view.aclAccess(p),
+    selinuxLabel: (p) => view.selinuxLabel(p),
+    readText: (p) => view.readText(p),
+    readBinary: (p) => view.readBinary(p),
+    listDir: (p) => view.listDir(p),
+    ...(view.kernelAccess ? { kernelAccess: (q) => view.kernelAccess!(q) } : {}),
+    readBytesAs,
+    readBytes(path, offset, length) {
+      const a = view.readBytes(path, offset, length);
+      if (a.kind !== 'unknown' || !/\((EACCES|EPERM)\)/.test(a.why)) return a;
+      const b = readBytesAs(who, path, offset, length);
+      if (b.kind === 'ok') readAs.add(path);
+      return b.kind === 'ok' ? b : a;
+    },
+  };
+}
+
+/**
+ * The images module's chain, in the decision core's terms. `readAs`: QEMU's identity, to read the
+ * headers root may not (the file then says who read it).
+ */
+export function chainOf(view: HostView, disk: Disk, readAs?: QemuIdentity): Chain {
   if (!disk.path) return { kind: 'unprovable', reason: 'the disk has no local source path' };
-  const r = resolveChain(view, { path: disk.path, format: disk.format, declared: disk.backing, access: diskAccess(disk) });
+  const readSo = new Set<string>();
+  const reader = readAs ? headersAs(view, readAs, readSo) : view;
+  const r = resolveChain(reader, { path: disk.path, format: disk.format, declared: disk.backing, access: diskAccess(disk) });
   if (r.kind === 'unprovable') return { kind: 'unprovable', reason: r.reason };
+  const who = readAs ? (readAs.userName ?? `uid ${readAs.uid}`) : '';
   return {
     kind: 'ok',
     files: r.files.map((f) => ({
@@ -31,6 +64,7 @@ export function chainOf(view: HostView, disk: Disk): Chain {
       access: f.access,
       format: f.format,
       role: f.role === 'image' ? (f.layer === 0 ? 'top' : 'backing') : f.role,
+      ...(readSo.has(f.path) ? { note: `its header was read as ${who} (uid ${readAs!.uid}), since root may not read it` } : {}),
     })),
   };
 }
@@ -60,18 +94,22 @@ export function buildPorts(
 ): Result<DecisionPorts, string> {
   let accounts: Result<Accounts, string> | undefined;
   const getAccounts = () => (accounts ??= readAccounts(view));
+  let connIdentity: QemuIdentity | undefined;
   if (conn.models.dac.active) {
     // The connection's qemu identity must resolve: an unknown user or group is an error, not a guess.
     const a = getAccounts();
     if (!a.ok) return a;
     const id = resolveIdentity({ user: conn.user, group: conn.group }, a.value.passwd, a.value.groups);
     if (!id.ok) return failure(`qemu identity (${conn.identitySource}): ${id.error}`);
+    connIdentity = id.value;
   }
   const selinux = lazySelinux(view, conn, opts, loadPolicy, svirtLabel);
   // The mount table and sysctls, read once for all the domains these ports decide (not once per domain).
   const dacFacts = new DacHostFacts(view);
   return success({
-    resolveChain: (disk) => chainOf(view, disk),
+    // Headers root may not read (squashed) are read as the connection's QEMU user: the bytes are the
+    // file's whoever reads them; whether the domain's own identity may open it is the DAC engine's question.
+    resolveChain: (disk) => chainOf(view, disk, connIdentity),
     engineFor: (model, domain) => {
       if (model === 'dac') {
         const a = getAccounts();

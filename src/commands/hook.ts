@@ -58,7 +58,41 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
     readConfig: configReader(req.hookConfig),
     openContext: (svirtLabel) => liveHookContext(host, svirtLabel),
     startRecords: liveStartRecords,
+    refilter: (bytes) => refilterForThisHost(bytes, host),
+    writeStdout: (bytes) => io.stdout.write(bytes),
   });
+}
+
+/**
+ * `migrate begin` / `restore begin`: the XML libvirt handed over, decided for this host as
+ * `annotate --prune-stale` decides it (the live host, never a snapshot), with each change in words.
+ */
+export async function refilterForThisHost(bytes: Uint8Array, host: HostOptions): Promise<Result<{ output: Uint8Array; changes: string[] }, string>> {
+  // Loaded on first use, as the records look is: only these two rare operations pay for it.
+  const { processInput } = await import('../app/process-input.js');
+  const refusal = hostOptionsRefusal('hook', host);
+  if (refusal) return failure(refusal);
+  const opened = openHost(host);
+  if (!opened.ok) return opened;
+  const ctx = createHostContext(opened.value.view, opened.value.opts, opened.value.env);
+  if (!ctx.ok) return ctx;
+  const r = processInput('the domain XML from libvirt', bytes, ctx.value.conn, ctx.value.ports, { pruneStale: true });
+  const failed = r.documents.find((d) => !d.ok);
+  if (failed && !failed.ok) return failure(`${failed.error.line}:${failed.error.column}: ${failed.error.message}`);
+  if (!r.output) return failure('no output');
+  const changes: string[] = [];
+  for (const d of r.documents) {
+    if (!d.ok) continue;
+    for (const c of d.plan.changes) {
+      const subject = c.target !== undefined ? `disk ${c.target}` : (c.subject ?? 'a file');
+      // The decision's own sentence: the proof for an insertion, what denies for a removal.
+      const disk = c.target !== undefined ? d.decision.disks.find((x) => x.disk.target === c.target) : undefined;
+      const why = disk?.models[c.model].reason;
+      const reason = c.kind === 'insert' ? `access proven on this host${why ? `: ${why}` : ''}` : `stale on this host${why ? `: ${why}` : ''}`;
+      changes.push(`${subject}: ${c.kind === 'insert' ? 'added' : 'removed'} <seclabel model='${c.model}' relabel='no'/> (${reason})`);
+    }
+  }
+  return { ok: true, value: { output: r.output, changes } };
 }
 
 /**

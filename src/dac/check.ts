@@ -14,12 +14,13 @@ import { modeText } from './mode-text.js';
 import { inodePermission, maskText, MAY_EXEC, MAY_READ, MAY_WRITE, type AclState, type PermissionResult } from './permission.js';
 import type { QemuIdentity } from './identity.js';
 import { numericNames, type AccountNames } from '../host/accounts.js';
-import { usesGenericPermission, type MountEntry } from '../host/mounts.js';
+import { accessAsksServer, delegatesPermission, isFuse, usesGenericPermission, type MountEntry } from '../host/mounts.js';
+import { errnoWords } from '../host/errno.js';
 import { DacHostFacts } from './host-facts.js';
 
 export { DacHostFacts, PROTECTED_SYMLINKS_PATH } from './host-facts.js';
-import type { HostView, Inode } from '../host/view.js';
-import { walkPath, type WalkedInode, type WalkErrno } from '../host/walk.js';
+import type { HostView, Inode, KernelAnswer } from '../host/view.js';
+import { walkPath, type WalkedInode, type WalkErrno, type WalkStep } from '../host/walk.js';
 import { shellQuote } from '../shell-quote.js';
 
 export type DacWant = 'read' | 'readwrite';
@@ -78,7 +79,7 @@ export interface DacOptions {
 
 type Outcome =
   | { readonly kind: 'pass' }
-  | { readonly kind: 'deny'; readonly errno: DacErrno; readonly blocking: DacBlocking; readonly reason: string }
+  | { readonly kind: 'deny'; readonly errno: DacErrno; readonly blocking: DacBlocking; readonly reason: string; readonly delegated?: true }
   | { readonly kind: 'unknown'; readonly reason: string };
 
 const PASS: Outcome = { kind: 'pass' };
@@ -94,10 +95,11 @@ export function checkDacAccess(
   const walk = walkPath(view, path);
   const outcomes: Outcome[] = [];
   const blockedDirs: string[] = [];
-  for (const step of walk.steps) {
+  for (const [i, step] of walk.steps.entries()) {
     if (step.kind === 'search') {
-      const o = ctx.permission(step.dir, MAY_EXEC, 'search');
-      if (o.kind === 'deny' && !blockedDirs.includes(step.dir.path)) blockedDirs.push(step.dir.path);
+      const o = ctx.permission(step.dir, MAY_EXEC, 'search', lookedUp(walk, i));
+      // A refusal on a delegating filesystem is not one an ACL on the directory fixes.
+      if (o.kind === 'deny' && !o.delegated && !blockedDirs.includes(step.dir.path)) blockedDirs.push(step.dir.path);
       outcomes.push(o);
     } else {
       outcomes.push(ctx.follow(step.link, step.parent, step.trailing));
@@ -127,6 +129,19 @@ export function checkDacAccess(
     reason: first.reason,
     ...(dirBlocked ? { dirBlocked } : {}),
   };
+}
+
+/**
+ * The name the kernel looks up in the directory of search step `i` (the next inode the walk reaches),
+ * as a physical path whose last component is that lookup; `dir/.` when the walk stays in or leaves
+ * upward from the directory (`.`, `..`), so the kernel is still asked to search it.
+ */
+function lookedUp(walk: ReturnType<typeof walkPath>, i: number): string {
+  const dir = (walk.steps[i] as Extract<WalkStep, { kind: 'search' }>).dir.path;
+  const next = walk.steps[i + 1];
+  const child = next === undefined ? (walk.end.kind === 'found' ? walk.end.file.path : walk.end.at) : next.kind === 'follow' ? next.link.path : next.dir.path;
+  const parent = child.slice(0, child.lastIndexOf('/')) || '/';
+  return parent === dir && child !== dir ? child : `${dir === '/' ? '' : dir}/.`;
 }
 
 /** Lazily read host facts (ACLs, mounts, sysctl) shared by the checks of one verdict. */
@@ -177,13 +192,19 @@ class Context {
     return { result, hasAcl };
   }
 
-  permission(w: WalkedInode, mask: number, needed: DacNeed): Outcome {
+  /** `child`: for a search, the physical path whose last component is looked up in `w`. */
+  permission(w: WalkedInode, mask: number, needed: DacNeed, child?: string): Outcome {
     // Network and FUSE filesystems decide on the server (root squash, server ACLs, id mapping):
-    // the local algorithm proves nothing there.
+    // the local algorithm proves nothing there; only the kernel asked as QEMU can tell.
     const m = this.mount(w.path);
     if (!m.ok) return { kind: 'unknown', reason: `${w.path}: ${m.why}` };
     if (!usesGenericPermission(m.entry.fsType)) {
-      return { kind: 'unknown', reason: `${w.path} is on ${m.entry.fsType} (${m.entry.mountPoint}), whose permission checks are not the local kernel's` };
+      const decider = delegatesPermission(m.entry.fsType);
+      if (decider !== undefined && this.view.kernelAccess) return this.askKernel(w, m.entry, decider, needed, child);
+      return {
+        kind: 'unknown',
+        reason: `${w.path} is on ${m.entry.fsType} (${m.entry.mountPoint}), whose permission checks are not the local kernel's${decider ? ` (${decider}) and this view cannot ask the kernel` : ''}`,
+      };
     }
     const { result, hasAcl } = this.check(w, mask);
     if (result.granted === null) return { kind: 'unknown', reason: result.why };
@@ -196,6 +217,60 @@ class Context {
       errno: 'EACCES',
       blocking: { path: w.path, inode: w.inode, needed },
       reason: `${this.describe(w, hasAcl)}: ${this.who()} cannot ${needed === 'search' ? 'search' : needed === 'read' ? 'read' : 'read and write'} (${result.by})`,
+    };
+  }
+
+  private asked(): string {
+    const name = this.id.userName ?? `uid ${this.id.uid}`;
+    return `asked as ${name} (uid ${this.id.uid} gid ${this.id.gid} groups ${this.id.groups.join(',') || 'none'}, no capabilities)`;
+  }
+
+  private mountText(m: MountEntry): string {
+    return `${m.fsType} ${m.mountPoint} from ${m.source} (${m.options.join(',')}; ${m.superOptions.join(',')})`;
+  }
+
+  /** The delegating filesystem's verdict, from the kernel asked as QEMU's identity (view.kernelAccess). */
+  private askKernel(w: WalkedInode, m: MountEntry, decider: string, needed: DacNeed, child: string | undefined): Outcome {
+    const search = needed === 'search';
+    const path = search ? (child ?? `${w.path === '/' ? '' : w.path}/.`) : w.path;
+    const op = search ? 'lookup' : needed === 'read' ? 'read' : 'readwrite';
+    const a = this.view.kernelAccess!({ uid: this.id.uid, gid: this.id.gid, groups: this.id.groups, path, op });
+    const on = `${m.fsType} (${m.mountPoint})`;
+    if (a.kind !== 'ok') {
+      const why = a.kind === 'unknown' ? a.why : errnoWords(a.errno);
+      return { kind: 'unknown', reason: `${w.path} is on ${on}, where ${decider}, and asking the kernel as ${this.who()} failed: ${why}` };
+    }
+    const answer: KernelAnswer = a.value;
+    if (answer.kind === 'allowed') {
+      if (search) return PASS;
+      if (op === 'readwrite' && answer.write === 'access' && !accessAsksServer(m.fsType)) {
+        const daemon = isFuse(m.fsType) && !m.superOptions.includes('default_permissions') ? ' (no default_permissions: the kernel checks no mode bits)' : '';
+        return {
+          kind: 'unknown',
+          reason: `${w.path} is on ${on}${daemon}: the kernel let ${this.who()} read it, but ${decider} write only at an open for write, which is never tried (${this.asked()})`,
+        };
+      }
+      const what = op === 'read' ? 'read' : 'read and write';
+      this.grants.push(`the kernel allowed ${what} for uid ${this.id.uid} on ${m.fsType} (${answer.how}): ${this.asked()}`);
+      return PASS;
+    }
+    // The kernel stopped before this step's own lookup or open: another step answers for it.
+    if (answer.at !== path) return { kind: 'unknown', reason: `${w.path} is on ${on}: asked as ${this.who()}, the kernel stopped earlier, at ${answer.at}: ${errnoWords(answer.errno)}` };
+    const errno: DacErrno | undefined =
+      answer.errno === 'EACCES' || answer.errno === 'EPERM' ? 'EACCES' : answer.errno === 'ENOENT' || answer.errno === 'ENOTDIR' || answer.errno === 'ELOOP' || answer.errno === 'EROFS' ? answer.errno : undefined;
+    // A name the walk did not find is not found by QEMU either: the search itself passed.
+    if (search && answer.errno === 'ENOENT' && this.view.lstat(path).kind === 'missing') return PASS;
+    // A name longer than NAME_MAX fails in the filesystem's lookup, after the search was granted.
+    if (search && answer.errno === 'ENAMETOOLONG') return PASS;
+    const refused = `the kernel refused ${search ? `the lookup of ${path}` : op === 'read' ? 'read' : 'read and write'} (${answer.step}: ${errnoWords(answer.errno)}), ${this.asked()}`;
+    const seen = `${this.describe(w)} on ${this.mountText(m)}`;
+    if (errno === undefined) return { kind: 'unknown', reason: `${seen}: ${refused}; ${decider}` };
+    return {
+      kind: 'deny',
+      errno,
+      blocking: { path: w.path, inode: w.inode, needed },
+      reason: `${seen}: ${refused}; ${decider}`,
+      delegated: true,
     };
   }
 

@@ -22,7 +22,7 @@ export function createDacEngine(view: HostView, identity: QemuIdentity, names: A
         const t = v.file.inode.type;
         if (t !== 'file' && t !== 'block' && t !== 'char' && !((t === 'socket' || t === 'fifo') && file.endpoint))
           return { accessible: null, reason: `${v.file.path} is a ${t}, not a file or device QEMU can open as a disk` };
-        return { accessible: true, because: v.because };
+        return { accessible: true, because: file.note ? `${v.because}; ${file.note}` : v.because };
       }
       if (v.accessible === null) return { accessible: null, reason: v.reason };
       const findings = [];

@@ -16,7 +16,7 @@ import type { QemuIdentity } from './identity.js';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, type AccessMask } from './permission.js';
 import { decodeAcl } from './acl.js';
 import type { AccountNames } from '../host/accounts.js';
-import { usesGenericPermission } from '../host/mounts.js';
+import { delegatesPermission, usesGenericPermission } from '../host/mounts.js';
 import { ok, type HostView, type Inode } from '../host/view.js';
 import { walkPath, type Walk, type WalkedInode } from '../host/walk.js';
 
@@ -175,7 +175,13 @@ export class GrantPlanner {
     if (!table.ok) return table.why;
     const m = this.facts.mountOf(path);
     if (!m) return 'no mount holds it';
-    if (!usesGenericPermission(m.fsType)) return `it is on ${m.fsType} (${m.mountPoint}), where access is not decided by the local kernel's ACL check`;
+    if (!usesGenericPermission(m.fsType)) {
+      // An ACL set there (if the server even takes one) is not what decides: the server or daemon does.
+      const decider = delegatesPermission(m.fsType);
+      return decider
+        ? `it is on ${m.fsType} (${m.mountPoint} from ${m.source}), where ${decider} and a local ACL edit proves nothing; change access on the server or in the daemon's options`
+        : `it is on ${m.fsType} (${m.mountPoint}), where access is not decided by the local kernel's ACL check`;
+    }
     if (m.readOnly || m.superReadOnly) return `it is on the read-only mount ${m.mountPoint}`;
     const s = this.probe(path);
     if (s.kind === 'no') return `its filesystem (${m.fsType} on ${m.mountPoint}) does not support POSIX ACLs: ${s.why}`;

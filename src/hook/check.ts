@@ -31,6 +31,38 @@ export interface HookCheckDeps {
    * once, on first use, for both).
    */
   readonly startRecords?: (vm: string, domain: Domain, model: Model, context: () => Result<HookContext, string>) => Promise<string[]>;
+  /**
+   * `migrate begin` and `restore begin`: the XML re-decided for this host (its qemu identity, policy and
+   * mounts) as annotate --prune-stale decides it: the proven annotations added, the proven-stale removed,
+   * byte-minimal; `changes` says each edit in words. Absent: those operations are ignored.
+   */
+  readonly refilter?: (bytes: Uint8Array) => Promise<Result<{ readonly output: Uint8Array; readonly changes: readonly string[] }, string>> | Result<{ readonly output: Uint8Array; readonly changes: readonly string[] }, string>;
+  /** Where the filter's XML goes (libvirt reads the hook's stdout); written once, whole, or not at all. */
+  readonly writeStdout?: (bytes: Uint8Array) => void;
+}
+
+/**
+ * The filter for `migrate begin` / `restore begin`: print the re-decided XML only when it differs, and
+ * nothing on any error (libvirt then keeps its own XML: empty output is "unchanged"); never a non-zero
+ * exit, which would cancel the migration or the restore.
+ */
+async function runFilter(vm: string, operation: string, bytes: Uint8Array, deps: HookCheckDeps): Promise<HookExit> {
+  const what = `${PREFIX} ${vm}: ${operation} begin`;
+  if (!deps.refilter || !deps.writeStdout) return 0;
+  try {
+    const r = await deps.refilter(bytes);
+    if (!r.ok) {
+      deps.log.say(`${what}: cannot re-decide: ${r.error}; libvirt keeps its XML`, { syslog: true });
+      return 0;
+    }
+    if (r.value.changes.length === 0) return 0;
+    deps.writeStdout(r.value.output);
+    for (const c of r.value.changes) deps.log.say(`${what}: ${c}`, { syslog: true });
+    return 0;
+  } catch (e) {
+    deps.log.say(`${what}: internal error: ${e instanceof Error ? e.message : String(e)}; libvirt keeps its XML`, { syslog: true });
+    return 0;
+  }
 }
 
 function loadConfig(deps: HookCheckDeps, vm: string): HookConfig {
@@ -58,6 +90,7 @@ export async function runHookCheck(args: readonly string[], deps: HookCheckDeps)
     return 0;
   }
   if (inv.kind === 'ignored') return 0;
+  if (inv.kind === 'filter') return runFilter(inv.domain, inv.operation, bytes, deps);
   if (inv.kind === 'unknown') {
     deps.log.say(`${PREFIX} hook called with ${JSON.stringify(args.join(' '))}: ${inv.why}; nothing checked`, { syslog: true });
     return 0;

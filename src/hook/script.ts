@@ -1,7 +1,9 @@
 /**
  * The qemu.d script libvirt runs. libvirt gives hooks LC_ALL=C, HOME and the daemon's own PATH (the
  * daemon's environment, or /bin:/usr/bin when it has none), so the script sets a PATH of its own to find
- * virt-seclabel and node. It calls virt-seclabel only for `prepare begin` and `start begin`, and turns
+ * virt-seclabel and node. It calls virt-seclabel only for `prepare begin` and `start begin` (checks), and
+ * `migrate begin` and `restore begin` (a filter whose output, printed only whole after success, libvirt
+ * takes as the new XML; Node always runs for those two, which are rare), and turns
  * every outcome but the refusal code into "let the start go on" (a missing binary, a crash, a hang past
  * the timeout), so a broken virt-seclabel can never be why a VM does not start.
  *
@@ -69,16 +71,31 @@ ${HOOK_MARKER}
 # "start begin" (with the label libvirt generated). Only a proven-stale one refuses the start (exit ${HOOK_REFUSE_EXIT});
 # a missing virt-seclabel, a crash or a timeout lets the start go on and is logged.
 ${preamble(binary)}
-case "$2 $3" in
-  "prepare begin" | "start begin") ;;
-  *) exec cat >/dev/null ;;
-esac
-
 say() {
   echo "virt-seclabel: $*" >&2
   [ -S /dev/log ] && logger -t ${SYSLOG_TAG} -p daemon.warning -- "$*" 2>/dev/null
   return 0
 }
+
+case "$2 $3" in
+  "prepare begin" | "start begin") ;;
+  "migrate begin" | "restore begin")
+    # libvirt takes this script's output as the new domain XML (empty: its own XML unchanged): the XML
+    # re-decided for this host, printed only whole and only when the check succeeded, so an error, a
+    # crash or a timeout prints nothing and never cancels the migration or the restore.
+    if ! command -v "$VIRT_SECLABEL" >/dev/null 2>&1; then
+      cat >/dev/null
+      say "$1: $2 $3: $VIRT_SECLABEL not found in $PATH; XML left as libvirt has it"
+      exit 0
+    fi
+    if out=$(${CHECK_COMMAND} && echo .); then
+      printf '%s' "\${out%.}"
+    else
+      say "$1: $2 $3: the check failed; XML left as libvirt has it"
+    fi
+    exit 0 ;;
+  *) exec cat >/dev/null ;;
+esac
 
 # The XML, whole: the trailing . keeps the final newlines that command substitution strips.
 if ! xml=$(cat && echo .); then

@@ -18,6 +18,11 @@ export interface MountEntry {
   readonly superReadOnly: boolean;
   readonly noDev: boolean;
   readonly noSymFollow: boolean;
+  /** The per-mount options (field 6) and the superblock options (after the separator), as listed. */
+  readonly options: readonly string[];
+  readonly superOptions: readonly string[];
+  /** The mount source (e.g. `server:/export`, the FUSE daemon's name or source). */
+  readonly source: string;
 }
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo. */
@@ -55,6 +60,9 @@ export function parseMountInfo(text: string): Result<MountEntry[], string> {
       superReadOnly: superOpts.includes('ro'),
       noDev: opts.includes('nodev'),
       noSymFollow: opts.includes('nosymfollow'),
+      options: opts,
+      superOptions: superOpts,
+      source: unescape(fields[dash + 2]!),
     });
   }
   if (!entries.some((e) => e.mountPoint === '/')) return failure('mountinfo has no root mount');
@@ -109,4 +117,45 @@ const GENERIC_PERMISSION_FS = new Set([
 
 export function usesGenericPermission(fsType: string): boolean {
   return GENERIC_PERMISSION_FS.has(fsType);
+}
+
+/**
+ * Filesystems whose permission decision is not (only) the local kernel's generic check, so only the
+ * kernel asked as QEMU's own identity can tell, and why each delegates:
+ * - `nfs`, `nfs4`: the server decides (root squash, all_squash/anonuid, its own ACLs and id mapping);
+ *   the client's access(2) sends the server an ACCESS call, and open sends it the open.
+ * - `fuse`, `fuse.*`, `fuseblk`: the daemon decides at lookup and open (it may refuse whatever the mode
+ *   bits say, or show each user different owners); without `default_permissions` the kernel checks no
+ *   mode bits at all, and without `allow_other` no one but the mounter gets in.
+ * - `cifs`, `smb3`: the server decides at open; the client's mode bits are a local fiction (or absent with
+ *   noperm).
+ * - `9p`: the server decides (access=user/client/any, the server's own checks).
+ * - `ceph`: the MDS's capabilities decide besides the local check.
+ * - `glusterfs` (a FUSE mount, listed for clarity), `lustre`, `gpfs`, `beegfs`, `ocfs2`... cluster
+ *   filesystems with server-side or cluster-wide permission logic.
+ * - `virtiofs`: the host's virtiofsd decides.
+ */
+export function delegatesPermission(fsType: string): string | undefined {
+  if (fsType === 'nfs' || fsType === 'nfs4') return 'the NFS server decides';
+  if (fsType === 'fuse' || fsType === 'fuseblk' || fsType.startsWith('fuse.')) return 'the FUSE daemon decides';
+  if (fsType === 'cifs' || fsType === 'smb3' || fsType === 'smbfs') return 'the SMB server decides';
+  if (fsType === '9p') return 'the 9p server decides';
+  if (fsType === 'ceph') return 'the Ceph MDS decides';
+  if (fsType === 'virtiofs') return 'the host\'s virtiofsd decides';
+  if (['glusterfs', 'lustre', 'gpfs', 'beegfs', 'ocfs2', 'gfs2', 'afs', 'orangefs'].includes(fsType)) return `the ${fsType} cluster decides`;
+  return undefined;
+}
+
+/** FUSE without `default_permissions`: the kernel checks no mode bits, the daemon alone decides. */
+export function isFuse(fsType: string): boolean {
+  return fsType === 'fuse' || fsType === 'fuseblk' || fsType.startsWith('fuse.');
+}
+
+/**
+ * Whether access(2) for write is the deciding party's own answer: on NFS the client sends the server an
+ * ACCESS call; elsewhere (FUSE without an access handler answers yes, CIFS checks cached mode bits) it
+ * is not, and the probe never opens for write, so write stays unproven there.
+ */
+export function accessAsksServer(fsType: string): boolean {
+  return fsType === 'nfs' || fsType === 'nfs4';
 }

@@ -47,6 +47,31 @@ export interface GroupEntry {
   readonly members: readonly string[];
 }
 
+/**
+ * One question to the kernel itself, asked as a given identity (uid, gid, supplementary groups, no
+ * capabilities): look up every component of a physical path (no symlink among them, as the model's walk
+ * resolved it), and for `read`/`readwrite` then ask for the final inode's access. Used only where the
+ * local model is not the kernel's last word (network and FUSE filesystems, host/mounts.ts
+ * delegatesPermission). Never a side effect: lookups are O_PATH|O_NOFOLLOW, a regular file is opened
+ * read-only and non-blocking, never for write; anything else (and write) is asked with access(2).
+ */
+export interface KernelAsk {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+  readonly path: string;
+  readonly op: 'lookup' | 'read' | 'readwrite';
+}
+
+/**
+ * The kernel's answer. `how` says what was asked (`open O_RDONLY`, `access R_OK|W_OK`, `lookup`);
+ * `write` (readwrite only) is how write was answered: access(2) only, since the probe never opens for
+ * write. A denial names the component it stopped at and the errno.
+ */
+export type KernelAnswer =
+  | { readonly kind: 'allowed'; readonly how: string; readonly write?: 'access' }
+  | { readonly kind: 'denied'; readonly errno: string; readonly at: string; readonly step: 'lookup' | 'open' | 'access' };
+
 export interface HostView {
   /** lstat(2): never follows a final symlink. Paths are absolute and already split-safe (no NUL). */
   lstat(path: string): Lookup<Inode>;
@@ -67,4 +92,15 @@ export interface HostView {
   readBinary(path: string): Lookup<Uint8Array>;
   /** Names in a directory (selinuxfs booleans, class maps). */
   listDir(path: string): Lookup<readonly string[]>;
+  /**
+   * Ask the kernel as QEMU's identity (see KernelAsk). Absent: this view cannot ask (a view described
+   * in memory, a snapshot taken before probes were recorded), and the question stays unknown.
+   */
+  kernelAccess?(ask: KernelAsk): Lookup<KernelAnswer>;
+  /**
+   * readBytes as QEMU's identity instead of this view's reader: where root is squashed (NFS root_squash,
+   * a FUSE daemon refusing root) the user that will open the image may read its header when root cannot.
+   * Absent: this view cannot.
+   */
+  readBytesAs?(who: { readonly uid: number; readonly gid: number; readonly groups: readonly number[] }, path: string, offset: number, length: number): Lookup<Uint8Array>;
 }

@@ -13,6 +13,7 @@ import type { SelinuxOracle } from './oracle.js';
 import { diskClass, diskPerms, DIR_SEARCH_PERMS, LINK_FOLLOW_PERMS } from './qemu-perms.js';
 import { processContexts, type SvirtProcess } from './svirt-process.js';
 import { pathProblem } from '../host/errno.js';
+import { delegatesPermission, MOUNTINFO_PATH, mountOf, parseMountInfo, type MountEntry } from '../host/mounts.js';
 
 type Check = { ok: true; because: string } | { ok: false; reason: string } | { ok: null; reason: string };
 
@@ -47,13 +48,48 @@ export function createSelinuxFileEngine(view: HostView, oracle: SelinuxOracle, p
     return result;
   }
 
+  let mounts: readonly MountEntry[] | undefined | null;
+  /** The mount of a path, when the table can be read (null: it cannot; labels then come from xattrs alone). */
+  function mountFor(path: string): MountEntry | undefined {
+    if (mounts === undefined) {
+      const text = view.readText(MOUNTINFO_PATH);
+      const parsed = text.kind === 'ok' ? parseMountInfo(text.value) : undefined;
+      mounts = parsed?.ok ? parsed.value : null;
+    }
+    return mounts === null ? undefined : mountOf(mounts, path);
+  }
+
+  /**
+   * The label the kernel gives an inode. On a filesystem that delegates (NFS, CIFS, FUSE...), unless the
+   * mount carries real labels (`seclabel`, e.g. NFS 4.2 security_label), every inode has the mount's
+   * `context=` or else the policy's genfscon label for that filesystem type (nfs_t, cifs_t, fusefs_t):
+   * an xattr read there (a FUSE daemon passing its source's through, on a host whose kernel does not
+   * enforce SELinux) is not the label the kernel checks.
+   */
+  function labelOf(path: string): { ok: true; label: string; how?: string } | { ok: false; reason: string } {
+    const m = mountFor(path);
+    if (m && delegatesPermission(m.fsType) !== undefined && !m.superOptions.includes('seclabel')) {
+      const opt = [...m.superOptions, ...m.options].find((o) => o.startsWith('context='));
+      if (opt !== undefined) return { ok: true, label: opt.slice('context='.length).replace(/^"(.*)"$/, '$1'), how: `the context= of the ${m.fsType} mount ${m.mountPoint}` };
+      const base = m.fsType.startsWith('fuse.') ? 'fuse' : m.fsType;
+      const g = oracle.genfsContext?.(base);
+      if (g === undefined) return { ok: false, reason: `${path} is on ${m.fsType} (${m.mountPoint}) without security labels, and the policy's genfscon label for ${base} cannot be told` };
+      if (g === null) return { ok: false, reason: `${path} is on ${m.fsType} (${m.mountPoint}) without security labels, and the policy has no genfscon for ${base}` };
+      return { ok: true, label: g, how: `the policy's genfscon for ${base}, as ${m.fsType} ${m.mountPoint} carries no security labels and no context=` };
+    }
+    const label = view.selinuxLabel(path);
+    if (label.kind !== 'ok') return { ok: false, reason: `${path}: cannot read its SELinux label${label.kind === 'unknown' ? `: ${label.why}` : ''}` };
+    if (label.value === null) return { ok: false, reason: `${path} has no SELinux label` };
+    return { ok: true, label: label.value };
+  }
+
   /** The same for one inode on the path: its label from the view, the policy's answer for it. */
   function ask(at: WalkedInode, tclass: string, perms: readonly string[]): Check {
-    const label = view.selinuxLabel(at.path);
-    if (label.kind !== 'ok') return { ok: null, reason: `${at.path}: cannot read its SELinux label${label.kind === 'unknown' ? `: ${label.why}` : ''}` };
-    if (label.value === null) return { ok: null, reason: `${at.path} has no SELinux label` };
-    const c = askLabel(label.value, tclass, perms);
-    return c.ok === true ? { ok: true, because: `${at.path}: ${c.because}` } : { ok: c.ok, reason: `${at.path} ${c.reason}` } as Check;
+    const label = labelOf(at.path);
+    if (!label.ok) return { ok: null, reason: label.reason };
+    const c = askLabel(label.label, tclass, perms);
+    const where = label.how ? `${at.path} (labelled ${label.label} by ${label.how})` : at.path;
+    return c.ok === true ? { ok: true, because: `${where}: ${c.because}` } : ({ ok: c.ok, reason: `${where} ${c.reason}` } as Check);
   }
 
   /** The policy's answer for an inode as if labelled `label` (what libvirt will set on it at start). */

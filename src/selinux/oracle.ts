@@ -11,4 +11,10 @@ export interface SelinuxOracle {
   typeExists(name: string): boolean;
   /** The boolean values questions are answered under (policy defaults or the live kernel's, plus overrides). */
   booleans(): ReadonlyMap<string, boolean>;
+  /**
+   * The label the policy's genfscon gives the root of a filesystem of this type (what every inode of an
+   * NFS, CIFS or FUSE mount without `context=` or security labels carries): the context text, null when
+   * the policy has none for it, undefined when this oracle cannot tell.
+   */
+  genfsContext?(fsType: string): string | null | undefined;
 }

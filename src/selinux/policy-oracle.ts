@@ -16,5 +16,29 @@ export function policyOracle(policy: Policy, base: Readonly<Record<string, boole
     compute: (req: AccessRequest) => computeAccess(policy, { ...req, booleans: { ...baseObj, ...(req.booleans ?? {}) } }),
     typeExists: (name) => typeExists(policy, name),
     booleans: () => values,
+    genfsContext: (fsType) => genfsRoot(policy, fsType),
   };
+}
+
+/**
+ * genfscon FSTYPE / CONTEXT as the kernel looks it up for a superblock (security_genfs_sid with path
+ * "/" and class dir): the longest matching path prefix of that fs type, here "/" itself. Rendered as
+ * text; a range with categories or a low/high pair is left unrendered (undefined): no genfscon of the
+ * reference policies carries one.
+ */
+function genfsRoot(policy: Policy, fsType: string): string | null | undefined {
+  const g = policy.genfs.find((x) => x.fstype === fsType);
+  if (!g) return null;
+  const e = g.entries.find((x) => x.path === '/');
+  if (!e) return null;
+  const c = e.context;
+  const user = policy.users.byValue[c.user - 1]?.name;
+  const role = policy.roles.byValue[c.role - 1]?.name;
+  const type = policy.types.byValue[c.type - 1]?.name;
+  if (user === undefined || role === undefined || type === undefined) return undefined;
+  if (!policy.mls) return `${user}:${role}:${type}`;
+  const { low, high } = c.range;
+  if (low.sens !== high.sens || low.cats.some((w) => w !== 0) || high.cats.some((w) => w !== 0)) return undefined;
+  const sens = policy.sensitivities.byValue[low.sens - 1]?.name;
+  return sens === undefined ? undefined : `${user}:${role}:${type}:${sens}`;
 }

@@ -69,7 +69,7 @@ setfacl -n -m u:libvirt-qemu:--x,m::r-x /home/alice
 setfacl -n -m u:libvirt-qemu:--x,m::--x /home/alice/Downloads
 setfacl -n -m u:libvirt-qemu:r--,m::r-- /home/alice/Downloads/debian.iso
 # <stdin>: domain demo, disk vdb /srv/nfs/data.img (read-write): refused
-#   the DAC engine cannot judge it: /srv/nfs is on nfs4 (/srv/nfs), whose permission checks are not the local kernel's
+#   the DAC engine cannot judge it: /srv/nfs is on nfs4 (/srv/nfs), whose permission checks are not the local kernel's (the NFS server decides) and this view cannot ask the kernel
 # <stdin>: domain demo, disk vdc /var/lib/libvirt/images/ok.img (read-write): accessible
 #   libvirt-qemu can read and write /var/lib/libvirt/images/ok.img: read+write on /var/lib/libvirt/images/ok.img by other rw-; every directory on the way is searchable
 `);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { checkDacAccess, type DacVerdict } from '../../src/dac/check.js';
 import { accountNames, parseGroup, parsePasswd } from '../../src/host/accounts.js';
 import type { QemuIdentity } from '../../src/dac/identity.js';
+import { ok, unknown, type HostView, type KernelAnswer, type KernelAsk } from '../../src/host/view.js';
 import { memoryView, type MemoryNode, type MemoryViewOptions } from '../support/memory-view.js';
 import { CLASSIC_CASES } from './support/classic-cases.js';
 
@@ -195,9 +196,74 @@ describe('checkDacAccess: classic situations', () => {
     const nfs = { text: { '/proc/self/mountinfo': '1 0 8:1 / / rw - ext4 /dev/sda1 rw\n2 1 0:50 / /nfs rw - nfs4 srv:/export rw\n' } };
     expect(check(tree, '/nfs/iso/a.iso', 'read', qemu, nfs)).toEqual({
       accessible: null,
-      reason: "/nfs is on nfs4 (/nfs), whose permission checks are not the local kernel's",
+      reason: "/nfs is on nfs4 (/nfs), whose permission checks are not the local kernel's (the NFS server decides) and this view cannot ask the kernel",
     });
     expect(check({ '/srv/a.iso': { type: 'file', mode: 0o644 } }, '/srv/a.iso', 'read', qemu, nfs).accessible).toBe(true);
+  });
+
+  describe('where the filesystem delegates, the kernel asked as QEMU decides', () => {
+    const mounts = {
+      text: {
+        '/proc/self/mountinfo':
+          '1 0 8:1 / / rw - ext4 /dev/sda1 rw\n2 1 0:50 / /nfs rw - nfs4 srv:/export rw,vers=4.2\n3 1 0:51 / /fz rw,nosuid,nodev - fuse.sshfs u@h:/ rw,user_id=0,group_id=0,allow_other\n',
+      },
+    };
+    const tree = { '/nfs/iso/a.iso': { type: 'file', mode: 0o600 }, '/fz/d.img': { type: 'file', mode: 0o000 } } as const;
+    function ask(answers: Record<string, KernelAnswer | string>) {
+      const asked: KernelAsk[] = [];
+      const view = memoryView(tree, mounts);
+      const withKernel: HostView = {
+        ...view,
+        kernelAccess(q) {
+          asked.push(q);
+          const a = answers[`${q.op} ${q.path}`];
+          return a === undefined ? unknown(`unscripted ${q.op} ${q.path}`) : typeof a === 'string' ? unknown(a) : ok(a);
+        },
+      };
+      return { view: withKernel, asked };
+    }
+    const allowed = (how: string, write?: 'access'): KernelAnswer => ({ kind: 'allowed', how, ...(write ? { write } : {}) });
+
+    it('proves read where the kernel let QEMU look up every component and open the file, whatever the mode bits', () => {
+      const { view, asked } = ask({ 'lookup /nfs/iso': allowed('lookup'), 'lookup /nfs/iso/a.iso': allowed('lookup'), 'read /nfs/iso/a.iso': allowed('open O_RDONLY') });
+      const v = checkDacAccess(view, qemu, '/nfs/iso/a.iso', 'read', { names });
+      expect(v).toMatchObject({ accessible: true, because: expect.stringContaining('the kernel allowed read for uid 64055 on nfs4 (open O_RDONLY): asked as libvirt-qemu (uid 64055 gid 64055 groups 107,64055') });
+      // Only the steps on the delegating filesystem are asked, each with the identity exactly.
+      expect(asked.map((q) => `${q.op} ${q.path}`)).toEqual(['lookup /nfs/iso', 'lookup /nfs/iso/a.iso', 'read /nfs/iso/a.iso']);
+      expect(asked[0]).toMatchObject({ uid: 64055, gid: 64055, groups: [107, 64055] });
+    });
+
+    it('a refusal names mode, owner, mount options and who decides, and suggests no ACL on the directory', () => {
+      const { view } = ask({ 'lookup /nfs/iso': { kind: 'denied', errno: 'EACCES', at: '/nfs/iso', step: 'lookup' } });
+      const v = checkDacAccess(view, qemu, '/nfs/iso/a.iso', 'read', { names });
+      expect(v).toMatchObject({ accessible: false, errno: 'EACCES', blocking: { path: '/nfs', needed: 'search' } });
+      if (v.accessible !== false) return;
+      expect(v.reason).toContain('on nfs4 /nfs from srv:/export (rw; rw,vers=4.2)');
+      expect(v.reason).toContain('the NFS server decides');
+      expect(v.dirBlocked).toBeUndefined();
+    });
+
+    it('write on NFS is the server\'s ACCESS answer; on FUSE it stays unproven, since the probe never opens for write', () => {
+      const rw = allowed('open O_RDONLY, access W_OK', 'access');
+      const nfs = ask({ 'lookup /nfs/iso': allowed('lookup'), 'lookup /nfs/iso/a.iso': allowed('lookup'), 'readwrite /nfs/iso/a.iso': rw });
+      expect(checkDacAccess(nfs.view, qemu, '/nfs/iso/a.iso', 'readwrite', { names }).accessible).toBe(true);
+      const fz = ask({ 'lookup /fz/d.img': allowed('lookup'), 'readwrite /fz/d.img': rw, 'read /fz/d.img': allowed('open O_RDONLY') });
+      expect(checkDacAccess(fz.view, qemu, '/fz/d.img', 'readwrite', { names })).toMatchObject({
+        accessible: null,
+        reason: expect.stringContaining('no default_permissions: the kernel checks no mode bits'),
+      });
+      expect(checkDacAccess(fz.view, qemu, '/fz/d.img', 'read', { names }).accessible).toBe(true);
+    });
+
+    it('a probe that cannot answer leaves the decision unknown, with why', () => {
+      const { view } = ask({ 'lookup /nfs/iso': 'no answer within 20 s (a hung server?)' });
+      expect(checkDacAccess(view, qemu, '/nfs/iso/a.iso', 'read', { names })).toMatchObject({ accessible: null, reason: expect.stringContaining('a hung server') });
+    });
+
+    it('a name the daemon hides from QEMU while root sees it is a denial (ENOENT), not a pass', () => {
+      const { view } = ask({ 'lookup /fz/d.img': { kind: 'denied', errno: 'ENOENT', at: '/fz/d.img', step: 'lookup' } });
+      expect(checkDacAccess(view, qemu, '/fz/d.img', 'read', { names })).toMatchObject({ accessible: false, errno: 'ENOENT' });
+    });
   });
 
   it('a denial before an unknown is still a proven denial (the kernel stops at the first failure)', () => {

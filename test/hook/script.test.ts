@@ -275,7 +275,54 @@ describe('exit codes: only the refusal code fails the start', () => {
 
   it('other operations never start it, whatever the XML', () => {
     const s = setUp(HOOK_REFUSE_EXIT);
-    for (const op of [['stopped', 'end'], ['release', 'end'], ['started', 'begin'], ['prepare', 'end'], ['migrate', 'begin']])
+    for (const op of [['stopped', 'end'], ['release', 'end'], ['started', 'begin'], ['prepare', 'end'], ['migrate', 'end'], ['restore', 'end']])
       expect(s.run(['vm1', ...op, '-'], xml)).toMatchObject({ code: 0, stderr: '', called: false, leftInTmp: [] });
+  });
+});
+
+describe('migrate begin and restore begin: a filter libvirt takes the output of', () => {
+  /** A fake virt-seclabel that prints `out` and exits with `exit`. */
+  function filterSetUp(out: string, exit: number) {
+    const d = join(dir, `filter-${++n}`);
+    mkdirSync(d, { recursive: true });
+    const bin = join(d, 'fake-virt-seclabel');
+    writeFileSync(bin, `#!/bin/sh
+cat > '${d}/stdin'
+printf '%s' '${out}'
+exit ${exit}
+`);
+    chmodSync(bin, 0o755);
+    const script = join(d, 'hook');
+    writeFileSync(script, renderHookScript(bin));
+    return (args: string[], input: string) => {
+      const r = spawnSync('sh', [script, ...args], { input, env: { LC_ALL: 'C', PATH: '/bin:/usr/bin' } });
+      return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString(), stdin: existsSync(join(d, 'stdin')) ? readFileSync(join(d, 'stdin'), 'utf8') : undefined };
+    };
+  }
+  const xml = disk('');
+
+  it('always runs the check, hands it the XML, and prints its output byte for byte, trailing newlines kept', () => {
+    for (const op of ['migrate', 'restore']) {
+      const run = filterSetUp('<domain>new</domain>\n\n', 0);
+      expect(run(['vm1', op, 'begin', '-'], xml)).toEqual({ code: 0, stdout: '<domain>new</domain>\n\n', stderr: '', stdin: xml });
+    }
+  });
+
+  it('prints nothing when the check fails, whatever it printed first, and still exits 0 (libvirt keeps its XML)', () => {
+    const run = filterSetUp('<domain>half', 3);
+    const r = run(['vm1', 'restore', 'begin', '-'], xml);
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+    expect(r.stderr).toContain('vm1: restore begin: the check failed; XML left as libvirt has it');
+  });
+
+  it('prints nothing and exits 0 when virt-seclabel is missing', () => {
+    const d = join(dir, `filter-missing-${++n}`);
+    mkdirSync(d, { recursive: true });
+    const script = join(d, 'hook');
+    writeFileSync(script, renderHookScript(join(d, 'no-such-binary')));
+    const r = spawnSync('sh', [script, 'vm1', 'migrate', 'begin', '-'], { input: xml, env: { LC_ALL: 'C', PATH: '/bin:/usr/bin' } });
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toBe('');
+    expect(r.stderr.toString()).toContain('not found');
   });
 });

@@ -15,7 +15,7 @@ describe('mountinfo', () => {
     const m = parseMountInfo(sample);
     expect(m.ok).toBe(true);
     if (!m.ok) return;
-    expect(m.value[1]).toEqual({ id: 30, parentId: 22, mountPoint: '/mnt/my disk', fsType: 'ext4', readOnly: true, superReadOnly: false, noDev: true, noSymFollow: false });
+    expect(m.value[1]).toEqual({ id: 30, parentId: 22, mountPoint: '/mnt/my disk', fsType: 'ext4', readOnly: true, superReadOnly: false, noDev: true, noSymFollow: false, options: ['ro', 'nodev'], superOptions: ['rw'], source: '/dev/sdb1' });
     expect(m.value[3]).toMatchObject({ superReadOnly: true, readOnly: false });
     expect(m.value[2]).toMatchObject({ noSymFollow: true, fsType: 'tmpfs' });
   });
@@ -52,5 +52,20 @@ describe('mountinfo', () => {
     const m = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'));
     expect(m.ok && mountOf(m.value, '/etc/passwd')?.mountPoint).toBe('/');
     expect(m.ok && mountOf(m.value, '/proc/self')?.fsType).toBe('proc');
+  });
+});
+
+describe('filesystems that delegate the permission decision', () => {
+  it('names who decides for network, FUSE and cluster filesystems, and nothing for local ones', async () => {
+    const { delegatesPermission, accessAsksServer } = await import('../../src/host/mounts.js');
+    expect(delegatesPermission('nfs4')).toBe('the NFS server decides');
+    expect(delegatesPermission('fuse.bindfs')).toBe('the FUSE daemon decides');
+    expect(delegatesPermission('fuse')).toBe('the FUSE daemon decides');
+    expect(delegatesPermission('cifs')).toBe('the SMB server decides');
+    expect(delegatesPermission('9p')).toBe('the 9p server decides');
+    for (const local of ['ext4', 'xfs', 'tmpfs', 'btrfs', 'overlay']) expect(delegatesPermission(local)).toBeUndefined();
+    expect(accessAsksServer('nfs')).toBe(true);
+    expect(accessAsksServer('fuse.sshfs')).toBe(false);
+    expect(accessAsksServer('cifs')).toBe(false);
   });
 });

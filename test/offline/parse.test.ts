@@ -112,3 +112,43 @@ describe('record and replay of one view', () => {
     expect(rec.calls()).toEqual([]);
   });
 });
+
+describe('the kernel asked as QEMU, recorded and replayed', () => {
+  const ask = { uid: 64055, gid: 107, groups: [64055, 107], path: '/nfs/a.iso', op: 'read' as const };
+  const allowed = { kind: 'allowed' as const, how: 'open O_RDONLY' };
+  const inner = {
+    ...memoryView({ '/nfs/a.iso': { type: 'file', mode: 0o600 } }),
+    kernelAccess: () => ({ kind: 'ok' as const, value: allowed }),
+    readBytesAs: () => ({ kind: 'ok' as const, value: new Uint8Array([81, 70, 73, 0, 0]) }),
+  };
+
+  it('replays the same answers for the same identity (groups as a set), and misses for another', () => {
+    const rec = createRecordingView(inner);
+    rec.view.kernelAccess!(ask);
+    rec.view.readBytesAs!(ask, '/nfs/a.iso', 0, 5);
+    const facts = parseFacts(serializeFacts({ ...sample, view: rec.calls() }));
+    expect(facts.ok).toBe(true);
+    if (!facts.ok) return;
+    const replay = createSnapshotView(facts.value.view);
+    expect(replay.view.kernelAccess!({ ...ask, groups: [107, 64055] })).toEqual({ kind: 'ok', value: allowed });
+    expect(replay.view.readBytesAs!(ask, '/nfs/a.iso', 0, 5)).toEqual({ kind: 'ok', value: new Uint8Array([81, 70, 73, 0, 0]) });
+    expect(replay.view.kernelAccess!({ ...ask, uid: 1000 })).toMatchObject({ kind: 'unknown', why: expect.stringContaining('not in the snapshot: kernelAccess /nfs/a.iso (read as uid 1000)') });
+  });
+
+  it('refuses a recorded answer that is not one', () => {
+    const rec = createRecordingView(inner);
+    rec.view.kernelAccess!(ask);
+    const good = JSON.parse(serializeFacts({ ...sample, view: rec.calls() })) as { view: Record<string, unknown>[] };
+    const bad = [
+      (c: Record<string, unknown>) => (c.ask = 'write'),
+      (c: Record<string, unknown>) => (c.answer = { kind: 'ok', value: { kind: 'denied', errno: 'EACCES', at: '/nfs', step: 'guess' } }),
+      (c: Record<string, unknown>) => (c.groups = [-1]),
+      (c: Record<string, unknown>) => delete c.uid,
+    ];
+    for (const mutate of bad) {
+      const o = structuredClone(good);
+      mutate(o.view[0]!);
+      expect(parseFacts(JSON.stringify(o)).ok).toBe(false);
+    }
+  });
+});

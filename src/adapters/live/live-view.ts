@@ -18,6 +18,7 @@ import { errnoCode, errnoWords } from '../../host/errno.js';
 import { lazyBuiltin } from '../../builtins.js';
 import { missing, ok, unknown, type FileType, type HostView, type Inode, type Lookup } from '../../host/view.js';
 import { xattr } from './xattr.js';
+import { createKernelProbe, type KernelProbe } from './kernel-probe.js';
 
 const os = lazyBuiltin<typeof import('node:os')>('node:os');
 
@@ -149,8 +150,30 @@ export function readXattr(path: string, name: string, unsupportedMeansNone: bool
   return value === null ? unknown(`cannot read its ${name} attribute`) : ok(value);
 }
 
-export function createLiveView(): HostView {
+/**
+ * `probe`: how kernelAccess asks the kernel as QEMU (adapters/live/kernel-probe.ts), created on the
+ * first question, so a run that never meets a delegating filesystem starts no helper.
+ */
+export function createLiveView(probe?: () => KernelProbe): HostView {
+  let kernel: KernelProbe | undefined;
   return {
+    kernelAccess(ask) {
+      kernel ??= probe ? probe() : createKernelProbe();
+      return kernel.ask(ask);
+    },
+
+    readBytesAs(who, path, offset, length) {
+      // The helper walks a physical path (it follows no link itself): resolved here, as root.
+      let real: string;
+      try {
+        real = fs.realpathSync(path);
+      } catch (e) {
+        return lookupFromError(e, 'resolve the path');
+      }
+      kernel ??= probe ? probe() : createKernelProbe();
+      return kernel.read(who, real, offset, length);
+    },
+
     lstat: lstatInode,
 
     readlink(path) {

@@ -82,3 +82,9 @@ function plainData(value: unknown, depth: number): unknown {
   }
   return NOT_PLAIN;
 }
+
+/** The key of a question asked as an identity: the call's, then who asked and how (groups as a set). */
+export function identityKey(op: string, path: string, who: { readonly uid: number; readonly gid: number; readonly groups: readonly number[] }, ...extra: (string | number)[]): string {
+  const groups = [...new Set(who.groups)].sort((a, b) => a - b).join(',');
+  return [op, path, who.uid, who.gid, groups, ...extra].join('\0');
+}

@@ -48,10 +48,27 @@ export type StoredCall =
   /** The bytes read; fewer than `length` means end of file. */
   | { readonly op: 'readBytes'; readonly path: string; readonly offset: number; readonly length: number; readonly answer: StoredLookup<StoredBytes> }
   | { readonly op: 'readText'; readonly path: string; readonly answer: StoredLookup<string> }
-  | { readonly op: 'listDir'; readonly path: string; readonly answer: StoredLookup<readonly string[]> };
+  | { readonly op: 'listDir'; readonly path: string; readonly answer: StoredLookup<readonly string[]> }
+  /**
+   * The kernel asked as QEMU's identity where the filesystem delegates (NFS, FUSE, ...): what no other
+   * machine can recompute, so it is recorded as answered.
+   */
+  | ({ readonly op: 'kernelAccess'; readonly path: string; readonly ask: 'lookup' | 'read' | 'readwrite'; readonly answer: StoredLookup<StoredKernelAnswer> } & StoredIdentity)
+  /** An image header read as QEMU's identity where root was refused (root_squash). */
+  | ({ readonly op: 'readBytesAs'; readonly path: string; readonly offset: number; readonly length: number; readonly answer: StoredLookup<StoredBytes> } & StoredIdentity);
+
+export interface StoredIdentity {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+}
+
+export type StoredKernelAnswer =
+  | { readonly kind: 'allowed'; readonly how: string; readonly write?: 'access' }
+  | { readonly kind: 'denied'; readonly errno: string; readonly at: string; readonly step: 'lookup' | 'open' | 'access' };
 
 export type ViewOp = StoredCall['op'];
-export const VIEW_OPS: readonly ViewOp[] = ['lstat', 'readlink', 'aclAccess', 'selinuxLabel', 'readBytes', 'readText', 'listDir'];
+export const VIEW_OPS: readonly ViewOp[] = ['lstat', 'readlink', 'aclAccess', 'selinuxLabel', 'readBytes', 'readText', 'listDir', 'kernelAccess', 'readBytesAs'];
 
 /** JSON data as the oracle's requests and answers are stored (they are plain data by contract). */
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
@@ -64,6 +81,8 @@ export interface StoredSelinux {
   readonly booleans: readonly (readonly [string, boolean])[] | null;
   readonly typeExists: readonly { readonly name: string; readonly exists: boolean }[];
   readonly compute: readonly { readonly request: Json; readonly answer: Json }[];
+  /** The genfscon label of each filesystem type asked (NFS, CIFS, FUSE without labels); null: none. */
+  readonly genfs?: readonly { readonly fsType: string; readonly context: string | null }[];
 }
 
 /** The host options the snapshot was taken with: offline runs decide under exactly these. */

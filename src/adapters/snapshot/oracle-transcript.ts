@@ -20,6 +20,7 @@ export function createRecordingOracle(inner: SelinuxOracle): RecordingOracle {
   const compute = new Map<string, { request: Json; answer: Json }>();
   const types = new Map<string, boolean>();
   let booleans: [string, boolean][] | null = null;
+  const genfs = new Map<string, string | null>();
   const oracle: SelinuxOracle = {
     compute(req) {
       const answer = inner.compute(req);
@@ -41,6 +42,11 @@ export function createRecordingOracle(inner: SelinuxOracle): RecordingOracle {
       booleans ??= [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       return map;
     },
+    genfsContext(fsType) {
+      const context = inner.genfsContext?.(fsType);
+      if (context !== undefined) genfs.set(fsType, context);
+      return context;
+    },
   };
   return {
     oracle,
@@ -48,6 +54,7 @@ export function createRecordingOracle(inner: SelinuxOracle): RecordingOracle {
       booleans,
       typeExists: [...types.entries()].map(([name, exists]) => ({ name, exists })),
       compute: [...compute.values()],
+      ...(genfs.size > 0 ? { genfs: [...genfs].map(([fsType, context]) => ({ fsType, context })) } : {}),
     }),
   };
 }
@@ -69,6 +76,7 @@ export function createReplayingOracle(stored: StoredSelinux): ReplayingOracle {
   }
   const types = new Map(stored.typeExists.map((t) => [t.name, t.exists]));
   const booleans = new Map(stored.booleans ?? []);
+  const genfs = new Map((stored.genfs ?? []).map((g) => [g.fsType, g.context]));
   let misses = new Set<string>();
   // Which type the process runs as depends on typeExists (svirt_tcg_t): once that was answered without
   // a recording, recorded answers may be about another process type, so none of them proves anything.
@@ -97,6 +105,12 @@ export function createReplayingOracle(stored: StoredSelinux): ReplayingOracle {
     booleans() {
       if (stored.booleans === null) misses.add('not in the snapshot: the SELinux boolean values');
       return booleans;
+    },
+    genfsContext(fsType) {
+      const g = genfs.get(fsType);
+      if (g !== undefined) return g;
+      misses.add(`not in the snapshot: the policy's genfscon label for ${fsType}`);
+      return undefined;
     },
   };
   return {

@@ -9,7 +9,7 @@ import { readFully } from '../../host/fd-io.js';
 import { failure, success, type Result } from '../../result.js';
 import type { FileType } from '../../host/view.js';
 import { isBase64 } from './codec.js';
-import { FACTS_FORMAT_VERSION, VIEW_OPS, type FactsFile, type Json, type StoredCall, type StoredBytes, type StoredLookup, type StoredSelinux, type ViewOp } from './format.js';
+import { FACTS_FORMAT_VERSION, VIEW_OPS, type FactsFile, type Json, type StoredCall, type StoredBytes, type StoredLookup, type StoredSelinux, type ViewOp, type StoredIdentity, type StoredKernelAnswer } from './format.js';
 
 /** A snapshot of 100,000 paths (facts --path's limit) is tens of MB; far beyond that it is not a facts file. */
 export const MAX_FACTS_BYTES = 128 * 1024 * 1024;
@@ -108,9 +108,17 @@ function names(v: unknown, at: string): string[] {
 }
 
 function call(v: unknown, at: string): StoredCall {
-  const op = obj(v, at, { required: ['op', 'path', 'answer'], optional: ['offset', 'length'] }).op as ViewOp;
+  const op = obj(v, at, { required: ['op', 'path', 'answer'], optional: ['offset', 'length', 'ask', 'uid', 'gid', 'groups'] }).op as ViewOp;
   if (!VIEW_OPS.includes(op)) fail(`${at}.op`, `expected one of ${VIEW_OPS.join(', ')}`);
-  const o = obj(v, at, { required: op === 'readBytes' ? ['op', 'path', 'answer', 'offset', 'length'] : ['op', 'path', 'answer'] });
+  const required =
+    op === 'readBytes'
+      ? ['op', 'path', 'answer', 'offset', 'length']
+      : op === 'kernelAccess'
+        ? ['op', 'path', 'answer', 'ask', 'uid', 'gid', 'groups']
+        : op === 'readBytesAs'
+          ? ['op', 'path', 'answer', 'offset', 'length', 'uid', 'gid', 'groups']
+          : ['op', 'path', 'answer'];
+  const o = obj(v, at, { required });
   const path = absPath(o.path, `${at}.path`);
   const a = `${at}.answer`;
   switch (op) {
@@ -134,12 +142,49 @@ function call(v: unknown, at: string): StoredCall {
       return { op, path, answer: lookup(o.answer, a, str) };
     case 'listDir':
       return { op, path, answer: lookup(o.answer, a, names) };
+    case 'kernelAccess': {
+      const ask = o.ask;
+      if (ask !== 'lookup' && ask !== 'read' && ask !== 'readwrite') fail(`${at}.ask`, 'expected lookup, read or readwrite');
+      return { op, path, ask, ...identity(o, at), answer: lookup(o.answer, a, kernelAnswer) };
+    }
+    case 'readBytesAs':
+      return {
+        op,
+        path,
+        offset: int(o.offset, `${at}.offset`, Number.MAX_SAFE_INTEGER),
+        length: int(o.length, `${at}.length`, MAX_FACTS_BYTES),
+        ...identity(o, at),
+        answer: lookup(o.answer, a, (v, at2) => storedBytes(v, at2, o.length)),
+      };
   }
+}
+
+function identity(o: Obj, at: string): StoredIdentity {
+  const groups = arr(o.groups, `${at}.groups`);
+  if (groups.length > 65536) fail(`${at}.groups`, 'too many groups');
+  return { uid: int(o.uid, `${at}.uid`, MAX_ID), gid: int(o.gid, `${at}.gid`, MAX_ID), groups: groups.map((g, i) => int(g, `${at}.groups[${i}]`, MAX_ID)) };
+}
+
+function kernelAnswer(v: unknown, at: string): StoredKernelAnswer {
+  const kind = obj(v, at, { required: ['kind'], optional: ['how', 'write', 'errno', 'at', 'step'] }).kind;
+  if (kind === 'allowed') {
+    const o = obj(v, at, { required: ['kind', 'how'], optional: ['write'] });
+    if (o.write !== undefined && o.write !== 'access') fail(`${at}.write`, 'expected access');
+    return { kind, how: str(o.how, `${at}.how`), ...(o.write === 'access' ? { write: 'access' as const } : {}) };
+  }
+  if (kind === 'denied') {
+    const o = obj(v, at, { required: ['kind', 'errno', 'at', 'step'] });
+    const errno = str(o.errno, `${at}.errno`);
+    if (!/^E[A-Z0-9]+$/.test(errno)) fail(`${at}.errno`, 'expected an errno name');
+    if (o.step !== 'lookup' && o.step !== 'open' && o.step !== 'access') fail(`${at}.step`, 'expected lookup, open or access');
+    return { kind, errno, at: absPath(o.at, `${at}.at`), step: o.step };
+  }
+  return fail(`${at}.kind`, 'expected allowed or denied');
 }
 
 function selinux(v: unknown, at: string): StoredSelinux | null {
   if (v === null) return null;
-  const o = obj(v, at, { required: ['policy', 'booleans', 'typeExists', 'compute'] });
+  const o = obj(v, at, { required: ['policy', 'booleans', 'typeExists', 'compute'], optional: ['genfs'] });
   const p = obj(o.policy, `${at}.policy`, { required: ['kind'], optional: ['source', 'mls', 'error'] });
   const policy =
     p.kind === 'loaded'
@@ -164,7 +209,14 @@ function selinux(v: unknown, at: string): StoredSelinux | null {
     const e = obj(c, `${at}.compute[${i}]`, { required: ['request', 'answer'] });
     return { request: e.request as Json, answer: e.answer as Json };
   });
-  return { policy, booleans, typeExists, compute };
+  const genfs =
+    o.genfs === undefined
+      ? undefined
+      : arr(o.genfs, `${at}.genfs`).map((g, i) => {
+          const e = obj(g, `${at}.genfs[${i}]`, { required: ['fsType', 'context'] });
+          return { fsType: str(e.fsType, `${at}.genfs[${i}].fsType`), context: e.context === null ? null : str(e.context, `${at}.genfs[${i}].context`) };
+        });
+  return { policy, booleans, typeExists, compute, ...(genfs ? { genfs } : {}) };
 }
 
 function hostOptions(v: unknown, at: string): FactsFile['hostOptions'] {

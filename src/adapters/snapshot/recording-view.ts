@@ -8,7 +8,7 @@
  * a snapshot is taken by the recorded SELinux oracle questions (recording-oracle.ts).
  */
 import type { HostView, Inode, Lookup } from '../../host/view.js';
-import { callKey, storeLookup, toBase64, toStoredBytes } from './codec.js';
+import { callKey, identityKey, storeLookup, toBase64, toStoredBytes } from './codec.js';
 import type { StoredCall } from './format.js';
 
 export interface RecordingView {
@@ -76,5 +76,22 @@ export function createRecordingView(inner: HostView, options: RecordingOptions =
       return a;
     },
   };
+  const ids = (w: { uid: number; gid: number; groups: readonly number[] }) => ({ uid: w.uid, gid: w.gid, groups: [...new Set(w.groups)].sort((a, b) => a - b) });
+  if (inner.kernelAccess) {
+    const ask = inner.kernelAccess.bind(inner);
+    view.kernelAccess = (q) => {
+      const a = ask(q);
+      keep(identityKey('kernelAccess', q.path, q, q.op), { op: 'kernelAccess', path: q.path, ask: q.op, ...ids(q), answer: storeLookup(a, same) });
+      return a;
+    };
+  }
+  if (inner.readBytesAs) {
+    const read = inner.readBytesAs.bind(inner);
+    view.readBytesAs = (who, path, offset, length) => {
+      const a = read(who, path, offset, length);
+      keep(identityKey('readBytesAs', path, who, offset, length), { op: 'readBytesAs', path, offset, length, ...ids(who), answer: storeLookup(a, toStoredBytes) });
+      return a;
+    };
+  }
   return { view, calls: () => [...recorded.values()] };
 }

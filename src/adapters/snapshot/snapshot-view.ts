@@ -5,7 +5,7 @@
  */
 import { APPARMOR_FILES } from '../../host/apparmor-files.js';
 import { missing, unknown, type HostView, type Inode, type Lookup } from '../../host/view.js';
-import { callKey, fromBase64, loadLookup } from './codec.js';
+import { callKey, fromBase64, identityKey, loadLookup } from './codec.js';
 import type { StoredCall, StoredLookup, ViewOp } from './format.js';
 
 export interface SnapshotMiss {
@@ -41,7 +41,16 @@ export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
   const answers = new Map<string, StoredCall>();
   const segments = new Map<string, Segment[]>();
   const failedReads = new Map<string, Exclude<StoredLookup<unknown>, { kind: 'ok' }>>();
+  const asked = new Map<string, StoredCall>();
   for (const c of calls) {
+    if (c.op === 'kernelAccess') {
+      asked.set(identityKey('kernelAccess', c.path, c, c.ask), c);
+      continue;
+    }
+    if (c.op === 'readBytesAs') {
+      asked.set(identityKey('readBytesAs', c.path, c, c.offset, c.length), c);
+      continue;
+    }
     if (c.op !== 'readBytes') {
       answers.set(callKey(c.op, c.path), c);
       continue;
@@ -115,6 +124,20 @@ export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
     },
     readBinary(path) {
       return miss('readBinary', path);
+    },
+    kernelAccess(q) {
+      const c = asked.get(identityKey('kernelAccess', q.path, q, q.op)) as Extract<StoredCall, { op: 'kernelAccess' }> | undefined;
+      return c ? loadLookup(c.answer, same) : miss('kernelAccess', `${q.path} (${q.op} as uid ${q.uid})`, q.path);
+    },
+    readBytesAs(who, path, offset, length) {
+      const c = asked.get(identityKey('readBytesAs', path, who, offset, length)) as Extract<StoredCall, { op: 'readBytesAs' }> | undefined;
+      if (!c) return miss('readBytesAs', `${path} (bytes ${offset}..${offset + length} as uid ${who.uid})`, path);
+      return loadLookup(c.answer, (b) => {
+        const head = fromBase64(b.head);
+        const out = new Uint8Array(head.length + b.zeros);
+        out.set(head);
+        return out;
+      });
     },
     listDir(path) {
       const c = recorded<Extract<StoredCall, { op: 'listDir' }>>('listDir', path);
