@@ -1,0 +1,67 @@
+/**
+ * virt-aa-helper, libvirt's generator of the per-domain rules, as this program asks it: in dry-run
+ * mode (`-d`) it reads the domain XML on stdin and prints on stderr, instead of writing them, the
+ * .files path and its rules (each block as "virt-aa-helper:\n<text>\n"); when it refuses the domain it
+ * prints "virt-aa-helper: error: …" lines (a refused path first, then why) and exits 1. libvirt runs it
+ * with `-c` when /etc/apparmor.d/libvirt/libvirt-UUID does not exist yet and `-r` when it does; -c on an
+ * existing profile fails with "profile exists", so the mode follows the host the same way.
+ *
+ * The run itself is a port (`VirtAaHelper`): the live one spawns the host's binary
+ * (adapters/live/virt-aa-helper.ts), a snapshot replays what it printed, a test gives text.
+ */
+import { filesPath } from './libvirt-profile.js';
+
+export const VIRT_AA_HELPER = '/usr/lib/libvirt/virt-aa-helper';
+
+export interface VirtAaHelperRequest {
+  readonly uuid: string;
+  /** The domain XML as libvirt would hand it over. */
+  readonly xml: string;
+  /** 'create' (-c) when the domain's profile does not exist yet, 'replace' (-r) when it does. */
+  readonly mode: 'create' | 'replace';
+}
+
+/** What one run gave: its exit status and stderr, or why it could not run at all. */
+export type VirtAaHelperRun =
+  | { readonly kind: 'ran'; readonly status: number; readonly stderr: string }
+  | { readonly kind: 'missing'; readonly why: string }
+  | { readonly kind: 'unknown'; readonly why: string };
+
+export interface VirtAaHelper {
+  run(req: VirtAaHelperRequest): VirtAaHelperRun;
+}
+
+export type Generated =
+  | { readonly ok: true; readonly rules: string; readonly warnings: readonly string[] }
+  /** Refused: its error lines in its own words, and the path it named first (the element to blame). */
+  | { readonly ok: false; readonly errors: readonly string[]; readonly path?: string; readonly why: string };
+
+const PREFIX = 'virt-aa-helper';
+
+/** The .files text out of a dry run's stderr, or its refusal. */
+export function parseDryRun(uuid: string, run: VirtAaHelperRun): Generated {
+  if (run.kind === 'missing') return { ok: false, errors: [], why: `${VIRT_AA_HELPER} is not installed (${run.why}), so the per-domain rules cannot be generated` };
+  if (run.kind === 'unknown') return { ok: false, errors: [], why: `virt-aa-helper could not be run: ${run.why}` };
+  const lines = run.stderr.split('\n');
+  const errors = lines.filter((l) => l.startsWith(`${PREFIX}: error: `)).map((l) => l.slice(`${PREFIX}: error: `.length));
+  const warnings = lines.filter((l) => l.startsWith(`${PREFIX}: warning: `)).map((l) => l.slice(`${PREFIX}: warning: `.length));
+  if (run.status !== 0 || errors.length > 0) {
+    const path = errors.find((e) => e.startsWith('/'));
+    const words = errors.filter((e) => e !== path);
+    return {
+      ok: false,
+      errors,
+      ...(path !== undefined && { path }),
+      why: `virt-aa-helper refuses the domain (exit ${run.status}): ${errors.length > 0 ? errors.map((e) => `"${e}"`).join(', ') : 'no error message'}${path !== undefined ? ` (about ${path}${words.length > 0 ? `: ${words[0]}` : ''})` : ''}`,
+    };
+  }
+  const head = `${PREFIX}:\n${filesPath(uuid)}\n${PREFIX}:\n`;
+  const start = run.stderr.indexOf(head);
+  if (start === -1) return { ok: false, errors: [], why: `virt-aa-helper exited 0 but printed no rules for ${filesPath(uuid)}` };
+  const from = start + head.length;
+  // The next block (the profile's path, -c only) or the end; the buffer's own '\n' and vah_info's '\n' end it.
+  const next = run.stderr.indexOf(`\n${PREFIX}:\n`, from);
+  let rules = run.stderr.slice(from, next === -1 ? undefined : next + 1);
+  if (rules.endsWith('\n\n')) rules = rules.slice(0, -1);
+  return { ok: true, rules, warnings };
+}
