@@ -18,6 +18,8 @@ import { seclabelFor } from '../decide/domain-labelling.js';
 import type { Domain } from '../domain/model.js';
 import { lazySelinux, type PolicyLoader } from './selinux-engine.js';
 import type { SvirtLabelSource } from '../selinux/svirt-process.js';
+import type { VirtAaHelper } from '../apparmor/virt-aa-helper.js';
+import { lazyAppArmor } from './apparmor-engine.js';
 
 /** The images module's chain, in the decision core's terms. */
 export function chainOf(view: HostView, disk: Disk): Chain {
@@ -57,6 +59,7 @@ export function buildPorts(
   opts: HostOptions,
   loadPolicy?: PolicyLoader,
   svirtLabel: SvirtLabelSource = 'any-dynamic',
+  virtAaHelper?: VirtAaHelper,
 ): Result<DecisionPorts, string> {
   let accounts: Result<Accounts, string> | undefined;
   const getAccounts = () => (accounts ??= readAccounts(view));
@@ -70,8 +73,16 @@ export function buildPorts(
   const selinux = lazySelinux(view, conn, opts, loadPolicy, svirtLabel);
   // The mount table and sysctls, read once for all the domains these ports decide (not once per domain).
   const dacFacts = new DacHostFacts(view);
+  const fsuidOf = (domain: Domain) => {
+    const a = getAccounts();
+    if (!a.ok) return undefined;
+    const id = dacIdentity(domain, conn, a.value);
+    return id.ok ? id.value.uid : undefined;
+  };
+  const apparmor = conn.apparmor.active ? lazyAppArmor(view, virtAaHelper, fsuidOf) : undefined;
   return success({
     resolveChain: (disk) => chainOf(view, disk),
+    ...(apparmor && { apparmorFor: apparmor }),
     engineFor: (model, domain) => {
       if (model === 'dac') {
         const a = getAccounts();

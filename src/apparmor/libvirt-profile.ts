@@ -17,7 +17,18 @@ export const LIBVIRT_PROFILE_DIR = `${APPARMOR_DIR}/libvirt`;
 export const QEMU_TEMPLATE = `${LIBVIRT_PROFILE_DIR}/TEMPLATE.qemu`;
 export const LOCAL_QEMU_ABSTRACTION = `${APPARMOR_DIR}/local/abstractions/libvirt-qemu`;
 
-export const profileName = (uuid: string) => `libvirt-${uuid.toLowerCase()}`;
+/**
+ * The uuid as libvirt formats it (virUUIDFormat: lowercase, dashed), from what the XML holds (libvirt
+ * accepts dashes anywhere, or none, and either case); undefined when it is not one.
+ */
+export function normalizeUuid(text: string): string | undefined {
+  const hex = text.trim().replace(/[-\s]/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) return undefined;
+  const h = hex.toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export const profileName = (uuid: string) => `libvirt-${uuid}`;
 export const profilePath = (uuid: string) => `${LIBVIRT_PROFILE_DIR}/${profileName(uuid)}`;
 export const filesPath = (uuid: string) => `${profilePath(uuid)}.files`;
 

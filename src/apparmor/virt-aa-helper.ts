@@ -9,6 +9,7 @@
  * The run itself is a port (`VirtAaHelper`): the live one spawns the host's binary
  * (adapters/live/virt-aa-helper.ts), a snapshot replays what it printed, a test gives text.
  */
+import { createRequire } from 'node:module';
 import { filesPath } from './libvirt-profile.js';
 
 export const VIRT_AA_HELPER = '/usr/lib/libvirt/virt-aa-helper';
@@ -64,4 +65,35 @@ export function parseDryRun(uuid: string, run: VirtAaHelperRun): Generated {
   let rules = run.stderr.slice(from, next === -1 ? undefined : next + 1);
   if (rules.endsWith('\n\n')) rules = rules.slice(0, -1);
   return { ok: true, rules, warnings };
+}
+
+/**
+ * Where a facts snapshot keeps one dry run: a text "file" under a path no host has, named by the
+ * digest of the request (mode, uuid, XML), holding the run as JSON. Recorded by `facts` and answered
+ * by the snapshot view like any other read, so a domain whose XML changed since is "not in the snapshot".
+ */
+export const VAH_RECORD_DIR = '/virt-seclabel:virt-aa-helper';
+export const vahRecordPath = (digest: string) => `${VAH_RECORD_DIR}/${digest}`;
+
+export function encodeRun(run: VirtAaHelperRun): string {
+  return JSON.stringify(run);
+}
+
+export function decodeRun(text: string): VirtAaHelperRun {
+  try {
+    const o = JSON.parse(text) as Record<string, unknown>;
+    if (o.kind === 'ran' && typeof o.status === 'number' && typeof o.stderr === 'string') return { kind: 'ran', status: o.status, stderr: o.stderr };
+    if ((o.kind === 'missing' || o.kind === 'unknown') && typeof o.why === 'string') return { kind: o.kind, why: o.why };
+  } catch {
+    /* fall through */
+  }
+  return { kind: 'unknown', why: 'the recorded virt-aa-helper run is malformed' };
+}
+
+const requireBuiltin = createRequire(import.meta.url);
+
+/** The digest a recorded run is kept under: SHA-256 over the mode, the uuid and the XML. */
+export function requestDigest(req: VirtAaHelperRequest): string {
+  const { createHash } = requireBuiltin('node:crypto') as typeof import('node:crypto');
+  return createHash('sha256').update(`${req.mode}\0${req.uuid}\0${req.xml}`).digest('hex');
 }
