@@ -50,5 +50,6 @@ export interface AppArmorVerdict {
 export interface AppArmorChecker {
   /** The profile's name (libvirt-UUID). */
   readonly profile: string;
-  check(path: string, perms: readonly AppArmorPerm[]): AppArmorVerdict;
+  /** `created`: a missing file is made before QEMU opens it (libvirt's nvram), so its path as written is judged. */
+  check(path: string, perms: readonly AppArmorPerm[], opts?: { readonly created?: boolean }): AppArmorVerdict;
 }

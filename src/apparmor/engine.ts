@@ -34,6 +34,8 @@ export function checkPath(
   needed: readonly Perm[],
   /** QEMU's fsuid, when known (the DAC identity libvirt runs it as). */
   fsuid: number | undefined,
+  /** A missing file is created before QEMU opens it (libvirt's nvram): judge its path as written. */
+  created = false,
 ): AppArmorVerdict {
   const walk = walkPath(view, path);
   let object: string;
@@ -42,12 +44,12 @@ export function checkPath(
   if (walk.end.kind === 'found') {
     object = walk.end.file.path + (walk.end.file.inode.type === 'dir' ? '/' : '');
     uid = walk.end.file.inode.uid;
-  } else if (walk.end.kind === 'error' && walk.end.errno === 'ENOENT') {
-    // Not there yet (an nvram libvirt creates, a file QEMU creates): judged by its path as written.
+  } else if (walk.end.kind === 'error' && walk.end.errno === 'ENOENT' && created) {
+    // Not there yet, made at start (libvirt's nvram from its template): judged by its path as written.
     object = filterSlashes(path);
     missingNote = ' (it does not exist yet: judged by its path as written)';
   } else if (walk.end.kind === 'error') {
-    return { accessible: null, reason: `${pathProblem(walk.end.at, walk.end.errno)}: QEMU's open fails before AppArmor is asked` };
+    return { accessible: null, reason: `${pathProblem(walk.end.at, walk.end.errno)}: QEMU's open fails before AppArmor is asked about it` };
   } else return { accessible: null, reason: `cannot resolve ${path}: ${walk.end.why}` };
 
   const named = (object === path ? path : `${path} (which is ${object})`) + missingNote;
@@ -88,5 +90,5 @@ export function checkPath(
 
 /** The engine for one domain: its profile's rules, QEMU's fsuid, the host the paths are resolved on. */
 export function bindAppArmor(view: HostView, profile: AppArmorProfileRules, fsuid: number | undefined): AppArmorChecker {
-  return { profile: profile.name, check: (path, perms) => checkPath(view, profile, path, perms, fsuid) };
+  return { profile: profile.name, check: (path, perms, opts) => checkPath(view, profile, path, perms, fsuid, opts?.created === true) };
 }

@@ -78,14 +78,14 @@ function refusal(bound: { readonly reason: string; readonly path?: string }, pat
 
 /** The files of one entry, each with the permissions QEMU asks, checked in order; the first not proven decides. */
 export function decideAppArmorFiles(
-  files: readonly { readonly path: string; readonly perms: readonly AppArmorPerm[]; readonly role?: ChainFile['role'] }[],
+  files: readonly { readonly path: string; readonly perms: readonly AppArmorPerm[]; readonly role?: ChainFile['role']; readonly created?: boolean }[],
   bound: BoundAppArmor,
 ): AppArmorDecision {
   if (!bound.ok) return unknownRow(refusal(bound, files.map((f) => f.path)));
   const because: string[] = [];
   let rule: string | undefined;
   for (const f of files) {
-    const v = bound.engine.check(f.path, f.perms);
+    const v = bound.engine.check(f.path, f.perms, { created: f.created === true });
     const role = ROLE[f.role ?? 'top'];
     if (v.accessible !== true) return { action: 'n/a', accessible: v.accessible, reason: `${role}${v.reason}`, ...(v.rule !== undefined && { rule: v.rule }) };
     because.push(`${role}${v.reason}${v.rule ? ` (${v.rule})` : ''}`);
@@ -142,7 +142,7 @@ export function decideAppArmorOther(f: OtherFile, domain: Domain, conn: Connecti
   if (!ports.apparmorFor) return unknownRow('the AppArmor profile is not evaluated here');
   const bound = ports.apparmorFor(domain);
   if (!bound.ok) return decideAppArmorFiles([{ path: f.path, perms }], bound);
-  let files: { path: string; perms: readonly AppArmorPerm[]; role?: ChainFile['role'] }[];
+  let files: { path: string; perms: readonly AppArmorPerm[]; role?: ChainFile['role']; created?: boolean }[];
   if (f.kind === 'chardev' && f.chardevType === 'pipe') {
     // QEMU opens PATH.in and PATH.out, and PATH itself only when either is missing; both are asked.
     files = [`${f.path}.in`, `${f.path}.out`].map((p) => ({ path: p, perms }));
@@ -150,7 +150,7 @@ export function decideAppArmorOther(f: OtherFile, domain: Domain, conn: Connecti
     const c = otherFileChain(f, ports);
     if (c.kind === 'unprovable') return unknownRow(c.reason);
     files = c.files.map((x) => ({ path: x.path, perms: blockPerms(x.access), role: x.role }));
-  } else files = [{ path: f.path, perms }];
+  } else files = [{ path: f.path, perms, ...(f.kind === 'nvram' && { created: true }) }];
   const d = decideAppArmorFiles(files, bound);
   // A unix socket QEMU connects to: whether connect(2) is mediated by the path rules depends on the kernel's af_unix support.
   if (f.kind === 'chardev' && f.chardevType === 'unix' && d.accessible === false)

@@ -109,7 +109,7 @@ describe.runIf(haveParser || process.env.CI === 'true')("the same rules through 
     // "aare: GLOB   ->   PCRE" per rule, after variables.
     const parser = new Map<string, string>();
     for (const l of out.split('\n')) {
-      const x = /^aare: (.*)   ->   (.*)$/.exec(l);
+      const x = /^aare: (.*) {3}-> {3}(.*)$/.exec(l);
       if (x && x[1] !== 'glob-check') parser.set(x[1]!, x[2]!);
     }
     const parsed = parseProfileFile(viewSources(createLiveView()), prof);
