@@ -129,6 +129,8 @@ function otherPerms(f: OtherFile, conn: Connection): readonly AppArmorPerm[] | s
       return BLOCK_OPTIONS.has(f.qemuOption ?? '') ? blockPerms(f.access) : f.access === 'read' ? ['r'] : ['r', 'w'];
     case 'chardev':
       if (f.chardevType === 'file' && (conn.stdioHandler ?? 'logd') === 'logd') return 'stdio_handler = "logd": virtlogd opens the file and QEMU only gets a pipe to virtlogd, so the profile is never asked about this path';
+      // stdio_handler = "file": libvirtd opens it O_WRONLY|O_APPEND and passes the fd; AppArmor checks a received fd again (file_receive).
+      if (f.chardevType === 'file') return ['a'];
       if (f.chardevType === 'unix' && f.unixMode === 'bind') return 'libvirt creates the listening socket and passes QEMU its fd';
       return ['r', 'w'];
   }

@@ -21,7 +21,8 @@ import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { createLiveVirtAaHelper } from '../../src/adapters/live/virt-aa-helper.js';
 import { createHostContext, type HostContext } from '../../src/app/host-context.js';
 import { processFile, type ProcessedFile } from '../../src/app/process-file.js';
-import { fileJson } from '../../src/report/json.js';
+import { fileJson, reportJson } from '../../src/report/json.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { domainProfile, profileFromTemplate, QEMU_TEMPLATE } from '../../src/apparmor/libvirt-profile.js';
 import { parseDryRun, VIRT_AA_HELPER } from '../../src/apparmor/virt-aa-helper.js';
 import { hostOptions } from '../cli/harness.js';
@@ -210,7 +211,11 @@ describe.runIf(ready || process.env.CI === 'true')("apparmor rows from this host
     expect(good.reason).toContain('the path is named by another element');
   });
 
-  it('the JSON contract: action n/a, accessible, reason, rule', () => {
+  it('the JSON contract: action n/a, accessible, reason, rule; the whole report validates against report.schema.json', () => {
+    const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+    const validate = ajv.compile(JSON.parse(readFileSync('schemas/report.schema.json', 'utf8')) as object);
+    const report = reportJson(ctx.conn, [...decided.values()]);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     const j = fileJson(decided.get('cmdline')!, true) as { disks: { models: { apparmor: unknown } }[]; otherFiles: { element: string; models: { apparmor: unknown } }[] };
     expect(j.disks[0]!.models.apparmor).toEqual({ action: 'n/a', accessible: true, reason: expect.any(String), rule: expect.stringMatching(/\.files:6: ".*" rwk,$/) });
     expect(Object.keys(j.otherFiles[0]!.models.apparmor as object).sort()).toEqual(['accessible', 'action', 'reason']);

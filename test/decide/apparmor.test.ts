@@ -13,6 +13,7 @@ import { memoryView } from '../support/memory-view.js';
 import { annotate, captureIo, explain, hostOptions } from '../cli/harness.js';
 import { createHostContext } from '../../src/app/host-context.js';
 import { runExplain } from '../../src/commands/explain.js';
+import type { VirtAaHelper } from '../../src/apparmor/virt-aa-helper.js';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/bash\nlibvirt-qemu:x:64055:107:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin\n';
 const GROUP = 'root:x:0:\nkvm:x:107:\nlibvirt-qemu:x:64055:\n';
@@ -110,3 +111,68 @@ describe('explain and annotate on an AppArmor host', () => {
     expect(APPARMOR_DISK_REASON).toContain('nothing to annotate');
   });
 });
+
+describe('the apparmor row decided, with virt-aa-helper replaced by a test double', () => {
+  const UUID = '0d0e0000-0000-4000-8000-00000000000a';
+  const f = (content: string) => ({ type: 'file' as const, mode: 0o644, content });
+  const view = memoryView(
+    {
+      '/srv/iso': { type: 'dir', mode: 0o755 },
+      '/srv/iso/shared.iso': { type: 'file', mode: 0o644 },
+      '/srv/vm/disk.img': { type: 'file', mode: 0o600, uid: 64055 },
+      [APPARMOR_QEMU_TEMPLATE]: f('#include <tunables/global>\n\nprofile LIBVIRT_TEMPLATE flags=(attach_disconnected) {\n  #include <abstractions/libvirt-qemu>\n}\n'),
+      '/etc/apparmor.d/tunables/global': f('@{HOME}=/root/\n'),
+      '/etc/apparmor.d/abstractions/libvirt-qemu': f('  deny /srv/iso/shared.iso k,\n  include if exists <local/abstractions/libvirt-qemu>\n'),
+    },
+    { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP, [APPARMOR_ENABLED]: APPARMOR_HOST[APPARMOR_ENABLED], [APPARMOR_PROFILES]: APPARMOR_HOST[APPARMOR_PROFILES] } },
+  );
+  const xml = `<domain type='kvm'>\n  <name>aa</name>\n  <uuid>${UUID.toUpperCase()}</uuid>\n  <devices>\n    <disk type='file' device='cdrom'>\n      <source file='/srv/iso/shared.iso'/>\n      <target dev='hdc'/>\n      <readonly/>\n    </disk>\n    <disk type='file' device='disk'>\n      <source file='/srv/vm/disk.img'/>\n      <target dev='vda'/>\n    </disk>\n  </devices>\n</domain>\n`;
+  const asked: string[] = [];
+  const helper: VirtAaHelper = {
+    run(req) {
+      asked.push(`${req.mode} ${req.uuid}`);
+      const files = `/etc/apparmor.d/libvirt/libvirt-${req.uuid}.files`;
+      return { kind: 'ran', status: 0, stderr: `virt-aa-helper:\n${files}\nvirt-aa-helper:\n  "/srv/iso/shared.iso" rk,\n  "/srv/vm/disk.img" rwk,\n\n` };
+    },
+  };
+
+  it('a deny in the abstraction beats the generated allow: no, with the deny rule; DAC yes is flagged', async () => {
+    const ctx = createHostContext(view, hostOptions(), { virtAaHelper: helper });
+    if (!ctx.ok) throw new Error(ctx.error);
+    const c = captureIo(xml);
+    expect(await runExplain(['-'], { json: true }, ctx.value, c.io)).toBe(0);
+    await c.settle();
+    const report = JSON.parse(c.stdout()) as { files: { disks: { target: string; models: Record<string, { accessible: unknown; rule?: string; reason: string }>; findings: { code: string; message: string }[] }[] }[] };
+    const [hdc, vda] = report.files[0]!.disks;
+    expect(hdc!.models.dac).toMatchObject({ accessible: true });
+    expect(hdc!.models.apparmor).toEqual({ action: 'n/a', accessible: false, reason: expect.stringContaining('denies k on /srv/iso/shared.iso'), rule: '/etc/apparmor.d/abstractions/libvirt-qemu:1: deny /srv/iso/shared.iso k,' });
+    expect(hdc!.findings.map((x) => x.message)).toContainEqual(expect.stringMatching(/^DAC lets QEMU open it, but AppArmor does not: /));
+    expect(vda!.models.apparmor).toEqual({ action: 'n/a', accessible: true, reason: expect.any(String), rule: `/etc/apparmor.d/libvirt/libvirt-${UUID}.files:2: "/srv/vm/disk.img" rwk,` });
+    // libvirt's uuid form (lowercase), and -c since the profile does not exist yet; asked once per domain.
+    expect(asked).toEqual([`create ${UUID}`]);
+
+    const t = captureIo(xml);
+    expect(await runExplain(['-'], { json: false }, ctx.value, t.io)).toBe(0);
+    await t.settle();
+    expect(t.stdout()).toMatch(/hdc +\/srv\/iso\/shared\.iso +read +apparmor +n\/a +no +profile libvirt-0d0e.* denies k on \/srv\/iso\/shared\.iso/);
+  });
+
+  it('virt-aa-helper refusing the domain: unknown, in its own words', async () => {
+    const refusing: VirtAaHelper = { run: () => ({ kind: 'ran', status: 1, stderr: 'virt-aa-helper: error: /srv/vm/disk.img\nvirt-aa-helper: error: skipped restricted file\nvirt-aa-helper: error: invalid VM definition\n' }) };
+    const ctx = createHostContext(view, hostOptions(), { virtAaHelper: refusing });
+    if (!ctx.ok) throw new Error(ctx.error);
+    const { report } = await explainWith(ctx.value, xml);
+    const vda = report.files[0].disks[1].models.apparmor;
+    expect(vda.accessible).toBeNull();
+    expect(vda.reason).toContain('"skipped restricted file"');
+    expect(vda.reason).toContain('this element names /srv/vm/disk.img');
+    expect(report.files[0].disks[0].models.apparmor.reason).toContain('named by another element');
+  });
+});
+
+async function explainWith(ctx: Parameters<typeof runExplain>[2], xml: string) {
+  const c = captureIo(xml);
+  await runExplain(['-'], { json: true }, ctx, c.io);
+  await c.settle();
+  return { report: JSON.parse(c.stdout()) };
+}
