@@ -13,6 +13,7 @@ import { memoryView } from '../support/memory-view.js';
 import { annotate, captureIo, explain, hostOptions } from '../cli/harness.js';
 import { createHostContext } from '../../src/app/host-context.js';
 import { runExplain } from '../../src/commands/explain.js';
+import { runAnnotate } from '../../src/commands/annotate.js';
 import type { VirtAaHelper } from '../../src/apparmor/virt-aa-helper.js';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/bash\nlibvirt-qemu:x:64055:107:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin\n';
@@ -155,6 +156,16 @@ describe('the apparmor row decided, with virt-aa-helper replaced by a test doubl
     expect(await runExplain(['-'], { json: false }, ctx.value, t.io)).toBe(0);
     await t.settle();
     expect(t.stdout()).toMatch(/hdc +\/srv\/iso\/shared\.iso +read +apparmor +n\/a +no +profile libvirt-0d0e.* denies k on \/srv\/iso\/shared\.iso/);
+  });
+
+  it('annotate --check: a proven AppArmor refusal needs attention (exit 1), with the warning at the disk', async () => {
+    const ctx = createHostContext(view, hostOptions(), { virtAaHelper: helper });
+    if (!ctx.ok) throw new Error(ctx.error);
+    const c = captureIo(xml);
+    const code = await runAnnotate(['-'], { inPlace: false, check: true, diff: false, pruneStale: false }, ctx.value, c.io);
+    await c.settle();
+    expect(code).toBe(1);
+    expect(c.stderr()).toMatch(/<stdin>:6:7: warning: disk hdc \(\/srv\/iso\/shared\.iso\): DAC lets QEMU open it, but AppArmor does not/);
   });
 
   it('virt-aa-helper refusing the domain: unknown, in its own words', async () => {
