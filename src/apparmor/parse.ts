@@ -80,10 +80,22 @@ class Cursor {
   get done() {
     return this.pos >= this.text.length;
   }
+  private starts: number[] | undefined;
+  /** 1-based line of a position (line starts indexed once, then a binary search). */
   lineAt(pos: number): number {
-    let n = 1;
-    for (let i = 0; i < pos && i < this.text.length; i++) if (this.text.charCodeAt(i) === 10) n++;
-    return n;
+    if (this.starts === undefined) {
+      this.starts = [0];
+      for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    }
+    const st = this.starts;
+    let lo = 0;
+    let hi = st.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (st[mid]! <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
   }
   lineText(pos: number): string {
     const start = this.text.lastIndexOf('\n', pos - 1) + 1;
