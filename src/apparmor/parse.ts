@@ -66,6 +66,12 @@ class ParseError extends Error {
 const SKIPPED_SUFFIXES = ['~', '.dpkg-new', '.dpkg-old', '.dpkg-dist', '.dpkg-bak', '.dpkg-remove', '.rpmnew', '.rpmsave', '.orig', '.rej', '.pacsave', '.pacnew'];
 const skippedInDir = (name: string) => name.startsWith('.') || name === 'README' || SKIPPED_SUFFIXES.some((s) => name.endsWith(s));
 
+/** Rule classes that never grant or deny file access by path (apparmor.d(5)); everything else unknown is refused. */
+const OTHER_RULES = new Set([
+  'capability', 'network', 'signal', 'ptrace', 'unix', 'dbus', 'mount', 'remount', 'umount', 'pivot_root', 'change_profile',
+  'change_hat', 'rlimit', 'set', 'link', 'userns', 'io_uring', 'mqueue', 'all',
+]);
+
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_EXPANSIONS = 4096;
 const EXEC_MODES = ['pux', 'PUx', 'cux', 'CUx', 'pix', 'Pix', 'cix', 'Cix', 'ix', 'ux', 'Ux', 'px', 'Px', 'cx', 'Cx', 'x'];
@@ -442,9 +448,13 @@ function rule(ctx: Ctx, cur: Cursor, words: { text: string; quoted: boolean; at:
     } else if (b1 !== undefined && isPathWord(b1) && !b0.quoted && parsePerms(b0.text) !== undefined) {
       glob = b1.text;
       perms = parsePerms(b0.text);
-    } else if (b0.text === 'link' || (!b0.quoted && /^[a-z_]+/.test(b0.text))) {
+    } else if (!b0.quoted && OTHER_RULES.has(b0.text.replace(/[=(<].*$/, ''))) {
       // Not a file rule (capability, network, signal, ptrace, unix, dbus, mount, link, …).
       return;
+    } else if (!b0.quoted && /^[a-z_]+/.test(b0.text)) {
+      // A keyword this reader does not know (a newer qualifier such as priority=, a new rule class):
+      // skipping it could drop a deny, so nothing is decided from this profile.
+      throw new ParseError('unsupported', `${where}: the rule ${cur.lineText(b0.at)} is not one this program reads`);
     } else throw new ParseError('error', `${where}: cannot read the rule ${cur.lineText(b0.at)}`);
   }
   if (!perms) return;

@@ -114,6 +114,8 @@ describe('reading profiles', () => {
     for (const bad of ['profile t {\n  /a rq,\n}\n', 'profile t {\n  /a r\n}\n', 'profile t {\n  /a r,\n', '/x r,\n', 'profile t {\n  /a/{b r,\n}\n'])
       expect(parseProfileFile(sources({ '/p/main': bad }), '/p/main', '/base').ok, bad).toBe(false);
     expect(parseProfileFile(sources({ '/p/main': 'alias /a -> /b,\nprofile t {\n}\n' }), '/p/main', '/base')).toMatchObject({ ok: false, kind: 'unsupported' });
+    // An unknown keyword could be a qualifier on a deny: nothing is decided rather than a rule dropped.
+    expect(parseProfileFile(sources({ '/p/main': 'profile t {\n  priority=1 deny /a w,\n}\n' }), '/p/main', '/base')).toMatchObject({ ok: false, kind: 'unsupported' });
   });
 });
 
