@@ -187,3 +187,30 @@ async function explainWith(ctx: Parameters<typeof runExplain>[2], xml: string) {
   await c.settle();
   return { report: JSON.parse(c.stdout()) };
 }
+
+describe('chardevs and the apparmor row', () => {
+  const UUID = '0d0e0000-0000-4000-8000-00000000000b';
+  const f = (content: string) => ({ type: 'file' as const, mode: 0o644, content });
+  const view = memoryView(
+    {
+      '/run/vm/sock': { type: 'socket', mode: 0o666 },
+      '/run/vm/p.in': { type: 'fifo', mode: 0o666 },
+      '/run/vm/p.out': { type: 'fifo', mode: 0o666 },
+      '/var/log/vm/serial.log': { type: 'file', mode: 0o644 },
+      [APPARMOR_QEMU_TEMPLATE]: f('\nprofile LIBVIRT_TEMPLATE {\n  /run/vm/p.in rw,\n}\n'),
+    },
+    { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP, [APPARMOR_ENABLED]: 'Y\n', [APPARMOR_PROFILES]: 'libvirtd (enforce)\n' } },
+  );
+  const helper: VirtAaHelper = { run: (req) => ({ kind: 'ran', status: 0, stderr: `virt-aa-helper:\n/etc/apparmor.d/libvirt/libvirt-${req.uuid}.files\nvirt-aa-helper:\n\n` }) };
+  const xml = `<domain type='kvm'>\n  <name>c</name>\n  <uuid>${UUID}</uuid>\n  <devices>\n    <serial type='unix'><source mode='connect' path='/run/vm/sock'/></serial>\n    <channel type='pipe'><source path='/run/vm/p'/></channel>\n    <serial type='file'><source path='/var/log/vm/serial.log'/></serial>\n  </devices>\n</domain>\n`;
+
+  it('a unix socket without a rule is "cannot tell"; a pipe needs .in and .out; a logd file is never asked', async () => {
+    const ctx = createHostContext(view, hostOptions(), { virtAaHelper: helper });
+    if (!ctx.ok) throw new Error(ctx.error);
+    const { report } = await explainWith(ctx.value, xml);
+    const rows = Object.fromEntries(report.files[0].otherFiles.map((o: { element: string; models: { apparmor: unknown } }) => [o.element, o.models.apparmor]));
+    expect(rows['devices/serial[1]']).toMatchObject({ accessible: null, reason: expect.stringContaining('af_unix mediation') });
+    expect(rows['devices/channel[1]']).toMatchObject({ accessible: false, reason: expect.stringContaining('allows rw on /run/vm/p.out') });
+    expect(rows['devices/serial[2]']).toMatchObject({ accessible: null, reason: expect.stringContaining('virtlogd opens the file') });
+  });
+});
