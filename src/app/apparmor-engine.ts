@@ -9,7 +9,7 @@ import type { Domain } from '../domain/model.js';
 import type { HostView } from '../host/view.js';
 import { bindAppArmor } from '../apparmor/engine.js';
 import { domainProfile, existingProfile, LOCAL_QEMU_ABSTRACTION, normalizeUuid, profilePath, QEMU_TEMPLATE } from '../apparmor/libvirt-profile.js';
-import { parseDryRun, type VirtAaHelper } from '../apparmor/virt-aa-helper.js';
+import { parseDryRun, refusedPathAdvice, type VirtAaHelper } from '../apparmor/virt-aa-helper.js';
 
 export function lazyAppArmor(view: HostView, helper: VirtAaHelper | undefined, fsuidOf: (domain: Domain) => number | undefined): (domain: Domain) => BoundAppArmor {
   const bound = new WeakMap<Domain, BoundAppArmor>();
@@ -35,7 +35,7 @@ function bind(view: HostView, helper: VirtAaHelper | undefined, domain: Domain, 
   if (state === 'empty') return { ok: false, reason: `${profilePath(uuid)} is empty: libvirt unloads, deletes and recreates it at start; not evaluated (virt-aa-helper -r would delete it even in dry-run mode)` };
   const run = helper.run({ uuid, xml: domain.xml, mode: state === 'present' ? 'replace' : 'create' });
   const generated = parseDryRun(uuid, run);
-  if (!generated.ok) return { ok: false, reason: generated.why, ...(generated.path !== undefined && { path: generated.path }) };
+  if (!generated.ok) return { ok: false, reason: generated.why, ...(generated.path !== undefined && { path: generated.path, advice: refusedPathAdvice(generated.path) }) };
   const profile = domainProfile(view, uuid, generated.rules);
   if (!profile.ok) return { ok: false, reason: profile.reason };
   return { ok: true, engine: bindAppArmor(view, { name: profile.name, rules: profile.rules, localFile: LOCAL_QEMU_ABSTRACTION, templateFile: QEMU_TEMPLATE }, fsuidOf(domain)) };

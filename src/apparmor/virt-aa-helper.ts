@@ -97,3 +97,20 @@ export function requestDigest(req: VirtAaHelperRequest): string {
   const { createHash } = requireBuiltin('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(`${req.mode}\0${req.uuid}\0${req.xml}`).digest('hex');
 }
+
+/**
+ * virt-aa-helper 9.0's restrictions on the paths it adds (valid_path): prefixes it refuses outright, and
+ * prefixes it accepts for read-only use only. Used to tell a person what would get the path accepted.
+ */
+const REFUSED_ALWAYS = ['/bin/', '/etc/', '/lib', '/lost+found/', '/proc/', '/sbin/', '/selinux/', '/sys/', '/usr/bin/', '/usr/lib', '/usr/sbin/', '/usr/share/', '/usr/local/bin/', '/usr/local/etc/', '/usr/local/lib', '/usr/local/sbin/'];
+const READ_ONLY_OK = ['/boot/', '/vmlinuz', '/initrd', '/usr/share/edk2/', '/usr/share/OVMF/', '/usr/share/ovmf/', '/usr/share/AAVMF/', '/usr/share/qemu-efi/', '/usr/share/qemu-efi-aarch64/', '/usr/lib/u-boot/', '/usr/lib/riscv64-linux-gnu/opensbi'];
+const ALWAYS_OK = ['/sys/devices/pci', '/sys/kernel/config/target/vhost', '/etc/libvirt-sandbox/services/'];
+
+/** What gets a refused path accepted, in words. */
+export function refusedPathAdvice(path: string): string {
+  if (path.includes('"')) return 'virt-aa-helper refuses any path with a double quote in it: rename the file';
+  if (ALWAYS_OK.some((p) => path.startsWith(p))) return 'virt-aa-helper accepts this path, so it refused for another reason';
+  if (READ_ONLY_OK.some((p) => path.startsWith(p))) return 'virt-aa-helper accepts files under it only for read-only use: make the disk <readonly/>, or move a writable file elsewhere (e.g. /var/lib/libvirt/images)';
+  if (REFUSED_ALWAYS.some((p) => path.startsWith(p))) return 'virt-aa-helper refuses any use of files under this system directory: move the file elsewhere (e.g. /var/lib/libvirt/images)';
+  return 'move the file elsewhere (e.g. /var/lib/libvirt/images)';
+}

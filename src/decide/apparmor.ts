@@ -70,9 +70,9 @@ const blockPerms = (access: DiskAccess): readonly AppArmorPerm[] => (access === 
 const unknownRow = (reason: string): AppArmorDecision => ({ action: 'n/a', accessible: null, reason });
 
 /** Names the element virt-aa-helper's refusal is about, when it named a path. */
-function refusal(bound: { readonly reason: string; readonly path?: string }, paths: readonly string[]): string {
+function refusal(bound: { readonly reason: string; readonly path?: string; readonly advice?: string }, paths: readonly string[]): string {
   if (bound.path !== undefined && paths.includes(bound.path))
-    return `${bound.reason}: libvirt cannot start the domain; this element names ${bound.path}: move the file out of the restricted directory (or give it read-only access if it allows that)`;
+    return `${bound.reason}: libvirt cannot start the domain; this element names ${bound.path}${bound.advice !== undefined ? `: ${bound.advice}` : ''}`;
   return bound.path !== undefined ? `${bound.reason}: libvirt cannot start the domain (the path is named by another element)` : `${bound.reason}: libvirt cannot start the domain`;
 }
 

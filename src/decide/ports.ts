@@ -15,7 +15,10 @@ export type Chain =
 export type BoundEngine = { readonly ok: true; readonly engine: AccessEngine } | { readonly ok: false; readonly reason: string };
 
 /** The AppArmor engine bound to the profile libvirt would load for one domain, or why there is none. */
-export type BoundAppArmor = { readonly ok: true; readonly engine: AppArmorChecker } | { readonly ok: false; readonly reason: string; readonly path?: string };
+export type BoundAppArmor =
+  | { readonly ok: true; readonly engine: AppArmorChecker }
+  /** path: the file virt-aa-helper refused, when it named one; advice: what gets it accepted. */
+  | { readonly ok: false; readonly reason: string; readonly path?: string; readonly advice?: string };
 
 export interface DecisionPorts {
   resolveChain(disk: Disk): Chain;

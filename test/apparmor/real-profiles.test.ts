@@ -24,7 +24,7 @@ import { processFile, type ProcessedFile } from '../../src/app/process-file.js';
 import { fileJson, reportJson } from '../../src/report/json.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { domainProfile, profileFromTemplate, QEMU_TEMPLATE } from '../../src/apparmor/libvirt-profile.js';
-import { parseDryRun, VIRT_AA_HELPER } from '../../src/apparmor/virt-aa-helper.js';
+import { parseDryRun, refusedPathAdvice, VIRT_AA_HELPER } from '../../src/apparmor/virt-aa-helper.js';
 import { hostOptions } from '../cli/harness.js';
 
 const PARSER = '/usr/sbin/apparmor_parser';
@@ -206,9 +206,21 @@ describe.runIf(ready || process.env.CI === 'true')("apparmor rows from this host
     expect(bad.accessible).toBeNull();
     expect(bad.reason).toContain(`virt-aa-helper refuses the domain (exit 1): "/etc/${ID}.img", "skipped restricted file", "invalid VM definition"`);
     expect(bad.reason).toContain(`this element names /etc/${ID}.img`);
+    expect(bad.reason).toContain('refuses any use of files under this system directory: move the file elsewhere');
     const good = disk('restricted', 'vdb').apparmor!;
     expect(good.accessible).toBeNull();
     expect(good.reason).toContain('the path is named by another element');
+  });
+
+  it("the advice for a refused path holds with the real virt-aa-helper: under /boot/ read-only is accepted, read-write refused", () => {
+    const helper = createLiveVirtAaHelper();
+    const u = uuid(7);
+    const x = (ro: string) => domain(7, `  <devices>\n    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/boot/${ID}.img'/><target dev='vda'/>${ro}</disk>\n  </devices>\n`);
+    const rw = parseDryRun(u, helper.run({ uuid: u, xml: x(''), mode: 'create' }));
+    expect(rw).toMatchObject({ ok: false, path: `/boot/${ID}.img` });
+    expect(refusedPathAdvice(`/boot/${ID}.img`)).toContain('make the disk <readonly/>');
+    const ro = parseDryRun(u, helper.run({ uuid: u, xml: x('<readonly/>'), mode: 'create' }));
+    expect(ro.ok && ro.rules).toContain(`"/boot/${ID}.img" rk,`);
   });
 
   it('the JSON contract: action n/a, accessible, reason, rule; the whole report validates against report.schema.json', () => {
