@@ -214,3 +214,44 @@ describe('chardevs and the apparmor row', () => {
     expect(rows['devices/serial[2]']).toMatchObject({ accessible: null, reason: expect.stringContaining('virtlogd opens the file') });
   });
 });
+
+describe("a domain whose profile already exists (it is running or was started before)", () => {
+  const UUID = '0d0e0000-0000-4000-8000-00000000000c';
+  const f = (content: string) => ({ type: 'file' as const, mode: 0o644, content });
+  const base = {
+    '/srv/a.img': { type: 'file' as const, mode: 0o644 },
+    [APPARMOR_QEMU_TEMPLATE]: f('\nprofile LIBVIRT_TEMPLATE {\n  /srv/a.img r,\n}\n'),
+  };
+  const text = { '/etc/passwd': PASSWD, '/etc/group': GROUP, [APPARMOR_ENABLED]: 'Y\n', [APPARMOR_PROFILES]: 'libvirtd (enforce)\n' };
+  const xml = `<domain type='kvm'>\n  <name>e</name>\n  <uuid>${UUID}</uuid>\n  <devices>\n    <disk type='file' device='cdrom'><source file='/srv/a.img'/><target dev='hdc'/><readonly/></disk>\n  </devices>\n</domain>\n`;
+  const asked: string[] = [];
+  const helper: VirtAaHelper = { run: (req) => (asked.push(req.mode), { kind: 'ran', status: 0, stderr: `virt-aa-helper:\n/etc/apparmor.d/libvirt/libvirt-${req.uuid}.files\nvirt-aa-helper:\n\n` }) };
+
+  it('libvirt keeps it and only regenerates the .files (-r): its rules, not the template\'s, decide', async () => {
+    const view = memoryView({ ...base, [`/etc/apparmor.d/libvirt/libvirt-${UUID}`]: f(`profile libvirt-${UUID} {\n  /srv/a.img rk,\n  #include <libvirt/libvirt-${UUID}.files>\n}\n`) }, { text });
+    const ctx = createHostContext(view, hostOptions(), { virtAaHelper: helper });
+    if (!ctx.ok) throw new Error(ctx.error);
+    const { report } = await explainWith(ctx.value, xml);
+    expect(asked).toEqual(['replace']);
+    expect(report.files[0].disks[0].models.apparmor).toMatchObject({ accessible: true, rule: `/etc/apparmor.d/libvirt/libvirt-${UUID}:2: /srv/a.img rk,` });
+  });
+
+  it('an empty one is not run at all (virt-aa-helper -r would delete it even in dry-run mode): unknown', async () => {
+    asked.length = 0;
+    const view = memoryView({ ...base, [`/etc/apparmor.d/libvirt/libvirt-${UUID}`]: f('') }, { text });
+    const ctx = createHostContext(view, hostOptions(), { virtAaHelper: helper });
+    if (!ctx.ok) throw new Error(ctx.error);
+    const { report } = await explainWith(ctx.value, xml);
+    expect(asked).toEqual([]);
+    expect(report.files[0].disks[0].models.apparmor).toMatchObject({ accessible: null, reason: expect.stringContaining('is empty') });
+  });
+
+  it('from the template instead, the template\'s rule lacks k: no, with the rule to add', async () => {
+    asked.length = 0;
+    const ctx = createHostContext(memoryView(base, { text }), hostOptions(), { virtAaHelper: helper });
+    if (!ctx.ok) throw new Error(ctx.error);
+    const { report } = await explainWith(ctx.value, xml);
+    expect(asked).toEqual(['create']);
+    expect(report.files[0].disks[0].models.apparmor).toMatchObject({ accessible: false, reason: expect.stringContaining('allows k on /srv/a.img (only r from') });
+  });
+});
