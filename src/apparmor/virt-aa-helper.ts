@@ -9,7 +9,7 @@
  * The run itself is a port (`VirtAaHelper`): the live one spawns the host's binary
  * (adapters/live/virt-aa-helper.ts), a snapshot replays what it printed, a test gives text.
  */
-import { createRequire } from 'node:module';
+import { lazyBuiltin } from '../builtins.js';
 import { filesPath } from './libvirt-profile.js';
 
 export const VIRT_AA_HELPER = '/usr/lib/libvirt/virt-aa-helper';
@@ -90,12 +90,12 @@ export function decodeRun(text: string): VirtAaHelperRun {
   return { kind: 'unknown', why: 'the recorded virt-aa-helper run is malformed' };
 }
 
-const requireBuiltin = createRequire(import.meta.url);
+const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
 
 /** The digest a recorded run is kept under: SHA-256 over the mode, the uuid and the XML. */
 export function requestDigest(req: VirtAaHelperRequest): string {
-  const { createHash } = requireBuiltin('node:crypto') as typeof import('node:crypto');
-  return createHash('sha256').update(`${req.mode}\0${req.uuid}\0${req.xml}`).digest('hex');
+  return crypto()
+    .createHash('sha256').update(`${req.mode}\0${req.uuid}\0${req.xml}`).digest('hex');
 }
 
 /**
