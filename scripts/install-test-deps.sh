@@ -21,6 +21,7 @@ packages+=(git pre-commit)                              # the pre-commit round t
 packages+=(time)                                        # /usr/bin/time -v: peak RSS in the bench
 packages+=(lintian rpm cpio ansible python3-apt)        # the .deb check, rpmbuild + payload unpack, the fleet playbook (apt module)
 packages+=(busybox-static cpio attr)                    # the SELinux guest: busybox initramfs (the kernel comes from apt-get download)
+packages+=(apparmor)                                    # apparmor_parser and the tunables/abstractions libvirt's qemu profile includes (AppArmor engine suites)
 packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
 packages+=(tmux)                                        # explain in a real terminal (80 and 200 columns)
 packages+=(bindfs fuse3 python3-fusepy)                # FUSE mounts for the kernel-probe differential (bindfs kinds, a deciding daemon)

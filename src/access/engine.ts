@@ -36,3 +36,22 @@ export type FileVerdict =
 export interface AccessEngine {
   check(file: ChainFile): FileVerdict;
 }
+
+/** The file permissions AppArmor mediates that QEMU asks for: read, write, append, lock. */
+export type AppArmorPerm = 'r' | 'w' | 'a' | 'k';
+
+/** An AppArmor answer for one path: like FileVerdict, plus the deciding rule as `file:line: text`. */
+export interface AppArmorVerdict {
+  readonly accessible: boolean | null;
+  /** A sentence: what allows it, what denies it (and where a rule would go), or why it cannot be told. */
+  readonly reason: string;
+  readonly rule?: string;
+}
+
+/** The AppArmor engine bound to one domain's profile (apparmor/). */
+export interface AppArmorChecker {
+  /** The profile's name (libvirt-UUID). */
+  readonly profile: string;
+  /** `created`: a missing file is made before QEMU opens it (libvirt's nvram), so its path as written is judged. */
+  check(path: string, perms: readonly AppArmorPerm[], opts?: { readonly created?: boolean }): AppArmorVerdict;
+}

@@ -18,6 +18,8 @@ import { seclabelFor } from '../decide/domain-labelling.js';
 import type { Domain } from '../domain/model.js';
 import { lazySelinux, type PolicyLoader } from './selinux-engine.js';
 import type { SvirtLabelSource } from '../selinux/svirt-process.js';
+import type { VirtAaHelper } from '../apparmor/virt-aa-helper.js';
+import { lazyAppArmor } from './apparmor-engine.js';
 
 /**
  * A view whose readBytes, where this view's reader (root) is refused (EACCES/EPERM: NFS root_squash, a
@@ -91,6 +93,7 @@ export function buildPorts(
   opts: HostOptions,
   loadPolicy?: PolicyLoader,
   svirtLabel: SvirtLabelSource = 'any-dynamic',
+  virtAaHelper?: VirtAaHelper,
 ): Result<DecisionPorts, string> {
   let accounts: Result<Accounts, string> | undefined;
   const getAccounts = () => (accounts ??= readAccounts(view));
@@ -106,10 +109,18 @@ export function buildPorts(
   const selinux = lazySelinux(view, conn, opts, loadPolicy, svirtLabel);
   // The mount table and sysctls, read once for all the domains these ports decide (not once per domain).
   const dacFacts = new DacHostFacts(view);
+  const fsuidOf = (domain: Domain) => {
+    const a = getAccounts();
+    if (!a.ok) return undefined;
+    const id = dacIdentity(domain, conn, a.value);
+    return id.ok ? id.value.uid : undefined;
+  };
+  const apparmor = conn.apparmor.active ? lazyAppArmor(view, virtAaHelper, fsuidOf) : undefined;
   return success({
     // Headers root may not read (squashed) are read as the connection's QEMU user: the bytes are the
     // file's whoever reads them; whether the domain's own identity may open it is the DAC engine's question.
     resolveChain: (disk) => chainOf(view, disk, connIdentity),
+    ...(apparmor && { apparmorFor: apparmor }),
     engineFor: (model, domain) => {
       if (model === 'dac') {
         const a = getAccounts();

@@ -10,6 +10,7 @@ import type { HostOptions } from './host-options.js';
 import { buildPorts } from './engines.js';
 import type { PolicyLoader } from './selinux-engine.js';
 import type { SvirtLabelSource } from '../selinux/svirt-process.js';
+import type { VirtAaHelper } from '../apparmor/virt-aa-helper.js';
 
 export interface HostContext {
   readonly view: HostView;
@@ -29,6 +30,8 @@ export interface HostEnvironment {
   readonly loadPolicy?: PolicyLoader;
   /** The libvirt hook at start begin judges with the label libvirt generated; everything else with any. */
   readonly svirtLabel?: SvirtLabelSource;
+  /** virt-aa-helper in dry-run mode (live), or its recorded runs (a snapshot); absent: AppArmor rows stay unknown. */
+  readonly virtAaHelper?: VirtAaHelper;
 }
 
 export function processInvoker(): { uid: number; gid: number } | undefined {
@@ -46,8 +49,8 @@ export function createHostContext(view: HostView, opts: HostOptions, env: HostEn
     invoker,
   });
   if (!conn.ok) return failure(conn.error);
-  const ports = buildPorts(view, conn.value, opts, env.loadPolicy, env.svirtLabel);
+  const ports = buildPorts(view, conn.value, opts, env.loadPolicy, env.svirtLabel, env.virtAaHelper);
   if (!ports.ok) return ports;
   const c = conn.value;
-  return success({ view, conn: c, ports: ports.value, portsOn: (other: HostView) => buildPorts(other, c, opts, env.loadPolicy) });
+  return success({ view, conn: c, ports: ports.value, portsOn: (other: HostView) => buildPorts(other, c, opts, env.loadPolicy, undefined, env.virtAaHelper) });
 }

@@ -23,6 +23,30 @@ import { FACTS_FORMAT_VERSION, type FactsFile } from '../adapters/snapshot/forma
 import { processInvoker, type HostEnvironment } from './host-context.js';
 import { DEFAULT_QEMU_CONF, type HostOptions } from './host-options.js';
 import { loadHostPolicy } from './selinux-engine.js';
+import { createLiveVirtAaHelper } from '../adapters/live/virt-aa-helper.js';
+import { decodeRun, encodeRun, requestDigest, vahRecordPath, type VirtAaHelper } from '../apparmor/virt-aa-helper.js';
+
+/** virt-aa-helper's runs as a snapshot holds them: one text per request digest. */
+function replayingVirtAaHelper(view: HostView): VirtAaHelper {
+  return {
+    run(req) {
+      const t = view.readText(vahRecordPath(requestDigest(req)));
+      if (t.kind === 'ok') return decodeRun(t.value);
+      return { kind: 'unknown', why: 'the snapshot holds no virt-aa-helper run for this domain XML (take the snapshot again with facts on it)' };
+    },
+  };
+}
+
+/** The live virt-aa-helper, each run written into the snapshot being recorded. */
+function recordingVirtAaHelper(live: VirtAaHelper, note: (path: string, text: string) => void): VirtAaHelper {
+  return {
+    run(req) {
+      const r = live.run(req);
+      note(vahRecordPath(requestDigest(req)), encodeRun(r));
+      return r;
+    },
+  };
+}
 
 export interface OpenedHost {
   readonly view: HostView;
@@ -47,7 +71,7 @@ export function conflictingHostOptions(opts: HostOptions): string[] {
 
 export function openHost(opts: HostOptions): Result<OpenedHost, string> {
   if (opts.facts === undefined)
-    return success({ view: createLiveView(), env: { invoker: processInvoker() }, opts, takeWarnings: () => [] });
+    return success({ view: createLiveView(), env: { invoker: processInvoker(), virtAaHelper: createLiveVirtAaHelper() }, opts, takeWarnings: () => [] });
   const facts = readFactsFile(opts.facts);
   if (!facts.ok) return failure(`--facts ${facts.error}`);
   return openSnapshot(facts.value, opts);
@@ -76,7 +100,7 @@ export function openSnapshot(facts: FactsFile, cli: HostOptions): Result<OpenedH
   const where = `${cli.facts ?? 'the snapshot'} (host ${facts.host}, ${facts.collectedAt})`;
   return success({
     view: snap.view,
-    env: { invoker: facts.invoker ?? undefined, loadPolicy: policy.load },
+    env: { invoker: facts.invoker ?? undefined, loadPolicy: policy.load, virtAaHelper: replayingVirtAaHelper(snap.view) },
     opts,
     takeWarnings: () => [...snap.takeMisses().map(missText), ...policy.takeMisses()].map((m) => `${m}, in ${where}: left unproven (take the snapshot again to cover it)`),
   });
@@ -94,7 +118,7 @@ export function recordHost(opts: HostOptions, inner: HostView = createLiveView()
   const policy = recordingPolicyLoader<HostOptions>(loadHostPolicy);
   const invoker = processInvoker();
   return {
-    host: { view: rec.view, env: { invoker, loadPolicy: policy.load }, opts, takeWarnings: () => [] },
+    host: { view: rec.view, env: { invoker, loadPolicy: policy.load, virtAaHelper: recordingVirtAaHelper(createLiveVirtAaHelper(), rec.noteText) }, opts, takeWarnings: () => [] },
     facts: (covers, generator) => ({
       formatVersion: FACTS_FORMAT_VERSION,
       host: hostname(),

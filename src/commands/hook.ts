@@ -110,7 +110,9 @@ export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource)
   if (refusal) return failure(refusal);
   const host = openHost(opts);
   if (!host.ok) return host;
-  return createHostContext(host.value.view, host.value.opts, { ...host.value.env, svirtLabel });
+  // The hook judges dac and selinux only: no virt-aa-helper run inside libvirt's start.
+  const { invoker, loadPolicy } = host.value.env;
+  return createHostContext(host.value.view, host.value.opts, { ...(invoker && { invoker }), ...(loadPolicy && { loadPolicy }), svirtLabel });
 }
 
 export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo, dryRun = false): ExitCode {

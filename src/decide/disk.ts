@@ -6,6 +6,7 @@
 import { LABELLABLE_DISK_TYPES, type Disk, type Domain } from '../domain/model.js';
 import type { Connection } from './connection.js';
 import { domainLabelling } from './domain-labelling.js';
+import { appArmorFinding, decideAppArmorDisk, type AppArmorDecision } from './apparmor.js';
 import type { Chain, DecisionPorts } from './ports.js';
 import type { ChainFile, FileVerdict } from '../access/engine.js';
 import type { DiskAccess, Finding } from '../access/types.js';
@@ -15,6 +16,8 @@ export interface DiskDecision {
   readonly disk: Disk;
   readonly access: DiskAccess;
   readonly models: Readonly<Record<Model, ModelDecision>>;
+  /** The apparmor row, only where libvirt's AppArmor driver is active (it never annotates). */
+  readonly apparmor?: AppArmorDecision;
   readonly findings: readonly Finding[];
 }
 
@@ -143,7 +146,9 @@ export function decideDisk(disk: Disk, domain: Domain, conn: Connection, ports: 
   const models = Object.fromEntries(
     MODELS.map((m) => [m, decideModel(m, disk, domain, conn, ports, chain, findings)]),
   ) as Record<Model, ModelDecision>;
-  return { disk, access: diskAccess(disk), models, findings: dedupe(findings) };
+  const apparmor = decideAppArmorDisk(disk, domain, conn, ports, chain);
+  if (apparmor) findings.push(...appArmorFinding(apparmor, models.dac.accessible));
+  return { disk, access: diskAccess(disk), models, ...(apparmor && { apparmor }), findings: dedupe(findings) };
 }
 
 export function dedupe(findings: readonly Finding[]): Finding[] {

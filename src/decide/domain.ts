@@ -41,8 +41,12 @@ export function staleFileSeclabels(decision: DomainDecision): { file: OtherFile;
   );
 }
 
-/** What --check reports beyond planned edits: a stale seclabel anywhere, or a file QEMU is proven unable to open. */
+/**
+ * What --check reports beyond planned edits: a stale seclabel anywhere, or a file QEMU is proven unable to
+ * open (as it is, or because the AppArmor profile libvirt would load refuses it).
+ */
 export function needsAttention(decision: DomainDecision): boolean {
   if (decision.disks.some((d) => Object.values(d.models).some(isStale))) return true;
+  if ([...decision.disks, ...(decision.files ?? [])].some((d) => d.apparmor?.accessible === false)) return true;
   return (decision.files ?? []).some((d) => MODELS.some((m) => { const md = d.models[m]; return failsAsIs(md) || (md.action === 'existing' && md.stale); }));
 }

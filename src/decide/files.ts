@@ -9,6 +9,7 @@ import type { OtherFile } from '../domain/files.js';
 import type { Connection } from './connection.js';
 import { checkChain, dedupe } from './disk.js';
 import { domainLabelling, seclabelFor } from './domain-labelling.js';
+import { appArmorFinding, decideAppArmorOther, type AppArmorDecision } from './apparmor.js';
 import type { Chain, DecisionPorts } from './ports.js';
 import type { Finding } from '../access/types.js';
 import { MODELS, type FileModelDecision, type Model } from './types.js';
@@ -18,6 +19,8 @@ export interface OtherFileDecision {
   /** One sentence: what libvirt does with this file at start, for both drivers. */
   readonly libvirt: string;
   readonly models: Readonly<Record<Model, FileModelDecision>>;
+  /** The apparmor row, only where libvirt's AppArmor driver is active (it never annotates). */
+  readonly apparmor?: AppArmorDecision;
   readonly findings: readonly Finding[];
 }
 
@@ -229,7 +232,9 @@ export function decideOtherFile(f: OtherFile, domain: Domain, conn: Connection, 
   const models = Object.fromEntries(MODELS.map((m) => [m, decideModel(m, f, domain, conn, ports, findings)])) as Record<Model, FileModelDecision>;
   const t = f.path === undefined ? undefined : treatment(f, conn);
   const libvirt = t === undefined ? 'no path in the XML' : 'undecided' in t ? t.undecided : t.libvirt;
-  return { file: f, libvirt, models, findings: dedupe(findings) };
+  const apparmor = decideAppArmorOther(f, domain, conn, ports);
+  if (apparmor) findings.push(...appArmorFinding(apparmor, models.dac.accessible));
+  return { file: f, libvirt, models, ...(apparmor && { apparmor }), findings: dedupe(findings) };
 }
 
 export function decideOtherFiles(domain: Domain, conn: Connection, ports: DecisionPorts): OtherFileDecision[] {

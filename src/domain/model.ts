@@ -68,6 +68,10 @@ export interface Disk {
 
 export interface Domain {
   readonly name: string | undefined;
+  /** `<uuid>` as written; libvirt names the domain's AppArmor profile after it. */
+  readonly uuid?: string;
+  /** The document's text, for tools that take the whole XML (virt-aa-helper); set by domain/read.ts. */
+  readonly xml?: string;
   /** `<domain type=…>`: kvm, qemu, … */
   readonly type: string | undefined;
   readonly seclabels: readonly DomainSeclabel[];

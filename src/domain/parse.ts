@@ -161,5 +161,6 @@ export function parseDomain(root: XmlElement): Result<Domain, DomainError> {
   });
   if (refused) return failure(refused);
   const nameEl = child(root, 'name');
-  return success({ name: nameEl?.text.trim(), type: attr(root, 'type'), seclabels, disks, other });
+  const uuid = child(root, 'uuid')?.text.trim();
+  return success({ name: nameEl?.text.trim(), ...(uuid && { uuid }), type: attr(root, 'type'), seclabels, disks, other });
 }

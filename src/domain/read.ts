@@ -26,5 +26,5 @@ export function readDomainXml(bytes: Uint8Array): Result<ReadDomain, DomainReadE
   if (!parsed.ok) return failure({ line: parsed.error.line, column: parsed.error.column, message: parsed.error.message });
   const domain = parseDomain(parsed.value.root);
   if (!domain.ok) return failure(domain.error);
-  return success({ doc: parsed.value, domain: domain.value });
+  return success({ doc: parsed.value, domain: { ...domain.value, xml: parsed.value.text } });
 }

@@ -4,7 +4,7 @@ import type { Connection } from '../decide/connection.js';
 import type { DiskDecision } from '../decide/disk.js';
 import type { FileModelDecision, Model, ModelDecision } from '../decide/types.js';
 import { FIRMWARE_AUTO, type OtherFileDecision } from '../decide/files.js';
-import { APPARMOR_DISK_REASON } from '../decide/apparmor.js';
+import { APPARMOR_DISK_REASON, type AppArmorDecision } from '../decide/apparmor.js';
 
 export const REPORT_FORMAT_VERSION = 1;
 
@@ -16,6 +16,11 @@ function modelJson(md: ModelDecision) {
     ...(md.action === 'existing' ? { stale: md.stale } : {}),
     ...(md.action === 'annotate' ? { proof: { files: md.proof.files.map((f) => ({ ...f })) } } : {}),
   };
+}
+
+/** The apparmor row: never an annotation (action 'n/a'), the profile's verdict over the whole chain, the deciding rule. */
+function apparmorJson(d: AppArmorDecision) {
+  return { action: d.action, accessible: d.accessible, reason: d.reason, ...(d.rule !== undefined && { rule: d.rule }) };
 }
 
 function fileModelJson(md: FileModelDecision) {
@@ -30,7 +35,10 @@ function otherFileJson(d: OtherFileDecision) {
     access: d.file.access,
     libvirt: d.libvirt,
     annotatable: d.file.source !== undefined,
-    models: Object.fromEntries((['dac', 'selinux'] as Model[]).map((m) => [m, fileModelJson(d.models[m])])),
+    models: {
+      ...Object.fromEntries((['dac', 'selinux'] as Model[]).map((m) => [m, fileModelJson(d.models[m])])),
+      ...(d.apparmor && { apparmor: apparmorJson(d.apparmor) }),
+    },
     findings: d.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, ...(f.path ? { path: f.path } : {}) })),
   };
 }
@@ -47,7 +55,7 @@ function diskJson(d: DiskDecision, apparmor: boolean) {
     models: {
       ...Object.fromEntries((['dac', 'selinux'] as Model[]).map((m) => [m, modelJson(d.models[m])])),
       // Only on AppArmor hosts, so readers of dac and selinux see what they always saw.
-      ...(apparmor ? { apparmor: { action: 'n/a', accessible: null, reason: APPARMOR_DISK_REASON } } : {}),
+      ...(apparmor ? { apparmor: d.apparmor ? apparmorJson(d.apparmor) : { action: 'n/a', accessible: null, reason: APPARMOR_DISK_REASON } } : {}),
     },
     findings: d.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, ...(f.path ? { path: f.path } : {}) })),
   };

@@ -4,11 +4,14 @@
  * terminal); the words are the same either way.
  */
 import type { FileOutcome } from '../app/process-file.js';
-import { APPARMOR_DISK_REASON } from '../decide/apparmor.js';
+import { APPARMOR_DISK_REASON, type AppArmorDecision } from '../decide/apparmor.js';
 import { isStale, type Model } from '../decide/types.js';
 import { layoutTable, wrap, type Layout } from './layout.js';
 import { summarize, summarizeFiles } from './summary.js';
 import { FIRMWARE_AUTO } from '../decide/files.js';
+
+/** The apparmor row's reason with its deciding rule, when the reason does not already quote it. */
+const apparmorReason = (d: AppArmorDecision) => (d.rule !== undefined && !d.reason.includes(d.rule) ? `${d.reason} [rule ${d.rule}]` : d.reason);
 
 const ACCESS_WORD = (a: boolean | null) => (a === true ? 'yes' : a === false ? 'no' : '?');
 
@@ -58,7 +61,7 @@ export function renderText(outcomes: readonly (FileOutcome & { readonly document
         const action = isStale(md) ? 'STALE' : md.action;
         rows.push([...disk, m, action, ACCESS_WORD(md.accessible), md.reason]);
       }
-      if (opts.apparmor) rows.push([...disk, 'apparmor', 'n/a', '?', APPARMOR_DISK_REASON]);
+      if (opts.apparmor) rows.push([...disk, 'apparmor', 'n/a', ACCESS_WORD(d.apparmor?.accessible ?? null), d.apparmor ? apparmorReason(d.apparmor) : APPARMOR_DISK_REASON]);
     }
     // Narrow terminals: one block per disk (target, source, access), a line per model below it.
     out.push(...layoutTable(rows, '  ', layout, 3));
@@ -77,6 +80,7 @@ export function renderText(outcomes: readonly (FileOutcome & { readonly document
           const action = md.action === 'existing' && md.stale ? 'STALE' : md.action;
           frows.push([...head, m, action, ACCESS_WORD(md.accessible), md.reason]);
         }
+        if (d.apparmor) frows.push([...head, 'apparmor', 'n/a', ACCESS_WORD(d.apparmor.accessible), apparmorReason(d.apparmor)]);
       }
       out.push('');
       out.push(...layoutTable(frows, '  ', layout, 3));

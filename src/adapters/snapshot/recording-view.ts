@@ -15,6 +15,8 @@ export interface RecordingView {
   readonly view: HostView;
   /** Every distinct call so far, in first-call order. */
   calls(): readonly StoredCall[];
+  /** Writes down a text answer obtained elsewhere (virt-aa-helper's runs), replayed as readText of `path`. */
+  noteText(path: string, text: string): void;
 }
 
 const asInode = (i: Inode) => ({ type: i.type, mode: i.mode, uid: i.uid, gid: i.gid });
@@ -93,5 +95,9 @@ export function createRecordingView(inner: HostView, options: RecordingOptions =
       return a;
     };
   }
-  return { view, calls: () => [...recorded.values()] };
+  return {
+    view,
+    calls: () => [...recorded.values()],
+    noteText: (path, text) => keep(callKey('readText', path), { op: 'readText', path, answer: { kind: 'ok', value: text } }),
+  };
 }
