@@ -21,6 +21,7 @@ packages+=(git pre-commit)                              # the pre-commit round t
 packages+=(time)                                        # /usr/bin/time -v: peak RSS in the bench
 packages+=(lintian rpm cpio ansible python3-apt)        # the .deb check, rpmbuild + payload unpack, the fleet playbook (apt module)
 packages+=(busybox-static cpio attr)                    # the SELinux guest: busybox initramfs (the kernel comes from apt-get download)
+packages+=(apparmor)                                    # the AppArmor guest: apparmor_parser loads libvirt's profiles (the kernel is the same apt download)
 packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
 packages+=(tmux)                                        # explain in a real terminal (80 and 200 columns)
 packages+=(groff-base mandoc zsh)                       # man page lint (groff -ww, mandoc -T lint); zsh completion
