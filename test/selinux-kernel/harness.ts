@@ -1,6 +1,7 @@
 /**
- * Boots the SELinux guest (scripts/selinux-guest/): Debian's kernel with SELinux, this host's root
- * read-only over 9p, a binary policy loaded, one job script from the repository run inside; returns
+ * Boots the guest (scripts/selinux-guest/): Debian's kernel with SELinux (a binary policy loaded) or
+ * AppArmor as the active LSM (`lsm`), this host's root read-only over 9p, one job script from the
+ * repository run inside; returns
  * what the job printed (framed on the console, so kernel messages in between are dropped) and the whole
  * console log for a failing test to show.
  */
@@ -30,9 +31,20 @@ function framed(log: string, name: string): string | undefined {
   return Buffer.from(b64, 'base64').toString('utf8');
 }
 
-export function bootGuest(opts: { policy: string; job: string; arg?: string; enforcing?: boolean; hostContext?: string; timeoutMs?: number }): Promise<GuestRun> {
+/**
+ * lsm 'selinux' (the default): policy is the binary policy to load, enforcing the kernel's mode.
+ * lsm 'apparmor': Debian's kernel picks AppArmor (it is built in, like SELinux); securityfs is mounted at
+ * /sys/kernel/security and no profile is loaded (the job loads what it needs with apparmor_parser).
+ * No `audit=1`: without an auditd, AppArmor's records then go to the kernel log and nowhere else (with it,
+ * kauditd also holds each for an auditd that never comes, and floods the console with "hold queue overflow").
+ * The root is moved over / rather than chrooted into (init.sh): AppArmor names files from the namespace's root.
+ */
+export function bootGuest(opts: { lsm?: 'selinux' | 'apparmor'; policy?: string; job: string; arg?: string; enforcing?: boolean; hostContext?: string; timeoutMs?: number }): Promise<GuestRun> {
   const { kernel, initrd } = buildGuest();
-  const append = ['console=ttyS0', 'loglevel=4', 'security=selinux', 'selinux=1', `enforcing=${opts.enforcing ? 1 : 0}`, 'panic=-1', `vsl.policy=${opts.policy}`, `vsl.job=${opts.job}`, `vsl.repo=${REPO}`, ...(opts.arg ? [`vsl.arg=${opts.arg}`] : []), ...(opts.hostContext ? [`vsl.hostcontext=${opts.hostContext}`] : [])].join(' ');
+  const lsm = opts.lsm === 'apparmor'
+    ? ['security=apparmor', 'apparmor=1', 'vsl.lsm=apparmor']
+    : ['security=selinux', 'selinux=1', `enforcing=${opts.enforcing ? 1 : 0}`, `vsl.policy=${opts.policy ?? ''}`];
+  const append = ['console=ttyS0', 'loglevel=4', ...lsm, 'panic=-1', `vsl.job=${opts.job}`, `vsl.repo=${REPO}`, ...(opts.arg ? [`vsl.arg=${opts.arg}`] : []), ...(opts.hostContext ? [`vsl.hostcontext=${opts.hostContext}`] : [])].join(' ');
   // TCG: this kind of machine has no usable KVM (a KVM boot here hung in the BIOS).
   const args = ['-accel', 'tcg', '-m', '2048', '-smp', '1', '-nographic', '-no-reboot', '-kernel', kernel, '-initrd', initrd, '-append', append,
     '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on'];

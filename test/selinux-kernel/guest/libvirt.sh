@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs inside the SELinux guest (scripts/selinux-guest/init.sh): starts this host's own libvirtd and
-# virtlogd under the SELinux kernel, then the Node job that defines and starts VMs with QEMU.
-# $1: the repository; $2: the job's mode (permissive|enforcing, passed on to libvirt.mjs).
+# Runs inside the guest (scripts/selinux-guest/init.sh): starts this host's own libvirtd and virtlogd
+# under the SELinux or AppArmor kernel, then the Node job that defines and starts VMs with QEMU.
+# $1: the repository; $2: the job's mode (permissive|enforcing|mls: SELinux, passed on to libvirt.mjs;
+# apparmor: the AppArmor kernel, the job is ../../apparmor-kernel/guest/libvirt-apparmor.mjs).
 # The host's trees are bound read-only; libvirt's own state directories get private tmpfs copies, so
 # nothing inside reaches the host and the host's libvirt state does not leak in beyond its defaults.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -13,7 +14,11 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-for d in /etc/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt; do
+state="/etc/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt"
+# AppArmor: virt-aa-helper writes each VM's profile under /etc/apparmor.d/libvirt and apparmor_parser
+# may write its cache; both get the same private copies.
+[ "$mode" = apparmor ] && state="$state /etc/apparmor.d /var/cache/apparmor"
+for d in $state; do
   rm -rf /tmp/copy && mkdir -p /tmp/copy && cp -a "$d/." /tmp/copy/
   mount -t tmpfs -o mode=0755 tmpfs "$d"
   cp -a /tmp/copy/. "$d/"
@@ -26,7 +31,18 @@ echo 'namespaces = []' > /etc/libvirt/qemu.conf
 # Nor the host's autostarted networks and pools (a bridge, dnsmasq and a firewall are not under test).
 rm -rf /etc/libvirt/hooks /etc/libvirt/qemu/*.xml /etc/libvirt/qemu/networks/autostart /etc/libvirt/storage/autostart /var/cache/libvirt/qemu/capabilities
 mkdir -p /run/libvirt
-if [ "$mode" != enforcing ]; then
+if [ "$mode" = apparmor ]; then
+  # libvirt's own profiles as Debian installs them: the daemon's (libvirt's probe needs it loaded, and the
+  # daemon must run under it to change a QEMU child to its VM's profile) and virt-aa-helper's. The per-VM
+  # profiles come from virt-aa-helper at each start, from TEMPLATE.qemu and abstractions/libvirt-qemu.
+  apparmor_parser -r -K /etc/apparmor.d/usr.sbin.libvirtd /etc/apparmor.d/usr.lib.libvirt.virt-aa-helper >&2 || say "apparmor_parser failed"
+  say "profiles loaded: $(tr '\n' ' ' < /sys/kernel/security/apparmor/profiles)"
+  virtlogd > /tmp/virtlogd.log 2>&1 &
+  # Started from this unconfined shell, /usr/sbin/libvirtd attaches to the profile of that path.
+  libvirtd > /tmp/libvirtd.log 2>&1 &
+  echo $! > /run/vsl-libvirtd.pid
+  exec /usr/bin/node "$repo/test/apparmor-kernel/guest/libvirt-apparmor.mjs" "$repo"
+elif [ "$mode" != enforcing ]; then
   echo "libvirt.sh: starting virtlogd and libvirtd" >&2
   virtlogd > /tmp/virtlogd.log 2>&1 &
   if [ "$mode" = mls ]; then
