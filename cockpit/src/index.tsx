@@ -70,6 +70,8 @@ function StatusCell({ s }: { s: ModelStatus }) {
 }
 
 function FilesTable({ name, files }: { name: string; files: readonly FileRow[] }) {
+  // Debian and Ubuntu hosts: libvirt's AppArmor profile can refuse a file DAC allows.
+  const apparmor = files.some((f) => f.models.apparmor !== undefined);
   return (
     <table className="pf-v6-c-table pf-m-compact pf-m-grid-md" aria-label={`Files of domain ${name}`}>
       <thead className="pf-v6-c-table__thead">
@@ -79,6 +81,7 @@ function FilesTable({ name, files }: { name: string; files: readonly FileRow[] }
           <th className="pf-v6-c-table__th" scope="col">Access</th>
           <th className="pf-v6-c-table__th" scope="col">DAC (owner and mode)</th>
           <th className="pf-v6-c-table__th" scope="col">SELinux</th>
+          {apparmor && <th className="pf-v6-c-table__th" scope="col">AppArmor</th>}
         </tr>
       </thead>
       <tbody className="pf-v6-c-table__tbody">
@@ -93,6 +96,7 @@ function FilesTable({ name, files }: { name: string; files: readonly FileRow[] }
             <td className="pf-v6-c-table__td">
               <StatusCell s={f.models.selinux} />
             </td>
+            {apparmor && <td className="pf-v6-c-table__td">{f.models.apparmor ? <StatusCell s={f.models.apparmor} /> : null}</td>}
           </tr>
         ))}
       </tbody>

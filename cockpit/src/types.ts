@@ -12,7 +12,8 @@ export interface FileRow {
   readonly element: string;
   readonly path: string | null;
   readonly access: string;
-  readonly models: { readonly dac: ModelStatus; readonly selinux: ModelStatus };
+  /** apparmor: only on a host whose AppArmor driver is active (the per-VM profile's verdict). */
+  readonly models: { readonly dac: ModelStatus; readonly selinux: ModelStatus; readonly apparmor?: ModelStatus };
 }
 
 export type DomainEntry =

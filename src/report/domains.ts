@@ -9,7 +9,8 @@ import type { FileOutcome } from '../app/process-file.js';
 import type { Connection } from '../decide/connection.js';
 import { MODELS, type FileModelDecision, type ModelDecision } from '../decide/types.js';
 import { connectionJson, fileJson } from './json.js';
-import { fileStatus, statusWords } from './status.js';
+import { apparmorStatus, fileStatus, statusWords } from './status.js';
+import type { AppArmorDecision } from '../decide/apparmor.js';
 import { summarize, summarizeFiles } from './summary.js';
 import type { PlannedChange } from '../edit/plan.js';
 
@@ -25,7 +26,15 @@ function modelStatus(md: ModelDecision | FileModelDecision) {
   return { status, words: statusWords(md), action: md.action, accessible: md.accessible, reason: md.reason };
 }
 
-const models = (m: Readonly<Record<string, ModelDecision | FileModelDecision>>) => Object.fromEntries(MODELS.map((k) => [k, modelStatus(m[k]!)]));
+/** The apparmor row, present only where the host's AppArmor driver is active (the decision then has one). */
+function apparmorRow(d: AppArmorDecision | undefined) {
+  return d && { apparmor: { ...apparmorStatus(d), action: d.action, accessible: d.accessible, reason: d.reason, ...(d.rule !== undefined && { rule: d.rule }) } };
+}
+
+const models = (m: Readonly<Record<string, ModelDecision | FileModelDecision>>, apparmor: AppArmorDecision | undefined) => ({
+  ...Object.fromEntries(MODELS.map((k) => [k, modelStatus(m[k]!)])),
+  ...apparmorRow(apparmor),
+});
 
 /** Every file of one decided document, disks first, each with its status per model. */
 function filesOf(o: Extract<FileOutcome, { ok: true }>) {
@@ -34,9 +43,9 @@ function filesOf(o: Extract<FileOutcome, { ok: true }>) {
     element: `disk ${d.disk.target ?? `#${d.disk.index + 1}`}`,
     path: d.disk.path ?? null,
     access: d.access,
-    models: models(d.models),
+    models: models(d.models, d.apparmor),
   }));
-  const others = (o.decision.files ?? []).map((f) => ({ kind: f.file.kind, element: f.file.where, path: f.file.path ?? null, access: f.file.access, libvirt: f.libvirt, models: models(f.models) }));
+  const others = (o.decision.files ?? []).map((f) => ({ kind: f.file.kind, element: f.file.where, path: f.file.path ?? null, access: f.file.access, libvirt: f.libvirt, models: models(f.models, f.apparmor) }));
   return [...disks, ...others];
 }
 

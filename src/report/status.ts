@@ -10,6 +10,7 @@
  *                relabel='no' or a file libvirt never labels makes the start fail);
  *   unknown      cannot tell (some file could not be judged).
  */
+import type { AppArmorDecision } from '../decide/apparmor.js';
 import type { FileModelDecision, ModelDecision } from '../decide/types.js';
 
 export type FileStatus = 'left-alone' | 'needless' | 'required' | 'cannot-open' | 'unknown';
@@ -28,6 +29,17 @@ export function statusWords(md: ModelDecision | FileModelDecision): string {
   if (status !== 'cannot-open') return STATUS_WORDS[status];
   if (md.action === 'keep' || md.action === 'relabel') return `${STATUS_WORDS[status]} as it is; libvirt will chown or relabel it at start`;
   return `${STATUS_WORDS[status]}; the start will fail`;
+}
+
+/**
+ * The apparmor row's status: libvirt's AppArmor driver changes no file (it writes a per-VM path profile),
+ * so the only questions are whether that profile lets QEMU open the file (left alone, and usable) or not
+ * (nothing libvirt does at start changes that: the start fails), or cannot tell.
+ */
+export function apparmorStatus(d: AppArmorDecision): { status: FileStatus; words: string } {
+  if (d.accessible === true) return { status: 'left-alone', words: STATUS_WORDS['left-alone'] };
+  if (d.accessible === false) return { status: 'cannot-open', words: `${STATUS_WORDS['cannot-open']}: the VM's AppArmor profile refuses it; the start will fail` };
+  return { status: 'unknown', words: STATUS_WORDS.unknown };
 }
 
 export function fileStatus(md: ModelDecision | FileModelDecision): FileStatus {
