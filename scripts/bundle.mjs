@@ -90,6 +90,26 @@ const lazyImports = {
   },
 };
 
+/**
+ * The hook bundle's own stand-ins: modules its imports reach but a prepare or start begin never runs. The
+ * AppArmor engine (the profile reader, virt-aa-helper's output) is wired into every host context, yet the
+ * hook never judges AppArmor (docs/libvirt-files.md §9); loaded on first call, its module set-up stays off
+ * the hook's start (bench/hook-start.mjs). Keyed by source path; the same stand-in as lazyImports'.
+ */
+const HOOK_LAZY = { [join(root, 'src', 'app', 'apparmor-engine.ts')]: ['lazyAppArmor'] };
+const hookLazyModules = {
+  name: 'hook-lazy-modules',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, async (args) => {
+      if (args.pluginData?.real || args.namespace === 'lazy-import') return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { real: true } });
+      if (real.errors.length > 0 || !(real.path in HOOK_LAZY)) return undefined;
+      return { path: real.path, namespace: 'lazy-import', pluginData: { exports: HOOK_LAZY[real.path] } };
+    });
+    lazyImports.setup({ ...b, onResolve: () => {}, onLoad: b.onLoad.bind(b) });
+  },
+};
+
 const program = await build({
   ...common,
   plugins: [lazyImports],
@@ -106,6 +126,7 @@ const program = await build({
  */
 await build({
   ...common,
+  plugins: [hookLazyModules],
   entryPoints: [join(root, 'src', 'cli', 'hook-fast.ts')],
   outfile: join(outdir, 'hook.cjs'),
   ...cjsOptions(common.define),
