@@ -64,7 +64,7 @@ interface Result {
   annotateExit: number | null;
   annotateStderr: string;
   cases: Record<string, Case>;
-  detection: { securityDriver: string; secmodels: { model: string }[]; toolApparmor: { active: boolean; why: string } | null; libvirtdContext: string | null; daemonAlive: boolean; daemonErrors: string[] }[];
+  detection: { securityDriver: string; secmodels: { model: string }[]; toolApparmor: { active: boolean; why: string } | null; toolExit: number | null; toolStderr: string; libvirtdContext: string | null; daemonAlive: boolean; daemonErrors: string[] }[];
   disconnected: string[];
   errors: string[];
 }
@@ -153,7 +153,10 @@ describe.skipIf(skip !== undefined)('libvirt + QEMU on a real AppArmor kernel (D
     // stacked, never named, so "dac" stops the QEMU driver and with it libvirtd.
     expect(by.dac!.daemonAlive).toBe(false);
     expect(by.dac!.daemonErrors.join('\n')).toContain('Security driver dac not found');
-    expect(by.dac!.toolApparmor?.active).toBe(false);
+    // The tool says so too (src/decide/connection.ts): a qemu.conf error, exit 2, naming libvirt's own error.
+    expect(by.dac!.toolExit).toBe(2);
+    expect(by.dac!.toolStderr).toContain('security_driver names "dac"');
+    expect(by.dac!.toolStderr).toContain('Security driver dac not found');
     for (const d of [by.apparmor!, by.none!]) {
       expect(d.libvirtdContext, d.securityDriver).toBe('libvirtd (enforce)');
       expect(d.toolApparmor?.active, `${d.securityDriver}: ${d.toolApparmor?.why}`).toBe(d.secmodels.some((m) => m.model === 'apparmor'));
