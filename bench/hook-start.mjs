@@ -20,7 +20,12 @@
  *    (--models dac,selinux --policy …, which goes through the full command line: the fast entry takes no
  *    options). The path walk needs a label on every directory from /, so that call runs chrooted into a
  *    labelled tmpfs root (private mount namespace; /usr, /etc, /work, … bind-mounted in), with `node -e 0`
- *    measured there too.
+ *    measured there too. Alongside, the same call with the policy store `hook install` fills (installed with
+ *    --hook-config in the private state dir; bound to /etc/virt-seclabel/policy-store inside the chroot, /etc
+ *    being bound entry by entry there), and the fast entry itself (`hook -- NAME start begin -`, no options)
+ *    over a selinuxfs stand-in mounted on /sys/fs inside the chroot (enforce, mls, policyvers, the policy
+ *    bytes, the booleans at their defaults): what it reads on a real SELinux host. The stand-in answers no
+ *    access question; the hook asks none of it (it decides with the engine on the policy it reads).
  * Nothing is asserted; the targets are printed with their ratios.
  *
  * Needs root, libvirtd, virsh, qemu-system-x86_64, unshare, setfattr, python3 and a build.
@@ -158,7 +163,10 @@ try {
   }
 
   // The hook as a user installs it from this checkout, and a capture script for the XML libvirt hands hooks.
-  const inst = spawnSync(node, [cli, 'hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', cli], { encoding: 'utf8' });
+  // --hook-config in the private state: `hook install` fills the hook's policy store next to it (as root),
+  // which the bench binds to /etc/virt-seclabel/policy-store inside the chroot (part 3), never on this host.
+  const storeDir = join(state, 'etc', 'policy-store');
+  const inst = spawnSync(node, [cli, 'hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', cli, '--hook-config', join(state, 'etc', 'hook.conf')], { encoding: 'utf8' });
   if (inst.status !== 0) throw new Error(`hook install: ${inst.stderr}`);
   const script = join(state, 'hooks/qemu.d/virt-seclabel');
   const captured = join(work, 'captured');
@@ -248,11 +256,37 @@ try {
         .replace("<seclabel model='dac' relabel='no'/>", "<seclabel model='selinux' relabel='no'/>")
         .replace('</devices>', `</devices>\n  <seclabel type='dynamic' model='selinux' relabel='yes'>\n    <label>${LABEL}</label>\n    <imagelabel>${LABEL.replace('system_r:svirt_t', 'object_r:svirt_image_t')}</imagelabel>\n  </seclabel>`),
     );
-    const binds = ['usr', 'etc', 'work', 'proc', 'dev', 'tmp', 'sys', 'run'].filter((d) => existsSync(`/${d}`));
+    // A selinuxfs stand-in for the fast entry (which reads the running kernel's policy and booleans from
+    // /sys/fs/selinux, and takes no --policy): enforce, mls, policyvers, the policy bytes, the booleans
+    // at the policy's defaults. Mounted over /sys/fs inside the chroot only.
+    const fakeSelinuxfs = join(work, 'selinuxfs');
+    mkdirSync(join(fakeSelinuxfs, 'booleans'), { recursive: true });
+    const policyBytes = readFileSync(POLICY);
+    writeFileSync(join(fakeSelinuxfs, 'policy'), policyBytes);
+    writeFileSync(join(fakeSelinuxfs, 'enforce'), '1');
+    writeFileSync(join(fakeSelinuxfs, 'policyvers'), '33');
+    const { loadPolicy } = await import(join(root, 'dist/selinux/policy/load.js'));
+    const parsed = loadPolicy(policyBytes);
+    if (!parsed.ok) throw new Error(`${POLICY}: ${parsed.error.message}`);
+    writeFileSync(join(fakeSelinuxfs, 'mls'), parsed.value.mls ? '1' : '0');
+    for (const b of parsed.value.bools.byValue) if (b) writeFileSync(join(fakeSelinuxfs, 'booleans', b.name), b.defaultState ? '1 1' : '0 0');
+    const binds = ['usr', 'work', 'proc', 'dev', 'tmp', 'sys', 'run'].filter((d) => existsSync(`/${d}`));
+    // /etc entry by entry, so that /etc/virt-seclabel inside is the bench's own: the policy store (or none).
     const inner = `set -e
-r=$1
+r=$1 store=$2 selinuxfs=$3
 mount -t tmpfs -o mode=0755 tmpfs "$r"
 for d in ${binds.join(' ')}; do mkdir "$r/$d"; mount --rbind "/$d" "$r/$d"; done
+mkdir "$r/etc"
+for e in /etc/* /etc/.[!.]*; do
+  n=\${e#/etc/}
+  if [ "$n" = virt-seclabel ]; then continue; fi
+  if [ -L "$e" ]; then cp -P "$e" "$r/etc/$n"
+  elif [ -d "$e" ]; then mkdir "$r/etc/$n"; mount --rbind "$e" "$r/etc/$n"
+  elif [ -e "$e" ]; then : > "$r/etc/$n"; mount --bind "$e" "$r/etc/$n"; fi
+done
+mkdir -m 0755 "$r/etc/virt-seclabel"
+if [ "$store" != - ]; then mkdir -m 0700 "$r/etc/virt-seclabel/policy-store"; mount --bind "$store" "$r/etc/virt-seclabel/policy-store"; fi
+if [ "$selinuxfs" != - ]; then mount -t tmpfs -o mode=0755 tmpfs "$r/sys/fs"; mkdir "$r/sys/fs/selinux"; mount --bind "$selinuxfs" "$r/sys/fs/selinux"; fi
 for l in bin lib lib64 sbin; do [ -L "/$l" ] && ln -s "$(readlink "/$l")" "$r/$l"; done
 mkdir -p "$r/srv/iso"
 cp '${iso}' "$r/srv/iso/a.iso"
@@ -261,14 +295,19 @@ setfattr -n security.selinux -v system_u:object_r:root_t:s0 "$r"
 setfattr -n security.selinux -v system_u:object_r:var_t:s0 "$r/srv"
 setfattr -n security.selinux -v system_u:object_r:public_content_t:s0 "$r/srv/iso"
 setfattr -n security.selinux -v system_u:object_r:public_content_t:s0 "$r/srv/iso/a.iso"
-shift
+shift 3
 exec chroot "$r" "$@"`;
-    const wrap = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', inner, 'bench-chroot', chrootDir];
+    const wrapWith = (store, selinuxfs) => ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', inner, 'bench-chroot', chrootDir, store ?? '-', selinuxfs ?? '-'];
+    const wrap = wrapWith(undefined, undefined);
+    if (!existsSync(storeDir)) throw new Error(`hook install did not fill the policy store ${storeDir}: ${inst.stdout}${inst.stderr}`);
     const seArgs = ['--models', 'dac,selinux', '--policy', POLICY, '--', names.dac, 'start', 'begin', '-'];
     se = sideBySide(
       {
         'node -e 0 (chroot)': { argv: [node, '-e', '0'], wrap },
         'hook start begin, SELinux, --policy (full CLI, chroot)': { argv: [node, cli, 'hook', ...seArgs], stdin: seXml, wrap },
+        'the same, with the policy store': { argv: [node, cli, 'hook', ...seArgs], stdin: seXml, wrap: wrapWith(storeDir, undefined) },
+        'hook -- start begin (fast entry), SELinux, selinuxfs stand-in': { argv: [node, cli, 'hook', '--', names.dac, 'start', 'begin', '-'], stdin: seXml, wrap: wrapWith(undefined, fakeSelinuxfs) },
+        'the same, with the policy store ': { argv: [node, cli, 'hook', '--', names.dac, 'start', 'begin', '-'], stdin: seXml, wrap: wrapWith(storeDir, fakeSelinuxfs) },
         'hook prepare begin, DAC, --models dac (full CLI, chroot)': {
           argv: [node, cli, 'hook', '--models', 'dac', '--', names.dac, 'prepare', 'begin', '-'],
           stdin: xmlOf(names.dac, ['prepare', 'begin', '-']),
@@ -277,8 +316,11 @@ exec chroot "$r" "$@"`;
       },
       calls,
     );
-    const said = se['hook start begin, SELinux, --policy (full CLI, chroot)'].stderr;
-    if (said !== '') throw new Error(`the SELinux call did not judge the disk silently: ${said}`);
+    for (const k of Object.keys(se)) {
+      if (k.includes('SELinux') || k.includes('policy store')) {
+        if (se[k].stderr !== '') throw new Error(`${k}: the SELinux call did not judge the disk silently: ${se[k].stderr}`);
+      }
+    }
   }
 
   // Report.
@@ -315,6 +357,9 @@ exec chroot "$r" "$@"`;
   if (se) {
     const b = se['node -e 0 (chroot)'];
     row('SELinux annotation: start begin, --policy (full CLI) CPU / node -e 0', se['hook start begin, SELinux, --policy (full CLI, chroot)'].cpuMs / b.cpuMs, 1.5);
+    row('  the same with the policy store hook install fills', se['the same, with the policy store'].cpuMs / b.cpuMs, 1.5);
+    row('SELinux annotation: start begin (fast entry, selinuxfs stand-in) CPU / node -e 0', se['hook -- start begin (fast entry), SELinux, selinuxfs stand-in'].cpuMs / b.cpuMs, 1.5);
+    row('  the same with the policy store hook install fills', se['the same, with the policy store '].cpuMs / b.cpuMs, 1.5);
     const saved = m['hook --hook-config … (full CLI), DAC'].cpuMs - m['hook -- prepare begin (fast entry), DAC'].cpuMs;
     const estimate = (se['hook start begin, SELinux, --policy (full CLI, chroot)'].cpuMs - saved) / b.cpuMs;
     console.log(`  (DAC through the full CLI in the same chroot: ${fmt(se['hook prepare begin, DAC, --models dac (full CLI, chroot)'].cpuMs / b.cpuMs, 2)}×.`);

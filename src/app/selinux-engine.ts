@@ -63,17 +63,20 @@ export interface HostPolicyModel {
   readonly source: string;
 }
 
+/** Which policy file a host decides under: --policy, else the running kernel's, else the configured store's. */
+export function hostPolicyPath(view: HostView, opts: Pick<HostOptions, 'policy'>): Result<{ path: string; live: boolean }, string> {
+  const live = view.readText(`${SELINUXFS}/enforce`).kind === 'ok';
+  if (opts.policy !== undefined) return success({ path: opts.policy, live });
+  if (live) return success({ path: `${SELINUXFS}/policy`, live });
+  const p = configuredPolicyPath(view);
+  return p.ok ? success({ path: p.value, live }) : p;
+}
+
 /** --policy, else the running kernel's policy, else the store /etc/selinux/config names; loaded and checked. */
 export function readHostPolicy(view: HostView, opts: Pick<HostOptions, 'policy' | 'booleans'>): Result<HostPolicyModel, string> {
-  const live = view.readText(`${SELINUXFS}/enforce`).kind === 'ok';
-  let path: string;
-  if (opts.policy !== undefined) path = opts.policy;
-  else if (live) path = `${SELINUXFS}/policy`;
-  else {
-    const p = configuredPolicyPath(view);
-    if (!p.ok) return p;
-    path = p.value;
-  }
+  const where = hostPolicyPath(view, opts);
+  if (!where.ok) return where;
+  const { path, live } = where.value;
   const bytes = view.readBinary(path);
   if (bytes.kind !== 'ok') return failure(`${path}: cannot read the SELinux policy${bytes.kind === 'unknown' ? `: ${bytes.why}` : ''}`);
   const policy = parsePolicy(bytes.value);

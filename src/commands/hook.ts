@@ -10,6 +10,10 @@ import type { HostOptions } from '../app/host-options.js';
 import { hostOptionsRefusal } from '../app/host-option-rules.js';
 import { openHost } from '../app/open-view.js';
 import { usePolicyCache } from '../app/policy-cache.js';
+import { hookPolicyStoreForReading, hookPolicyStoreForWriting } from '../app/policy-cache-env.js';
+import { applyHookPolicyStore, planHookPolicyStore } from '../app/hook-policy-store.js';
+import { createLiveView } from '../adapters/live/live-view.js';
+import { hookPolicyStoreDir } from '../hook/config.js';
 import { readAll } from '../adapters/inputs.js';
 import { configReader, liveHookFiles, liveHookLog, liveHookProbe, runningProgram } from '../adapters/hook/live-effects.js';
 import { hostOptionsUnusable, runHookCheck, type HookExit } from '../hook/check.js';
@@ -44,14 +48,19 @@ export interface HookRequest {
  */
 export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = () => readAll(io.stdin)): Promise<ExitCode | HookExit> {
   const { words } = req;
-  if (words.length === 1 && words[0] === 'install') return runHookInstall({ hooksDir: req.hooksDir, binary: req.binary, running: runningProgram(), dryRun: req.dryRun }, { files: liveHookFiles, probe: liveHookProbe }, io);
+  if (words.length === 1 && words[0] === 'install') {
+    const store = hookPolicyStoreDir(req.hookConfig);
+    const policyStore = () => storeHookPolicy(store, io);
+    return runHookInstall({ hooksDir: req.hooksDir, binary: req.binary, running: runningProgram(), dryRun: req.dryRun }, { files: liveHookFiles, probe: liveHookProbe, policyStore }, io);
+  }
   if (words.length === 1 && words[0] === 'uninstall') return runHookUninstall(req.hooksDir, liveHookFiles, io, req.dryRun === true);
   const log = liveHookLog(() => io.stderr);
   if (!req.host.ok) return hostOptionsUnusable(req.host.error, log);
   const host = req.host.value;
   // The hook runs in libvirtd's context, whose SELinux domain need not be allowed to write a home
-  // directory's cache (each refused attempt an audit record on every VM start): it reads the policy.
-  usePolicyCache(undefined);
+  // directory's cache (each refused attempt an audit record on every VM start): it never writes one. It
+  // READS the store `hook install` filled as root, for byte-identical policy bytes only; else it reads the policy.
+  usePolicyCache(hookPolicyStoreForReading(hookPolicyStoreDir(req.hookConfig)));
   return runHookCheck(words, {
     readStdin,
     log,
@@ -151,7 +160,36 @@ export interface InstallOptions {
   readonly dryRun?: boolean;
 }
 
-export function runHookInstall(opts: InstallOptions, deps: { files: HookFiles; probe: HookProbe }, io: CliIo): ExitCode {
+/**
+ * `hook install`'s last step: the parsed policy into the hook's store (src/app/hook-policy-store.ts), plan
+ * first. Nothing to store (no SELinux policy on this host, a build without identity) is said and is no error:
+ * the hook then reads the policy itself; a store that fails is said on stderr and is no error either: it
+ * only costs the hook time, and the hook script is in place.
+ */
+function storeHookPolicy(dir: string, io: CliIo): void {
+  const reader = hookPolicyStoreForReading(dir);
+  const plan = planHookPolicyStore(createLiveView(), reader);
+  if (!plan.ok) {
+    io.stdout.write(`virt-seclabel: policy store: nothing stored: ${plan.error}\n`);
+    return;
+  }
+  const { source, entry } = plan.value;
+  if (plan.value.present) {
+    io.stdout.write(`virt-seclabel: policy store: ${dir}/${entry} already holds ${source} as parsed by this build; nothing changed\n`);
+    return;
+  }
+  io.stdout.write(`virt-seclabel: plan: store ${source} as parsed by this build in ${dir}/${entry} (root 0600), for the hook to read instead of parsing it\n`);
+  const done = applyHookPolicyStore(plan.value, hookPolicyStoreForWriting(dir)!, reader!);
+  if (!done.ok) {
+    io.stderr.write(`virt-seclabel: policy store: ${dir}/${entry}: not stored: ${done.error}; the hook reads the policy itself (slower, same answers)\n`);
+    return;
+  }
+  io.stdout.write(`virt-seclabel: stored ${dir}/${entry}; when the policy changes, the hook reads it itself until \`hook install\` runs again\n`);
+}
+
+export function runHookInstall(
+  opts: InstallOptions, deps: { files: HookFiles; probe: HookProbe; policyStore?: () => void }, io: CliIo,
+): ExitCode {
   const binary = opts.binary ?? DEFAULT_BINARY;
   const path = hookPath(opts.hooksDir);
   const plan = planInstall(path, deps.files.inspect(path), renderHookScript(binary));
@@ -179,12 +217,15 @@ export function runHookInstall(opts: InstallOptions, deps: { files: HookFiles; p
   const checked = `virt-seclabel: checked: \`${probeCommandText(binary)}\` runs with the script's PATH and environment\n`;
   const active = ACTIVE_NOTE.map((l) => `virt-seclabel: ${l}\n`).join('');
   if (plan.kind === 'unchanged') {
-    io.stdout.write(`${checked}virt-seclabel: ${path} is already this hook; nothing changed\n${active}`);
+    io.stdout.write(`${checked}virt-seclabel: ${path} is already this hook; nothing changed\n`);
+    if (opts.dryRun) io.stdout.write('virt-seclabel: dry run: the hook\'s policy store is not refreshed\n');
+    else deps.policyStore?.();
+    io.stdout.write(active);
     return EXIT.ok;
   }
   io.stdout.write(`${checked}virt-seclabel: plan: ${plan.replacing ? 'replace our' : 'write a new'} ${path} (root:root 0755)\n`);
   if (opts.dryRun) {
-    io.stdout.write(`virt-seclabel: dry run: nothing written; the script would be:\n${plan.text}`);
+    io.stdout.write(`virt-seclabel: dry run: nothing written (nor the hook's policy store); the script would be:\n${plan.text}`);
     return EXIT.ok;
   }
   try {
@@ -193,6 +234,8 @@ export function runHookInstall(opts: InstallOptions, deps: { files: HookFiles; p
     io.stderr.write(`virt-seclabel: ${path}: nothing written: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT.error;
   }
-  io.stdout.write(`virt-seclabel: wrote ${path} (root:root 0755); ${RELOAD_NOTE}\n${active}`);
+  io.stdout.write(`virt-seclabel: wrote ${path} (root:root 0755); ${RELOAD_NOTE}\n`);
+  deps.policyStore?.();
+  io.stdout.write(active);
   return EXIT.ok;
 }

@@ -4,6 +4,8 @@
  * be read as written leaves the default (stale) in force and says why: a typo must not silently turn
  * the check off, and refusing only on proof stays the rule either way.
  */
+import { dirname, join } from 'node:path';
+
 export type FailOn = 'stale' | 'never';
 
 export interface HookConfig {
@@ -11,6 +13,12 @@ export interface HookConfig {
 }
 
 export const DEFAULT_HOOK_CONFIG_PATH = '/etc/virt-seclabel/hook.conf';
+/**
+ * The hook's policy store sits next to its config file (default /etc/virt-seclabel/policy-store): `hook
+ * install` fills it as root, the hook only reads it. /etc because the hook runs in libvirtd's SELinux
+ * domain, which Debian's policy lets read etc_t files but not var_t or var_lib_t ones.
+ */
+export const hookPolicyStoreDir = (hookConfigPath: string): string => join(dirname(hookConfigPath), 'policy-store');
 export const DEFAULT_HOOK_CONFIG: HookConfig = { failOn: 'stale' };
 
 export interface ParsedHookConfig {

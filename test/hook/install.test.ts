@@ -241,9 +241,12 @@ describe.skipIf(noCli !== undefined)('hook install from a checkout, as a new use
     expect(offered, first.stderr).not.toBeNull();
     expect(offered![1]).toBe(cli);
 
-    const second = spawnSync(process.execPath, [cli, 'hook', 'install', '--hooks-dir', dir, '--binary', offered![2]!], { encoding: 'utf8', env });
+    // --hook-config in the scratch dir: install fills the hook's policy store next to it, not in /etc here.
+    const second = spawnSync(process.execPath, [cli, 'hook', 'install', '--hooks-dir', dir, '--binary', offered![2]!, '--hook-config', join(dir, 'etc', 'hook.conf')], { encoding: 'utf8', env });
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).toMatch(ACTIVE);
+    // On a host with a policy (as root): planned, stored and checked; else it says why nothing was stored.
+    expect(second.stdout).toMatch(/virt-seclabel: (stored \S+\/etc\/policy-store\/policy-\d+-[0-9a-f]{8}\.bin; |policy store: nothing stored: )/);
     expect(readFileSync(join(dir, 'qemu.d', 'virt-seclabel'), 'utf8')).toBe(renderHookScript(cli));
     rmSync(dir, { recursive: true, force: true });
   });
@@ -256,7 +259,7 @@ describe('--dry-run', () => {
     const r = await run((io) => runHookInstall({ hooksDir: '/etc/libvirt/hooks', binary: undefined, running: undefined, dryRun: true }, { files: f.files, probe: p.probe }, io));
     expect(r.code).toBe(0);
     expect(f.done).toEqual([]);
-    expect(r.stdout).toContain(`virt-seclabel: plan: write a new ${PATH} (root:root 0755)\nvirt-seclabel: dry run: nothing written; the script would be:\n${renderHookScript()}`);
+    expect(r.stdout).toContain(`virt-seclabel: plan: write a new ${PATH} (root:root 0755)\nvirt-seclabel: dry run: nothing written (nor the hook's policy store); the script would be:\n${renderHookScript()}`);
   });
 
   it('uninstall shows the plan and removes nothing', async () => {

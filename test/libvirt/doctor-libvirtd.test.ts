@@ -132,7 +132,7 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     const bin = join(state, 'virt-seclabel');
     writeFileSync(bin, `#!/bin/sh\nexec ${process.execPath} ${cli} "$@" 2>>${hookLog()}\n`);
     chmodSync(bin, 0o755);
-    const inst = run(process.execPath, [cli, 'hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', bin]);
+    const inst = run(process.execPath, [cli, 'hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', bin, '--hook-config', join(state, 'etc', 'hook.conf')]);
     expect(inst.code, inst.stderr).toBe(0);
     execFileSync('kill', ['-HUP', pidOf(join(state, 'libvirtd.pid'))]);
     execFileSync('sleep', ['1']);

@@ -339,7 +339,7 @@ ${commandline}</domain>
   it('the start hook refuses an annotated nvram the qemu user can no longer write, naming it, and the vars stay untouched', () => {
     const bin = join(state, 'virt-seclabel');
     writeFileSync(bin, `#!/bin/sh\nexec ${process.execPath} ${cli} "$@"\n`, { mode: 0o755 });
-    const inst = cliRun('hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', bin);
+    const inst = cliRun('hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', bin, '--hook-config', join(state, 'etc', 'hook.conf'));
     expect(inst.code, inst.stderr).toBe(0);
     execFileSync('kill', ['-HUP', readFileSync(join(state, 'libvirtd.pid'), 'utf8').trim()]);
     execFileSync('sleep', ['1']);

@@ -37,7 +37,7 @@ describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)',
     return file;
   };
   const install = (bin: string) => {
-    const r = run(process.execPath, [cli, 'hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', bin]);
+    const r = run(process.execPath, [cli, 'hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', bin, '--hook-config', join(state, 'etc', 'hook.conf')]);
     expect(r.code, r.stderr).toBe(0);
     reload();
     return r;

@@ -35,6 +35,36 @@ export function cacheDirFrom(env: Readonly<Record<string, string | undefined>>):
   return undefined;
 }
 
+/**
+ * The hook's policy store (src/app/hook-policy-store.ts), which `hook install` fills as root through
+ * openCacheDir and the hook only reads through this. A store that can only be read: the directory and each entry must be root's and writable by no one else,
+ * reached without following a symlink, and nothing is written (not even an mtime). Anything else is a miss:
+ * the caller then reads the policy itself.
+ */
+export function openReadOnlyStore(dir: string, owner = 0): EntryStore {
+  return {
+    read(name) {
+      if (!ENTRY.test(name)) return undefined;
+      let fd: number | undefined;
+      try {
+        const d = lstatSync(dir);
+        if (!d.isDirectory() || !ownedAndPrivate(d, owner)) return undefined;
+        fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+        const st = fstatSync(fd);
+        if (!st.isFile() || !ownedAndPrivate(st, owner) || st.size > MAX_ENTRY_BYTES) return undefined;
+        const out = Buffer.allocUnsafe(st.size);
+        if (readFully(fd, out) < out.length) return undefined;
+        return out;
+      } catch {
+        return undefined;
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    },
+    write: () => false,
+  };
+}
+
 /** Owned by this user, writable by no one else. */
 function ownedAndPrivate(st: { uid: number; mode: number }, uid: number): boolean {
   return st.uid === uid && (st.mode & 0o022) === 0;
