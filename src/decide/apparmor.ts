@@ -81,7 +81,13 @@ export function decideAppArmorFiles(
   files: readonly { readonly path: string; readonly perms: readonly AppArmorPerm[]; readonly role?: ChainFile['role']; readonly created?: boolean }[],
   bound: BoundAppArmor,
 ): AppArmorDecision {
-  if (!bound.ok) return unknownRow(refusal(bound, files.map((f) => f.path)));
+  if (!bound.ok) {
+    // virt-aa-helper is the code libvirt runs at start: a path it refused now it refuses then, no profile is
+    // loaded and the start fails (seen on a real AppArmor kernel, test/apparmor-kernel). The element naming
+    // that path is proven unusable; the others' own verdicts stay unknown.
+    const reason = refusal(bound, files.map((f) => f.path));
+    return bound.path !== undefined && files.some((f) => f.path === bound.path) ? { action: 'n/a', accessible: false, reason } : unknownRow(reason);
+  }
   const because: string[] = [];
   let rule: string | undefined;
   for (const f of files) {

@@ -201,9 +201,9 @@ describe.runIf(ready || process.env.CI === 'true')("apparmor rows from this host
     expect(other('firmware', 'os/nvram').apparmor).toMatchObject({ accessible: true, rule: `/etc/apparmor.d/libvirt/libvirt-${uuid(5)}.files:10: "${VARS}" rwk,` });
   });
 
-  it('a path virt-aa-helper refuses: unknown for every file, its own words, and the element that names it', () => {
+  it('a path virt-aa-helper refuses: the element that names it cannot be opened (libvirt cannot start the domain), the others unknown, in its own words', () => {
     const bad = disk('restricted', 'vda').apparmor!;
-    expect(bad.accessible).toBeNull();
+    expect(bad.accessible).toBe(false);
     expect(bad.reason).toContain(`virt-aa-helper refuses the domain (exit 1): "/etc/${ID}.img", "skipped restricted file", "invalid VM definition"`);
     expect(bad.reason).toContain(`this element names /etc/${ID}.img`);
     expect(bad.reason).toContain('refuses any use of files under this system directory: move the file elsewhere');

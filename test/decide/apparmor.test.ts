@@ -168,16 +168,17 @@ describe('the apparmor row decided, with virt-aa-helper replaced by a test doubl
     expect(c.stderr()).toMatch(/<stdin>:6:7: warning: disk hdc \(\/srv\/iso\/shared\.iso\): DAC lets QEMU open it, but AppArmor does not/);
   });
 
-  it('virt-aa-helper refusing the domain: unknown, in its own words', async () => {
+  it('virt-aa-helper refusing the domain: the element it names cannot be opened (the start fails), the others unknown, in its own words', async () => {
     const refusing: VirtAaHelper = { run: () => ({ kind: 'ran', status: 1, stderr: 'virt-aa-helper: error: /srv/vm/disk.img\nvirt-aa-helper: error: skipped restricted file\nvirt-aa-helper: error: invalid VM definition\n' }) };
     const ctx = createHostContext(view, hostOptions(), { virtAaHelper: refusing });
     if (!ctx.ok) throw new Error(ctx.error);
     const { report } = await explainWith(ctx.value, xml);
     const vda = report.files[0].disks[1].models.apparmor;
-    expect(vda.accessible).toBeNull();
+    expect(vda.accessible).toBe(false);
     expect(vda.reason).toContain('"skipped restricted file"');
     expect(vda.reason).toContain('this element names /srv/vm/disk.img');
     expect(report.files[0].disks[0].models.apparmor.reason).toContain('named by another element');
+    expect(report.files[0].disks[0].models.apparmor.accessible).toBeNull();
   });
 });
 
