@@ -8,7 +8,7 @@
 import type { FileOutcome } from '../app/process-file.js';
 import type { Connection } from '../decide/connection.js';
 import { MODELS, type FileModelDecision, type ModelDecision } from '../decide/types.js';
-import { connectionJson, fileJson } from './json.js';
+import { apparmorJson, connectionJson, fileJson } from './json.js';
 import { apparmorStatus, fileStatus, statusWords } from './status.js';
 import type { AppArmorDecision } from '../decide/apparmor.js';
 import { summarize, summarizeFiles } from './summary.js';
@@ -28,7 +28,7 @@ function modelStatus(md: ModelDecision | FileModelDecision) {
 
 /** The apparmor row, present only where the host's AppArmor driver is active (the decision then has one). */
 function apparmorRow(d: AppArmorDecision | undefined) {
-  return d && { apparmor: { ...apparmorStatus(d), action: d.action, accessible: d.accessible, reason: d.reason, ...(d.rule !== undefined && { rule: d.rule }) } };
+  return d && { apparmor: { ...apparmorStatus(d), ...apparmorJson(d) } };
 }
 
 const models = (m: Readonly<Record<string, ModelDecision | FileModelDecision>>, apparmor: AppArmorDecision | undefined) => ({

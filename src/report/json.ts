@@ -19,7 +19,7 @@ function modelJson(md: ModelDecision) {
 }
 
 /** The apparmor row: never an annotation (action 'n/a'), the profile's verdict over the whole chain, the deciding rule. */
-function apparmorJson(d: AppArmorDecision) {
+export function apparmorJson(d: AppArmorDecision) {
   return { action: d.action, accessible: d.accessible, reason: d.reason, ...(d.rule !== undefined && { rule: d.rule }) };
 }
 

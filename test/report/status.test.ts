@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { apparmorJson } from '../../src/report/json.js';
 import { apparmorStatus, fileStatus, statusWords } from '../../src/report/status.js';
 import type { AppArmorDecision } from '../../src/decide/apparmor.js';
 import type { FileModelDecision } from '../../src/decide/types.js';
@@ -50,7 +51,7 @@ describe('apparmorStatus', () => {
   it.each(rows)('%o → %s', (d, status, words) => {
     const s = apparmorStatus(d);
     expect(s).toEqual({ status, words });
-    const row = { ...s, action: d.action, accessible: d.accessible, reason: d.reason, ...(d.rule !== undefined && { rule: d.rule }) };
+    const row = { ...s, ...apparmorJson(d) };
     expect(validRow(row), JSON.stringify(validRow.errors)).toBe(true);
   });
 });
