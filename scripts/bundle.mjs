@@ -69,6 +69,14 @@ const PASSES = {
   strictEqual: 'if (a.length >= 2 && Object.is(a[0], a[1])) return;\n  ',
   notStrictEqual: 'if (a.length >= 2 && !Object.is(a[0], a[1])) return;\n  ',
 };
+/** The stand-in module for a lazy import: each named function loads the real module at its first call. */
+function lazyStandIn(args) {
+  const load = `real ??= require(${JSON.stringify(args.path)})`;
+  const fns = args.pluginData.exports.map((name) => name === 'default'
+    ? `export default function lazyDefault(...a) {\n  ${load};\n  return real.default(...a);\n}\n`
+    : `export function ${name}(...a) {\n  ${PASSES[name] ?? ''}${load};\n  return real.${name}(...a);\n}\n`);
+  return { contents: `let real;\n${fns.join('')}`, loader: 'js', resolveDir: args.path.startsWith('node:') ? root : dirname(args.path) };
+}
 const lazyImports = {
   name: 'lazy-imports',
   setup(b) {
@@ -80,13 +88,7 @@ const lazyImports = {
       if (real.errors.length > 0) return { errors: real.errors };
       return { path: real.path, namespace: 'lazy-import', pluginData: { exports: LAZY[args.path] } };
     });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-import' }, (args) => {
-      const load = `real ??= require(${JSON.stringify(args.path)})`;
-      const fns = args.pluginData.exports.map((name) => name === 'default'
-        ? `export default function lazyDefault(...a) {\n  ${load};\n  return real.default(...a);\n}\n`
-        : `export function ${name}(...a) {\n  ${PASSES[name] ?? ''}${load};\n  return real.${name}(...a);\n}\n`);
-      return { contents: `let real;\n${fns.join('')}`, loader: 'js', resolveDir: args.path.startsWith('node:') ? root : dirname(args.path) };
-    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-import' }, lazyStandIn);
   },
 };
 
@@ -106,7 +108,7 @@ const hookLazyModules = {
       if (real.errors.length > 0 || !(real.path in HOOK_LAZY)) return undefined;
       return { path: real.path, namespace: 'lazy-import', pluginData: { exports: HOOK_LAZY[real.path] } };
     });
-    lazyImports.setup({ ...b, onResolve: () => {}, onLoad: b.onLoad.bind(b) });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-import' }, lazyStandIn);
   },
 };
 
