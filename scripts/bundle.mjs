@@ -149,7 +149,7 @@ const loader = (cache, name = 'program.cjs', exported = 'runCommandLine', crc = 
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
-const { crc32: ${crc} } = require('node:zlib');
+${crcOfCache(crc)}
 const file = join(__dirname, '${name}');
 // V8 checks a cache's header but not its payload (a damaged one crashes the process), so only the exact
 // file this build wrote is used: its length and CRC-32 (zlib's, in C: a SHA-256 would load node:crypto,
@@ -165,6 +165,23 @@ const m = { exports: {} };
 script.runInThisContext()(m.exports, Module.createRequire(file), m, file, __dirname);
 export const { ${exported} } = m.exports;
 `;
+/**
+ * zlib's CRC-32 without node:zlib's JS module, which loads Node's whole stream stack (about 3 ms of the
+ * hook's call, on every VM start) only to reach one C function: the binding node:zlib itself calls, the same
+ * function on the same bytes (test/ship/code-cache.test.ts compares them). process.binding is deprecated in
+ * the documentation only (DEP0111, no warning for zlib in Node 20); it warns under --pending-deprecation, so
+ * then, or when the binding or its crc32 is missing (another Node), this falls back to node:zlib's crc32.
+ */
+const crcOfCache = (crc) => `const ${crc} = (() => {
+  const pending = process.execArgv.includes('--pending-deprecation') || /--pending-deprecation/.test(process.env.NODE_OPTIONS || '') || !!process.env.NODE_PENDING_DEPRECATION;
+  if (!pending && typeof process.binding === 'function') {
+    try {
+      const zlib = process.binding('zlib');
+      if (typeof zlib.crc32 === 'function') return (data) => zlib.crc32(data, 0) >>> 0;
+    } catch {}
+  }
+  return require('node:zlib').crc32;
+})();`;
 let cache = { length: -1, crc32: -1 };
 let hookCache = { length: -1, crc32: -1 };
 const programLoader = {
@@ -173,7 +190,7 @@ const programLoader = {
     b.onResolve({ filter: /^\.\/program\.js$/ }, () => ({ path: 'program', namespace: 'virt-seclabel' }));
     b.onResolve({ filter: /^\.\/hook-fast\.js$/ }, () => ({ path: 'hook', namespace: 'virt-seclabel' }));
     b.onLoad({ filter: /.*/, namespace: 'virt-seclabel' }, (args) => ({
-      contents: args.path === 'hook' ? loader(hookCache, 'hook.cjs', 'runHook', 'hookCrc32') : loader(cache),
+      contents: args.path === 'hook' ? loader(hookCache, 'hook.cjs', 'runHook, wroteNothing', 'hookCrc32') : loader(cache),
       loader: 'js',
       resolveDir: outdir,
     }));

@@ -16,11 +16,15 @@ export const fastHookArgs = (rest: readonly string[]): HookArgs => ({ ...HOOK_DE
 
 // process.stdin, process.stdout and process.stderr are built only when touched: a hook that allows the
 // start quietly writes nothing, and libvirt's pipe on stdout would otherwise load node:net and the stream stack.
+let wrote = false;
 const liveIo: CliIo = {
   get stdin() { return process.stdin; },
-  get stdout() { return process.stdout; },
-  get stderr() { return process.stderr; },
+  get stdout() { wrote = true; return process.stdout; },
+  get stderr() { wrote = true; return process.stderr; },
 };
+
+/** The live call built neither output stream: it has nothing in flight, so main.ts may exit at once. */
+export const wroteNothing = (): boolean => !wrote;
 
 /** `io` is for the build's warm-up run; libvirt's call gets the process's own streams and descriptor 0. */
 export function runHook(rest: readonly string[], io?: CliIo) {

@@ -8,6 +8,9 @@
 import { EXIT } from '../app/command-io.js';
 import { packageVersion } from '../app/version.js';
 
+/** Set when the hook's call wrote nothing: see the exit below. */
+let quietHook = false;
+
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 1 && argv[0] === '--version') {
     process.stdout.write(`${packageVersion()}\n`);
@@ -15,8 +18,10 @@ async function main(argv: string[]): Promise<number> {
   }
   // libvirt's call through the installed script: the hook alone, without yargs and the other commands.
   if (argv[0] === 'hook' && argv[1] === '--') {
-    const { runHook } = await import('./hook-fast.js');
-    return runHook(argv.slice(2));
+    const { runHook, wroteNothing } = await import('./hook-fast.js');
+    const code = await runHook(argv.slice(2));
+    quietHook = wroteNothing();
+    return code;
   }
   const { runCommandLine } = await import('./program.js');
   return runCommandLine(argv);
@@ -25,6 +30,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (c) => {
     process.exitCode = c;
+    // libvirt runs the hook at every VM start. Once it is done, Node's loop would still run the young-
+    // generation scavenge V8 posted as a task (a few ms of a ~90 ms call) and its teardown; a call that
+    // wrote nothing has no output in flight and no handle open, so it exits at once. Anything that wrote
+    // leaves the normal way, whatever its streams.
+    if (quietHook) process.exit(c);
   },
   (e: unknown) => {
     process.stderr.write(`virt-seclabel: internal error: ${e instanceof Error ? e.message : String(e)}\n`);

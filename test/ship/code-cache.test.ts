@@ -36,6 +36,42 @@ describe('V8 code cache of the shipped program', () => {
     expect(Number(m![2])).toBe(crc32(cache));
   });
 
+  it("the loaders' CRC-32 (zlib's C function through its binding) is node:zlib's, on both caches", () => {
+    const binding = (process as unknown as { binding(m: string): { crc32(d: Uint8Array, v: number): number } }).binding('zlib');
+    for (const f of ['program.cjs.v8cache', 'hook.cjs.v8cache']) {
+      const cache = readFileSync(join(DIST, f));
+      expect(binding.crc32(cache, 0) >>> 0, f).toBe(crc32(cache));
+    }
+  });
+
+  // The hook's call on every VM start: the cache is checked without node:zlib's module (which loads the
+  // stream stack), unless deprecations are to be shown, when the binding would warn on libvirt's log.
+  it("the hook's quiet call loads no node:zlib module, and under --pending-deprecation stays silent", () => {
+    mkdirSync(COPY, { recursive: true });
+    const iso = join(COPY, 'hook.iso');
+    writeFileSync(iso, '');
+    const xml = `<domain type='kvm'><name>cc</name><devices><disk type='file' device='cdrom'><source file='${iso}'><seclabel model='dac' relabel='no'/></source><target dev='hdc' bus='ide'/><readonly/></disk></devices></domain>`;
+    const preload = join(COPY, 'modules-at-exit.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT, process.moduleLoadList.join('\\n')));`);
+    const hook = (env: Record<string, string>) => {
+      const out = join(COPY, 'modules.txt');
+      const r = spawnSync(process.execPath, ['--require', preload, join(DIST, 'main.js'), 'hook', '--', 'cc', 'prepare', 'begin', '-'], {
+        input: xml, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', MODULES_OUT: out, ...env },
+      });
+      return { ...r, modules: readFileSync(out, 'utf8').split('\n') };
+    };
+    const quiet = hook({});
+    expect(quiet.status, quiet.stderr).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect(quiet.modules).not.toContain('NativeModule zlib');
+    // Node's own start loads internal/streams/utils; node:zlib would bring readable, writable, duplex, ...
+    expect(quiet.modules.filter((m) => /^NativeModule (stream|internal\/streams\/(readable|writable|duplex))$/.test(m))).toEqual([]);
+    const pending = hook({ NODE_PENDING_DEPRECATION: '1' });
+    expect(pending.status, pending.stderr).toBe(0);
+    expect(pending.stderr).toBe('');
+    expect(pending.modules).toContain('NativeModule zlib');
+  });
+
   it('a damaged cache, or one for other source, is ignored: the same output and exit code', () => {
     const shipped = run(join(DIST, 'main.js'));
     expect(shipped.status, shipped.stderr).toBe(0);
