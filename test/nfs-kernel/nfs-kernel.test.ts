@@ -16,6 +16,9 @@
  *   identity for QEMU's own error text (QEMU's stderr does not reach libvirt's log in this guest).
  * A proven denial must be a start that fails on that file; an unknown is never annotated, and printed
  * with its reason. SELinux: virt_use_nfs off, then on (the boolean the reason names is the fix).
+ * Random scenarios (the idea of ../dac/fuse-differential.test.ts, on NFS): 10 directory+file pairs per
+ * export with random owners, groups and modes, seen over both versions; every DAC proof and denial of
+ * one `explain --json` run must equal an open (O_RDONLY or O_RDWR) as QEMU's identity; unknowns counted.
  * Costs one guest boot (see the console line it prints for the time).
  */
 import { describe, expect, it, beforeAll } from 'vitest';
@@ -39,12 +42,14 @@ interface Case {
   decision: { dac: Decision | null; selinux: Decision | null; annotateExit: number };
   annotated: string; inAnnotatedStart: boolean; inOriginalStart: boolean; forcedStart?: Start; originalStart?: Start; qemuIo?: { exit: number | null; stderr: string };
 }
+interface RandomCase { name: string; exp: string; ver: string; dir: Owner; file: Owner; access: 'read' | 'readwrite'; dac: Decision | null; opened: boolean; openError: string }
 interface Result {
   waitedForLibvirtSeconds: number; seconds: number; qemu: { uid: number; gid: number; groups: string; kvm: number };
   nfsd: { versions: string; threads: string; exports: string }; mounts: string[];
   booleanOff: { value: string; cases: { name: string; file: string; selinux: Decision | null; dac: Decision | null }[]; starts: Start[] };
   booleanOnValue: string; booleanOn: { start: Start };
   annotatedStart: Start; originalStart: Start; cases: Case[]; errors: string[];
+  random: { seed: number; cases: RandomCase[] };
 }
 
 const obj = (type: string) => `system_u:object_r:${type}:s0`;
@@ -80,6 +85,11 @@ describe.skipIf(skip !== undefined)('NFS (root_squash, no_root_squash, all_squas
     });
     console.log(`nfs guest: ${run.seconds.toFixed(0)} s in all, libvirtd ready after ${r.waitedForLibvirtSeconds.toFixed(0)} s, job ${r.seconds.toFixed(0)} s\n| export | version | file | owner mode | dac | selinux | QEMU from the original XML | QEMU as is (annotated / forced relabel=no) |\n${rows.join('\n')}`);
     for (const c of r.cases) if (c.decision.dac?.accessible === null) console.log(`unknown: ${c.name}: ${c.decision.dac.reason}`);
+    const groups = new Map<string, RandomCase[]>();
+    for (const c of r.random.cases) groups.set(`${c.exp} ${c.ver}`, [...(groups.get(`${c.exp} ${c.ver}`) ?? []), c]);
+    const count = (xs: RandomCase[], a: boolean | null, opened: boolean) => xs.filter((c) => c.dac?.accessible === a && c.opened === opened).length;
+    console.log(`random scenarios (seed ${r.random.seed}): export version: proven open (QEMU opened / refused), proven denied (refused / opened), unknown (opened / refused)\n${[...groups].map(([k, xs]) => `${k}: ${count(xs, true, true)}/${count(xs, true, false)}, ${count(xs, false, false)}/${count(xs, false, true)}, ${count(xs, null, true)}/${count(xs, null, false)}`).join('\n')}`);
+    for (const c of r.random.cases) if (c.dac?.accessible === null) console.log(`random unknown: ${c.name} (QEMU ${c.opened ? 'opened' : 'refused'}): ${c.dac.reason}`);
   }, 1_600_000);
 
   it('the server runs v3 and v4.2, exports all three trees, and all six mounts are there', () => {
@@ -154,5 +164,18 @@ describe.skipIf(skip !== undefined)('NFS (root_squash, no_root_squash, all_squas
     });
     expect(r.booleanOn.start.started, `${r.booleanOn.start.startMessage}\n${r.booleanOn.start.qemuLog}`).toBe(true);
     expect(r.booleanOn.start.denials).toEqual([]);
+  });
+  it('random owners, groups and modes: every proof and every denial equals an open as QEMU\'s identity, on every export and version', () => {
+    expect(r.random.cases).toHaveLength(60);
+    for (const c of r.random.cases) {
+      expect(c.dac, c.name).toBeTruthy();
+      if (c.dac!.accessible === true) expect(c.opened, `${c.name}: proven, yet the open as QEMU failed: ${c.openError}; ${c.dac!.reason}`).toBe(true);
+      if (c.dac!.accessible === false) expect(!c.opened && /Permission denied/.test(c.openError), `${c.name}: denied, yet the open as QEMU ${c.opened ? 'succeeded' : `failed otherwise: ${c.openError}`}; ${c.dac!.reason}`).toBe(true);
+    }
+    for (const exp of ['root_squash', 'no_root_squash', 'all_squash']) {
+      const xs = r.random.cases.filter((c) => c.exp === exp);
+      expect(xs.some((c) => c.dac?.accessible === true), `${exp}: some proof`).toBe(true);
+      expect(xs.some((c) => c.dac?.accessible === false), `${exp}: some denial`).toBe(true);
+    }
   });
 });

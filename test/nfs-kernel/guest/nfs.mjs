@@ -94,6 +94,38 @@ for (const [exp, opts] of Object.entries(EXPORTS)) {
   must(run('exportfs', ['-o', `rw,sync,insecure,no_subtree_check,fsid=${fsid++},${opts}`, `127.0.0.1:${dir}`]), `exportfs ${exp}`);
 }
 out.nfsd.exports = run('exportfs', ['-v']).stdout;
+
+// Random scenarios (the FUSE differential's idea, test/dac/fuse-differential.test.ts, on NFS): per export
+// a directory and a file inside it with random owners, groups and modes, the file wanted read-only or
+// read-write. The tool's DAC decision is compared with an open as QEMU's identity (no capability).
+const SEED = Number(fs.readFileSync('/proc/cmdline', 'utf8').match(/vsl\.seed=(\d+)/)?.[1] ?? 20261205);
+const RANDOM_PER_EXPORT = 10;
+let state = SEED >>> 0;
+const rand = () => {
+  state = (state + 0x6d2b79f5) >>> 0;
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const pick = (xs) => xs[Math.floor(rand() * xs.length)];
+const RANDOM = [];
+for (const exp of Object.keys(EXPORTS)) {
+  fs.mkdirSync(`${SERVER}/${exp}/rnd`, { mode: 0o755 });
+  for (let i = 0; i < RANDOM_PER_EXPORT; i++) {
+    const dir = { uid: pick([0, QEMU_UID, OTHER]), gid: pick([0, KVM_GID, QEMU_GID, OTHER]), mode: pick([0o700, 0o710, 0o711, 0o750, 0o751, 0o755, 0o705, 0o701]) };
+    const file = { uid: pick([0, QEMU_UID, OTHER]), gid: pick([0, KVM_GID, QEMU_GID, OTHER]), mode: pick([0o600, 0o640, 0o644, 0o660, 0o664, 0o604, 0o606, 0o400, 0o440, 0o200, 0o666, 0o000]) };
+    const access = pick(['read', 'readwrite']);
+    const d = `${SERVER}/${exp}/rnd/d${i}`;
+    fs.mkdirSync(d);
+    fs.writeFileSync(`${d}/f`, Buffer.alloc(4096));
+    fs.chownSync(`${d}/f`, file.uid, file.gid);
+    fs.chmodSync(`${d}/f`, file.mode);
+    fs.chownSync(d, dir.uid, dir.gid);
+    fs.chmodSync(d, dir.mode);
+    RANDOM.push({ exp, i, dir, file, access });
+  }
+}
 const reset = () => {
   for (const exp of Object.keys(EXPORTS)) {
     for (const f of FILES) {
@@ -279,6 +311,29 @@ for (const c of cases) {
   }
   out.cases.push(rec);
 }
+// ---- random scenarios: one explain run over all of them, then an open as QEMU's identity each ---------
+progress('random scenarios');
+const rcases = [];
+for (const ver of Object.keys(VERSIONS)) {
+  for (const sc of RANDOM) {
+    const name = `rnd-${ver.replace('.', '')}-${sc.exp.replace(/_/g, '')}-${sc.i}`;
+    const src = `${CLIENT}/${ver}-${sc.exp}/rnd/d${sc.i}/f`;
+    rcases.push({ ...sc, ver, name, src, xml: domain(name, [disk({ disk: sc.access === 'read' ? 'cdrom' : 'rw' }, src)]) });
+  }
+}
+fs.mkdirSync('/tmp/rnd', { recursive: true });
+const rfiles = rcases.map((c) => `/tmp/rnd/${c.name}.xml`);
+rcases.forEach((c, i) => fs.writeFileSync(rfiles[i], c.xml));
+const rexplain = run('node', [CLI, 'explain', '--json', ...rfiles]);
+let rdoc = null;
+try { rdoc = JSON.parse(rexplain.stdout); } catch { out.errors.push(`random: explain --json (exit ${rexplain.status}): ${rexplain.stderr.slice(-2000)}`); }
+out.random = { seed: SEED, cases: rcases.map((c, i) => {
+  const dac = rdoc?.files?.find((x) => x.file === rfiles[i])?.disks?.[0]?.models?.dac ?? null;
+  // QEMU opens a read-only disk O_RDONLY and a writable one O_RDWR; `<>` opens O_RDWR without truncating.
+  const o = run('setpriv', ['--reuid', String(QEMU_UID), '--regid', String(QEMU_GID), `--groups=${QEMU_GROUPS}`, '--inh-caps=-all', '--bounding-set=-all', 'sh', '-c', c.access === 'read' ? 'exec 3< "$1"' : 'exec 3<> "$1"', 'sh', c.src]);
+  return { name: c.name, exp: c.exp, ver: c.ver, dir: c.dir, file: c.file, access: c.access, dac, opened: o.status === 0, openError: (o.stderr || '').trim() };
+}) };
+
 out.free = run('free', ['-m']).stdout;
 out.seconds = (Date.now() - t0) / 1000;
 process.stdout.write(JSON.stringify(out));
