@@ -24,6 +24,7 @@ packages+=(busybox-static cpio attr)                    # the SELinux guest: bus
 packages+=(apparmor)                                    # apparmor_parser and the tunables/abstractions libvirt's qemu profile includes (AppArmor engine suites); it loads libvirt's profiles in the AppArmor guest
 packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
 packages+=(tmux)                                        # explain in a real terminal (80 and 200 columns)
+packages+=(nfs-kernel-server nfs-common rpcbind)          # the NFS guest suite: rpc.nfsd, rpc.mountd, exportfs, mount.nfs (the guest's kernel has nfsd)
 packages+=(bindfs fuse3 python3-fusepy)                # FUSE mounts for the kernel-probe differential (bindfs kinds, a deciding daemon)
 packages+=(groff-base mandoc zsh)                       # man page lint (groff -ww, mandoc -T lint); zsh completion
 packages+=(cockpit-ws cockpit-bridge chromium)          # the Cockpit page in a real browser (cockpit-ws --local-session, headless chromium)

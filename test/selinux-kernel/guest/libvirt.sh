@@ -2,6 +2,7 @@
 # Runs inside the guest (scripts/selinux-guest/init.sh): starts this host's own libvirtd and virtlogd
 # under the SELinux or AppArmor kernel, then the Node job that defines and starts VMs with QEMU.
 # $1: the repository; $2: the job's mode (permissive|enforcing|mls: SELinux, passed on to libvirt.mjs;
+# nfs: as enforcing, then ../../nfs-kernel/guest/nfs.mjs;
 # apparmor: the AppArmor kernel, the job is ../../apparmor-kernel/guest/libvirt-apparmor.mjs).
 # The host's trees are bound read-only; libvirt's own state directories get private tmpfs copies, so
 # nothing inside reaches the host and the host's libvirt state does not leak in beyond its defaults.
@@ -42,7 +43,7 @@ if [ "$mode" = apparmor ]; then
   libvirtd > /tmp/libvirtd.log 2>&1 &
   echo $! > /run/vsl-libvirtd.pid
   exec /usr/bin/node "$repo/test/apparmor-kernel/guest/libvirt-apparmor.mjs" "$repo"
-elif [ "$mode" != enforcing ]; then
+elif [ "$mode" != enforcing ] && [ "$mode" != nfs ]; then
   echo "libvirt.sh: starting virtlogd and libvirtd" >&2
   virtlogd > /tmp/virtlogd.log 2>&1 &
   if [ "$mode" = mls ]; then
@@ -84,4 +85,6 @@ else
   )
 fi
 # In the background, not -d: a daemon that dies leaves its log for the job to show.
+# nfs: the enforcing setup under the NFS job (../../nfs-kernel/guest/nfs.sh brought the server up first).
+[ "$mode" = nfs ] && exec /usr/bin/node "$repo/test/nfs-kernel/guest/nfs.mjs" "$repo"
 exec /usr/bin/node "$repo/test/selinux-kernel/guest/libvirt.mjs" "$repo" "$mode"
