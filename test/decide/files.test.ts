@@ -189,6 +189,24 @@ describe('files beyond disks', () => {
     expect(rows['os/initrd']!.models.selinux.reason).toMatch(/virt_content_t.*\bmap\b/);
     // DAC asks read only: mapping without PROT_EXEC needs no more.
     expect(rows['os/initrd']!.models.dac).toMatchObject({ action: 'relabel', accessible: true });
+    // The same QEMU code maps an -initrd from <qemu:commandline>, which libvirt never labels: a
+    // virt_content_t initrd is refused there too, while a -kernel of that label is readable.
+    const content = L('virt_content_t');
+    const h = withRealPolicy(
+      memoryView(
+        {
+          '/': { type: 'dir', mode: 0o755, label: L('root_t') },
+          '/srv': { type: 'dir', mode: 0o755, label: L('var_t') },
+          '/srv/k': { type: 'file', mode: 0o644, label: content },
+          '/srv/i': { type: 'file', mode: 0o644, label: content },
+        },
+        { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } },
+      ),
+    );
+    const cl = `  <qemu:commandline>\n    <qemu:arg value='-kernel'/>\n    <qemu:arg value='/srv/k'/>\n    <qemu:arg value='-initrd'/>\n    <qemu:arg value='/srv/i'/>\n  </qemu:commandline>\n`;
+    const args = byElement((await explain(h, [file('initrd-arg.xml', `<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n  <name>a</name>\n  <memory unit='KiB'>65536</memory>\n  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n${cl}</domain>\n`)], { models: ['dac', 'selinux'], policy: DEBIAN_POLICY })).report);
+    expect(args['qemu:commandline/arg[2] -kernel']!.models.selinux).toMatchObject({ action: 'as-is', accessible: true });
+    expect(args['qemu:commandline/arg[4] -initrd']!.models.selinux).toMatchObject({ action: 'as-is', accessible: false });
   });
 
   it('a -drive with a qcow2 format is decided over its backing chain: an unreadable backing file fails the start', async () => {
