@@ -2,7 +2,8 @@
 # Runs inside the guest (scripts/selinux-guest/init.sh): starts this host's own libvirtd and virtlogd
 # under the SELinux or AppArmor kernel, then the Node job that defines and starts VMs with QEMU.
 # $1: the repository; $2: the job's mode (permissive|enforcing|mls: SELinux, passed on to libvirt.mjs;
-# apparmor: the AppArmor kernel, the job is ../../apparmor-kernel/guest/libvirt-apparmor.mjs).
+# files-doctor: enforcing, the job is files-doctor.mjs; apparmor: the AppArmor kernel, the job is
+# ../../apparmor-kernel/guest/libvirt-apparmor.mjs).
 # The host's trees are bound read-only; libvirt's own state directories get private tmpfs copies, so
 # nothing inside reaches the host and the host's libvirt state does not leak in beyond its defaults.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -42,7 +43,7 @@ if [ "$mode" = apparmor ]; then
   libvirtd > /tmp/libvirtd.log 2>&1 &
   echo $! > /run/vsl-libvirtd.pid
   exec /usr/bin/node "$repo/test/apparmor-kernel/guest/libvirt-apparmor.mjs" "$repo"
-elif [ "$mode" != enforcing ]; then
+elif [ "$mode" != enforcing ] && [ "$mode" != files-doctor ]; then
   echo "libvirt.sh: starting virtlogd and libvirtd" >&2
   virtlogd > /tmp/virtlogd.log 2>&1 &
   if [ "$mode" = mls ]; then
@@ -84,4 +85,6 @@ else
   )
 fi
 # In the background, not -d: a daemon that dies leaves its log for the job to show.
-exec /usr/bin/node "$repo/test/selinux-kernel/guest/libvirt.mjs" "$repo" "$mode"
+job=libvirt.mjs
+[ "$mode" = files-doctor ] && job=files-doctor.mjs
+exec /usr/bin/node "$repo/test/selinux-kernel/guest/$job" "$repo" "$mode"
