@@ -293,7 +293,6 @@ for (const m of ['selinux', 'dac']) {
 dd.probeStamps = { selinux: probeRecords.timestamp_selinux, dac: probeRecords.timestamp_dac };
 dd.stale = { records: records(diskFile), state: state(diskFile) };
 dd.seenJson = doctorJson('--domain', A);
-dd.seenText = doctor(diskFile);
 dd.bStart = vstart(B);
 dd.afterRefusal = { records: records(diskFile), state: state(diskFile) };
 dd.aRestart = vstart(A);
@@ -304,7 +303,6 @@ dd.nextStart = vstart(A);
 dd.nextRunning = { records: records(diskFile), state: state(diskFile) };
 virsh('destroy', A);
 dd.nextStopped = { records: records(diskFile), state: state(diskFile) };
-dd.doctorAfter = doctor(diskFile);
 
 // A read-only ISO: relabelled virt_content_t and chowned at start, never given back.
 dd.isoStart = vstart(C);
