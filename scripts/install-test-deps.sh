@@ -11,6 +11,7 @@ packages=(
   selinux-policy-default selinux-policy-mls             # real binary policies (policy.33)
   checkpolicy setools libsepol-dev gcc libc6-dev        # small test policies, sesearch, libsepol.a
   policycoreutils                                       # semodule: the guest's enforcing policy; restorecon inside the guest
+  selinux-utils                                         # matchpathcon inside the guest (the firmware's file-context label)
   qemu-utils                                            # qemu-img for image chains
 )
 # Real libvirtd + QEMU for the end-to-end suite.

@@ -24,6 +24,11 @@ export interface ChainFile {
    * asks more, never less).
    */
   readonly endpoint?: true;
+  /**
+   * QEMU maps the file with mmap(2) as well as reading it (the direct-boot initrd: x86_load_linux maps it
+   * with g_mapped_file_new). SELinux checks `map` on such a file; DAC and AppArmor (no PROT_EXEC) ask read only.
+   */
+  readonly mapped?: true;
   /** How the file was learnt of, when it matters to a reason (a header read as QEMU's user, not root). */
   readonly note?: string;
 }

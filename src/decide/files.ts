@@ -115,7 +115,10 @@ function chainFor(f: OtherFile, ports: DecisionPorts): Chain {
       path, format: f.format, readonly: f.access === 'read', shareable: false, backing: undefined, seclabels: [],
     });
   const endpoint = f.kind === 'chardev' && (f.chardevType === 'unix' || f.chardevType === 'pipe');
-  return { kind: 'ok', files: [{ path, access: f.access, role: 'top', ...(f.format !== undefined && { format: f.format }), ...(endpoint && { endpoint: true as const }) }] };
+  // QEMU maps the direct-boot initrd (x86_load_linux, g_mapped_file_new): SELinux asks `map` too (seen
+  // refused for svirt_t on virt_content_t under Debian's policy, test/selinux-kernel/files-doctor-enforcing.test.ts).
+  const mapped = f.kind === 'initrd' || (f.kind === 'qemu-arg' && f.qemuOption === 'initrd');
+  return { kind: 'ok', files: [{ path, access: f.access, role: 'top', ...(f.format !== undefined && { format: f.format }), ...(endpoint && { endpoint: true as const }), ...(mapped && { mapped: true as const }) }] };
 }
 
 /**

@@ -496,7 +496,26 @@ export function diagnoseFile(facts: FileFacts, host: DoctorHost, opts: DoctorOpt
       if (l) out.push(l);
     }
   }
-  return out;
+  return selinuxFirst(out);
+}
+
+/**
+ * libvirt's security stack labels with SELinux before DAC (the SELinux driver is the primary, the DAC
+ * driver a secondary; their transactions commit in that order): when a stale SELinux record fails the next
+ * start, the DAC record's own consequence only comes after that record is gone. Seen in the enforcing
+ * SELinux guest (test/selinux-kernel/files-doctor-enforcing.test.ts): with both records stale and the file
+ * owned by the qemu user, the restart of the crashed domain failed with the SELinux "already in use",
+ * where the DAC record alone would have let it start.
+ */
+function selinuxFirst(out: Finding[]): Finding[] {
+  const sel = out.find((f) => f.model === 'selinux' && f.verdict === 'stale' && f.cause === 'over-count' && f.libvirtWillSay !== undefined);
+  if (!sel) return out;
+  return out.map((f) => {
+    if (f.model !== 'dac' || f.verdict !== 'stale' || f.consequence === undefined) return f;
+    const { libvirtWillSay: dacSays, ...rest } = f;
+    const then = dacSays ? `libvirt then says "${dacSays}": ${f.consequence}` : f.consequence;
+    return { ...rest, consequence: `the next start fails on the SELinux record first (libvirt labels with SELinux before DAC: "${sel.libvirtWillSay}"); once that record is gone, ${then}` };
+  });
 }
 
 /** Verdicts that need a person's attention (everything but consistent). */

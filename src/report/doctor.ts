@@ -34,7 +34,9 @@ function recordLine(f: Finding): string | undefined {
 }
 
 export function renderFindingText(f: Finding): string {
-  const lines = [`${f.path}: ${f.model ?? 'file'}: ${VERDICT_WORDS[f.verdict]} (${f.cause}): ${f.summary}`];
+  // A label libvirt left is "left labelled"; the JSON verdict stays left-chowned for both models.
+  const word = f.verdict === 'left-chowned' && f.model === 'selinux' ? 'left labelled' : VERDICT_WORDS[f.verdict];
+  const lines = [`${f.path}: ${f.model ?? 'file'}: ${word} (${f.cause}): ${f.summary}`];
   const rec = recordLine(f);
   if (rec) lines.push(`  ${rec}`);
   if (f.realPath && f.realPath !== f.path) lines.push(`  the records live on ${f.realPath} (libvirt follows links)`);

@@ -124,7 +124,8 @@ export function createSelinuxFileEngine(view: HostView, oracle: SelinuxOracle, p
       if (end.kind === 'error') return { accessible: false, reason: pathProblem(end.at, end.errno) };
       const tclass = diskClass(end.file.inode.type);
       if (!tclass) return { accessible: null, reason: `${end.file.path} is a ${end.file.inode.type}, not a file or device QEMU can open as a disk` };
-      const c = file.assumeLabel === undefined ? ask(end.file, tclass, diskPerms(file.access)) : assumed(end.file, file.assumeLabel, tclass, diskPerms(file.access));
+      const perms = file.mapped ? [...diskPerms(file.access), 'map'] : diskPerms(file.access);
+      const c = file.assumeLabel === undefined ? ask(end.file, tclass, perms) : assumed(end.file, file.assumeLabel, tclass, perms);
       if (c.ok === true) return { accessible: true, because: c.because, findings };
       return c.ok === false ? { accessible: false, reason: c.reason, findings } : { accessible: null, reason: c.reason, findings };
     },

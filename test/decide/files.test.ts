@@ -4,12 +4,12 @@
  * never labels and QEMU must open them as they are), and that the output stays schema-valid.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { annotate, explain, GROUP, PASSWD } from '../cli/harness.js';
+import { annotate, DEBIAN_POLICY, explain, GROUP, PASSWD, withRealPolicy } from '../cli/harness.js';
 import { memoryView, type MemoryNode } from '../support/memory-view.js';
 import { qcow2 } from '../images/builders.js';
 
@@ -155,6 +155,58 @@ describe('files beyond disks', () => {
     expect(rows['os/nvram']!.models.selinux).toMatchObject({ action: 'keep', accessible: null });
     expect(rows['devices/serial[2]']!.models.selinux).toMatchObject({ action: 'keep', accessible: null });
     expect(rows['os/kernel']!.models.selinux).toMatchObject({ action: 'relabel' });
+  });
+
+  // Under the enforcing SELinux guest (test/selinux-kernel/files-doctor-enforcing.test.ts) QEMU was refused
+  // `map` on the initrd labelled virt_content_t and exited before the monitor: it maps the initrd
+  // (x86_load_linux, g_mapped_file_new) and only reads the kernel; Debian's policy gives svirt_t no map there.
+  it.skipIf(!existsSync(DEBIAN_POLICY))('SELinux, Debian\'s policy: the initrd is mapped, and svirt_t may not map virt_content_t, so the relabelled initrd still fails the start; the kernel is only read', async () => {
+    const L = (t: string) => `system_u:object_r:${t}:s0`;
+    const labelled = withRealPolicy(
+      memoryView(
+        {
+          '/': { type: 'dir', mode: 0o755, label: L('root_t') },
+          '/usr': { type: 'dir', mode: 0o755, label: L('usr_t') },
+          '/usr/share': { type: 'dir', mode: 0o755, label: L('usr_t') },
+          '/usr/share/OVMF': { type: 'dir', mode: 0o755, label: L('usr_t') },
+          '/usr/share/OVMF/OVMF_CODE_4M.fd': { type: 'file', mode: 0o644, label: L('usr_t') },
+          '/srv': { type: 'dir', mode: 0o755, label: L('var_t') },
+          '/srv/boot': { type: 'dir', mode: 0o755, label: L('boot_t') },
+          '/srv/boot/vmlinuz': { type: 'file', mode: 0o644, label: L('boot_t') },
+          '/srv/boot/initrd.img': { type: 'file', mode: 0o644, label: L('boot_t') },
+          '/srv/log': { type: 'dir', mode: 0o755, label: L('var_t') },
+          '/dev': { type: 'dir', mode: 0o755, label: L('device_t') },
+          '/dev/ttyS9': { type: 'char', mode: 0o660, gid: QEMU, label: L('tty_device_t') },
+        },
+        { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } },
+      ),
+    );
+    const p = file('initrd-map.xml', xml());
+    const rows = byElement((await explain(labelled, [p], { models: ['dac', 'selinux'], policy: DEBIAN_POLICY })).report);
+    expect(rows['os/kernel']!.models.selinux).toMatchObject({ action: 'relabel', accessible: true });
+    expect(rows['os/initrd']!.models.selinux).toMatchObject({ action: 'relabel', accessible: false });
+    expect(rows['os/initrd']!.models.selinux.reason).toContain('even then QEMU cannot read it, the VM fails to start');
+    expect(rows['os/initrd']!.models.selinux.reason).toMatch(/virt_content_t.*\bmap\b/);
+    // DAC asks read only: mapping without PROT_EXEC needs no more.
+    expect(rows['os/initrd']!.models.dac).toMatchObject({ action: 'relabel', accessible: true });
+    // The same QEMU code maps an -initrd from <qemu:commandline>, which libvirt never labels: a
+    // virt_content_t initrd is refused there too, while a -kernel of that label is readable.
+    const content = L('virt_content_t');
+    const h = withRealPolicy(
+      memoryView(
+        {
+          '/': { type: 'dir', mode: 0o755, label: L('root_t') },
+          '/srv': { type: 'dir', mode: 0o755, label: L('var_t') },
+          '/srv/k': { type: 'file', mode: 0o644, label: content },
+          '/srv/i': { type: 'file', mode: 0o644, label: content },
+        },
+        { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } },
+      ),
+    );
+    const cl = `  <qemu:commandline>\n    <qemu:arg value='-kernel'/>\n    <qemu:arg value='/srv/k'/>\n    <qemu:arg value='-initrd'/>\n    <qemu:arg value='/srv/i'/>\n  </qemu:commandline>\n`;
+    const args = byElement((await explain(h, [file('initrd-arg.xml', `<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n  <name>a</name>\n  <memory unit='KiB'>65536</memory>\n  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n${cl}</domain>\n`)], { models: ['dac', 'selinux'], policy: DEBIAN_POLICY })).report);
+    expect(args['qemu:commandline/arg[2] -kernel']!.models.selinux).toMatchObject({ action: 'as-is', accessible: true });
+    expect(args['qemu:commandline/arg[4] -initrd']!.models.selinux).toMatchObject({ action: 'as-is', accessible: false });
   });
 
   it('a -drive with a qcow2 format is decided over its backing chain: an unreadable backing file fails the start', async () => {

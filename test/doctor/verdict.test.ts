@@ -7,6 +7,7 @@ import type { BootStamp } from '../../src/doctor/boot-stamp.js';
 import type { RawAttr, RawRecord } from '../../src/doctor/records.js';
 import type { Holder } from '../../src/doctor/status.js';
 import { diagnoseFile, type DoctorHost, type FileFacts, type Finding } from '../../src/doctor/verdict.js';
+import { renderFindingText } from '../../src/report/doctor.js';
 import type { Model } from '../../src/decide/types.js';
 import { success } from '../../src/result.js';
 
@@ -128,6 +129,21 @@ describe('the staleness table, DAC', () => {
     expect(f.libvirtWillSay).toBeUndefined();
     expect(f.consequence).toBe('the next start succeeds and counts 2; its stop counts back to 1, so the owner +4242:+4242 is never given back (and for a disk the stop then wipes the record: the qemu user keeps the file for good)');
     expect(f.action).toMatchObject({ restore: { owner: { uid: 4242, gid: 4242 } }, from: { owner: QEMU } });
+  });
+
+  // The enforcing SELinux guest (test/selinux-kernel/files-doctor-enforcing.test.ts): after the crash both
+  // records were stale and the disk owned by the qemu user; the restart failed with the SELinux words.
+  it('over-count on both records: the SELinux record fails the next start first, and the DAC line says so instead of "succeeds"', () => {
+    const both = diagnoseFile(facts({ dac: rec('+4242:+4242', '1', STAMP), selinux: rec('system_u:object_r:virt_image_t:s0', '1', STAMP), selinuxLabel: 'system_u:object_r:svirt_image_t:s0:c1,c2' }), host());
+    const sel = one(both, 'selinux');
+    expect(sel.libvirtWillSay).toBe(`Requested operation is not valid: Setting different SELinux label on ${PATH} which is already in use`);
+    const dac = one(both, 'dac');
+    expect(dac.libvirtWillSay).toBeUndefined();
+    expect(dac.consequence).toBe(
+      `the next start fails on the SELinux record first (libvirt labels with SELinux before DAC: "${sel.libvirtWillSay}"); once that record is gone, the next start succeeds and counts 2; its stop counts back to 1, so the owner +4242:+4242 is never given back (and for a disk the stop then wipes the record: the qemu user keeps the file for good)`,
+    );
+    // The DAC-only case keeps its own sentence.
+    expect(one(diagnoseFile(facts({ dac: rec('+4242:+4242', '1', STAMP) }), host())).consequence).toMatch(/^the next start succeeds/);
   });
 
   it('over-count with an owner other than qemu → "already in use"; the records go, the owner stays', () => {
@@ -296,5 +312,8 @@ describe('left chowned', () => {
     );
     expect(f).toMatchObject({ verdict: 'left-chowned', likely: { label: 'system_u:object_r:public_content_t:s0', confidence: 'low' } });
     expect(f.action).toEqual({ kind: 'set-label', realPath: PATH, dev: 1, ino: 2, from: 'system_u:object_r:virt_content_t:s0', to: 'system_u:object_r:public_content_t:s0' });
+    // The text names what libvirt left: a label, not an owner (the JSON verdict is left-chowned for both).
+    expect(renderFindingText(f)).toMatch(new RegExp(`^${PATH}: selinux: left labelled \\(nothing-remembered\\): `));
+    expect(renderFindingText(one(diagnoseFile(ro(), host())))).toMatch(new RegExp(`^${PATH}: dac: left chowned \\(nothing-remembered\\): `));
   });
 });

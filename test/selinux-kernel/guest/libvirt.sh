@@ -2,8 +2,8 @@
 # Runs inside the guest (scripts/selinux-guest/init.sh): starts this host's own libvirtd and virtlogd
 # under the SELinux or AppArmor kernel, then the Node job that defines and starts VMs with QEMU.
 # $1: the repository; $2: the job's mode (permissive|enforcing|mls: SELinux, passed on to libvirt.mjs;
-# nfs: as enforcing, then ../../nfs-kernel/guest/nfs.mjs;
-# apparmor: the AppArmor kernel, the job is ../../apparmor-kernel/guest/libvirt-apparmor.mjs).
+# nfs: as enforcing, then ../../nfs-kernel/guest/nfs.mjs; files-doctor: enforcing, the job is
+# files-doctor.mjs; apparmor: the AppArmor kernel, the job is ../../apparmor-kernel/guest/libvirt-apparmor.mjs).
 # The host's trees are bound read-only; libvirt's own state directories get private tmpfs copies, so
 # nothing inside reaches the host and the host's libvirt state does not leak in beyond its defaults.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -43,7 +43,7 @@ if [ "$mode" = apparmor ]; then
   libvirtd > /tmp/libvirtd.log 2>&1 &
   echo $! > /run/vsl-libvirtd.pid
   exec /usr/bin/node "$repo/test/apparmor-kernel/guest/libvirt-apparmor.mjs" "$repo"
-elif [ "$mode" != enforcing ] && [ "$mode" != nfs ]; then
+elif [ "$mode" != enforcing ] && [ "$mode" != nfs ] && [ "$mode" != files-doctor ]; then
   echo "libvirt.sh: starting virtlogd and libvirtd" >&2
   virtlogd > /tmp/virtlogd.log 2>&1 &
   if [ "$mode" = mls ]; then
@@ -87,4 +87,6 @@ fi
 # In the background, not -d: a daemon that dies leaves its log for the job to show.
 # nfs: the enforcing setup under the NFS job (../../nfs-kernel/guest/nfs.sh brought the server up first).
 [ "$mode" = nfs ] && exec /usr/bin/node "$repo/test/nfs-kernel/guest/nfs.mjs" "$repo"
-exec /usr/bin/node "$repo/test/selinux-kernel/guest/libvirt.mjs" "$repo" "$mode"
+job=libvirt.mjs
+[ "$mode" = files-doctor ] && job=files-doctor.mjs
+exec /usr/bin/node "$repo/test/selinux-kernel/guest/$job" "$repo" "$mode"
