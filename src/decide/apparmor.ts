@@ -131,6 +131,9 @@ function otherPerms(f: OtherFile, conn: Connection): readonly AppArmorPerm[] | s
     case 'dtb':
     case 'acpi-table':
       return ['r'];
+    case 'fwcfg':
+      // virt-aa-helper adds every entry's file= read-only; QEMU opens it only when the entry has no text.
+      return f.fwcfgValueWins ? 'the <entry> has text, which libvirt passes instead of the file: QEMU never opens it' : ['r'];
     case 'qemu-arg':
       return BLOCK_OPTIONS.has(f.qemuOption ?? '') ? blockPerms(f.access) : f.access === 'read' ? ['r'] : ['r', 'w'];
     case 'chardev':

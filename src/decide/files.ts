@@ -62,6 +62,12 @@ function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undec
     case 'dtb':
     case 'acpi-table':
       return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `libvirt chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
+    case 'fwcfg':
+      // virSecurityDACSetSysinfoLabel / virSecuritySELinuxSetSysinfoLabel (9.0 and 11.3): every entry's file=,
+      // remembered and given back (…RestoreSysinfoLabel); the schema has no seclabel on <entry>.
+      if (f.fwcfgValueWins)
+        return { qemuOpens: false, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `the <entry> also has text (the schema allows one or the other; libvirt's parser takes both unless defined with --validate), which libvirt passes instead (-fw_cfg name=…,string=…): QEMU never opens the file, yet libvirt still chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop` };
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `libvirt passes it as -fw_cfg name=${f.fwcfgName ?? ''},file=… and chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
     case 'qemu-arg':
       return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt passes <qemu:commandline> arguments to QEMU verbatim and never labels what they name: QEMU opens it as it is' };
     case 'chardev': {
@@ -168,6 +174,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
 
   if (!t.qemuOpens) {
     if (!t.labelled || driverOff) return { action: 'n/a', accessible: null, reason: `${t.libvirt}${driverOff && t.labelled ? `; ${driverOff}` : ''}` };
+    if (!t.optOut) return { action: 'relabel', accessible: null, reason: `${t.libvirt}; QEMU needs no access to it, and there is no per-element opt-out; ${model === 'dac' ? ALTERNATIVES_DAC : ALTERNATIVES_SELINUX}` };
     return { action: 'keep', accessible: null, reason: `${t.libvirt}; QEMU needs no access, so there is nothing to prove and it is left to libvirt`, byRule: true };
   }
 

@@ -1,7 +1,8 @@
 /**
  * The files of a domain beyond `<disk>` that libvirt labels or QEMU opens (docs/libvirt-files.md):
  * firmware (`<loader>`, `<nvram>` in both forms), direct kernel boot (`<kernel>`, `<initrd>`, `<dtb>`,
- * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs, and the files the arguments
+ * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs, `<sysinfo type='fwcfg'>`
+ * entry files, and the files the arguments
  * of `<qemu:commandline>` name. Only what the XML says: which driver does what to each is decide/'s.
  */
 import { attr, child, childrenNamed, type XmlElement } from '../xml/tree.js';
@@ -17,6 +18,7 @@ export type FileKind =
   | 'initrd'
   | 'dtb'
   | 'acpi-table'
+  | 'fwcfg'
   | 'chardev'
   | 'qemu-arg';
 
@@ -42,6 +44,9 @@ export interface OtherFile {
   readonly unixMode?: string;
   /** loader: type= (rom, pflash) as written. */
   readonly loaderType?: string;
+  /** fwcfg: the entry's name= and whether its text content wins over file= (QEMU then gets `string=`). */
+  readonly fwcfgName?: string;
+  readonly fwcfgValueWins?: boolean;
   /** qemu-arg: the QEMU option (without dash) and the image format it names, if any. */
   readonly qemuOption?: string;
   readonly format?: string;
@@ -78,10 +83,30 @@ function inQemuNs(el: XmlElement, prefixes: Set<string>, local: string): boolean
   return prefixes.has(prefix) || el.attributes.some((a) => a.name === `xmlns:${prefix}` && a.value === QEMU_NS);
 }
 
-function chardevFiles(devices: XmlElement, readSeclabels: SeclabelReader): OtherFile[] {
+/**
+ * libvirt's console back-compat (virDomainDefAddConsoleCompat, virDomainSkipBackcompatConsole; 9.0 and
+ * 11.3): in an HVM domain the first `<console>` whose target type is absent or 'serial' is an alias of
+ * the first `<serial>`. With a `<serial>` present the console's own source is kept only if equal to the
+ * serial's and dropped otherwise; either way no driver labels it (virDomainChrDefForeach skips it) and
+ * the defined XML writes it as a copy of the serial. So it is no file of its own: the serial is decided.
+ * Without a `<serial>`, the console becomes serial[0] and is labelled as one: decided as written.
+ */
+function aliasedConsole(root: XmlElement, devices: XmlElement): XmlElement | undefined {
+  const os = child(root, 'os');
+  if (!os || text(child(os, 'type')) !== 'hvm') return undefined;
+  const first = childrenNamed(devices, 'console')[0];
+  if (!first || childrenNamed(devices, 'serial').length === 0) return undefined;
+  const target = child(first, 'target');
+  const type = target ? attr(target, 'type') : undefined;
+  return type === undefined || type === 'serial' ? first : undefined;
+}
+
+function chardevFiles(root: XmlElement, devices: XmlElement, readSeclabels: SeclabelReader): OtherFile[] {
   const out: OtherFile[] = [];
+  const alias = aliasedConsole(root, devices);
   for (const name of CHARDEV_ELEMENTS) {
     childrenNamed(devices, name).forEach((el, i) => {
+      if (el === alias) return;
       const type = attr(el, 'type') ?? 'pty';
       const source = child(el, 'source');
       const where = `devices/${name}[${i + 1}]`;
@@ -152,7 +177,28 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
       });
   }
   const devices = child(root, 'devices');
-  if (devices) files.push(...chardevFiles(devices, readSeclabels));
+  if (devices) files.push(...chardevFiles(root, devices, readSeclabels));
+  // <sysinfo type='fwcfg'><entry name=… file=…/>: libvirt passes -fw_cfg name=…,file=… (or string= when the
+  // entry also has text, which wins: qemuBuildSysinfoCommandLine) and labels the file in both drivers.
+  childrenNamed(root, 'sysinfo').forEach((si, i) => {
+    if (attr(si, 'type') !== 'fwcfg') return;
+    childrenNamed(si, 'entry').forEach((e, j) => {
+      const p = attr(e, 'file');
+      if (p === undefined || p === '') return;
+      const name = attr(e, 'name') ?? '';
+      files.push({
+        kind: 'fwcfg',
+        element: e,
+        where: `sysinfo[${i + 1}]/entry[${j + 1}] ${name}`,
+        path: p,
+        access: 'read',
+        source: undefined,
+        seclabels: [],
+        fwcfgName: name,
+        fwcfgValueWins: text(e) !== undefined,
+      });
+    });
+  });
 
   const prefixes = qemuPrefixes(root);
   for (const cl of root.children.filter((c) => inQemuNs(c, prefixes, 'commandline'))) {

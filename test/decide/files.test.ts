@@ -229,12 +229,17 @@ describe('files beyond disks', () => {
     const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
     const validate = ajv.compile(JSON.parse(readFileSync('schemas/report.schema.json', 'utf8')));
     const auto = file('auto.xml', "<domain type='kvm'>\n  <name>auto</name>\n  <os firmware='efi'>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n</domain>\n");
-    const inputs = [file('v1.xml', xml(NVRAM_SOURCE, "    <serial type='unix'>\n      <source mode='bind' path='/srv/x.sock'/>\n    </serial>\n", IGNITION)), file('v2.xml', xml('    <nvram>/x/VARS.fd</nvram>\n')), auto];
+    const consoleAlias = "    <console type='file'>\n      <source path='/srv/log/serial.log'/>\n      <target type='serial' port='0'/>\n    </console>\n";
+    const sysinfo = "  <sysinfo type='fwcfg'>\n    <entry name='opt/com.coreos/config' file='/srv/ign/vm.ign'/>\n    <entry name='opt/x' file='/srv/ign/vm.ign'>text</entry>\n  </sysinfo>\n";
+    const inputs = [file('v1.xml', xml(NVRAM_SOURCE, "    <serial type='unix'>\n      <source mode='bind' path='/srv/x.sock'/>\n    </serial>\n", IGNITION)), file('v2.xml', xml('    <nvram>/x/VARS.fd</nvram>\n')), auto, file('v3.xml', xml('', consoleAlias, sysinfo))];
     for (const models of [['dac'], ['dac', 'selinux']] as const) {
       const r = await explain(host(), inputs, { models: [...models] });
       expect(validate(r.report), JSON.stringify(validate.errors, null, 2)).toBe(true);
       expect(r.report.files[2].firmwareAuto).toContain('chosen by libvirt at start');
       expect(r.report.files[0].otherFiles.length).toBe(8);
+      // The console mirroring serial[0] is not a file of its own (libvirt's console back-compat); the fw_cfg entries are.
+      const v3 = (r.report.files[3].otherFiles as { element: string; kind: string }[]).map((f) => `${f.kind} ${f.element}`);
+      expect(v3.filter((x) => !/^(loader|kernel|initrd) /.test(x))).toEqual(['chardev devices/serial[1]', 'chardev devices/serial[2]', 'fwcfg sysinfo[1]/entry[1] opt/com.coreos/config', 'fwcfg sysinfo[1]/entry[2] opt/x']);
     }
   });
 

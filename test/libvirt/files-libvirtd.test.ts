@@ -11,6 +11,9 @@
  * - a serial console to a file: virtlogd creates it (root 0600), no driver touches it.
  * - -fw_cfg from <qemu:commandline>: readable → the VM starts; 0600 root → explain says QEMU cannot open
  *   it and the start fails exactly there.
+ * - a <console> mirroring serial[0]: decided once, on the serial (libvirt's console back-compat); a console
+ *   with another source is dropped by libvirt at define.
+ * - <sysinfo type='fwcfg'> entry files: chowned with no opt-out (0600 root included), given back at stop.
  * The SELinux counterpart (an SELinux guest) is not run here.
  */
 import { execFileSync } from 'node:child_process';
@@ -333,6 +336,116 @@ ${commandline}</domain>
     process.stderr.write(`files-libvirtd: virsh start of the 0600 Ignition domain: ${r.stderr.trim()}\n`);
     agree('-fw_cfg as-is denied → the start fails, naming the file', r.code !== 0 && r.stderr.includes(ign) && /Permission denied|Could not|Failed/i.test(r.stderr));
     agree('-fw_cfg file untouched', owner(ign) === '0:0' && mode(ign) === '600');
+  });
+
+  it('a <console> mirroring serial[0] is no file of its own: decided once, on the serial; libvirt writes the console back as its copy, and drops a console with another source', async () => {
+    const dir = join(root, 'console-home');
+    mkdirSync(dir, { mode: 0o755 });
+    chownSync(dir, USER, USER);
+    const sock = join(dir, 'console.sock');
+    const server: Server = createServer((c) => c.resume());
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      chownSync(sock, USER, USER);
+      chmodSync(sock, 0o777);
+      const chardev = (el: string, path: string, target: string) =>
+        `    <${el} type='unix'>\n      <source mode='connect' path='${path}'/>\n      <target ${target}port='0'/>\n    </${el}>\n`;
+      const n = name('console');
+      const input = join(root, `${n}.in.xml`);
+      const xml = domain(n, '', chardev('serial', sock, '') + chardev('console', sock, "type='serial' "));
+      writeFileSync(input, xml);
+      const rows = explainJson(input);
+      // virDomainDefAddConsoleCompat / virDomainSkipBackcompatConsole: the console is serial[0]'s alias.
+      agree('console mirroring serial[0] → one row, the serial', Object.keys(rows).join() === 'devices/serial[1]');
+      expect(rows['devices/serial[1]']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
+      const a = annotateFile(input);
+      expect(a.code, a.stderr).toBe(0);
+      expect(a.output.match(/<seclabel/g)).toHaveLength(1);
+      validate(a.output, n);
+
+      // The domains mode on libvirt's own definition: one change, read back and kept (the console comes back as its copy).
+      ledger.define(daemon, root, n, xml);
+      const applied = cliRun('--domain', n, '--connect', daemon.uri, '--apply');
+      expect(applied.code, applied.stderr + applied.stdout).toBe(0);
+      agree('domains --apply: one change, read back and all kept', applied.stdout.includes('defined with 1 change(s), read back and all kept'));
+      const back = daemon.virsh('dumpxml', '--inactive', n).stdout;
+      expect(back.match(/<seclabel model='dac' relabel='no'\/>/g)).toHaveLength(2);
+      const again = cliRun('--domain', n, '--connect', daemon.uri, '--check');
+      agree('and a second run finds nothing to do', again.code === 0 && again.stderr === '');
+      const before = `${owner(sock)} ${mode(sock)}`;
+      const r = daemon.virsh('start', n);
+      expect(r.stderr).toBe('');
+      agree(`annotated serial with its console copy → QEMU connects, owner and mode kept (${before} → ${owner(sock)} ${mode(sock)})`, r.code === 0 && `${owner(sock)} ${mode(sock)}` === before);
+      stop(n);
+
+      // A console with another source: libvirt drops it at define (its path is never opened), so it is not decided.
+      const gone = join(dir, 'never-created.sock');
+      const n2 = name('console-other');
+      const input2 = join(root, `${n2}.in.xml`);
+      const xml2 = domain(n2, '', chardev('serial', sock, '') + chardev('console', gone, "type='serial' "));
+      writeFileSync(input2, xml2);
+      const rows2 = explainJson(input2);
+      expect(Object.keys(rows2)).toEqual(['devices/serial[1]']);
+      const check2 = cliRun('annotate', '--check', '--no-config', input2);
+      expect(check2.stderr).not.toContain(gone);
+      const r2 = start(n2, xml2);
+      expect(r2.stderr).toBe('');
+      const console2 = /<console[\s\S]*?<\/console>/.exec(daemon.virsh('dumpxml', '--inactive', n2).stdout)?.[0] ?? '';
+      agree('console with another source → libvirt writes it back as serial[0]\'s copy and the VM starts without its path', r2.state === 'running' && console2.includes(sock) && !console2.includes(gone));
+      stop(n2);
+
+      // Without a <serial>, libvirt makes the console serial[0]: decided as written.
+      const input3 = join(root, `${n2}-alone.in.xml`);
+      writeFileSync(input3, domain(`${n2}-alone`, '', chardev('console', sock, "type='serial' ")));
+      expect(Object.keys(explainJson(input3))).toEqual(['devices/console[1]']);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it("<sysinfo type='fwcfg'> entry files (libvirt's own Ignition route): chowned with no opt-out, readable or 0600 root alike, and an entry with text has its file chowned though QEMU never opens it; all given back at stop", () => {
+    const dir = join(root, 'sysinfo');
+    mkdirSync(dir, { mode: 0o755 });
+    const ok = join(dir, 'ok.ign');
+    const priv = join(dir, 'priv.ign');
+    const unused = join(dir, 'unused.ign');
+    for (const [f, m] of [[ok, 0o644], [priv, 0o600], [unused, 0o600]] as const) {
+      writeFileSync(f, '{"ignition":{"version":"3.3.0"}}');
+      chmodSync(f, m);
+    }
+    const n = name('sysinfo');
+    const input = join(root, `${n}.in.xml`);
+    const sysinfo = `  <sysinfo type='fwcfg'>
+    <entry name='opt/com.coreos/config' file='${ok}'/>
+    <entry name='opt/org.example/priv' file='${priv}'/>
+    <entry name='opt/org.example/text' file='${unused}'>inline</entry>
+  </sysinfo>
+`;
+    const xml = domain(n, '', '', sysinfo);
+    writeFileSync(input, xml);
+    // The schema allows file= or text, not both (domaincommon.rng); libvirt's parser (virSysinfoParseFWCfgDef) takes both.
+    validate(xml.replace(/\n.*opt\/org\.example\/text.*\n/, '\n'), n);
+    const rows = explainJson(input);
+    const okRow = rows['sysinfo[1]/entry[1] opt/com.coreos/config']!;
+    const privRow = rows['sysinfo[1]/entry[2] opt/org.example/priv']!;
+    const textRow = rows['sysinfo[1]/entry[3] opt/org.example/text']!;
+    expect(okRow.models.dac).toMatchObject({ action: 'relabel', accessible: true });
+    expect(privRow.models.dac).toMatchObject({ action: 'relabel', accessible: false });
+    expect(textRow.models.dac).toMatchObject({ action: 'relabel', accessible: null });
+    for (const r of [okRow, privRow, textRow]) expect(r.models.dac.reason).toContain('no per-element opt-out');
+    expect(textRow.libvirt).toContain('QEMU never opens the file');
+    const a = annotateFile(input);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.output).toBe(xml);
+    const check = cliRun('annotate', '--check', '--no-config', input);
+    expect(check.code, check.stderr).toBe(0);
+
+    const r = start(n, a.output);
+    expect(r.stderr).toBe('');
+    agree('fwcfg relabel (0600 root included) → the VM starts', r.state === 'running');
+    agree('fwcfg files chowned to the qemu user while running, the one QEMU never opens too', [ok, priv, unused].every((f) => owner(f) === '64055:64055'));
+    stop(n);
+    agree('fwcfg owners given back at stop, modes unchanged', [ok, priv, unused].every((f) => owner(f) === '0:0') && mode(ok) === '644' && mode(priv) === '600' && mode(unused) === '600');
   });
 
   // Last: it installs the hook into this private daemon only.
