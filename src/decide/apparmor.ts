@@ -134,6 +134,10 @@ function otherPerms(f: OtherFile, conn: Connection): readonly AppArmorPerm[] | s
     case 'fwcfg':
       // virt-aa-helper adds every entry's file= read-only; QEMU opens it only when the entry has no text.
       return f.fwcfgValueWins ? 'the <entry> has text, which libvirt passes instead of the file: QEMU never opens it' : ['r'];
+    case 'tpm':
+      return f.tpmBackend === 'passthrough'
+        ? 'libvirt opens the TPM device and passes QEMU an fd: not evaluated against the profile here'
+        : "swtpm's files are swtpm's (virt-aa-helper adds its state, log and socket to the profile), not opened by QEMU";
     case 'qemu-arg':
       return BLOCK_OPTIONS.has(f.qemuOption ?? '') ? blockPerms(f.access) : f.access === 'read' ? ['r'] : ['r', 'w'];
     case 'chardev':

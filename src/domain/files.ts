@@ -2,7 +2,7 @@
  * The files of a domain beyond `<disk>` that libvirt labels or QEMU opens (docs/libvirt-files.md):
  * firmware (`<loader>`, `<nvram>` in both forms), direct kernel boot (`<kernel>`, `<initrd>`, `<dtb>`,
  * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs, `<sysinfo type='fwcfg'>`
- * entry files, and the files the arguments
+ * entry files, `<tpm>` backends, and the files the arguments
  * of `<qemu:commandline>` name. Only what the XML says: which driver does what to each is decide/'s.
  */
 import { attr, child, childrenNamed, type XmlElement } from '../xml/tree.js';
@@ -19,6 +19,7 @@ export type FileKind =
   | 'dtb'
   | 'acpi-table'
   | 'fwcfg'
+  | 'tpm'
   | 'chardev'
   | 'qemu-arg';
 
@@ -47,6 +48,9 @@ export interface OtherFile {
   /** fwcfg: the entry's name= and whether its text content wins over file= (QEMU then gets `string=`). */
   readonly fwcfgName?: string;
   readonly fwcfgValueWins?: boolean;
+  /** tpm: the backend type= (passthrough, emulator, external) and, for an emulator, its `<source type=…>` (libvirt ≥ 11). */
+  readonly tpmBackend?: string;
+  readonly tpmSourceType?: string;
   /** qemu-arg: the QEMU option (without dash) and the image format it names, if any. */
   readonly qemuOption?: string;
   readonly format?: string;
@@ -178,6 +182,32 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
   }
   const devices = child(root, 'devices');
   if (devices) files.push(...chardevFiles(root, devices, readSeclabels));
+  // <tpm>: the passthrough device (libvirt opens it and passes fds) and the emulator's state (swtpm's, not QEMU's).
+  if (devices)
+    childrenNamed(devices, 'tpm').forEach((t, i) => {
+      const backend = child(t, 'backend');
+      const type = (backend && attr(backend, 'type')) ?? 'passthrough';
+      const where = `devices/tpm[${i + 1}]`;
+      if (type === 'passthrough') {
+        const device = backend ? child(backend, 'device') : undefined;
+        // virDomainTPMDefParseXML: no <device path> means VIR_DOMAIN_TPM_DEFAULT_DEVICE.
+        files.push({ kind: 'tpm', element: t, where, path: (device && attr(device, 'path')) || '/dev/tpm0', access: 'readwrite', source: undefined, seclabels: [], tpmBackend: type });
+        return;
+      }
+      const source = backend ? child(backend, 'source') : undefined;
+      const sourceType = source ? attr(source, 'type') : undefined;
+      files.push({
+        kind: 'tpm',
+        element: t,
+        where,
+        path: source ? attr(source, 'path') : undefined,
+        access: 'readwrite',
+        source: undefined,
+        seclabels: [],
+        tpmBackend: type,
+        ...(sourceType !== undefined && { tpmSourceType: sourceType }),
+      });
+    });
   // <sysinfo type='fwcfg'><entry name=… file=…/>: libvirt passes -fw_cfg name=…,file=… (or string= when the
   // entry also has text, which wins: qemuBuildSysinfoCommandLine) and labels the file in both drivers.
   childrenNamed(root, 'sysinfo').forEach((si, i) => {

@@ -14,10 +14,11 @@
  * - a <console> mirroring serial[0]: decided once, on the serial (libvirt's console back-compat); a console
  *   with another source is dropped by libvirt at define.
  * - <sysinfo type='fwcfg'> entry files: chowned with no opt-out (0600 root included), given back at stop.
+ * - <tpm> emulator (swtpm): state dir and log made swtpm_user's and never given back; QEMU gets the socket.
  * The SELinux counterpart (an SELinux guest) is not run here.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -446,6 +447,68 @@ ${commandline}</domain>
     agree('fwcfg files chowned to the qemu user while running, the one QEMU never opens too', [ok, priv, unused].every((f) => owner(f) === '64055:64055'));
     stop(n);
     agree('fwcfg owners given back at stop, modes unchanged', [ok, priv, unused].every((f) => owner(f) === '0:0') && mode(ok) === '644' && mode(priv) === '600' && mode(unused) === '600');
+  });
+
+  const noSwtpm = missingRequirements({ commands: ['swtpm', 'swtpm_setup'] });
+  it.skipIf(noSwtpm !== undefined)("<tpm> emulator: nothing for QEMU to open; libvirt makes swtpm's state and log swtpm_user's, unconditionally and for good, and hands QEMU the socket", () => {
+    const n = name('tpm');
+    const input = join(root, `${n}.in.xml`);
+    const xml = domain(n, '', "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n");
+    writeFileSync(input, xml);
+    validate(xml, n);
+    const rows = explainJson(input);
+    const row = rows['devices/tpm[1]']!;
+    expect(row.path).toBeNull();
+    expect(row.models.dac).toMatchObject({ action: 'n/a', accessible: null });
+    expect(row.libvirt).toContain('swtpm_user');
+    const a = annotateFile(input);
+    expect(a.output).toBe(xml);
+
+    // qemu.conf swtpm_user/group as libvirt 9.0 defaults them: tss when that user exists, else root.
+    const tss = run('getent', ['passwd', 'tss']).stdout.split(':');
+    const swtpm = tss.length > 3 ? `${tss[2]}:${tss[3]}` : '0:0';
+    const log = `/var/log/swtpm/libvirt/qemu/${n}-swtpm.log`;
+    try {
+      const r = start(n, xml);
+      expect(r.stderr).toBe('');
+      agree('TPM emulator → swtpm starts and the VM runs', r.state === 'running');
+      const uuid = daemon.virsh('domuuid', n).stdout.trim();
+      const stateDir = `/var/lib/libvirt/swtpm/${uuid}/tpm2`;
+      const inState = readdirSync(stateDir).map((f) => owner(join(stateDir, f)));
+      agree(`swtpm state dir ${swtpm} 0700 with every file in it (${owner(stateDir)} ${mode(stateDir)}; ${inState.join(' ')})`, owner(stateDir) === swtpm && mode(stateDir) === '700' && inState.length > 0 && inState.every((o) => o === swtpm));
+      agree(`swtpm log chowned to swtpm_user (${owner(log)})`, owner(log) === swtpm);
+      const sockets = readdirSync(join(state, 'run', 'qemu', 'swtpm')).filter((f) => f.endsWith('-swtpm.sock')); // <id>-<short name>-swtpm.sock, the only VM running
+      agree('the swtpm socket QEMU connects to is the qemu user\'s', sockets.length === 1 && owner(join(state, 'run', 'qemu', 'swtpm', sockets[0]!)) === '64055:64055');
+      stop(n);
+      agree('state and log are not given back at stop', owner(stateDir) === swtpm && owner(log) === swtpm);
+    } finally {
+      rmSync(log, { force: true });
+    }
+
+    // Domain-level DAC labelling off (the alternative offered for files with no per-element opt-out): qemu_tpm.c
+    // still chowns the state, but the socket is no longer handed to QEMU, and explain says the start fails there.
+    const n2 = name('tpm-static');
+    const input2 = join(root, `${n2}.in.xml`);
+    const xml2 = domain(n2, '', "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n").replace(
+      '  <on_reboot>',
+      "  <seclabel type='static' model='dac' relabel='no'>\n    <label>+64055:+64055</label>\n  </seclabel>\n  <on_reboot>",
+    );
+    writeFileSync(input2, xml2);
+    validate(xml2, n2);
+    const d2 = explainJson(input2)['devices/tpm[1]']!.models.dac;
+    expect(d2).toMatchObject({ action: 'as-is', accessible: false });
+    const check = cliRun('annotate', '--check', '--no-config', input2);
+    expect(check.code).toBe(1);
+    const log2 = `/var/log/swtpm/libvirt/qemu/${n2}-swtpm.log`;
+    try {
+      const r2 = start(n2, xml2);
+      process.stderr.write(`files-libvirtd: TPM emulator with a static DAC label, relabel='no': ${r2.stderr.trim()}\n`);
+      agree("TPM emulator with domain DAC relabel='no' → the start fails on swtpm's socket, as explain says", r2.code !== 0 && /swtpm\.sock.*Permission denied/.test(r2.stderr));
+      const uuid2 = daemon.virsh('domuuid', n2).stdout.trim();
+      agree("and swtpm's state is chowned to swtpm_user all the same", owner(`/var/lib/libvirt/swtpm/${uuid2}/tpm2`) === swtpm);
+    } finally {
+      rmSync(log2, { force: true });
+    }
   });
 
   // Last: it installs the hook into this private daemon only.
