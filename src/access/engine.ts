@@ -24,6 +24,11 @@ export interface ChainFile {
    * asks more, never less).
    */
   readonly endpoint?: true;
+  /**
+   * A directory QEMU opens itself (a 9p share's root, opened O_DIRECTORY|O_RDONLY): a directory is then a
+   * valid target. Ask for it as `DIR/.` with read access, which is search and read on the directory.
+   */
+  readonly directory?: true;
   /** How the file was learnt of, when it matters to a reason (a header read as QEMU's user, not root). */
   readonly note?: string;
 }

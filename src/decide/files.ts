@@ -72,6 +72,12 @@ function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undec
       return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `libvirt passes it as -fw_cfg name=${f.fwcfgName ?? ''},file=… and chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
     case 'tpm':
       return tpmTreatment(f);
+    case 'filesystem':
+      if (f.fsDriver === '9p')
+        return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: `libvirt never labels a 9p share (neither driver touches <filesystem>): QEMU opens the directory itself as the qemu user at start (-fsdev local,path=…,security_model=${f.fsAccessMode === 'squash' ? 'none' : f.fsAccessMode ?? 'passthrough'}, qemuBuildFSStr) and fails to start when it cannot; the files inside are then used as that user, one by one, and are not judged here` };
+      if (f.fsDriver === 'virtiofs')
+        return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'virtiofsd opens the shared directory, not QEMU: libvirt 9.0 starts it as root (qemuVirtioFSStart, virCommandSetUID 0) and never labels the directory; QEMU only connects to the vhost-user socket libvirt creates in the domain\'s directory and hands to virtiofsd' };
+      return { undecided: `<filesystem> with <driver type='${f.fsDriver ?? '?'}'> is not decided` };
     case 'qemu-arg':
       return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt passes <qemu:commandline> arguments to QEMU verbatim and never labels what they name: QEMU opens it as it is' };
     case 'chardev': {
@@ -156,6 +162,7 @@ function chainFor(f: OtherFile, ports: DecisionPorts): Chain {
       element: f.element, index: -1, type: 'file', rawType: 'file', device: 'disk', target: undefined, source: f.element,
       path, format: f.format, readonly: f.access === 'read', shareable: false, backing: undefined, seclabels: [],
     });
+  if (f.kind === 'filesystem') return { kind: 'ok', files: [{ path: `${path.replace(/\/+$/, '')}/.`, access: 'read', role: 'top', directory: true }] };
   const endpoint = f.kind === 'chardev' && (f.chardevType === 'unix' || f.chardevType === 'pipe');
   return { kind: 'ok', files: [{ path, access: f.access, role: 'top', ...(f.format !== undefined && { format: f.format }), ...(endpoint && { endpoint: true as const }) }] };
 }
@@ -228,6 +235,8 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   if (model === 'selinux') {
     const unconfined = selinuxConfined(domain, conn);
     if (unconfined) return { action: 'n/a', accessible: null, reason: unconfined };
+    if (f.kind === 'filesystem')
+      return { action: 'as-is', accessible: null, reason: "libvirt never labels a 9p share; whether svirt may use the directory tree as it is labelled is not judged here" };
   }
   if (!t.labelled || driverOff) {
     const c = check();

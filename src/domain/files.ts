@@ -2,7 +2,7 @@
  * The files of a domain beyond `<disk>` that libvirt labels or QEMU opens (docs/libvirt-files.md):
  * firmware (`<loader>`, `<nvram>` in both forms), direct kernel boot (`<kernel>`, `<initrd>`, `<dtb>`,
  * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs, `<sysinfo type='fwcfg'>`
- * entry files, `<tpm>` backends, and the files the arguments
+ * entry files, `<tpm>` backends, `<filesystem>` shares, and the files the arguments
  * of `<qemu:commandline>` name. Only what the XML says: which driver does what to each is decide/'s.
  */
 import { attr, child, childrenNamed, type XmlElement } from '../xml/tree.js';
@@ -20,6 +20,7 @@ export type FileKind =
   | 'acpi-table'
   | 'fwcfg'
   | 'tpm'
+  | 'filesystem'
   | 'chardev'
   | 'qemu-arg';
 
@@ -51,6 +52,9 @@ export interface OtherFile {
   /** tpm: the backend type= (passthrough, emulator, external) and, for an emulator, its `<source type=…>` (libvirt ≥ 11). */
   readonly tpmBackend?: string;
   readonly tpmSourceType?: string;
+  /** filesystem: the driver (`9p` for type='path' or none, `virtiofs`, or as written) and its accessmode. */
+  readonly fsDriver?: '9p' | 'virtiofs' | string;
+  readonly fsAccessMode?: string;
   /** qemu-arg: the QEMU option (without dash) and the image format it names, if any. */
   readonly qemuOption?: string;
   readonly format?: string;
@@ -206,6 +210,25 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
         seclabels: [],
         tpmBackend: type,
         ...(sourceType !== undefined && { tpmSourceType: sourceType }),
+      });
+    });
+  // <filesystem type='mount'>: a 9p share QEMU opens itself, or a virtiofs share virtiofsd opens.
+  if (devices)
+    childrenNamed(devices, 'filesystem').forEach((fs, i) => {
+      if ((attr(fs, 'type') ?? 'mount') !== 'mount') return;
+      const driver = child(fs, 'driver');
+      const dtype = driver ? attr(driver, 'type') : undefined;
+      const source = child(fs, 'source');
+      files.push({
+        kind: 'filesystem',
+        element: fs,
+        where: `devices/filesystem[${i + 1}]`,
+        path: source ? attr(source, 'dir') : undefined,
+        access: child(fs, 'readonly') ? 'read' : 'readwrite',
+        source: undefined,
+        seclabels: [],
+        fsDriver: dtype === undefined || dtype === 'path' ? '9p' : dtype,
+        fsAccessMode: attr(fs, 'accessmode') ?? 'passthrough',
       });
     });
   // <sysinfo type='fwcfg'><entry name=… file=…/>: libvirt passes -fw_cfg name=…,file=… (or string= when the

@@ -14,6 +14,7 @@
  * - a <console> mirroring serial[0]: decided once, on the serial (libvirt's console back-compat); a console
  *   with another source is dropped by libvirt at define.
  * - <sysinfo type='fwcfg'> entry files: chowned with no opt-out (0600 root included), given back at stop.
+ * - 9p <filesystem>: never labelled; openable → starts; 0700 root → the start fails as predicted; grant fixes it.
  * - <tpm> emulator (swtpm): state dir and log made swtpm_user's and never given back; QEMU gets the socket.
  * The SELinux counterpart (an SELinux guest) is not run here.
  */
@@ -509,6 +510,45 @@ ${commandline}</domain>
     } finally {
       rmSync(log2, { force: true });
     }
+  });
+
+  it('9p <filesystem>: never labelled; a share QEMU can open starts as it is, a 0700 root one fails the start as explain says, and grant --apply fixes it', () => {
+    const ok = join(root, 'share-ok');
+    const priv = join(root, 'share-priv');
+    mkdirSync(ok, { mode: 0o755 });
+    mkdirSync(priv, { mode: 0o700 });
+    const fs = (dir: string, extra = '') => `    <filesystem type='mount' accessmode='mapped'>\n      <source dir='${dir}'/>\n      <target dir='share'/>\n${extra}    </filesystem>\n`;
+    const n = name('9p');
+    const input = join(root, `${n}.in.xml`);
+    const xml = domain(n, '', fs(ok));
+    writeFileSync(input, xml);
+    validate(xml, n);
+    expect(explainJson(input)['devices/filesystem[1]']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(annotateFile(input).output).toBe(xml);
+    const r = start(n, xml);
+    expect(r.stderr).toBe('');
+    agree('9p share as-is openable → the VM starts, the directory untouched', r.state === 'running' && owner(ok) === '0:0' && mode(ok) === '755');
+    stop(n);
+
+    const n2 = name('9p-priv');
+    const input2 = join(root, `${n2}.in.xml`);
+    const xml2 = domain(n2, '', fs(priv, '      <readonly/>\n'));
+    writeFileSync(input2, xml2);
+    const d = explainJson(input2)['devices/filesystem[1]']!.models.dac;
+    expect(d).toMatchObject({ action: 'as-is', accessible: false });
+    expect(d.reason).toContain('the VM fails to start');
+    expect(cliRun('annotate', '--check', '--no-config', input2).code).toBe(1);
+    const r2 = start(n2, xml2);
+    process.stderr.write(`files-libvirtd: 9p share 0700 root: ${r2.stderr.trim()}\n`);
+    agree('9p share as-is denied → the start fails opening it', r2.code !== 0 && r2.stderr.includes(`failed to open '${priv}': Permission denied`));
+    agree('and libvirt did not touch it', owner(priv) === '0:0' && mode(priv) === '700');
+
+    const g = cliRun('grant', '--apply', input2);
+    expect(g.code, g.stderr + g.stdout).toBe(0);
+    expect(g.stdout).toContain(priv);
+    const r3 = daemon.virsh('start', n2);
+    agree('after grant --apply (ACL r-x for the qemu user) the same domain starts', r3.code === 0);
+    stop(n2);
   });
 
   // Last: it installs the hook into this private daemon only.
