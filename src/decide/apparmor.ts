@@ -134,6 +134,11 @@ function otherPerms(f: OtherFile, conn: Connection): readonly AppArmorPerm[] | s
     case 'fwcfg':
       // virt-aa-helper adds every entry's file= read-only; QEMU opens it only when the entry has no text.
       return f.fwcfgValueWins ? 'the <entry> has text, which libvirt passes instead of the file: QEMU never opens it' : ['r'];
+    case 'rng':
+      return ['r'];
+    case 'input':
+    case 'memory':
+      return ['r', 'w'];
     case 'filesystem':
       return 'a shared directory tree (virt-aa-helper adds its source dir recursively): not evaluated against the profile here';
     case 'tpm':

@@ -72,6 +72,12 @@ function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undec
       return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `libvirt passes it as -fw_cfg name=${f.fwcfgName ?? ''},file=… and chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
     case 'tpm':
       return tpmTreatment(f);
+    case 'rng':
+      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt never labels an <rng> random backend (neither driver has a hook for it): it only adds the path to QEMU\'s mount namespace and devices cgroup (qemuDomainSetupRNG, qemuSetupRNGCgroup); QEMU opens it read-only itself (rng-random)' };
+    case 'input':
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, exclusiveWritable: false, libvirt: "libvirt chowns the event device to the qemu user and gives it the VM's image label at start, given back at stop (virSecurityDACSetInputLabel, virSecuritySELinuxSetInputLabel); with qemu.conf namespaces = [\"mount\"] (the default) that is QEMU's own copy of the /dev node; there is no per-element opt-out" };
+    case 'memory':
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns the backing file to the qemu user and gives it the VM's image label at start, given back at stop (virSecurityDACSetMemoryLabel, virSecuritySELinuxSetMemoryLabel); there is no per-element opt-out" };
     case 'filesystem':
       if (f.fsDriver === '9p')
         return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: `libvirt never labels a 9p share (neither driver touches <filesystem>): QEMU opens the directory itself as the qemu user at start (-fsdev local,path=…,security_model=${f.fsAccessMode === 'squash' ? 'none' : f.fsAccessMode ?? 'passthrough'}, qemuBuildFSStr) and fails to start when it cannot; the files inside are then used as that user, one by one, and are not judged here` };

@@ -2,7 +2,8 @@
  * The files of a domain beyond `<disk>` that libvirt labels or QEMU opens (docs/libvirt-files.md):
  * firmware (`<loader>`, `<nvram>` in both forms), direct kernel boot (`<kernel>`, `<initrd>`, `<dtb>`,
  * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs, `<sysinfo type='fwcfg'>`
- * entry files, `<tpm>` backends, `<filesystem>` shares, and the files the arguments
+ * entry files, `<tpm>` backends, `<filesystem>` shares, `<rng>` random backends, evdev `<input>`s, nvdimm
+ * and virtio-pmem `<memory>` paths, and the files the arguments
  * of `<qemu:commandline>` name. Only what the XML says: which driver does what to each is decide/'s.
  */
 import { attr, child, childrenNamed, type XmlElement } from '../xml/tree.js';
@@ -21,6 +22,9 @@ export type FileKind =
   | 'fwcfg'
   | 'tpm'
   | 'filesystem'
+  | 'rng'
+  | 'input'
+  | 'memory'
   | 'chardev'
   | 'qemu-arg';
 
@@ -231,6 +235,30 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
         fsAccessMode: attr(fs, 'accessmode') ?? 'passthrough',
       });
     });
+  if (devices) {
+    // <rng><backend model='random'>PATH</backend>: QEMU opens PATH (rng-random); no text: QEMU's default.
+    childrenNamed(devices, 'rng').forEach((r, i) => {
+      const backend = child(r, 'backend');
+      if (!backend || attr(backend, 'model') !== 'random') return;
+      const p = text(backend);
+      if (p !== undefined) files.push({ kind: 'rng', element: r, where: `devices/rng[${i + 1}]`, path: p, access: 'read', source: undefined, seclabels: [] });
+    });
+    // <input type='evdev'><source dev=…/> and <input type='passthrough'><source evdev=…/>.
+    childrenNamed(devices, 'input').forEach((inp, i) => {
+      const type = attr(inp, 'type');
+      const source = child(inp, 'source');
+      const p = source ? (type === 'evdev' ? attr(source, 'dev') : type === 'passthrough' ? attr(source, 'evdev') : undefined) : undefined;
+      if (p !== undefined && p !== '') files.push({ kind: 'input', element: inp, where: `devices/input[${i + 1}]`, path: p, access: 'readwrite', source: undefined, seclabels: [] });
+    });
+    // <memory model='nvdimm'|'virtio-pmem'><source><path>.
+    childrenNamed(devices, 'memory').forEach((m, i) => {
+      const model = attr(m, 'model');
+      if (model !== 'nvdimm' && model !== 'virtio-pmem') return;
+      const source = child(m, 'source');
+      const p = text(source ? child(source, 'path') : undefined);
+      if (p !== undefined) files.push({ kind: 'memory', element: m, where: `devices/memory[${i + 1}] ${model}`, path: p, access: 'readwrite', source: undefined, seclabels: [] });
+    });
+  }
   // <sysinfo type='fwcfg'><entry name=… file=…/>: libvirt passes -fw_cfg name=…,file=… (or string= when the
   // entry also has text, which wins: qemuBuildSysinfoCommandLine) and labels the file in both drivers.
   childrenNamed(root, 'sysinfo').forEach((si, i) => {

@@ -15,6 +15,7 @@
  *   with another source is dropped by libvirt at define.
  * - <sysinfo type='fwcfg'> entry files: chowned with no opt-out (0600 root included), given back at stop.
  * - 9p <filesystem>: never labelled; openable → starts; 0700 root → the start fails as predicted; grant fixes it.
+ * - nvdimm <memory>: chowned with no opt-out, given back; <rng> random backend used as it is.
  * - <tpm> emulator (swtpm): state dir and log made swtpm_user's and never given back; QEMU gets the socket.
  * The SELinux counterpart (an SELinux guest) is not run here.
  */
@@ -549,6 +550,38 @@ ${commandline}</domain>
     const r3 = daemon.virsh('start', n2);
     agree('after grant --apply (ACL r-x for the qemu user) the same domain starts', r3.code === 0);
     stop(n2);
+  });
+
+  it('an nvdimm backing file is chowned with no opt-out and given back; an <rng> random backend is used as it is', () => {
+    const dir = join(root, 'nvdimm-home');
+    mkdirSync(dir, { mode: 0o755 });
+    chownSync(dir, USER, USER);
+    const img = join(dir, 'nv.img');
+    writeFileSync(img, Buffer.alloc(0));
+    execFileSync('truncate', ['-s', '16M', img]);
+    chownSync(img, USER, USER);
+    chmodSync(img, 0o600);
+    const n = name('nvdimm');
+    const input = join(root, `${n}.in.xml`);
+    const devices = `    <rng model='virtio'>\n      <backend model='random'>/dev/urandom</backend>\n    </rng>\n    <memory model='nvdimm'>\n      <source>\n        <path>${img}</path>\n      </source>\n      <target>\n        <size unit='MiB'>16</size>\n        <node>0</node>\n      </target>\n    </memory>\n`;
+    const xml = domain(n, '', devices)
+      .replace("  <memory unit='MiB'>128</memory>\n", "  <maxMemory slots='2' unit='MiB'>1024</maxMemory>\n  <memory unit='MiB'>144</memory>\n")
+      .replace('  </os>\n', "  </os>\n  <cpu>\n    <numa>\n      <cell id='0' cpus='0' memory='128' unit='MiB'/>\n    </numa>\n  </cpu>\n");
+    writeFileSync(input, xml);
+    validate(xml, n);
+    const rows = explainJson(input);
+    const nv = rows['devices/memory[1] nvdimm']!.models.dac;
+    expect(nv).toMatchObject({ action: 'relabel', accessible: false });
+    expect(nv.reason).toContain('no per-element opt-out');
+    expect(rows['devices/rng[1]']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(annotateFile(input).output).toBe(xml);
+    const r = start(n, xml);
+    expect(r.stderr).toBe('');
+    agree('nvdimm relabel, rng as-is → the VM starts', r.state === 'running');
+    agree(`nvdimm chowned to the qemu user while running (${owner(img)})`, owner(img) === '64055:64055');
+    agree('/dev/urandom untouched', owner('/dev/urandom') === '0:0' && mode('/dev/urandom') === '666');
+    stop(n);
+    agree('nvdimm owner given back at stop', owner(img) === `${USER}:${USER}` && mode(img) === '600');
   });
 
   // Last: it installs the hook into this private daemon only.
