@@ -134,6 +134,8 @@ function otherPerms(f: OtherFile, conn: Connection): readonly AppArmorPerm[] | s
     case 'fwcfg':
       // virt-aa-helper adds every entry's file= read-only; QEMU opens it only when the entry has no text.
       return f.fwcfgValueWins ? 'the <entry> has text, which libvirt passes instead of the file: QEMU never opens it' : ['r'];
+    case 'hostdev':
+      return 'the node is found on the host at start (virt-aa-helper adds it): not evaluated here';
     case 'rng':
       return ['r'];
     case 'input':

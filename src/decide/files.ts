@@ -72,6 +72,8 @@ function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undec
       return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `libvirt passes it as -fw_cfg name=${f.fwcfgName ?? ''},file=… and chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
     case 'tpm':
       return tpmTreatment(f);
+    case 'hostdev':
+      return hostdevTreatment(f);
     case 'rng':
       return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt never labels an <rng> random backend (neither driver has a hook for it): it only adds the path to QEMU\'s mount namespace and devices cgroup (qemuDomainSetupRNG, qemuSetupRNGCgroup); QEMU opens it read-only itself (rng-random)' };
     case 'input':
@@ -109,6 +111,30 @@ function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undec
       return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'; QEMU opens it read-write" };
     }
   }
+}
+
+/** libvirt 9.0's hostdev labelling (virSecurityDACSetHostdevLabel, virSecuritySELinuxSetHostdevSubsysLabel). */
+function hostdevTreatment(f: OtherFile): Treatment | { readonly undecided: string } {
+  const img = "the VM's image label";
+  const node: Record<string, string> = {
+    pci: `the device's VFIO group /dev/vfio/<group> (its IOMMU group, read from sysfs at start) to the qemu user and gives it ${img}, without remembering either: at stop DAC sets root:root and SELinux the default context`,
+    mdev: `the mediated device's VFIO group /dev/vfio/<group> to the qemu user and gives it ${img}, remembered and given back at stop (libvirt 11.3 no longer remembers it)`,
+    usb: `the USB node /dev/bus/usb/<bus>/<device> (found from vendor/product or bus/device at start) to the qemu user and gives it ${img}, remembered and given back at stop`,
+    scsi: `the SCSI generic node /dev/sgN of <adapter>/<address> to the qemu user, and SELinux gives it svirt_image_t:s0 when <shareable/>, virt_content_t:s0 when <readonly/>, else ${img}; remembered and given back at stop`,
+    scsi_host: `the vhost-scsi node to the qemu user and gives it ${img}, remembered and given back at stop`,
+  };
+  if (f.hostdevType === 'scsi' && f.hostdevProtocol === 'iscsi')
+    return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'an iSCSI <hostdev> is reached over the network by QEMU: no host file, nothing labelled' };
+  const what = f.hostdevType === undefined ? undefined : node[f.hostdevType];
+  if (what === undefined) return { undecided: `<hostdev type='${f.hostdevType ?? '?'}'> is not decided` };
+  return {
+    qemuOpens: true,
+    labelled: true,
+    optOut: false,
+    selinuxLabel: IMAGE_LABEL,
+    exclusiveWritable: true,
+    libvirt: `libvirt chowns ${what}; with qemu.conf namespaces = ["mount"] (the default) only QEMU's own copy of the node changes; there is no per-element opt-out (only a domain-level seclabel or dynamic_ownership = 0 stops it). The node is found on the host at start, so it is not judged from the XML`,
+  };
 }
 
 /** What libvirt does for a TPM emulator's own files (qemu_tpm.c, 9.0 and 11.3), not named in a 9.0 XML. */
@@ -187,6 +213,17 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   const state = conn.models[model];
   if (!state.active) return { action: 'n/a', accessible: null, reason: `${model} is not active: ${state.why}` };
   if (f.path === undefined) {
+    if (f.kind === 'hostdev') {
+      const h = treatment(f, conn);
+      if ('undecided' in h) return { action: 'keep', accessible: null, reason: h.undecided };
+      if (!h.labelled) return { action: 'n/a', accessible: null, reason: h.libvirt };
+      const unconfined = model === 'selinux' ? selinuxConfined(domain, conn) : undefined;
+      if (unconfined) return { action: 'n/a', accessible: null, reason: unconfined };
+      const l = domainLabelling(domain, model, conn);
+      const off = !l.on ? l.why : model === 'dac' && !conn.dynamicOwnership ? 'dynamic_ownership = 0: libvirt never chowns' : undefined;
+      if (off) return { action: 'as-is', accessible: null, reason: `${off}, so QEMU opens the node as it is; the node is found on the host at start and is not judged here` };
+      return { action: 'relabel', accessible: null, reason: h.libvirt };
+    }
     if (f.kind === 'tpm' && f.tpmBackend === 'emulator') {
       if (model === 'dac') {
         const l = domainLabelling(domain, 'dac', conn);
@@ -298,7 +335,7 @@ export function decideOtherFile(f: OtherFile, domain: Domain, conn: Connection, 
     else if ((s.model === 'dac' || s.model === 'selinux') && !conn.models[s.model].active)
       findings.push({ code: 'seclabel-model-inactive', severity: 'warning', message: `a seclabel for model '${s.model}', which is not active on this connection: the VM fails at start` });
   const models = Object.fromEntries(MODELS.map((m) => [m, decideModel(m, f, domain, conn, ports, findings)])) as Record<Model, FileModelDecision>;
-  const t = f.path === undefined && f.kind !== 'tpm' ? undefined : treatment(f, conn);
+  const t = f.path === undefined && f.kind !== 'tpm' && f.kind !== 'hostdev' ? undefined : treatment(f, conn);
   const libvirt = t === undefined ? 'no path in the XML' : 'undecided' in t ? t.undecided : t.libvirt;
   const apparmor = decideAppArmorOther(f, domain, conn, ports);
   if (apparmor) findings.push(...appArmorFinding(apparmor, models.dac.accessible));

@@ -3,7 +3,7 @@
  * firmware (`<loader>`, `<nvram>` in both forms), direct kernel boot (`<kernel>`, `<initrd>`, `<dtb>`,
  * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs, `<sysinfo type='fwcfg'>`
  * entry files, `<tpm>` backends, `<filesystem>` shares, `<rng>` random backends, evdev `<input>`s, nvdimm
- * and virtio-pmem `<memory>` paths, and the files the arguments
+ * and virtio-pmem `<memory>` paths, `<hostdev>`s (their nodes are found at start), and the files the arguments
  * of `<qemu:commandline>` name. Only what the XML says: which driver does what to each is decide/'s.
  */
 import { attr, child, childrenNamed, type XmlElement } from '../xml/tree.js';
@@ -25,6 +25,7 @@ export type FileKind =
   | 'rng'
   | 'input'
   | 'memory'
+  | 'hostdev'
   | 'chardev'
   | 'qemu-arg';
 
@@ -59,6 +60,9 @@ export interface OtherFile {
   /** filesystem: the driver (`9p` for type='path' or none, `virtiofs`, or as written) and its accessmode. */
   readonly fsDriver?: '9p' | 'virtiofs' | string;
   readonly fsAccessMode?: string;
+  /** hostdev: the subsystem type= (pci, usb, scsi, scsi_host, mdev) and, for scsi, its source protocol= (iscsi). */
+  readonly hostdevType?: string;
+  readonly hostdevProtocol?: string;
   /** qemu-arg: the QEMU option (without dash) and the image format it names, if any. */
   readonly qemuOption?: string;
   readonly format?: string;
@@ -249,6 +253,24 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
       const source = child(inp, 'source');
       const p = source ? (type === 'evdev' ? attr(source, 'dev') : type === 'passthrough' ? attr(source, 'evdev') : undefined) : undefined;
       if (p !== undefined && p !== '') files.push({ kind: 'input', element: inp, where: `devices/input[${i + 1}]`, path: p, access: 'readwrite', source: undefined, seclabels: [] });
+    });
+    // <hostdev mode='subsys'>: the node libvirt labels (VFIO group, /dev/bus/usb/…, /dev/sgN) is found on the host at start.
+    childrenNamed(devices, 'hostdev').forEach((h, i) => {
+      if ((attr(h, 'mode') ?? 'subsys') !== 'subsys') return;
+      const type = attr(h, 'type') ?? '?';
+      const source = child(h, 'source');
+      const protocol = source ? attr(source, 'protocol') : undefined;
+      files.push({
+        kind: 'hostdev',
+        element: h,
+        where: `devices/hostdev[${i + 1}] ${type}`,
+        path: undefined,
+        access: child(h, 'readonly') ? 'read' : 'readwrite',
+        source: undefined,
+        seclabels: [],
+        hostdevType: type,
+        ...(protocol !== undefined && { hostdevProtocol: protocol }),
+      });
     });
     // <memory model='nvdimm'|'virtio-pmem'><source><path>.
     childrenNamed(devices, 'memory').forEach((m, i) => {

@@ -233,8 +233,9 @@ describe('files beyond disks', () => {
     const fs9p = "    <filesystem type='mount'>\n      <source dir='/srv/log'/>\n      <target dir='log'/>\n    </filesystem>\n    <filesystem type='mount'>\n      <driver type='virtiofs'/>\n      <source dir='/srv/log'/>\n      <target dir='log2'/>\n    </filesystem>\n";
     const tpm = "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n    <tpm model='tpm-tis'>\n      <backend type='passthrough'>\n        <device path='/dev/tpm0'/>\n      </backend>\n    </tpm>\n";
     const devs = "    <rng model='virtio'>\n      <backend model='random'>/dev/ttyS9</backend>\n    </rng>\n    <input type='evdev'>\n      <source dev='/dev/ttyS9'/>\n    </input>\n    <memory model='virtio-pmem'>\n      <source>\n        <path>/srv/boot/initrd.img</path>\n      </source>\n      <target>\n        <size unit='MiB'>16</size>\n      </target>\n    </memory>\n";
+    const hostdev = "    <hostdev mode='subsys' type='usb'>\n      <source>\n        <vendor id='0x1234'/>\n        <product id='0xbeef'/>\n      </source>\n    </hostdev>\n";
     const sysinfo = "  <sysinfo type='fwcfg'>\n    <entry name='opt/com.coreos/config' file='/srv/ign/vm.ign'/>\n    <entry name='opt/x' file='/srv/ign/vm.ign'>text</entry>\n  </sysinfo>\n";
-    const inputs = [file('v1.xml', xml(NVRAM_SOURCE, "    <serial type='unix'>\n      <source mode='bind' path='/srv/x.sock'/>\n    </serial>\n", IGNITION)), file('v2.xml', xml('    <nvram>/x/VARS.fd</nvram>\n')), auto, file('v3.xml', xml('', consoleAlias + fs9p + tpm + devs, sysinfo))];
+    const inputs = [file('v1.xml', xml(NVRAM_SOURCE, "    <serial type='unix'>\n      <source mode='bind' path='/srv/x.sock'/>\n    </serial>\n", IGNITION)), file('v2.xml', xml('    <nvram>/x/VARS.fd</nvram>\n')), auto, file('v3.xml', xml('', consoleAlias + fs9p + tpm + devs + hostdev, sysinfo))];
     for (const models of [['dac'], ['dac', 'selinux']] as const) {
       const r = await explain(host(), inputs, { models: [...models] });
       expect(validate(r.report), JSON.stringify(validate.errors, null, 2)).toBe(true);
@@ -251,12 +252,16 @@ describe('files beyond disks', () => {
         'filesystem devices/filesystem[2]',
         'rng devices/rng[1]',
         'input devices/input[1]',
+        'hostdev devices/hostdev[1] usb',
         'memory devices/memory[1] virtio-pmem',
         'fwcfg sysinfo[1]/entry[1] opt/com.coreos/config',
         'fwcfg sysinfo[1]/entry[2] opt/x',
       ]);
       const fsRow = (r.report.files[3].otherFiles as { element: string; models: { dac: { action: string; accessible: boolean | null } } }[]).find((f) => f.element === 'devices/filesystem[1]')!;
       expect(fsRow.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+      const hostdevRow = (r.report.files[3].otherFiles as { element: string; models: { dac: { action: string; reason: string } } }[]).find((f) => f.element === 'devices/hostdev[1] usb')!;
+      expect(hostdevRow.models.dac).toMatchObject({ action: 'relabel', accessible: null });
+      expect(hostdevRow.models.dac.reason).toContain('/dev/bus/usb/');
     }
   });
 
