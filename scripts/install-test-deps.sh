@@ -17,6 +17,7 @@ packages=(
 # Real libvirtd + QEMU for the end-to-end suite.
 packages+=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86)
 packages+=(ovmf)                                        # UEFI firmware for the beyond-disk libvirtd suite (loader, nvram template)
+packages+=(swtpm swtpm-tools)                             # TPM emulator for the beyond-disk libvirtd suite (swtpm, swtpm_setup)
 packages+=(python3)                                     # doctor --apply: libvirt's fcntl metadata lock is held by a python3 helper
 packages+=(git pre-commit)                              # the pre-commit round trip
 packages+=(time)                                        # /usr/bin/time -v: peak RSS in the bench

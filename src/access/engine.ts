@@ -29,6 +29,11 @@ export interface ChainFile {
    * with g_mapped_file_new). SELinux checks `map` on such a file; DAC and AppArmor (no PROT_EXEC) ask read only.
    */
   readonly mapped?: true;
+  /**
+   * A directory QEMU opens itself (a 9p share's root, opened O_DIRECTORY|O_RDONLY): a directory is then a
+   * valid target. Ask for it as `DIR/.` with read access, which is search and read on the directory.
+   */
+  readonly directory?: true;
   /** How the file was learnt of, when it matters to a reason (a header read as QEMU's user, not root). */
   readonly note?: string;
 }

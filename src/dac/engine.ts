@@ -20,7 +20,7 @@ export function createDacEngine(view: HostView, identity: QemuIdentity, names: A
       if (v.accessible === true) {
         // The kernel opens a directory or FIFO read-only too, but QEMU cannot use one as a disk image.
         const t = v.file.inode.type;
-        if (t !== 'file' && t !== 'block' && t !== 'char' && !((t === 'socket' || t === 'fifo') && file.endpoint))
+        if (t !== 'file' && t !== 'block' && t !== 'char' && !((t === 'socket' || t === 'fifo') && file.endpoint) && !(t === 'dir' && file.directory))
           return { accessible: null, reason: `${v.file.path} is a ${t}, not a file or device QEMU can open as a disk` };
         return { accessible: true, because: file.note ? `${v.because}; ${file.note}` : v.because };
       }

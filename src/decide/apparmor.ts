@@ -131,6 +131,22 @@ function otherPerms(f: OtherFile, conn: Connection): readonly AppArmorPerm[] | s
     case 'dtb':
     case 'acpi-table':
       return ['r'];
+    case 'fwcfg':
+      // virt-aa-helper adds every entry's file= read-only; QEMU opens it only when the entry has no text.
+      return f.fwcfgValueWins ? 'the <entry> has text, which libvirt passes instead of the file: QEMU never opens it' : ['r'];
+    case 'hostdev':
+      return 'the node is found on the host at start (virt-aa-helper adds it): not evaluated here';
+    case 'rng':
+      return ['r'];
+    case 'input':
+    case 'memory':
+      return ['r', 'w'];
+    case 'filesystem':
+      return 'a shared directory tree (virt-aa-helper adds its source dir recursively): not evaluated against the profile here';
+    case 'tpm':
+      return f.tpmBackend === 'passthrough'
+        ? 'libvirt opens the TPM device and passes QEMU an fd: not evaluated against the profile here'
+        : "swtpm's files are swtpm's (virt-aa-helper adds its state, log and socket to the profile), not opened by QEMU";
     case 'qemu-arg':
       return BLOCK_OPTIONS.has(f.qemuOption ?? '') ? blockPerms(f.access) : f.access === 'read' ? ['r'] : ['r', 'w'];
     case 'chardev':

@@ -37,6 +37,8 @@ interface Treatment {
   /** Written by QEMU and private to the VM: its svirt categories are the isolation. */
   readonly exclusiveWritable: boolean;
   readonly libvirt: string;
+  /** What a person can do instead, where the general advice is not true for this file. */
+  readonly alternatives?: Readonly<Record<Model, string>>;
 }
 
 /** Said for `<os firmware=…>` without a loader path: what is chosen at start cannot be decided from the XML. */
@@ -62,6 +64,28 @@ function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undec
     case 'dtb':
     case 'acpi-table':
       return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `libvirt chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
+    case 'fwcfg':
+      // virSecurityDACSetSysinfoLabel / virSecuritySELinuxSetSysinfoLabel (9.0 and 11.3): every entry's file=,
+      // remembered and given back (…RestoreSysinfoLabel); the schema has no seclabel on <entry>.
+      if (f.fwcfgValueWins)
+        return { qemuOpens: false, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `the <entry> also has text (the schema allows one or the other; libvirt's parser takes both unless defined with --validate), which libvirt passes instead (-fw_cfg name=…,string=…): QEMU never opens the file, yet libvirt still chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop` };
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `libvirt passes it as -fw_cfg name=${f.fwcfgName ?? ''},file=… and chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
+    case 'tpm':
+      return tpmTreatment(f);
+    case 'hostdev':
+      return hostdevTreatment(f);
+    case 'rng':
+      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt never labels an <rng> random backend (neither driver has a hook for it): it only adds the path to QEMU\'s mount namespace and devices cgroup (qemuDomainSetupRNG, qemuSetupRNGCgroup); QEMU opens it read-only itself (rng-random)' };
+    case 'input':
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, exclusiveWritable: false, libvirt: "libvirt chowns the event device to the qemu user and gives it the VM's image label at start, given back at stop (virSecurityDACSetInputLabel, virSecuritySELinuxSetInputLabel); with qemu.conf namespaces = [\"mount\"] (the default) that is QEMU's own copy of the /dev node; there is no per-element opt-out" };
+    case 'memory':
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns the backing file to the qemu user and gives it the VM's image label at start, given back at stop (virSecurityDACSetMemoryLabel, virSecuritySELinuxSetMemoryLabel); there is no per-element opt-out" };
+    case 'filesystem':
+      if (f.fsDriver === '9p')
+        return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: `libvirt never labels a 9p share (neither driver touches <filesystem>): QEMU opens the directory itself as the qemu user at start (-fsdev local,path=…,security_model=${f.fsAccessMode === 'squash' ? 'none' : f.fsAccessMode ?? 'passthrough'}, qemuBuildFSStr) and fails to start when it cannot; the files inside are then used as that user, one by one, and are not judged here` };
+      if (f.fsDriver === 'virtiofs')
+        return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'virtiofsd opens the shared directory, not QEMU: libvirt 9.0 starts it as root (qemuVirtioFSStart, virCommandSetUID 0) and never labels the directory; QEMU only connects to the vhost-user socket libvirt creates in the domain\'s directory and hands to virtiofsd' };
+      return { undecided: `<filesystem> with <driver type='${f.fsDriver ?? '?'}'> is not decided` };
     case 'qemu-arg':
       return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt passes <qemu:commandline> arguments to QEMU verbatim and never labels what they name: QEMU opens it as it is' };
     case 'chardev': {
@@ -89,8 +113,64 @@ function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undec
   }
 }
 
+/** libvirt 9.0's hostdev labelling (virSecurityDACSetHostdevLabel, virSecuritySELinuxSetHostdevSubsysLabel). */
+function hostdevTreatment(f: OtherFile): Treatment | { readonly undecided: string } {
+  const img = "the VM's image label";
+  const node: Record<string, string> = {
+    pci: `the device's VFIO group /dev/vfio/<group> (its IOMMU group, read from sysfs at start) to the qemu user and gives it ${img}, without remembering either: at stop DAC sets root:root and SELinux the default context`,
+    mdev: `the mediated device's VFIO group /dev/vfio/<group> to the qemu user and gives it ${img}, remembered and given back at stop (libvirt 11.3 no longer remembers it)`,
+    usb: `the USB node /dev/bus/usb/<bus>/<device> (found from vendor/product or bus/device at start) to the qemu user and gives it ${img}, remembered and given back at stop`,
+    scsi: `the SCSI generic node /dev/sgN of <adapter>/<address> to the qemu user, and SELinux gives it svirt_image_t:s0 when <shareable/>, virt_content_t:s0 when <readonly/>, else ${img}; remembered and given back at stop`,
+    scsi_host: `the vhost-scsi node to the qemu user and gives it ${img}, remembered and given back at stop`,
+  };
+  if (f.hostdevType === 'scsi' && f.hostdevProtocol === 'iscsi')
+    return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'an iSCSI <hostdev> is reached over the network by QEMU: no host file, nothing labelled' };
+  const what = f.hostdevType === undefined ? undefined : node[f.hostdevType];
+  if (what === undefined) return { undecided: `<hostdev type='${f.hostdevType ?? '?'}'> is not decided` };
+  return {
+    qemuOpens: true,
+    labelled: true,
+    optOut: false,
+    selinuxLabel: IMAGE_LABEL,
+    exclusiveWritable: true,
+    libvirt: `libvirt chowns ${what}; with qemu.conf namespaces = ["mount"] (the default) only QEMU's own copy of the node changes; there is no per-element opt-out (only a domain-level seclabel or dynamic_ownership = 0 stops it). The node is found on the host at start, so it is not judged from the XML`,
+  };
+}
+
+/** What libvirt does for a TPM emulator's own files (qemu_tpm.c, 9.0 and 11.3), not named in a 9.0 XML. */
+export const SWTPM_FILES =
+  "QEMU opens none of swtpm's files: it connects to swtpm's socket (/run/libvirt/qemu/swtpm/<id>-<name>-swtpm.sock), which libvirt chowns to the qemu user and labels with the VM's image label, with no opt-out. swtpm runs as qemu.conf swtpm_user:swtpm_group (default tss:tss, root when no tss user exists when libvirtd starts); libvirt creates its state /var/lib/libvirt/swtpm/<uuid>/tpm2 (0700) and chowns it and every file in it to that user (qemuTPMEmulatorCreateStorage), creates its log /var/log/swtpm/libvirt/qemu/<name>-swtpm.log and chowns it (qemuTPMEmulatorPrepareHost), both unconditionally: no domain seclabel or dynamic_ownership = 0 stops it, and they are never given back; SELinux labels both with the VM's image label while swtpm runs (qemuSecuritySetTPMLabels). The state is deleted at undefine unless persistent_state='yes' or virsh undefine --keep-tpm";
+
+function tpmTreatment(f: OtherFile): Treatment | { readonly undecided: string } {
+  if (f.tpmBackend === 'passthrough')
+    return {
+      qemuOpens: false,
+      labelled: true,
+      optOut: false,
+      selinuxLabel: IMAGE_LABEL,
+      exclusiveWritable: true,
+      libvirt: "libvirt opens the TPM device (and, for SELinux, labels its sysfs cancel file too) and passes QEMU fds (qemuBuildTPMOpenBackendFDs); it chowns the device to the qemu user and gives it the VM's image label at start without remembering either: at stop DAC sets root:root and SELinux the file_contexts default; with qemu.conf namespaces = [\"mount\"] (the default) only QEMU's copy in its private /dev is changed",
+      alternatives: { dac: ALTERNATIVES_DAC_DOMAIN, selinux: ALTERNATIVES_SELINUX },
+    };
+  if (f.tpmBackend === 'emulator') {
+    if (f.path === undefined) return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: SWTPM_FILES };
+    return {
+      qemuOpens: false,
+      labelled: true,
+      optOut: false,
+      selinuxLabel: IMAGE_LABEL,
+      exclusiveWritable: true,
+      libvirt: `<source type='${f.tpmSourceType ?? '?'}' path=…> is read by libvirt 11 and later only (9.0 ignores it and uses /var/lib/libvirt/swtpm/<uuid>): there libvirt creates the ${f.tpmSourceType === 'file' ? 'state file' : 'directory (0700)'} and chowns it${f.tpmSourceType === 'file' ? '' : ' and every file in it'} to qemu.conf swtpm_user:swtpm_group, unconditionally, and deletes it at undefine unless persistent_state='yes'; swtpm, not QEMU, opens it`,
+    };
+  }
+  return { undecided: `<tpm><backend type='${f.tpmBackend ?? '?'}'> is not decided (QEMU connects to a TPM emulator libvirt does not start; its socket is not labelled by libvirt 9.0)` };
+}
+
 const ALTERNATIVES_DAC =
   "what you can do instead: make the qemu user its owner (libvirt skips a chown to the same owner), or stop DAC labelling for the whole domain with <seclabel type='static' model='dac' relabel='no'><label>+UID:+GID</label></seclabel> (or qemu.conf dynamic_ownership = 0), which also stops it for every disk: each must then already be usable by that identity";
+/** For files libvirt does not remember (reset to root:root at stop whoever owned them). */
+const ALTERNATIVES_DAC_DOMAIN =
+  "what you can do instead: owning it already does not help (the owner is set to root:root at stop whatever it was); only a domain-level <seclabel type='static' model='dac' relabel='no'><label>+UID:+GID</label></seclabel> (or qemu.conf dynamic_ownership = 0) stops it, and that stops DAC labelling for every disk too";
 const ALTERNATIVES_SELINUX =
   "what you can do instead: only a domain-level SELinux seclabel (type='none', or static with relabel='no') stops it, and that drops the per-VM svirt isolation for every file of the domain";
 
@@ -114,6 +194,7 @@ function chainFor(f: OtherFile, ports: DecisionPorts): Chain {
       element: f.element, index: -1, type: 'file', rawType: 'file', device: 'disk', target: undefined, source: f.element,
       path, format: f.format, readonly: f.access === 'read', shareable: false, backing: undefined, seclabels: [],
     });
+  if (f.kind === 'filesystem') return { kind: 'ok', files: [{ path: `${path.replace(/\/+$/, '')}/.`, access: 'read', role: 'top', directory: true }] };
   const endpoint = f.kind === 'chardev' && (f.chardevType === 'unix' || f.chardevType === 'pipe');
   // QEMU maps the direct-boot initrd (x86_load_linux, g_mapped_file_new): SELinux asks `map` too (seen
   // refused for svirt_t on virt_content_t under Debian's policy, test/selinux-kernel/files-doctor-enforcing.test.ts).
@@ -135,6 +216,27 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   const state = conn.models[model];
   if (!state.active) return { action: 'n/a', accessible: null, reason: `${model} is not active: ${state.why}` };
   if (f.path === undefined) {
+    if (f.kind === 'hostdev') {
+      const h = treatment(f, conn);
+      if ('undecided' in h) return { action: 'keep', accessible: null, reason: h.undecided };
+      if (!h.labelled) return { action: 'n/a', accessible: null, reason: h.libvirt };
+      const unconfined = model === 'selinux' ? selinuxConfined(domain, conn) : undefined;
+      if (unconfined) return { action: 'n/a', accessible: null, reason: unconfined };
+      const l = domainLabelling(domain, model, conn);
+      const off = !l.on ? l.why : model === 'dac' && !conn.dynamicOwnership ? 'dynamic_ownership = 0: libvirt never chowns' : undefined;
+      if (off) return { action: 'as-is', accessible: null, reason: `${off}, so QEMU opens the node as it is; the node is found on the host at start and is not judged here` };
+      return { action: 'relabel', accessible: null, reason: h.libvirt };
+    }
+    if (f.kind === 'tpm' && f.tpmBackend === 'emulator') {
+      if (model === 'dac') {
+        const l = domainLabelling(domain, 'dac', conn);
+        const off = !l.on ? l.why : !conn.dynamicOwnership ? 'dynamic_ownership = 0' : undefined;
+        // virSecurityDACSetTPMFileLabel runs inside SetAllLabel: off with it, unlike qemu_tpm.c's chowns.
+        if (off)
+          return { action: 'as-is', accessible: false, reason: `${off}, so libvirt does not chown swtpm's socket to the qemu user: QEMU cannot connect to it unless it runs as qemu.conf swtpm_user itself, and the VM fails to start ("Failed to connect to '…-swtpm.sock': Permission denied", measured on libvirt 9.0 with a static DAC label and relabel='no'); swtpm's state and log are chowned to swtpm_user all the same` };
+      }
+      return { action: 'n/a', accessible: null, reason: SWTPM_FILES };
+    }
     if (f.kind === 'chardev') return { action: 'n/a', accessible: null, reason: 'no path: libvirt creates the socket itself in the domain\'s channel directory' };
     return { action: 'n/a', accessible: null, reason: 'no path in the XML: libvirt chooses it at start' };
   }
@@ -171,6 +273,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
 
   if (!t.qemuOpens) {
     if (!t.labelled || driverOff) return { action: 'n/a', accessible: null, reason: `${t.libvirt}${driverOff && t.labelled ? `; ${driverOff}` : ''}` };
+    if (!t.optOut) return { action: 'relabel', accessible: null, reason: `${t.libvirt}; QEMU needs no access to it, and there is no per-element opt-out; ${t.alternatives?.[model] ?? (model === 'dac' ? ALTERNATIVES_DAC : ALTERNATIVES_SELINUX)}` };
     return { action: 'keep', accessible: null, reason: `${t.libvirt}; QEMU needs no access, so there is nothing to prove and it is left to libvirt`, byRule: true };
   }
 
@@ -178,6 +281,8 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   if (model === 'selinux') {
     const unconfined = selinuxConfined(domain, conn);
     if (unconfined) return { action: 'n/a', accessible: null, reason: unconfined };
+    if (f.kind === 'filesystem')
+      return { action: 'as-is', accessible: null, reason: "libvirt never labels a 9p share; whether svirt may use the directory tree as it is labelled is not judged here" };
   }
   if (!t.labelled || driverOff) {
     const c = check();
@@ -233,7 +338,7 @@ export function decideOtherFile(f: OtherFile, domain: Domain, conn: Connection, 
     else if ((s.model === 'dac' || s.model === 'selinux') && !conn.models[s.model].active)
       findings.push({ code: 'seclabel-model-inactive', severity: 'warning', message: `a seclabel for model '${s.model}', which is not active on this connection: the VM fails at start` });
   const models = Object.fromEntries(MODELS.map((m) => [m, decideModel(m, f, domain, conn, ports, findings)])) as Record<Model, FileModelDecision>;
-  const t = f.path === undefined ? undefined : treatment(f, conn);
+  const t = f.path === undefined && f.kind !== 'tpm' && f.kind !== 'hostdev' ? undefined : treatment(f, conn);
   const libvirt = t === undefined ? 'no path in the XML' : 'undecided' in t ? t.undecided : t.libvirt;
   const apparmor = decideAppArmorOther(f, domain, conn, ports);
   if (apparmor) findings.push(...appArmorFinding(apparmor, models.dac.accessible));

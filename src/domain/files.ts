@@ -1,7 +1,9 @@
 /**
  * The files of a domain beyond `<disk>` that libvirt labels or QEMU opens (docs/libvirt-files.md):
  * firmware (`<loader>`, `<nvram>` in both forms), direct kernel boot (`<kernel>`, `<initrd>`, `<dtb>`,
- * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs, and the files the arguments
+ * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs, `<sysinfo type='fwcfg'>`
+ * entry files, `<tpm>` backends, `<filesystem>` shares, `<rng>` random backends, evdev `<input>`s, nvdimm
+ * and virtio-pmem `<memory>` paths, `<hostdev>`s (their nodes are found at start), and the files the arguments
  * of `<qemu:commandline>` name. Only what the XML says: which driver does what to each is decide/'s.
  */
 import { attr, child, childrenNamed, type XmlElement } from '../xml/tree.js';
@@ -17,6 +19,13 @@ export type FileKind =
   | 'initrd'
   | 'dtb'
   | 'acpi-table'
+  | 'fwcfg'
+  | 'tpm'
+  | 'filesystem'
+  | 'rng'
+  | 'input'
+  | 'memory'
+  | 'hostdev'
   | 'chardev'
   | 'qemu-arg';
 
@@ -42,6 +51,18 @@ export interface OtherFile {
   readonly unixMode?: string;
   /** loader: type= (rom, pflash) as written. */
   readonly loaderType?: string;
+  /** fwcfg: the entry's name= and whether its text content wins over file= (QEMU then gets `string=`). */
+  readonly fwcfgName?: string;
+  readonly fwcfgValueWins?: boolean;
+  /** tpm: the backend type= (passthrough, emulator, external) and, for an emulator, its `<source type=…>` (libvirt ≥ 11). */
+  readonly tpmBackend?: string;
+  readonly tpmSourceType?: string;
+  /** filesystem: the driver (`9p` for type='path' or none, `virtiofs`, or as written) and its accessmode. */
+  readonly fsDriver?: '9p' | 'virtiofs' | string;
+  readonly fsAccessMode?: string;
+  /** hostdev: the subsystem type= (pci, usb, scsi, scsi_host, mdev) and, for scsi, its source protocol= (iscsi). */
+  readonly hostdevType?: string;
+  readonly hostdevProtocol?: string;
   /** qemu-arg: the QEMU option (without dash) and the image format it names, if any. */
   readonly qemuOption?: string;
   readonly format?: string;
@@ -78,10 +99,30 @@ function inQemuNs(el: XmlElement, prefixes: Set<string>, local: string): boolean
   return prefixes.has(prefix) || el.attributes.some((a) => a.name === `xmlns:${prefix}` && a.value === QEMU_NS);
 }
 
-function chardevFiles(devices: XmlElement, readSeclabels: SeclabelReader): OtherFile[] {
+/**
+ * libvirt's console back-compat (virDomainDefAddConsoleCompat, virDomainSkipBackcompatConsole; 9.0 and
+ * 11.3): in an HVM domain the first `<console>` whose target type is absent or 'serial' is an alias of
+ * the first `<serial>`. With a `<serial>` present the console's own source is kept only if equal to the
+ * serial's and dropped otherwise; either way no driver labels it (virDomainChrDefForeach skips it) and
+ * the defined XML writes it as a copy of the serial. So it is no file of its own: the serial is decided.
+ * Without a `<serial>`, the console becomes serial[0] and is labelled as one: decided as written.
+ */
+function aliasedConsole(root: XmlElement, devices: XmlElement): XmlElement | undefined {
+  const os = child(root, 'os');
+  if (!os || text(child(os, 'type')) !== 'hvm') return undefined;
+  const first = childrenNamed(devices, 'console')[0];
+  if (!first || childrenNamed(devices, 'serial').length === 0) return undefined;
+  const target = child(first, 'target');
+  const type = target ? attr(target, 'type') : undefined;
+  return type === undefined || type === 'serial' ? first : undefined;
+}
+
+function chardevFiles(root: XmlElement, devices: XmlElement, readSeclabels: SeclabelReader): OtherFile[] {
   const out: OtherFile[] = [];
+  const alias = aliasedConsole(root, devices);
   for (const name of CHARDEV_ELEMENTS) {
     childrenNamed(devices, name).forEach((el, i) => {
+      if (el === alias) return;
       const type = attr(el, 'type') ?? 'pty';
       const source = child(el, 'source');
       const where = `devices/${name}[${i + 1}]`;
@@ -152,7 +193,115 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
       });
   }
   const devices = child(root, 'devices');
-  if (devices) files.push(...chardevFiles(devices, readSeclabels));
+  if (devices) files.push(...chardevFiles(root, devices, readSeclabels));
+  // <tpm>: the passthrough device (libvirt opens it and passes fds) and the emulator's state (swtpm's, not QEMU's).
+  if (devices)
+    childrenNamed(devices, 'tpm').forEach((t, i) => {
+      const backend = child(t, 'backend');
+      const type = (backend && attr(backend, 'type')) ?? 'passthrough';
+      const where = `devices/tpm[${i + 1}]`;
+      if (type === 'passthrough') {
+        const device = backend ? child(backend, 'device') : undefined;
+        // virDomainTPMDefParseXML: no <device path> means VIR_DOMAIN_TPM_DEFAULT_DEVICE.
+        files.push({ kind: 'tpm', element: t, where, path: (device && attr(device, 'path')) || '/dev/tpm0', access: 'readwrite', source: undefined, seclabels: [], tpmBackend: type });
+        return;
+      }
+      const source = backend ? child(backend, 'source') : undefined;
+      const sourceType = source ? attr(source, 'type') : undefined;
+      files.push({
+        kind: 'tpm',
+        element: t,
+        where,
+        path: source ? attr(source, 'path') : undefined,
+        access: 'readwrite',
+        source: undefined,
+        seclabels: [],
+        tpmBackend: type,
+        ...(sourceType !== undefined && { tpmSourceType: sourceType }),
+      });
+    });
+  // <filesystem type='mount'>: a 9p share QEMU opens itself, or a virtiofs share virtiofsd opens.
+  if (devices)
+    childrenNamed(devices, 'filesystem').forEach((fs, i) => {
+      if ((attr(fs, 'type') ?? 'mount') !== 'mount') return;
+      const driver = child(fs, 'driver');
+      const dtype = driver ? attr(driver, 'type') : undefined;
+      const source = child(fs, 'source');
+      files.push({
+        kind: 'filesystem',
+        element: fs,
+        where: `devices/filesystem[${i + 1}]`,
+        path: source ? attr(source, 'dir') : undefined,
+        access: child(fs, 'readonly') ? 'read' : 'readwrite',
+        source: undefined,
+        seclabels: [],
+        fsDriver: dtype === undefined || dtype === 'path' ? '9p' : dtype,
+        fsAccessMode: attr(fs, 'accessmode') ?? 'passthrough',
+      });
+    });
+  if (devices) {
+    // <rng><backend model='random'>PATH</backend>: QEMU opens PATH (rng-random); no text: QEMU's default.
+    childrenNamed(devices, 'rng').forEach((r, i) => {
+      const backend = child(r, 'backend');
+      if (!backend || attr(backend, 'model') !== 'random') return;
+      const p = text(backend);
+      if (p !== undefined) files.push({ kind: 'rng', element: r, where: `devices/rng[${i + 1}]`, path: p, access: 'read', source: undefined, seclabels: [] });
+    });
+    // <input type='evdev'><source dev=…/> and <input type='passthrough'><source evdev=…/>.
+    childrenNamed(devices, 'input').forEach((inp, i) => {
+      const type = attr(inp, 'type');
+      const source = child(inp, 'source');
+      const p = source ? (type === 'evdev' ? attr(source, 'dev') : type === 'passthrough' ? attr(source, 'evdev') : undefined) : undefined;
+      if (p !== undefined && p !== '') files.push({ kind: 'input', element: inp, where: `devices/input[${i + 1}]`, path: p, access: 'readwrite', source: undefined, seclabels: [] });
+    });
+    // <hostdev mode='subsys'>: the node libvirt labels (VFIO group, /dev/bus/usb/…, /dev/sgN) is found on the host at start.
+    childrenNamed(devices, 'hostdev').forEach((h, i) => {
+      if ((attr(h, 'mode') ?? 'subsys') !== 'subsys') return;
+      const type = attr(h, 'type') ?? '?';
+      const source = child(h, 'source');
+      const protocol = source ? attr(source, 'protocol') : undefined;
+      files.push({
+        kind: 'hostdev',
+        element: h,
+        where: `devices/hostdev[${i + 1}] ${type}`,
+        path: undefined,
+        access: child(h, 'readonly') ? 'read' : 'readwrite',
+        source: undefined,
+        seclabels: [],
+        hostdevType: type,
+        ...(protocol !== undefined && { hostdevProtocol: protocol }),
+      });
+    });
+    // <memory model='nvdimm'|'virtio-pmem'><source><path>.
+    childrenNamed(devices, 'memory').forEach((m, i) => {
+      const model = attr(m, 'model');
+      if (model !== 'nvdimm' && model !== 'virtio-pmem') return;
+      const source = child(m, 'source');
+      const p = text(source ? child(source, 'path') : undefined);
+      if (p !== undefined) files.push({ kind: 'memory', element: m, where: `devices/memory[${i + 1}] ${model}`, path: p, access: 'readwrite', source: undefined, seclabels: [] });
+    });
+  }
+  // <sysinfo type='fwcfg'><entry name=… file=…/>: libvirt passes -fw_cfg name=…,file=… (or string= when the
+  // entry also has text, which wins: qemuBuildSysinfoCommandLine) and labels the file in both drivers.
+  childrenNamed(root, 'sysinfo').forEach((si, i) => {
+    if (attr(si, 'type') !== 'fwcfg') return;
+    childrenNamed(si, 'entry').forEach((e, j) => {
+      const p = attr(e, 'file');
+      if (p === undefined || p === '') return;
+      const name = attr(e, 'name') ?? '';
+      files.push({
+        kind: 'fwcfg',
+        element: e,
+        where: `sysinfo[${i + 1}]/entry[${j + 1}] ${name}`,
+        path: p,
+        access: 'read',
+        source: undefined,
+        seclabels: [],
+        fwcfgName: name,
+        fwcfgValueWins: text(e) !== undefined,
+      });
+    });
+  });
 
   const prefixes = qemuPrefixes(root);
   for (const cl of root.children.filter((c) => inQemuNs(c, prefixes, 'commandline'))) {

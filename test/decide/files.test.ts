@@ -281,12 +281,39 @@ describe('files beyond disks', () => {
     const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
     const validate = ajv.compile(JSON.parse(readFileSync('schemas/report.schema.json', 'utf8')));
     const auto = file('auto.xml', "<domain type='kvm'>\n  <name>auto</name>\n  <os firmware='efi'>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n</domain>\n");
-    const inputs = [file('v1.xml', xml(NVRAM_SOURCE, "    <serial type='unix'>\n      <source mode='bind' path='/srv/x.sock'/>\n    </serial>\n", IGNITION)), file('v2.xml', xml('    <nvram>/x/VARS.fd</nvram>\n')), auto];
+    const consoleAlias = "    <console type='file'>\n      <source path='/srv/log/serial.log'/>\n      <target type='serial' port='0'/>\n    </console>\n";
+    const fs9p = "    <filesystem type='mount'>\n      <source dir='/srv/log'/>\n      <target dir='log'/>\n    </filesystem>\n    <filesystem type='mount'>\n      <driver type='virtiofs'/>\n      <source dir='/srv/log'/>\n      <target dir='log2'/>\n    </filesystem>\n";
+    const tpm = "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n    <tpm model='tpm-tis'>\n      <backend type='passthrough'>\n        <device path='/dev/tpm0'/>\n      </backend>\n    </tpm>\n";
+    const devs = "    <rng model='virtio'>\n      <backend model='random'>/dev/ttyS9</backend>\n    </rng>\n    <input type='evdev'>\n      <source dev='/dev/ttyS9'/>\n    </input>\n    <memory model='virtio-pmem'>\n      <source>\n        <path>/srv/boot/initrd.img</path>\n      </source>\n      <target>\n        <size unit='MiB'>16</size>\n      </target>\n    </memory>\n";
+    const hostdev = "    <hostdev mode='subsys' type='usb'>\n      <source>\n        <vendor id='0x1234'/>\n        <product id='0xbeef'/>\n      </source>\n    </hostdev>\n";
+    const sysinfo = "  <sysinfo type='fwcfg'>\n    <entry name='opt/com.coreos/config' file='/srv/ign/vm.ign'/>\n    <entry name='opt/x' file='/srv/ign/vm.ign'>text</entry>\n  </sysinfo>\n";
+    const inputs = [file('v1.xml', xml(NVRAM_SOURCE, "    <serial type='unix'>\n      <source mode='bind' path='/srv/x.sock'/>\n    </serial>\n", IGNITION)), file('v2.xml', xml('    <nvram>/x/VARS.fd</nvram>\n')), auto, file('v3.xml', xml('', consoleAlias + fs9p + tpm + devs + hostdev, sysinfo))];
     for (const models of [['dac'], ['dac', 'selinux']] as const) {
       const r = await explain(host(), inputs, { models: [...models] });
       expect(validate(r.report), JSON.stringify(validate.errors, null, 2)).toBe(true);
       expect(r.report.files[2].firmwareAuto).toContain('chosen by libvirt at start');
       expect(r.report.files[0].otherFiles.length).toBe(8);
+      // The console mirroring serial[0] is not a file of its own (libvirt's console back-compat); the fw_cfg entries are.
+      const v3 = (r.report.files[3].otherFiles as { element: string; kind: string }[]).map((f) => `${f.kind} ${f.element}`);
+      expect(v3.filter((x) => !/^(loader|kernel|initrd) /.test(x))).toEqual([
+        'chardev devices/serial[1]',
+        'chardev devices/serial[2]',
+        'tpm devices/tpm[1]',
+        'tpm devices/tpm[2]',
+        'filesystem devices/filesystem[1]',
+        'filesystem devices/filesystem[2]',
+        'rng devices/rng[1]',
+        'input devices/input[1]',
+        'hostdev devices/hostdev[1] usb',
+        'memory devices/memory[1] virtio-pmem',
+        'fwcfg sysinfo[1]/entry[1] opt/com.coreos/config',
+        'fwcfg sysinfo[1]/entry[2] opt/x',
+      ]);
+      const fsRow = (r.report.files[3].otherFiles as { element: string; models: { dac: { action: string; accessible: boolean | null } } }[]).find((f) => f.element === 'devices/filesystem[1]')!;
+      expect(fsRow.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+      const hostdevRow = (r.report.files[3].otherFiles as { element: string; models: { dac: { action: string; reason: string } } }[]).find((f) => f.element === 'devices/hostdev[1] usb')!;
+      expect(hostdevRow.models.dac).toMatchObject({ action: 'relabel', accessible: null });
+      expect(hostdevRow.models.dac.reason).toContain('/dev/bus/usb/');
     }
   });
 

@@ -11,10 +11,16 @@
  * - a serial console to a file: virtlogd creates it (root 0600), no driver touches it.
  * - -fw_cfg from <qemu:commandline>: readable → the VM starts; 0600 root → explain says QEMU cannot open
  *   it and the start fails exactly there.
+ * - a <console> mirroring serial[0]: decided once, on the serial (libvirt's console back-compat); a console
+ *   with another source is dropped by libvirt at define.
+ * - <sysinfo type='fwcfg'> entry files: chowned with no opt-out (0600 root included), given back at stop.
+ * - 9p <filesystem>: never labelled; openable → starts; 0700 root → the start fails as predicted; grant fixes it.
+ * - nvdimm <memory>: chowned with no opt-out, given back; <rng> random backend used as it is.
+ * - <tpm> emulator (swtpm): state dir and log made swtpm_user's and never given back; QEMU gets the socket.
  * The SELinux counterpart (an SELinux guest) is not run here.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -333,6 +339,249 @@ ${commandline}</domain>
     process.stderr.write(`files-libvirtd: virsh start of the 0600 Ignition domain: ${r.stderr.trim()}\n`);
     agree('-fw_cfg as-is denied → the start fails, naming the file', r.code !== 0 && r.stderr.includes(ign) && /Permission denied|Could not|Failed/i.test(r.stderr));
     agree('-fw_cfg file untouched', owner(ign) === '0:0' && mode(ign) === '600');
+  });
+
+  it('a <console> mirroring serial[0] is no file of its own: decided once, on the serial; libvirt writes the console back as its copy, and drops a console with another source', async () => {
+    const dir = join(root, 'console-home');
+    mkdirSync(dir, { mode: 0o755 });
+    chownSync(dir, USER, USER);
+    const sock = join(dir, 'console.sock');
+    const server: Server = createServer((c) => c.resume());
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      chownSync(sock, USER, USER);
+      chmodSync(sock, 0o777);
+      const chardev = (el: string, path: string, target: string) =>
+        `    <${el} type='unix'>\n      <source mode='connect' path='${path}'/>\n      <target ${target}port='0'/>\n    </${el}>\n`;
+      const n = name('console');
+      const input = join(root, `${n}.in.xml`);
+      const xml = domain(n, '', chardev('serial', sock, '') + chardev('console', sock, "type='serial' "));
+      writeFileSync(input, xml);
+      const rows = explainJson(input);
+      // virDomainDefAddConsoleCompat / virDomainSkipBackcompatConsole: the console is serial[0]'s alias.
+      agree('console mirroring serial[0] → one row, the serial', Object.keys(rows).join() === 'devices/serial[1]');
+      expect(rows['devices/serial[1]']!.models.dac).toMatchObject({ action: 'annotate', accessible: true });
+      const a = annotateFile(input);
+      expect(a.code, a.stderr).toBe(0);
+      expect(a.output.match(/<seclabel/g)).toHaveLength(1);
+      validate(a.output, n);
+
+      // The domains mode on libvirt's own definition: one change, read back and kept (the console comes back as its copy).
+      ledger.define(daemon, root, n, xml);
+      const applied = cliRun('--domain', n, '--connect', daemon.uri, '--apply');
+      expect(applied.code, applied.stderr + applied.stdout).toBe(0);
+      agree('domains --apply: one change, read back and all kept', applied.stdout.includes('defined with 1 change(s), read back and all kept'));
+      const back = daemon.virsh('dumpxml', '--inactive', n).stdout;
+      expect(back.match(/<seclabel model='dac' relabel='no'\/>/g)).toHaveLength(2);
+      const again = cliRun('--domain', n, '--connect', daemon.uri, '--check');
+      agree('and a second run finds nothing to do', again.code === 0 && again.stderr === '');
+      const before = `${owner(sock)} ${mode(sock)}`;
+      const r = daemon.virsh('start', n);
+      expect(r.stderr).toBe('');
+      agree(`annotated serial with its console copy → QEMU connects, owner and mode kept (${before} → ${owner(sock)} ${mode(sock)})`, r.code === 0 && `${owner(sock)} ${mode(sock)}` === before);
+      stop(n);
+
+      // A console with another source: libvirt drops it at define (its path is never opened), so it is not decided.
+      const gone = join(dir, 'never-created.sock');
+      const n2 = name('console-other');
+      const input2 = join(root, `${n2}.in.xml`);
+      const xml2 = domain(n2, '', chardev('serial', sock, '') + chardev('console', gone, "type='serial' "));
+      writeFileSync(input2, xml2);
+      const rows2 = explainJson(input2);
+      expect(Object.keys(rows2)).toEqual(['devices/serial[1]']);
+      const check2 = cliRun('annotate', '--check', '--no-config', input2);
+      expect(check2.stderr).not.toContain(gone);
+      const r2 = start(n2, xml2);
+      expect(r2.stderr).toBe('');
+      const console2 = /<console[\s\S]*?<\/console>/.exec(daemon.virsh('dumpxml', '--inactive', n2).stdout)?.[0] ?? '';
+      agree('console with another source → libvirt writes it back as serial[0]\'s copy and the VM starts without its path', r2.state === 'running' && console2.includes(sock) && !console2.includes(gone));
+      stop(n2);
+
+      // Without a <serial>, libvirt makes the console serial[0]: decided as written.
+      const input3 = join(root, `${n2}-alone.in.xml`);
+      writeFileSync(input3, domain(`${n2}-alone`, '', chardev('console', sock, "type='serial' ")));
+      expect(Object.keys(explainJson(input3))).toEqual(['devices/console[1]']);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it("<sysinfo type='fwcfg'> entry files (libvirt's own Ignition route): chowned with no opt-out, readable or 0600 root alike, and an entry with text has its file chowned though QEMU never opens it; all given back at stop", () => {
+    const dir = join(root, 'sysinfo');
+    mkdirSync(dir, { mode: 0o755 });
+    const ok = join(dir, 'ok.ign');
+    const priv = join(dir, 'priv.ign');
+    const unused = join(dir, 'unused.ign');
+    for (const [f, m] of [[ok, 0o644], [priv, 0o600], [unused, 0o600]] as const) {
+      writeFileSync(f, '{"ignition":{"version":"3.3.0"}}');
+      chmodSync(f, m);
+    }
+    const n = name('sysinfo');
+    const input = join(root, `${n}.in.xml`);
+    const sysinfo = `  <sysinfo type='fwcfg'>
+    <entry name='opt/com.coreos/config' file='${ok}'/>
+    <entry name='opt/org.example/priv' file='${priv}'/>
+    <entry name='opt/org.example/text' file='${unused}'>inline</entry>
+  </sysinfo>
+`;
+    const xml = domain(n, '', '', sysinfo);
+    writeFileSync(input, xml);
+    // The schema allows file= or text, not both (domaincommon.rng); libvirt's parser (virSysinfoParseFWCfgDef) takes both.
+    validate(xml.replace(/\n.*opt\/org\.example\/text.*\n/, '\n'), n);
+    const rows = explainJson(input);
+    const okRow = rows['sysinfo[1]/entry[1] opt/com.coreos/config']!;
+    const privRow = rows['sysinfo[1]/entry[2] opt/org.example/priv']!;
+    const textRow = rows['sysinfo[1]/entry[3] opt/org.example/text']!;
+    expect(okRow.models.dac).toMatchObject({ action: 'relabel', accessible: true });
+    expect(privRow.models.dac).toMatchObject({ action: 'relabel', accessible: false });
+    expect(textRow.models.dac).toMatchObject({ action: 'relabel', accessible: null });
+    for (const r of [okRow, privRow, textRow]) expect(r.models.dac.reason).toContain('no per-element opt-out');
+    expect(textRow.libvirt).toContain('QEMU never opens the file');
+    const a = annotateFile(input);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.output).toBe(xml);
+    const check = cliRun('annotate', '--check', '--no-config', input);
+    expect(check.code, check.stderr).toBe(0);
+
+    const r = start(n, a.output);
+    expect(r.stderr).toBe('');
+    agree('fwcfg relabel (0600 root included) → the VM starts', r.state === 'running');
+    agree('fwcfg files chowned to the qemu user while running, the one QEMU never opens too', [ok, priv, unused].every((f) => owner(f) === '64055:64055'));
+    stop(n);
+    agree('fwcfg owners given back at stop, modes unchanged', [ok, priv, unused].every((f) => owner(f) === '0:0') && mode(ok) === '644' && mode(priv) === '600' && mode(unused) === '600');
+  });
+
+  const noSwtpm = missingRequirements({ commands: ['swtpm', 'swtpm_setup'] });
+  it.skipIf(noSwtpm !== undefined)("<tpm> emulator: nothing for QEMU to open; libvirt makes swtpm's state and log swtpm_user's, unconditionally and for good, and hands QEMU the socket", () => {
+    const n = name('tpm');
+    const input = join(root, `${n}.in.xml`);
+    const xml = domain(n, '', "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n");
+    writeFileSync(input, xml);
+    validate(xml, n);
+    const rows = explainJson(input);
+    const row = rows['devices/tpm[1]']!;
+    expect(row.path).toBeNull();
+    expect(row.models.dac).toMatchObject({ action: 'n/a', accessible: null });
+    expect(row.libvirt).toContain('swtpm_user');
+    const a = annotateFile(input);
+    expect(a.output).toBe(xml);
+
+    // qemu.conf swtpm_user/group as libvirt 9.0 defaults them: tss when that user exists, else root.
+    const tss = run('getent', ['passwd', 'tss']).stdout.split(':');
+    const swtpm = tss.length > 3 ? `${tss[2]}:${tss[3]}` : '0:0';
+    const log = `/var/log/swtpm/libvirt/qemu/${n}-swtpm.log`;
+    try {
+      const r = start(n, xml);
+      expect(r.stderr).toBe('');
+      agree('TPM emulator → swtpm starts and the VM runs', r.state === 'running');
+      const uuid = daemon.virsh('domuuid', n).stdout.trim();
+      const stateDir = `/var/lib/libvirt/swtpm/${uuid}/tpm2`;
+      const inState = readdirSync(stateDir).map((f) => owner(join(stateDir, f)));
+      agree(`swtpm state dir ${swtpm} 0700 with every file in it (${owner(stateDir)} ${mode(stateDir)}; ${inState.join(' ')})`, owner(stateDir) === swtpm && mode(stateDir) === '700' && inState.length > 0 && inState.every((o) => o === swtpm));
+      agree(`swtpm log chowned to swtpm_user (${owner(log)})`, owner(log) === swtpm);
+      const sockets = readdirSync(join(state, 'run', 'qemu', 'swtpm')).filter((f) => f.endsWith('-swtpm.sock')); // <id>-<short name>-swtpm.sock, the only VM running
+      agree('the swtpm socket QEMU connects to is the qemu user\'s', sockets.length === 1 && owner(join(state, 'run', 'qemu', 'swtpm', sockets[0]!)) === '64055:64055');
+      stop(n);
+      agree('state and log are not given back at stop', owner(stateDir) === swtpm && owner(log) === swtpm);
+    } finally {
+      rmSync(log, { force: true });
+    }
+
+    // Domain-level DAC labelling off (the alternative offered for files with no per-element opt-out): qemu_tpm.c
+    // still chowns the state, but the socket is no longer handed to QEMU, and explain says the start fails there.
+    const n2 = name('tpm-static');
+    const input2 = join(root, `${n2}.in.xml`);
+    const xml2 = domain(n2, '', "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n").replace(
+      '  <on_reboot>',
+      "  <seclabel type='static' model='dac' relabel='no'>\n    <label>+64055:+64055</label>\n  </seclabel>\n  <on_reboot>",
+    );
+    writeFileSync(input2, xml2);
+    validate(xml2, n2);
+    const d2 = explainJson(input2)['devices/tpm[1]']!.models.dac;
+    expect(d2).toMatchObject({ action: 'as-is', accessible: false });
+    const check = cliRun('annotate', '--check', '--no-config', input2);
+    expect(check.code).toBe(1);
+    const log2 = `/var/log/swtpm/libvirt/qemu/${n2}-swtpm.log`;
+    try {
+      const r2 = start(n2, xml2);
+      process.stderr.write(`files-libvirtd: TPM emulator with a static DAC label, relabel='no': ${r2.stderr.trim()}\n`);
+      agree("TPM emulator with domain DAC relabel='no' → the start fails on swtpm's socket, as explain says", r2.code !== 0 && /swtpm\.sock.*Permission denied/.test(r2.stderr));
+      const uuid2 = daemon.virsh('domuuid', n2).stdout.trim();
+      agree("and swtpm's state is chowned to swtpm_user all the same", owner(`/var/lib/libvirt/swtpm/${uuid2}/tpm2`) === swtpm);
+    } finally {
+      rmSync(log2, { force: true });
+    }
+  });
+
+  it('9p <filesystem>: never labelled; a share QEMU can open starts as it is, a 0700 root one fails the start as explain says, and grant --apply fixes it', () => {
+    const ok = join(root, 'share-ok');
+    const priv = join(root, 'share-priv');
+    mkdirSync(ok, { mode: 0o755 });
+    mkdirSync(priv, { mode: 0o700 });
+    const fs = (dir: string, extra = '') => `    <filesystem type='mount' accessmode='mapped'>\n      <source dir='${dir}'/>\n      <target dir='share'/>\n${extra}    </filesystem>\n`;
+    const n = name('9p');
+    const input = join(root, `${n}.in.xml`);
+    const xml = domain(n, '', fs(ok));
+    writeFileSync(input, xml);
+    validate(xml, n);
+    expect(explainJson(input)['devices/filesystem[1]']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(annotateFile(input).output).toBe(xml);
+    const r = start(n, xml);
+    expect(r.stderr).toBe('');
+    agree('9p share as-is openable → the VM starts, the directory untouched', r.state === 'running' && owner(ok) === '0:0' && mode(ok) === '755');
+    stop(n);
+
+    const n2 = name('9p-priv');
+    const input2 = join(root, `${n2}.in.xml`);
+    const xml2 = domain(n2, '', fs(priv, '      <readonly/>\n'));
+    writeFileSync(input2, xml2);
+    const d = explainJson(input2)['devices/filesystem[1]']!.models.dac;
+    expect(d).toMatchObject({ action: 'as-is', accessible: false });
+    expect(d.reason).toContain('the VM fails to start');
+    expect(cliRun('annotate', '--check', '--no-config', input2).code).toBe(1);
+    const r2 = start(n2, xml2);
+    process.stderr.write(`files-libvirtd: 9p share 0700 root: ${r2.stderr.trim()}\n`);
+    agree('9p share as-is denied → the start fails opening it', r2.code !== 0 && r2.stderr.includes(`failed to open '${priv}': Permission denied`));
+    agree('and libvirt did not touch it', owner(priv) === '0:0' && mode(priv) === '700');
+
+    const g = cliRun('grant', '--apply', input2);
+    expect(g.code, g.stderr + g.stdout).toBe(0);
+    expect(g.stdout).toContain(priv);
+    const r3 = daemon.virsh('start', n2);
+    agree('after grant --apply (ACL r-x for the qemu user) the same domain starts', r3.code === 0);
+    stop(n2);
+  });
+
+  it('an nvdimm backing file is chowned with no opt-out and given back; an <rng> random backend is used as it is', () => {
+    const dir = join(root, 'nvdimm-home');
+    mkdirSync(dir, { mode: 0o755 });
+    chownSync(dir, USER, USER);
+    const img = join(dir, 'nv.img');
+    writeFileSync(img, Buffer.alloc(0));
+    execFileSync('truncate', ['-s', '16M', img]);
+    chownSync(img, USER, USER);
+    chmodSync(img, 0o600);
+    const n = name('nvdimm');
+    const input = join(root, `${n}.in.xml`);
+    const devices = `    <rng model='virtio'>\n      <backend model='random'>/dev/urandom</backend>\n    </rng>\n    <memory model='nvdimm'>\n      <source>\n        <path>${img}</path>\n      </source>\n      <target>\n        <size unit='MiB'>16</size>\n        <node>0</node>\n      </target>\n    </memory>\n`;
+    const xml = domain(n, '', devices)
+      .replace("  <memory unit='MiB'>128</memory>\n", "  <maxMemory slots='2' unit='MiB'>1024</maxMemory>\n  <memory unit='MiB'>144</memory>\n")
+      .replace('  </os>\n', "  </os>\n  <cpu>\n    <numa>\n      <cell id='0' cpus='0' memory='128' unit='MiB'/>\n    </numa>\n  </cpu>\n");
+    writeFileSync(input, xml);
+    validate(xml, n);
+    const rows = explainJson(input);
+    const nv = rows['devices/memory[1] nvdimm']!.models.dac;
+    expect(nv).toMatchObject({ action: 'relabel', accessible: false });
+    expect(nv.reason).toContain('no per-element opt-out');
+    expect(rows['devices/rng[1]']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(annotateFile(input).output).toBe(xml);
+    const r = start(n, xml);
+    expect(r.stderr).toBe('');
+    agree('nvdimm relabel, rng as-is → the VM starts', r.state === 'running');
+    agree(`nvdimm chowned to the qemu user while running (${owner(img)})`, owner(img) === '64055:64055');
+    agree('/dev/urandom untouched', owner('/dev/urandom') === '0:0' && mode('/dev/urandom') === '666');
+    stop(n);
+    agree('nvdimm owner given back at stop', owner(img) === `${USER}:${USER}` && mode(img) === '600');
   });
 
   // Last: it installs the hook into this private daemon only.

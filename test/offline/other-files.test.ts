@@ -29,6 +29,8 @@ const TREE = {
   '/srv/vm/vmlinuz': { type: 'file', mode: 0o644, label: L('user_home_t') },
   '/srv/vm/ok.ign': { type: 'file', mode: 0o644, label: L('virt_content_t') },
   '/srv/vm/denied.ign': { type: 'file', mode: 0o600, label: L('virt_content_t') },
+  '/srv/share': { type: 'dir', mode: 0o700, label: L('var_t') },
+  '/srv/vm/nv.img': { type: 'file', mode: 0o600, uid: 1000, gid: 1000, label: L('virt_image_t') },
   '/dev': { type: 'dir', mode: 0o755, label: L('device_t') },
   '/dev/ttyS9': { type: 'char', mode: 0o660, gid: 64055, label: L('tty_device_t') },
 } as const;
@@ -50,7 +52,22 @@ const DOMAIN = `<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain
     <serial type='file'>
       <source path='/srv/vm/serial.log'/>
     </serial>
+    <filesystem type='mount'>
+      <source dir='/srv/share'/>
+      <target dir='share'/>
+    </filesystem>
+    <memory model='nvdimm'>
+      <source>
+        <path>/srv/vm/nv.img</path>
+      </source>
+      <target>
+        <size unit='MiB'>16</size>
+      </target>
+    </memory>
   </devices>
+  <sysinfo type='fwcfg'>
+    <entry name='opt/com.coreos/config' file='/srv/vm/denied.ign'/>
+  </sysinfo>
   <qemu:commandline>
     <qemu:arg value='-fw_cfg'/>
     <qemu:arg value='name=opt/ok,file=/srv/vm/ok.ign'/>
@@ -76,7 +93,13 @@ describe.skipIf(skip)('files beyond disks: offline equals live', () => {
       expect(off.warnings).toEqual([]);
       const report = JSON.parse(liveOut.explain) as { files: { otherFiles: { element: string; models: Record<string, { action: string; accessible: boolean | null }> }[] }[] };
       const rows = Object.fromEntries(report.files[0]!.otherFiles.map((f) => [f.element, f.models]));
-      expect(Object.keys(rows)).toHaveLength(7);
+      expect(Object.keys(rows)).toHaveLength(10);
+      // <sysinfo> fw_cfg: libvirt relabels it (virt_content_t), unlike the same file through <qemu:commandline>.
+      expect(rows['sysinfo[1]/entry[1] opt/com.coreos/config']!.dac).toMatchObject({ action: 'relabel', accessible: false });
+      expect(rows['sysinfo[1]/entry[1] opt/com.coreos/config']!.selinux).toMatchObject({ action: 'relabel', accessible: true });
+      expect(rows['devices/filesystem[1]']!.dac).toMatchObject({ action: 'as-is', accessible: false });
+      expect(rows['devices/memory[1] nvdimm']!.dac).toMatchObject({ action: 'relabel', accessible: false });
+      expect(liveOut.check).toMatch(/error: devices\/filesystem\[1\] \(\/srv\/share\): dac: libvirt never labels it; QEMU cannot open it/);
       expect(rows['os/nvram']!.dac!.action).toBe('annotate');
       expect(rows['os/kernel']!.dac!.action).toBe('relabel');
       // Judged with the label libvirt gives it (virt_content_t:s0), by Debian's policy.
