@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { computeBootStamp } from '../doctor/boot-stamp.js';
 import { parseDacLabel, resolveOwnerId } from '../doctor/records.js';
 import type { DoctorReader, StatFollowed } from '../doctor/ports.js';
-import { diskFileUses, holderOf, parseDomainStatus, type DomainStatus, type FileRole, type Holder } from '../doctor/status.js';
+import { diskFileUses, domainFileUses, holderOf, parseDomainStatus, type DomainStatus, type FileRole, type Holder } from '../doctor/status.js';
 import { diagnoseFile, type DoctorHost, type DoctorOptions, type FileFacts, type Finding, type Neighbours } from '../doctor/verdict.js';
 import { detectConnection } from '../decide/connection.js';
 import { resolveIdentity } from '../dac/identity.js';
@@ -52,21 +52,28 @@ interface Named {
   path: string;
   roles: Set<FileRole | 'path'>;
   dacLabels?: string[];
+  /** The elements naming a file beyond the disks (`os/nvram`). */
+  elements?: string[];
+  /** Per model: the definition has libvirt label it (undefined: named on the command line or by --path). */
+  labelled?: { dac: boolean; selinux: boolean };
 }
 
+/** What decides which chardev files libvirt labels (stdio_handler); libvirt's default when qemu.conf is unread. */
+type Stdio = { readonly stdioHandler?: 'logd' | 'file' };
+
 /** The files of the domains libvirt defines: the named ones, or with undefined every one, read in batches. */
-function definedDomainsFiles(names: readonly string[] | undefined, client: LibvirtClient, view: HostView, named: Named[], problems: string[], notes: string[]): void {
+function definedDomainsFiles(names: readonly string[] | undefined, client: LibvirtClient, view: HostView, stdio: Stdio, named: Named[], problems: string[], notes: string[]): void {
   const reads = client.readDefinitions(names);
   if (!reads.ok) return void problems.push(reads.error);
   for (const r of reads.value) {
     if (r.kind === 'failed') problems.push(`domain ${r.name}: ${r.why}`);
     // A transient domain has no definition for a next start; while it runs, its status file names its files.
     else if (r.kind === 'transient') notes.push(`domain ${r.name}: transient (no persistent definition to read); name its files to check them`);
-    else domainFiles(r.name, r.xml, view, named, problems, notes);
+    else domainFiles(r.name, r.xml, view, stdio, named, problems, notes);
   }
 }
 
-function domainFiles(name: string, xml: Uint8Array, view: HostView, named: Named[], problems: string[], notes: string[]): void {
+function domainFiles(name: string, xml: Uint8Array, view: HostView, stdio: Stdio, named: Named[], problems: string[], notes: string[]): void {
   const read = readDomainXml(xml);
   if (!read.ok) return void problems.push(`domain ${name}: line ${read.error.line} column ${read.error.column}: ${read.error.message}`);
   const chain = (disk: Parameters<NonNullable<Parameters<typeof diskFileUses>[1]>>[0]) => {
@@ -82,9 +89,10 @@ function domainFiles(name: string, xml: Uint8Array, view: HostView, named: Named
   // <label> overrides the domain's for that disk's files).
   const domainLabel = read.value.domain.seclabels.find((x) => x.model === 'dac' && x.type === 'static')?.label;
   const diskLabel = new Map(read.value.domain.disks.map((d) => [d.target ?? `#${d.index + 1}`, d.seclabels.find((x) => x.model === 'dac' && x.relabel)?.label]));
-  for (const use of diskFileUses(read.value.domain, chain)) {
-    const label = diskLabel.get(use.disk) ?? domainLabel;
-    named.push({ path: use.path, roles: new Set([use.role]), ...(label ? { dacLabels: [label] } : {}) });
+  for (const use of domainFileUses(read.value.domain, stdio, chain)) {
+    const disk = use.role !== 'remembered-file' && use.role !== 'unremembered-file';
+    const label = (disk ? diskLabel.get(use.disk) : undefined) ?? domainLabel;
+    named.push({ path: use.path, roles: new Set([use.role]), labelled: { ...use.labelled }, ...(label ? { dacLabels: [label] } : {}), ...(!disk ? { elements: [use.disk] } : {}) });
   }
 }
 
@@ -213,6 +221,7 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
   };
 
   // The files.
+  const stdio: Stdio = conn.ok ? { stdioHandler: conn.value.stdioHandler } : {};
   const named: Named[] = [];
   let libvirt: LibvirtClient | undefined;
   const lv = () => (libvirt ??= client());
@@ -223,16 +232,16 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
     if (t.kind === 'file') named.push({ path: t.path, roles: new Set(['path']) });
     else if (t.kind === 'path') walkPath(t.path, reader, named, problems);
     else if (t.kind === 'domain') {
-      if (!domainsRead) definedDomainsFiles(domainNames, lv(), view, named, problems, notes);
+      if (!domainsRead) definedDomainsFiles(domainNames, lv(), view, stdio, named, problems, notes);
       domainsRead = true;
-    } else definedDomainsFiles(undefined, lv(), view, named, problems, notes);
+    } else definedDomainsFiles(undefined, lv(), view, stdio, named, problems, notes);
   }
 
   // Who uses them: libvirt's status files.
   const { seen, running } = readStatuses(input.stateDir, reader, problems);
   const holders = new Map<string, Holder[]>();
   for (const st of running)
-    for (const use of diskFileUses(st.domain)) {
+    for (const use of domainFileUses(st.domain, stdio)) {
       const real = reader.realPath(use.path);
       if (real.kind !== 'ok') continue;
       const list = holders.get(real.value) ?? [];
@@ -241,7 +250,7 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
     }
 
   // One entry per inode's path: the first name wins, the roles add up.
-  const byReal = new Map<string, { named: string; roles: Set<FileRole | 'path'>; stat: StatFollowed; dacLabels: Set<string> }>();
+  const byReal = new Map<string, { named: string; roles: Set<FileRole | 'path'>; stat: StatFollowed; dacLabels: Set<string>; elements: Set<string>; labelled: { dac: boolean; selinux: boolean } | undefined }>();
   for (const n of named) {
     const real = reader.realPath(n.path);
     if (real.kind !== 'ok') {
@@ -258,7 +267,10 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
     if (prev) {
       for (const r of n.roles) prev.roles.add(r);
       for (const l of n.dacLabels ?? []) prev.dacLabels.add(l);
-    } else byReal.set(real.value, { named: n.path, roles: new Set(n.roles), stat: st.value, dacLabels: new Set(n.dacLabels ?? []) });
+      for (const e of n.elements ?? []) prev.elements.add(e);
+      // Named on the command line too: nothing is known about it then; otherwise a model any definition labels counts.
+      prev.labelled = prev.labelled && n.labelled ? { dac: prev.labelled.dac || n.labelled.dac, selinux: prev.labelled.selinux || n.labelled.selinux } : undefined;
+    } else byReal.set(real.value, { named: n.path, roles: new Set(n.roles), stat: st.value, dacLabels: new Set(n.dacLabels ?? []), elements: new Set(n.elements ?? []), labelled: n.labelled ? { ...n.labelled } : undefined });
   }
 
   const findings: Finding[] = [];
@@ -272,6 +284,8 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
       records: reader.records(realPath),
       holders: holders.get(realPath) ?? [],
       roles: [...e.roles],
+      ...(e.elements.size > 0 ? { elements: [...e.elements] } : {}),
+      ...(e.labelled ? { labelledBy: e.labelled } : {}),
       // The neighbours only matter for a file that may have been left chowned: one the qemu user owns or libvirt labelled.
       ...(mayBeLeft(e.stat, label.kind === 'ok' ? label.value : undefined, qemu) ? { neighbours: neighbours(realPath, reader) } : {}),
       dacLabels: [...e.dacLabels].flatMap((l) => {

@@ -36,6 +36,12 @@ interface Treatment {
   readonly selinuxLabel: string;
   /** Written by QEMU and private to the VM: its svirt categories are the isolation. */
   readonly exclusiveWritable: boolean;
+  /**
+   * libvirt records the owner and label it replaced (trusted.libvirt.security.*, counted per domain) and
+   * gives them back at stop; false: labelled without a record (reset at stop, or never given back).
+   * Only meaningful where `labelled`. The doctor and the hook's record check take their files from this.
+   */
+  readonly remembered: boolean;
   readonly libvirt: string;
 }
 
@@ -46,24 +52,24 @@ export const FIRMWARE_AUTO =
 const IMAGE_LABEL = "the VM's svirt_image_t:s0:cX,cY (imagelabel)";
 const CONTENT_LABEL = 'virt_content_t:s0 (content label)';
 /** The second line of virtual_image_context, as libvirt reads it (Debian and Fedora ship the same). */
-const CONTENT_CONTEXT = 'system_u:object_r:virt_content_t:s0';
+export const CONTENT_CONTEXT = 'system_u:object_r:virt_content_t:s0';
 
-function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undecided: string } {
+function treatment(f: OtherFile, conn: Pick<Connection, 'stdioHandler'>): Treatment | { readonly undecided: string } {
   switch (f.kind) {
     case 'loader':
-      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt never labels the firmware (no reference to the loader in either driver): QEMU opens it as it is' };
+      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'libvirt never labels the firmware (no reference to the loader in either driver): QEMU opens it as it is' };
     case 'nvram':
       if (f.nvramForm === 'legacy')
-        return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start, and gives both back at stop; the <nvram>/path</nvram> form has no <source> for a per-element seclabel (write it as <nvram type='file'><source file=…/></nvram> to get one)" };
+        return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start, and gives both back at stop; the <nvram>/path</nvram> form has no <source> for a per-element seclabel (write it as <nvram type='file'><source file=…/></nvram> to get one)" };
       if (f.nvramForm !== 'file') return { undecided: `<nvram type='${f.nvramForm}'> is not decided (libvirt 9.0 knows file nvram only)` };
-      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'" };
+      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'" };
     case 'kernel':
     case 'initrd':
     case 'dtb':
     case 'acpi-table':
-      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `libvirt chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, remembered: true, exclusiveWritable: false, libvirt: `libvirt chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
     case 'qemu-arg':
-      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt passes <qemu:commandline> arguments to QEMU verbatim and never labels what they name: QEMU opens it as it is' };
+      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'libvirt passes <qemu:commandline> arguments to QEMU verbatim and never labels what they name: QEMU opens it as it is' };
     case 'chardev': {
       const t = f.chardevType;
       if (t === 'file') {
@@ -73,20 +79,50 @@ function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undec
             qemuOpens: false,
             labelled: forced,
             optOut: true,
+            remembered: forced,
             selinuxLabel: IMAGE_LABEL,
             exclusiveWritable: true,
             libvirt: `stdio_handler = "logd": virtlogd opens the file and passes QEMU an fd, so QEMU needs no access; ${forced ? "a seclabel with relabel='yes' forces both drivers to label it" : 'neither driver labels it (it has no seclabel of its own)'}`,
           };
         }
-        return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: 'stdio_handler = "file": libvirtd opens the file and passes QEMU an fd (QEMU needs no access), and still chowns and relabels the path at start, given back at stop, unless the <source> has relabel=\'no\'' };
+        return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: 'stdio_handler = "file": libvirtd opens the file and passes QEMU an fd (QEMU needs no access), and still chowns and relabels the path at start, given back at stop, unless the <source> has relabel=\'no\'' };
       }
       if (t === 'unix' && f.unixMode === 'bind')
-        return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt creates the listening socket and passes QEMU its fd (QEMU needs no access); an existing path is chowned and relabelled and not given back" };
+        return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: false, exclusiveWritable: true, libvirt: "libvirt creates the listening socket and passes QEMU its fd (QEMU needs no access); an existing path is chowned and relabelled and not given back" };
       if (t === 'unix')
-        return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns the socket to the qemu user and gives it the VM's image label at start unless its <source> carries a seclabel with relabel='no'; QEMU connects to it; the owner is not remembered for a socket: at stop libvirt 9.0 sets it to root:root (measured)" };
-      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'; QEMU opens it read-write" };
+        return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: false, exclusiveWritable: true, libvirt: "libvirt chowns the socket to the qemu user and gives it the VM's image label at start unless its <source> carries a seclabel with relabel='no'; QEMU connects to it; the owner is not remembered for a socket: at stop libvirt 9.0 sets it to root:root (measured)" };
+      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'; QEMU opens it read-write" };
     }
   }
+}
+
+/** A file beyond the disks that libvirt labels at start, as the doctor and the hook's record check see it. */
+export interface LabelledOtherFile {
+  readonly file: OtherFile;
+  readonly path: string;
+  /** Per model: labelled at start (the element's own seclabel honoured; the domain's is the caller's). */
+  readonly labelled: Readonly<Record<Model, boolean>>;
+  /** libvirt records what it replaced and gives it back at stop (Treatment.remembered). */
+  readonly remembered: boolean;
+  /** The SELinux label libvirt gives it: the VM's imagelabel, or the content label (CONTENT_CONTEXT). */
+  readonly selinuxLabel: 'image' | 'content';
+}
+
+/**
+ * Every file beyond the disks that libvirt 9.0 labels at start, from treatment(): a new file kind joins the
+ * doctor and the hook's record check through its Treatment, with no change there. Undecided forms (an
+ * nvram type libvirt 9.0 does not know) and elements without a path are left out.
+ */
+export function labelledOtherFiles(domain: Domain, conn: Pick<Connection, 'stdioHandler'>): LabelledOtherFile[] {
+  const out: LabelledOtherFile[] = [];
+  for (const f of domain.other?.files ?? []) {
+    if (f.path === undefined) continue;
+    const t = treatment(f, conn);
+    if ('undecided' in t || !t.labelled) continue;
+    const on = (m: Model) => !(t.optOut && f.seclabels.some((s) => s.model === m && !s.relabel));
+    out.push({ file: f, path: f.path, labelled: { dac: on('dac'), selinux: on('selinux') }, remembered: t.remembered, selinuxLabel: t.selinuxLabel === CONTENT_LABEL ? 'content' : 'image' });
+  }
+  return out;
 }
 
 const ALTERNATIVES_DAC =

@@ -43,6 +43,10 @@ export interface FileFacts {
   readonly holders: readonly Holder[];
   /** How the definitions name it; 'path' when it came from --path or the command line. */
   readonly roles: readonly (FileRole | 'path')[];
+  /** Per model: does any definition naming it have libvirt label it (undefined: not known, as for --path)? */
+  readonly labelledBy?: Readonly<Record<Model, boolean>>;
+  /** For files beyond the disks: the elements naming it (`os/nvram`, `devices/serial[1]`), for reports. */
+  readonly elements?: readonly string[];
   /** The parent directory and a sibling's owner/label, for the "most likely had" guess. */
   readonly neighbours?: Neighbours;
   /** Static DAC labels (`<seclabel model='dac'><label>`) of the definitions naming it: owners libvirt sets besides the qemu user. */
@@ -240,6 +244,13 @@ function overCountStart(model: Model, facts: FileFacts, host: DoctorHost, count:
         says: `Requested operation is not valid: Setting different DAC user or group on ${facts.path} which is already in use`,
         consequence: `the next start of a domain as ${host.qemuNames} fails: the count says another domain holds the file, and its owner ${own(now)} is not the qemu user`,
       };
+    // A definition naming the file with a static DAC label sets that owner instead of the qemu user's.
+    const other = now ? facts.dacLabels?.find((o) => !sameOwner(now, o)) : undefined;
+    if (now && other)
+      return {
+        says: `Requested operation is not valid: Setting different DAC user or group on ${facts.path} which is already in use`,
+        consequence: `the next start of the domain whose DAC label is +${other.uid}:+${other.gid} fails: the count says another domain holds the file, and its owner ${own(now)} is not ${own(other)}`,
+      };
     return {
       consequence: `the next start succeeds and counts ${count + 1}; its stop counts back to ${count}, so ${original} is never given back (and for a disk the stop then wipes the record: the qemu user keeps the file for good)`,
     };
@@ -284,19 +295,28 @@ const ROLE_WORDS: Readonly<Record<FileRole | 'path', string>> = {
   readonly: 'a read-only disk',
   shareable: 'a shareable disk',
   backing: 'a backing file',
+  'remembered-file': 'a file of the domain beyond its disks',
+  'unremembered-file': 'a file of the domain beyond its disks that libvirt labels without remembering',
   path: 'a file',
 };
 
+/** Roles whose files libvirt labels without ever recording what they had. */
+const UNREMEMBERED: ReadonlySet<FileRole | 'path'> = new Set(['readonly', 'shareable', 'backing', 'unremembered-file']);
+
 function leftChowned(model: Model, facts: FileFacts, host: DoctorHost, opts: DoctorOptions): Finding | undefined {
+  // A file every definition opts out of this model's labelling (relabel='no') was not chowned by libvirt.
+  if (facts.labelledBy && !facts.labelledBy[model]) return undefined;
   if (facts.holders.length > 0 || !facts.inode || facts.inode.type !== 'file' && facts.inode.type !== 'block') return undefined;
   // What the definitions say about the file is more than "a file" (--path): keep only that when there is some.
   const known = facts.roles.filter((r) => r !== 'path');
   const shown = known.length > 0 ? known : facts.roles;
-  const roles = shown.map((r) => ROLE_WORDS[r]).join(' and ');
+  const roles = shown.map((r) => ROLE_WORDS[r]).join(' and ') + (facts.elements?.length ? ` (${facts.elements.join(', ')})` : '');
   const base = { path: facts.path, realPath: facts.realPath, model, verdict: 'left-chowned' as const, cause: 'nothing-remembered' as const, counted: 0, users: [] };
   const why =
-    known.length > 0 && known.every((r) => r === 'readonly' || r === 'shareable' || r === 'backing')
-      ? 'libvirt chowns and relabels read-only and shareable disks and backing files but never remembers or restores them'
+    known.length > 0 && known.every((r) => UNREMEMBERED.has(r))
+      ? known.every((r) => r === 'unremembered-file')
+        ? 'libvirt chowns and relabels it at start but never remembers or gives back what it had'
+        : 'libvirt chowns and relabels read-only and shareable disks and backing files but never remembers or restores them'
       : 'libvirt remembers nothing for it now, so no stop will give it back';
   if (model === 'dac') {
     const q = host.qemu;
@@ -335,7 +355,7 @@ const REMEMBER_COST =
 
 /** Findings about a file whose records cannot exist (the filesystem or the daemon's namespace refuses them). */
 function unrecordable(facts: FileFacts, host: DoctorHost): Finding[] {
-  const remembered = facts.roles.some((r) => r === 'top' || r === 'path');
+  const remembered = facts.roles.some((r) => r === 'top' || r === 'remembered-file' || r === 'path');
   if (!remembered) return [];
   const base = { path: facts.path, realPath: facts.realPath, model: undefined, verdict: 'unrecordable' as const, counted: 0, users: facts.holders };
   const out: Finding[] = [];
