@@ -13,6 +13,7 @@ import { diagnoseFile, type DoctorHost, type DoctorOptions, type FileFacts, type
 import { detectConnection } from '../decide/connection.js';
 import { resolveIdentity } from '../dac/identity.js';
 import { readAccounts } from '../host/accounts.js';
+import { confNumber, parseQemuConf } from '../host/qemu-conf.js';
 import type { HostView } from '../host/view.js';
 import { readDomainXml } from '../domain/read.js';
 import { resolveChain } from '../images/chain.js';
@@ -172,6 +173,19 @@ function readStatuses(stateDir: string, reader: DoctorReader, problems: string[]
   return { seen, running };
 }
 
+/**
+ * remember_owner as the daemon itself reads it: its /etc/libvirt/qemu.conf seen from its mount namespace
+ * (/proc/PID/root). false only when the file says 0; undefined when it cannot be read or says otherwise.
+ */
+function daemonRememberOwner(view: HostView, pid: number): boolean | undefined {
+  const text = view.readText(`/proc/${pid}/root/etc/libvirt/qemu.conf`);
+  if (text.kind !== 'ok') return undefined;
+  const conf = parseQemuConf(text.value);
+  if (!conf.ok) return undefined;
+  const v = confNumber(conf.value, 'remember_owner');
+  return v.ok && v.value === 0 ? false : undefined;
+}
+
 function ownerOfLabel(label: string, host: DoctorHost): { uid: number; gid: number } | undefined {
   const p = parseDacLabel(label);
   if (!p.ok) return undefined;
@@ -211,14 +225,21 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
       else problems.push(id.error);
     }
   }
+  const daemonXattrs = reader.daemonXattrs(dirname(input.stateDir)) ?? { ok: true as const };
+  const daemonRemembers = daemonXattrs.ok || daemonXattrs.pid === undefined ? undefined : daemonRememberOwner(view, daemonXattrs.pid);
   const host: DoctorHost = {
     bootStamp,
     qemu,
     qemuNames,
     userId: (n) => (accounts.ok ? accounts.value.passwd.find((p) => p.name === n)?.uid : undefined),
     groupId: (n) => (accounts.ok ? accounts.value.groups.find((g) => g.name === n)?.gid : undefined),
-    daemonXattrs: reader.daemonXattrs(dirname(input.stateDir)) ?? { ok: true },
+    daemonXattrs,
+    ...(daemonRemembers === false ? { daemonRemembers } : {}),
   };
+  if (daemonRemembers === false && !daemonXattrs.ok)
+    notes.push(
+      `the daemon cannot write trusted.* attributes (${daemonXattrs.why}), and its qemu.conf has remember_owner = 0: it records nothing, so starts do not fail on that, and every stop gives its files root:root (DAC) and the file_contexts default (SELinux) instead of what they had`,
+    );
 
   // The files.
   const stdio: Stdio = conn.ok ? { stdioHandler: conn.value.stdioHandler } : {};

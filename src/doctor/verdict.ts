@@ -59,7 +59,8 @@ export interface Neighbours {
   readonly siblings: readonly (Owner & { readonly label: string | null | undefined })[];
 }
 
-export type DaemonXattrs = { readonly ok: true } | { readonly ok: false; readonly why: string };
+/** `pid`: the daemon's process, when one was found (its qemu.conf is read through /proc/PID/root). */
+export type DaemonXattrs = { readonly ok: true } | { readonly ok: false; readonly why: string; readonly pid?: number };
 
 export interface DoctorHost {
   /** The stamp a daemon on this host uses (this process's computation, libvirt's algorithm). */
@@ -71,6 +72,8 @@ export interface DoctorHost {
   readonly groupId: (name: string) => number | undefined;
   /** Whether the daemon may write trusted.* (CAP_SYS_ADMIN in the initial user namespace). */
   readonly daemonXattrs: DaemonXattrs;
+  /** false: the daemon's own qemu.conf says remember_owner = 0 (it writes no records); undefined: not known or not 0. */
+  readonly daemonRemembers?: boolean;
 }
 
 export interface DoctorOptions {
@@ -353,6 +356,11 @@ function leftChowned(model: Model, facts: FileFacts, host: DoctorHost, opts: Doc
 const REMEMBER_COST =
   'libvirt then remembers no owner or label on any file: every stop gives files root:root (DAC) and the file_contexts default (SELinux) instead of what they had, and two domains may use one file under different owners without the "already in use" check';
 
+/** What libvirt 9.0 printed for a start in a user namespace (measured: test/libvirt/doctor-userns-libvirtd.test.ts). */
+export const NAMESPACE_SAYS = 'Unable to set XATTR trusted.libvirt.security.dac on /var/lib/libvirt/qemu/domain-ID-NAME/master-key.aes: Operation not permitted';
+export const NAMESPACE_SETTING =
+  'qemu.conf remember_owner = 0; where the daemon\'s user namespace inherited its mounts, QEMU\'s mount namespace cannot be built either (libvirt then says "Unable to move /dev/pts mount to /run/libvirt/qemu/ID-NAME.pts: Invalid argument"), so namespaces = [] as well';
+
 /** Findings about a file whose records cannot exist (the filesystem or the daemon's namespace refuses them). */
 function unrecordable(facts: FileFacts, host: DoctorHost): Finding[] {
   const remembered = facts.roles.some((r) => r === 'top' || r === 'remembered-file' || r === 'path');
@@ -371,14 +379,15 @@ function unrecordable(facts: FileFacts, host: DoctorHost): Finding[] {
       },
       noAction: 'nothing to undo: there are no records',
     });
-  if (!host.daemonXattrs.ok)
+  // A daemon whose own qemu.conf says remember_owner = 0 never writes records: nothing fails (the scan notes the cost).
+  if (!host.daemonXattrs.ok && host.daemonRemembers !== false)
     out.push({
       ...base,
       cause: 'namespace',
-      summary: `the daemon cannot write trusted.* attributes (${host.daemonXattrs.why})`,
-      libvirtWillSay: `Unable to set XATTR trusted.libvirt.security.dac on ${facts.path}: Operation not permitted`,
-      consequence: 'every start of a domain using this file fails',
-      avoid: { setting: 'qemu.conf remember_owner = 0', cost: REMEMBER_COST },
+      summary: `the daemon cannot write trusted.* attributes (${host.daemonXattrs.why}); libvirt 9.0 fails every start on the first file it remembers, the domain's master key, before it reaches this one`,
+      libvirtWillSay: NAMESPACE_SAYS,
+      consequence: 'every start of a domain using this file fails (and of every other domain on this daemon)',
+      avoid: { setting: NAMESPACE_SETTING, cost: `${REMEMBER_COST}; namespaces = [] also gives up QEMU's private /dev (it sees the daemon's)` },
       noAction: 'a qemu.conf setting, not a file change',
     });
   return out;

@@ -172,8 +172,10 @@ describe('the staleness table, DAC', () => {
 
   it('a daemon that may not write trusted.* → libvirt\'s EPERM error and remember_owner = 0 with its cost', () => {
     const u = one(diagnoseFile(facts({ inode: { uid: 0, gid: 0, type: 'file', dev: 1, ino: 2 } }), host({ daemonXattrs: { ok: false, why: 'process 42 runs in a user namespace' } })), 'file');
-    expect(u).toMatchObject({ verdict: 'unrecordable', cause: 'namespace', libvirtWillSay: `Unable to set XATTR trusted.libvirt.security.dac on ${PATH}: Operation not permitted` });
-    expect(u.avoid).toMatchObject({ setting: 'qemu.conf remember_owner = 0' });
+    expect(u).toMatchObject({ verdict: 'unrecordable', cause: 'namespace', libvirtWillSay: 'Unable to set XATTR trusted.libvirt.security.dac on /var/lib/libvirt/qemu/domain-ID-NAME/master-key.aes: Operation not permitted' });
+    // A daemon whose own qemu.conf says remember_owner = 0 writes no records: nothing fails there.
+    expect(diagnoseFile(facts({ inode: { uid: 0, gid: 0, type: 'file', dev: 1, ino: 2 } }), host({ daemonXattrs: { ok: false, why: 'x', pid: 42 }, daemonRemembers: false })).filter((f) => f.cause === 'namespace')).toEqual([]);
+    expect(u.avoid?.setting).toMatch(/^qemu\.conf remember_owner = 0; .*namespaces = \[\] as well$/);
     expect(u.avoid?.cost).toContain('root:root');
   });
 
