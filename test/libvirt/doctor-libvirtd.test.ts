@@ -91,7 +91,8 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     // what these tests are about, and a restarted daemon numbers domains from 1 again: whether a later start
     // lands in the same directory, and fails there with "already in use" on master-key.aes, depended on how
     // many probe starts came before it. Removed, as libvirt's own stop would.
-    for (const e of readdirSync(join(state, 'lib-qemu'))) if (e.startsWith('domain-') && e.endsWith(`-${n}`)) rmSync(join(state, 'lib-qemu', e), { recursive: true, force: true });
+    // libvirt names it by the short name: the id and the first 20 characters of the domain's name.
+    for (const e of readdirSync(join(state, 'lib-qemu'))) if (e.startsWith('domain-') && e.endsWith(`-${n.slice(0, 20)}`)) rmSync(join(state, 'lib-qemu', e), { recursive: true, force: true });
     execFileSync('bash', [join(repo, 'scripts/libvirtd-private-stop.sh'), state]); // virtlogd
     startDaemon(conf);
   };
