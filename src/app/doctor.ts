@@ -308,7 +308,10 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
       ...(e.elements.size > 0 ? { elements: [...e.elements] } : {}),
       ...(e.labelled ? { labelledBy: e.labelled } : {}),
       // The neighbours only matter for a file that may have been left chowned: one the qemu user owns or libvirt labelled.
-      ...(mayBeLeft(e.stat, label.kind === 'ok' ? label.value : undefined, qemu) ? { neighbours: neighbours(realPath, reader) } : {}),
+      // A file libvirt labels without remembering may have been reset to root:root: its neighbours say whose it was.
+      ...(mayBeLeft(e.stat, label.kind === 'ok' ? label.value : undefined, qemu) || (e.roles.has('unremembered-file') && e.stat.uid === 0 && e.stat.gid === 0)
+        ? { neighbours: neighbours(realPath, reader) }
+        : {}),
       dacLabels: [...e.dacLabels].flatMap((l) => {
         const o = ownerOfLabel(l, host);
         return o ? [o] : [];

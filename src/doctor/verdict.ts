@@ -306,12 +306,41 @@ const ROLE_WORDS: Readonly<Record<FileRole | 'path', string>> = {
 /** Roles whose files libvirt labels without ever recording what they had. */
 const UNREMEMBERED: ReadonlySet<FileRole | 'path'> = new Set(['readonly', 'shareable', 'backing', 'unremembered-file']);
 
+/** --owner's plan: a set-owner action through a descriptor, or for a socket (which cannot be opened) the chown to run. */
+function ownerPlan(facts: FileFacts, opts: DoctorOptions, from: Owner): Pick<Finding, 'action' | 'noAction'> {
+  if (!opts.owner || !facts.realPath || !facts.inode) return { noAction: 'the owner it had is not known: name it with --owner UID:GID to give it back' };
+  if (facts.inode.type === 'socket')
+    return { noAction: `a socket cannot be opened to be changed through a descriptor: \`chown ${own(opts.owner)} '${facts.path.replace(/'/g, `'\\''`)}'\` gives it the owner you named` };
+  return { action: { kind: 'set-owner', realPath: facts.realPath, dev: facts.inode.dev, ino: facts.inode.ino, from: { uid: from.uid, gid: from.gid }, to: opts.owner } };
+}
+
+/**
+ * A file libvirt labels without remembering, now root:root while its directory says otherwise: libvirt
+ * 9.0 chowns a unix socket chardev at start and its stop resets it to root:root (measured), so the owner
+ * it had is lost. Reported with the likely owner; root:root may also be its real owner, hence only
+ * where the neighbours name another one.
+ */
+function resetToRoot(facts: FileFacts, host: DoctorHost, opts: DoctorOptions, base: Omit<Finding, 'summary'>, roles: string, known: readonly (FileRole | 'path')[]): Finding | undefined {
+  const inode = facts.inode;
+  if (!inode || inode.uid !== 0 || inode.gid !== 0 || known.length === 0 || !known.every((r) => r === 'unremembered-file')) return undefined;
+  const likely = likelyOwner(facts, host);
+  if (!likely.owner || likely.confidence === 'none' || sameOwner(likely.owner, { uid: 0, gid: 0 })) return undefined;
+  return {
+    ...base,
+    summary: `${roles} owned by root:root with no record and no running domain using it: the stop after libvirt chowned it reset it to root:root (libvirt 9.0 does so for a unix socket chardev, measured), so the owner it had is lost`,
+    likely,
+    ...ownerPlan(facts, opts, { uid: 0, gid: 0 }),
+  };
+}
+
 function leftChowned(model: Model, facts: FileFacts, host: DoctorHost, opts: DoctorOptions): Finding | undefined {
   // A file every definition opts out of this model's labelling (relabel='no') was not chowned by libvirt.
   if (facts.labelledBy && !facts.labelledBy[model]) return undefined;
-  if (facts.holders.length > 0 || !facts.inode || facts.inode.type !== 'file' && facts.inode.type !== 'block') return undefined;
   // What the definitions say about the file is more than "a file" (--path): keep only that when there is some.
   const known = facts.roles.filter((r) => r !== 'path');
+  // A socket is labelled only as a chardev libvirt does not remember (unix connect/bind).
+  const socket = facts.inode?.type === 'socket' && known.includes('unremembered-file');
+  if (facts.holders.length > 0 || !facts.inode || (facts.inode.type !== 'file' && facts.inode.type !== 'block' && !socket)) return undefined;
   const shown = known.length > 0 ? known : facts.roles;
   const roles = shown.map((r) => ROLE_WORDS[r]).join(' and ') + (facts.elements?.length ? ` (${facts.elements.join(', ')})` : '');
   const base = { path: facts.path, realPath: facts.realPath, model, verdict: 'left-chowned' as const, cause: 'nothing-remembered' as const, counted: 0, users: [] };
@@ -326,7 +355,7 @@ function leftChowned(model: Model, facts: FileFacts, host: DoctorHost, opts: Doc
     if (!q) return undefined;
     const inode = facts.inode;
     const setter = [q, ...(facts.dacLabels ?? [])].find((o) => sameOwner(inode, o));
-    if (!setter) return undefined;
+    if (!setter) return resetToRoot(facts, host, opts, base, roles, known);
     const who = setter === q ? `the qemu user (${host.qemuNames}, ${own(q)})` : `${own(setter)}, the DAC label of a definition naming it`;
     const likely = likelyOwner(facts, host);
     const { dev, ino } = inode;
@@ -334,9 +363,7 @@ function leftChowned(model: Model, facts: FileFacts, host: DoctorHost, opts: Doc
       ...base,
       summary: `${roles} owned by ${who} with no record and no running domain using it: ${why}`,
       likely,
-      ...(opts.owner && facts.realPath
-        ? { action: { kind: 'set-owner', realPath: facts.realPath, dev, ino, from: { uid: setter.uid, gid: setter.gid }, to: opts.owner } as const }
-        : { noAction: 'the owner it had is not known: name it with --owner UID:GID to give it back' }),
+      ...ownerPlan(facts, opts, setter),
     };
   }
   const label = facts.selinuxLabel;

@@ -288,6 +288,18 @@ describe('left chowned', () => {
     const f = one(diagnoseFile(ro({ neighbours: { dir: { ...QEMU, label: null }, siblings: [] } }), host()));
     expect(f.likely).toMatchObject({ confidence: 'none' });
   });
+  it('a unix socket chardev reset to root:root: reported with the likely owner; --owner names the chown (a socket cannot be opened)', () => {
+    const sock = (over: Partial<FileFacts> = {}) =>
+      facts({ roles: ['unremembered-file'], elements: ['devices/serial[1]'], inode: { uid: 0, gid: 0, type: 'socket', dev: 1, ino: 2 }, neighbours: { dir: { uid: 4242, gid: 4242, label: null }, siblings: [{ uid: 4242, gid: 4242, label: null }] }, ...over });
+    const f = one(diagnoseFile(sock(), host()));
+    expect(f).toMatchObject({ verdict: 'left-chowned', cause: 'nothing-remembered', likely: { owner: { uid: 4242, gid: 4242 }, confidence: 'medium' } });
+    expect(f.summary).toContain('(devices/serial[1]) owned by root:root with no record and no running domain using it: the stop after libvirt chowned it reset it to root:root');
+    expect(f.action).toBeUndefined();
+    expect(one(diagnoseFile(sock(), host(), { owner: { uid: 4242, gid: 4242 } })).noAction).toBe(`a socket cannot be opened to be changed through a descriptor: \`chown 4242:4242 '${PATH}'\` gives it the owner you named`);
+    // root:root all around, or a remembered file (given back by libvirt, not reset): nothing to say.
+    expect(diagnoseFile(sock({ neighbours: { dir: { uid: 0, gid: 0, label: null }, siblings: [] } }), host())).toEqual([]);
+    expect(diagnoseFile(sock({ roles: ['remembered-file'], inode: { uid: 0, gid: 0, type: 'file', dev: 1, ino: 2 } }), host())).toEqual([]);
+  });
   it('a running domain uses it: not left chowned', () => {
     expect(diagnoseFile(ro({ holders: [holder('vm', {}, 'readonly')] }), host())).toEqual([]);
   });

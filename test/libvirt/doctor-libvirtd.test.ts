@@ -14,7 +14,7 @@
  * - a read-only ISO stays chowned after a stop, with nothing remembered: reported as left chowned, changed
  *   only with --owner.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -329,6 +329,45 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     expect(doctorInDaemonNs(nvram).code).toBe(0);
   });
 
+  it('a unix socket chardev (mode connect): libvirt chowns it at start with nothing remembered and its stop resets it to root:root; doctor reports the owner it most likely had and, a socket not being openable, names the chown', async () => {
+    const d = join(root, 'sock');
+    mkdirSync(d);
+    chownSync(d, 4242, 4242);
+    disk(d, 'other.raw', '4242:4242');
+    const sock = join(d, 'console.sock');
+    // A listener for QEMU to connect to, owned by 4242 as a user's program would make it.
+    const server = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.listen(4)\nprint("ready",flush=True)\nc=[]\nwhile True: c.append(s.accept())', sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((ok, fail) => {
+        server.stdout!.once('data', () => ok());
+        server.once('exit', (code) => fail(new Error(`the socket listener exited (${code})`)));
+      });
+      chownSync(sock, 4242, 4242);
+      const n = name('sock');
+      const serial = `    <serial type='unix'>\n      <source mode='connect' path='${sock}'/>\n      <target port='0'/>\n    </serial>\n`;
+      ledger.define(daemon, root, n, domainXml(n, []).replace('    <video>', `${serial}    <video>`));
+      const s = start(n);
+      expect(s.code, s.stderr).toBe(0);
+      expect(owner(sock)).toBe(QEMU);
+      expect(records(sock)).toEqual({});
+      const during = doctorJson('--domain', n);
+      expect(during.report.findings).toEqual([]);
+      daemon.virsh('destroy', n);
+      expect(owner(sock)).toBe('0:0');
+
+      const after = doctorJson('--domain', n);
+      expect(after.code).toBe(1);
+      expect(after.report.findings).toMatchObject([{ path: sock, model: 'dac', verdict: 'left-chowned', cause: 'nothing-remembered', likely: { owner: { uid: 4242, gid: 4242 }, confidence: 'medium' } }]);
+      // libvirt's definition mirrors serial 0 as <console type='unix'> with the same path.
+      expect(after.report.findings[0].summary).toContain('(devices/serial[1], devices/console[1]) owned by root:root with no record and no running domain using it: the stop after libvirt chowned it reset it to root:root');
+      const named = doctor('--apply', '--owner', '4242:4242', '--domain', n);
+      expect(named.code).toBe(1);
+      expect(named.stdout).toContain(`a socket cannot be opened to be changed through a descriptor: \`chown 4242:4242 '${sock}'\` gives it the owner you named`);
+      expect(owner(sock)).toBe('0:0');
+    } finally {
+      server.kill();
+    }
+  });
   it('cp -a of a running domain\'s disk copies a record nobody holds; a read-only ISO stays chowned after the stop', () => {
     const d = join(root, 'copy');
     mkdirSync(d);
