@@ -358,7 +358,6 @@ function leftChowned(model: Model, facts: FileFacts, host: DoctorHost, opts: Doc
     if (!setter) return resetToRoot(facts, host, opts, base, roles, known);
     const who = setter === q ? `the qemu user (${host.qemuNames}, ${own(q)})` : `${own(setter)}, the DAC label of a definition naming it`;
     const likely = likelyOwner(facts, host);
-    const { dev, ino } = inode;
     return {
       ...base,
       summary: `${roles} owned by ${who} with no record and no running domain using it: ${why}`,
