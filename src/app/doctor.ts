@@ -6,12 +6,12 @@
  */
 import { dirname, join } from 'node:path';
 import { computeBootStamp } from '../doctor/boot-stamp.js';
-import { parseDacLabel, resolveOwnerId } from '../doctor/records.js';
 import type { DoctorReader, StatFollowed } from '../doctor/ports.js';
 import { diskFileUses, domainFileUses, holderOf, parseDomainStatus, type DomainStatus, type FileRole, type Holder } from '../doctor/status.js';
 import { diagnoseFile, type DoctorHost, type DoctorOptions, type FileFacts, type Finding, type Neighbours } from '../doctor/verdict.js';
 import { detectConnection } from '../decide/connection.js';
 import { resolveIdentity } from '../dac/identity.js';
+import { resolveOwnership } from '../dac/ownership.js';
 import { readAccounts } from '../host/accounts.js';
 import { confNumber, parseQemuConf } from '../host/qemu-conf.js';
 import type { HostView } from '../host/view.js';
@@ -187,11 +187,8 @@ function daemonRememberOwner(view: HostView, pid: number): boolean | undefined {
 }
 
 function ownerOfLabel(label: string, host: DoctorHost): { uid: number; gid: number } | undefined {
-  const p = parseDacLabel(label);
-  if (!p.ok) return undefined;
-  const uid = resolveOwnerId(p.value.user, host.userId);
-  const gid = resolveOwnerId(p.value.group, host.groupId);
-  return uid.ok && gid.ok ? { uid: uid.value, gid: gid.value } : undefined;
+  const o = resolveOwnership(label, host.userId, host.groupId);
+  return o.ok ? o.value : undefined;
 }
 
 function mayBeLeft(st: StatFollowed, label: string | null | undefined, qemu: { uid: number; gid: number } | undefined): boolean {

@@ -9,11 +9,11 @@
 import { join } from 'node:path';
 import { createDoctorReader } from '../adapters/live/doctor-reader.js';
 import { resolveIdentity } from '../dac/identity.js';
+import { resolveOwnership } from '../dac/ownership.js';
 import type { Connection } from '../decide/connection.js';
 import type { Model } from '../decide/types.js';
 import { computeBootStamp } from '../doctor/boot-stamp.js';
 import type { DoctorReader } from '../doctor/ports.js';
-import { parseDacLabel, resolveOwnerId } from '../doctor/records.js';
 import { checkStart, type StartTarget } from '../doctor/start-check.js';
 import { DEFAULT_STATE_DIR, domainFileUses, holderOf, parseDomainStatus, type Holder } from '../doctor/status.js';
 import type { Domain } from '../domain/model.js';
@@ -49,11 +49,8 @@ function target(domain: Domain, model: Model, context: () => Result<HookContext,
   const accounts = readAccounts(ctx.value.view);
   if (!accounts.ok) return {};
   if (sec?.label) {
-    const p = parseDacLabel(sec.label);
-    if (!p.ok) return {};
-    const uid = resolveOwnerId(p.value.user, (n) => accounts.value.passwd.find((e) => e.name === n)?.uid);
-    const gid = resolveOwnerId(p.value.group, (n) => accounts.value.groups.find((e) => e.name === n)?.gid);
-    return uid.ok && gid.ok ? { owner: { uid: uid.value, gid: gid.value } } : {};
+    const o = resolveOwnership(sec.label, (n) => accounts.value.passwd.find((e) => e.name === n)?.uid, (n) => accounts.value.groups.find((e) => e.name === n)?.gid);
+    return o.ok ? { owner: o.value } : {};
   }
   const { user, group } = ctx.value.conn;
   const id = resolveIdentity({ user, group }, accounts.value.passwd, accounts.value.groups);

@@ -4,6 +4,7 @@
  * consistent, stale (with the error or loss libvirt will cause next), cannot be recorded, or left
  * chowned; each with the plan --apply would carry out, or why it will not. Pure: facts in, findings out.
  */
+import { resolveOwnership } from '../dac/ownership.js';
 import type { Model } from '../decide/types.js';
 import { MODELS } from '../decide/types.js';
 import type { BootStamp } from './boot-stamp.js';
@@ -11,10 +12,8 @@ import {
   decodeRecord,
   noRecord,
   NO_CHANGE_ID,
-  parseDacLabel,
   plausibleContext,
   recordNames,
-  resolveOwnerId,
   safeText,
   showValue,
   type DecodedRecord,
@@ -198,14 +197,10 @@ function originalOf(rec: DecodedRecord, host: DoctorHost): { owner?: Owner; labe
   if (rec.label.kind !== 'value') return undefined;
   const text = rec.label.value.text;
   if (rec.model === 'selinux') return plausibleContext(text) ? { label: text } : { problem: `${showValue(rec.label.value)} is not an SELinux context` };
-  const parsed = parseDacLabel(text);
-  if (!parsed.ok) return { problem: parsed.error };
-  const uid = resolveOwnerId(parsed.value.user, host.userId);
-  const gid = resolveOwnerId(parsed.value.group, host.groupId);
-  if (!uid.ok) return { problem: `user: ${uid.error}` };
-  if (!gid.ok) return { problem: `group: ${gid.error}` };
-  if (uid.value === NO_CHANGE_ID || gid.value === NO_CHANGE_ID) return { problem: `${text} holds id 4294967295, which chown(2) reads as "leave unchanged"` };
-  return { owner: { uid: uid.value, gid: gid.value } };
+  const o = resolveOwnership(text, host.userId, host.groupId);
+  if (!o.ok) return { problem: o.error };
+  if (o.value.uid === NO_CHANGE_ID || o.value.gid === NO_CHANGE_ID) return { problem: `${text} holds id 4294967295, which chown(2) reads as "leave unchanged"` };
+  return { owner: o.value };
 }
 
 /** What the file must carry now for a restore to be libvirt's own undo: the qemu owner, or a libvirt type. */
