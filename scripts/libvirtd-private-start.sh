@@ -9,6 +9,8 @@
 # Usage: libvirtd-private-start.sh STATE_DIR    (stop with libvirtd-private-stop.sh STATE_DIR)
 # With LIBVIRTD_PRIVATE_QEMU_CONF=FILE the daemon reads FILE as /etc/libvirt/qemu.conf (bind-mounted in its
 # namespace only), for tests of a qemu.conf change.
+# With LIBVIRTD_PRIVATE_USERNS=1 the daemon also runs in its own user namespace, uids and gids 0-65535 mapped to
+# themselves (root there is not root of the host: trusted.* xattrs are refused, as in a container).
 set -euo pipefail
 
 state=$(realpath -m "${1:?usage: libvirtd-private-start.sh STATE_DIR}")
@@ -30,8 +32,17 @@ if [ -c /dev/kvm ]; then
   chmod 0660 "$kvm"
 fi
 
-unshare --mount --propagation private bash -euc '
+userns=()
+if [ "${LIBVIRTD_PRIVATE_USERNS:-}" = 1 ]; then
+  # unshare's --map-users needs newuidmap; the maps are written here instead, before the daemon starts.
+  userns=(--user)
+  rm -f "$state/userns.fifo"
+  mkfifo "$state/userns.fifo"
+fi
+
+unshare "${userns[@]}" --mount --propagation private bash -euc '
   s=$1
+  if [ -p "$s/userns.fifo" ]; then read -r _ < "$s/userns.fifo"; fi
   mount --bind "$s/hooks" /etc/libvirt/hooks
   mount --bind "$s/run" /run/libvirt
   mount --bind "$s/etc-qemu" /etc/libvirt/qemu
@@ -41,7 +52,16 @@ unshare --mount --propagation private bash -euc '
   if [ -n "$3" ]; then mount --bind "$3" /etc/libvirt/qemu.conf; fi
   virtlogd -d -p "$s/virtlogd.pid"
   libvirtd -d -p "$s/libvirtd.pid"
-' private-libvirtd "$state" "$kvm" "${LIBVIRTD_PRIVATE_QEMU_CONF:-}"
+' private-libvirtd "$state" "$kvm" "${LIBVIRTD_PRIVATE_QEMU_CONF:-}" &
+ns=$!
+if [ ${#userns[@]} -gt 0 ]; then
+  for _ in $(seq 1 100); do [ "$(readlink "/proc/$ns/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break; sleep 0.05; done
+  echo '0 0 65536' > "/proc/$ns/uid_map"
+  echo '0 0 65536' > "/proc/$ns/gid_map"
+  echo go > "$state/userns.fifo"
+  rm -f "$state/userns.fifo"
+fi
+wait "$ns"
 
 for _ in $(seq 1 300); do
   if virsh -c "qemu:///system?socket=$state/run/libvirt-sock" version >/dev/null 2>&1; then

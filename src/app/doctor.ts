@@ -6,13 +6,14 @@
  */
 import { dirname, join } from 'node:path';
 import { computeBootStamp } from '../doctor/boot-stamp.js';
-import { parseDacLabel, resolveOwnerId } from '../doctor/records.js';
 import type { DoctorReader, StatFollowed } from '../doctor/ports.js';
-import { diskFileUses, holderOf, parseDomainStatus, type DomainStatus, type FileRole, type Holder } from '../doctor/status.js';
+import { diskFileUses, domainFileUses, holderOf, parseDomainStatus, type DomainStatus, type FileRole, type Holder } from '../doctor/status.js';
 import { diagnoseFile, type DoctorHost, type DoctorOptions, type FileFacts, type Finding, type Neighbours } from '../doctor/verdict.js';
 import { detectConnection } from '../decide/connection.js';
 import { resolveIdentity } from '../dac/identity.js';
+import { resolveOwnership } from '../dac/ownership.js';
 import { readAccounts } from '../host/accounts.js';
+import { confNumber, parseQemuConf } from '../host/qemu-conf.js';
 import type { HostView } from '../host/view.js';
 import { readDomainXml } from '../domain/read.js';
 import { resolveChain } from '../images/chain.js';
@@ -52,21 +53,28 @@ interface Named {
   path: string;
   roles: Set<FileRole | 'path'>;
   dacLabels?: string[];
+  /** The elements naming a file beyond the disks (`os/nvram`). */
+  elements?: string[];
+  /** Per model: the definition has libvirt label it (undefined: named on the command line or by --path). */
+  labelled?: { dac: boolean; selinux: boolean };
 }
 
+/** What decides which chardev files libvirt labels (stdio_handler); libvirt's default when qemu.conf is unread. */
+type Stdio = { readonly stdioHandler?: 'logd' | 'file' };
+
 /** The files of the domains libvirt defines: the named ones, or with undefined every one, read in batches. */
-function definedDomainsFiles(names: readonly string[] | undefined, client: LibvirtClient, view: HostView, named: Named[], problems: string[], notes: string[]): void {
+function definedDomainsFiles(names: readonly string[] | undefined, client: LibvirtClient, view: HostView, stdio: Stdio, named: Named[], problems: string[], notes: string[]): void {
   const reads = client.readDefinitions(names);
   if (!reads.ok) return void problems.push(reads.error);
   for (const r of reads.value) {
     if (r.kind === 'failed') problems.push(`domain ${r.name}: ${r.why}`);
     // A transient domain has no definition for a next start; while it runs, its status file names its files.
     else if (r.kind === 'transient') notes.push(`domain ${r.name}: transient (no persistent definition to read); name its files to check them`);
-    else domainFiles(r.name, r.xml, view, named, problems, notes);
+    else domainFiles(r.name, r.xml, view, stdio, named, problems, notes);
   }
 }
 
-function domainFiles(name: string, xml: Uint8Array, view: HostView, named: Named[], problems: string[], notes: string[]): void {
+function domainFiles(name: string, xml: Uint8Array, view: HostView, stdio: Stdio, named: Named[], problems: string[], notes: string[]): void {
   const read = readDomainXml(xml);
   if (!read.ok) return void problems.push(`domain ${name}: line ${read.error.line} column ${read.error.column}: ${read.error.message}`);
   const chain = (disk: Parameters<NonNullable<Parameters<typeof diskFileUses>[1]>>[0]) => {
@@ -82,9 +90,10 @@ function domainFiles(name: string, xml: Uint8Array, view: HostView, named: Named
   // <label> overrides the domain's for that disk's files).
   const domainLabel = read.value.domain.seclabels.find((x) => x.model === 'dac' && x.type === 'static')?.label;
   const diskLabel = new Map(read.value.domain.disks.map((d) => [d.target ?? `#${d.index + 1}`, d.seclabels.find((x) => x.model === 'dac' && x.relabel)?.label]));
-  for (const use of diskFileUses(read.value.domain, chain)) {
-    const label = diskLabel.get(use.disk) ?? domainLabel;
-    named.push({ path: use.path, roles: new Set([use.role]), ...(label ? { dacLabels: [label] } : {}) });
+  for (const use of domainFileUses(read.value.domain, stdio, chain)) {
+    const disk = use.role !== 'remembered-file' && use.role !== 'unremembered-file';
+    const label = (disk ? diskLabel.get(use.disk) : undefined) ?? domainLabel;
+    named.push({ path: use.path, roles: new Set([use.role]), labelled: { ...use.labelled }, ...(label ? { dacLabels: [label] } : {}), ...(!disk ? { elements: [use.disk] } : {}) });
   }
 }
 
@@ -164,12 +173,22 @@ function readStatuses(stateDir: string, reader: DoctorReader, problems: string[]
   return { seen, running };
 }
 
+/**
+ * remember_owner as the daemon itself reads it: its /etc/libvirt/qemu.conf seen from its mount namespace
+ * (/proc/PID/root). false only when the file says 0; undefined when it cannot be read or says otherwise.
+ */
+function daemonRememberOwner(view: HostView, pid: number): boolean | undefined {
+  const text = view.readText(`/proc/${pid}/root/etc/libvirt/qemu.conf`);
+  if (text.kind !== 'ok') return undefined;
+  const conf = parseQemuConf(text.value);
+  if (!conf.ok) return undefined;
+  const v = confNumber(conf.value, 'remember_owner');
+  return v.ok && v.value === 0 ? false : undefined;
+}
+
 function ownerOfLabel(label: string, host: DoctorHost): { uid: number; gid: number } | undefined {
-  const p = parseDacLabel(label);
-  if (!p.ok) return undefined;
-  const uid = resolveOwnerId(p.value.user, host.userId);
-  const gid = resolveOwnerId(p.value.group, host.groupId);
-  return uid.ok && gid.ok ? { uid: uid.value, gid: gid.value } : undefined;
+  const o = resolveOwnership(label, host.userId, host.groupId);
+  return o.ok ? o.value : undefined;
 }
 
 function mayBeLeft(st: StatFollowed, label: string | null | undefined, qemu: { uid: number; gid: number } | undefined): boolean {
@@ -203,16 +222,24 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
       else problems.push(id.error);
     }
   }
+  const daemonXattrs = reader.daemonXattrs(dirname(input.stateDir)) ?? { ok: true as const };
+  const daemonRemembers = daemonXattrs.ok || daemonXattrs.pid === undefined ? undefined : daemonRememberOwner(view, daemonXattrs.pid);
   const host: DoctorHost = {
     bootStamp,
     qemu,
     qemuNames,
     userId: (n) => (accounts.ok ? accounts.value.passwd.find((p) => p.name === n)?.uid : undefined),
     groupId: (n) => (accounts.ok ? accounts.value.groups.find((g) => g.name === n)?.gid : undefined),
-    daemonXattrs: reader.daemonXattrs(dirname(input.stateDir)) ?? { ok: true },
+    daemonXattrs,
+    ...(daemonRemembers === false ? { daemonRemembers } : {}),
   };
+  if (daemonRemembers === false && !daemonXattrs.ok)
+    notes.push(
+      `the daemon cannot write trusted.* attributes (${daemonXattrs.why}), and its qemu.conf has remember_owner = 0: it records nothing, so starts do not fail on that, and every stop gives its files root:root (DAC) and the file_contexts default (SELinux) instead of what they had`,
+    );
 
   // The files.
+  const stdio: Stdio = conn.ok ? { stdioHandler: conn.value.stdioHandler } : {};
   const named: Named[] = [];
   let libvirt: LibvirtClient | undefined;
   const lv = () => (libvirt ??= client());
@@ -223,16 +250,16 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
     if (t.kind === 'file') named.push({ path: t.path, roles: new Set(['path']) });
     else if (t.kind === 'path') walkPath(t.path, reader, named, problems);
     else if (t.kind === 'domain') {
-      if (!domainsRead) definedDomainsFiles(domainNames, lv(), view, named, problems, notes);
+      if (!domainsRead) definedDomainsFiles(domainNames, lv(), view, stdio, named, problems, notes);
       domainsRead = true;
-    } else definedDomainsFiles(undefined, lv(), view, named, problems, notes);
+    } else definedDomainsFiles(undefined, lv(), view, stdio, named, problems, notes);
   }
 
   // Who uses them: libvirt's status files.
   const { seen, running } = readStatuses(input.stateDir, reader, problems);
   const holders = new Map<string, Holder[]>();
   for (const st of running)
-    for (const use of diskFileUses(st.domain)) {
+    for (const use of domainFileUses(st.domain, stdio)) {
       const real = reader.realPath(use.path);
       if (real.kind !== 'ok') continue;
       const list = holders.get(real.value) ?? [];
@@ -241,7 +268,7 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
     }
 
   // One entry per inode's path: the first name wins, the roles add up.
-  const byReal = new Map<string, { named: string; roles: Set<FileRole | 'path'>; stat: StatFollowed; dacLabels: Set<string> }>();
+  const byReal = new Map<string, { named: string; roles: Set<FileRole | 'path'>; stat: StatFollowed; dacLabels: Set<string>; elements: Set<string>; labelled: { dac: boolean; selinux: boolean } | undefined }>();
   for (const n of named) {
     const real = reader.realPath(n.path);
     if (real.kind !== 'ok') {
@@ -258,7 +285,10 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
     if (prev) {
       for (const r of n.roles) prev.roles.add(r);
       for (const l of n.dacLabels ?? []) prev.dacLabels.add(l);
-    } else byReal.set(real.value, { named: n.path, roles: new Set(n.roles), stat: st.value, dacLabels: new Set(n.dacLabels ?? []) });
+      for (const e of n.elements ?? []) prev.elements.add(e);
+      // Named on the command line too: nothing is known about it then; otherwise a model any definition labels counts.
+      prev.labelled = prev.labelled && n.labelled ? { dac: prev.labelled.dac || n.labelled.dac, selinux: prev.labelled.selinux || n.labelled.selinux } : undefined;
+    } else byReal.set(real.value, { named: n.path, roles: new Set(n.roles), stat: st.value, dacLabels: new Set(n.dacLabels ?? []), elements: new Set(n.elements ?? []), labelled: n.labelled ? { ...n.labelled } : undefined });
   }
 
   const findings: Finding[] = [];
@@ -272,8 +302,13 @@ export function scanDoctor(input: DoctorScanInput, view: HostView, reader: Docto
       records: reader.records(realPath),
       holders: holders.get(realPath) ?? [],
       roles: [...e.roles],
+      ...(e.elements.size > 0 ? { elements: [...e.elements] } : {}),
+      ...(e.labelled ? { labelledBy: e.labelled } : {}),
       // The neighbours only matter for a file that may have been left chowned: one the qemu user owns or libvirt labelled.
-      ...(mayBeLeft(e.stat, label.kind === 'ok' ? label.value : undefined, qemu) ? { neighbours: neighbours(realPath, reader) } : {}),
+      // A file libvirt labels without remembering may have been reset to root:root: its neighbours say whose it was.
+      ...(mayBeLeft(e.stat, label.kind === 'ok' ? label.value : undefined, qemu) || (e.roles.has('unremembered-file') && e.stat.uid === 0 && e.stat.gid === 0)
+        ? { neighbours: neighbours(realPath, reader) }
+        : {}),
       dacLabels: [...e.dacLabels].flatMap((l) => {
         const o = ownerOfLabel(l, host);
         return o ? [o] : [];

@@ -9,18 +9,19 @@
 import { join } from 'node:path';
 import { createDoctorReader } from '../adapters/live/doctor-reader.js';
 import { resolveIdentity } from '../dac/identity.js';
+import { resolveOwnership } from '../dac/ownership.js';
+import type { Connection } from '../decide/connection.js';
 import type { Model } from '../decide/types.js';
 import { computeBootStamp } from '../doctor/boot-stamp.js';
 import type { DoctorReader } from '../doctor/ports.js';
-import { parseDacLabel, resolveOwnerId } from '../doctor/records.js';
 import { checkStart, type StartTarget } from '../doctor/start-check.js';
-import { DEFAULT_STATE_DIR, diskFileUses, holderOf, parseDomainStatus, type Holder } from '../doctor/status.js';
+import { DEFAULT_STATE_DIR, domainFileUses, holderOf, parseDomainStatus, type Holder } from '../doctor/status.js';
 import type { Domain } from '../domain/model.js';
 import { readAccounts } from '../host/accounts.js';
 import type { HookContext } from '../hook/judge.js';
 import type { Result } from '../result.js';
 
-function holdersOther(vm: string, reader: DoctorReader, stateDir: string): Map<string, Holder[]> {
+function holdersOther(vm: string, reader: DoctorReader, stateDir: string, stdio: Pick<Connection, 'stdioHandler'>): Map<string, Holder[]> {
   const out = new Map<string, Holder[]>();
   const files = reader.statusFiles(stateDir);
   if (files.kind !== 'ok') return out;
@@ -28,7 +29,7 @@ function holdersOther(vm: string, reader: DoctorReader, stateDir: string): Map<s
     if (f.file === join(stateDir, `${vm}.xml`)) continue;
     const st = parseDomainStatus(f.bytes);
     if (!st.ok || st.value.name === vm) continue;
-    for (const use of diskFileUses(st.value.domain)) {
+    for (const use of domainFileUses(st.value.domain, stdio)) {
       const real = reader.realPath(use.path);
       if (real.kind !== 'ok') continue;
       out.set(real.value, [...(out.get(real.value) ?? []), holderOf(st.value, use)]);
@@ -48,11 +49,8 @@ function target(domain: Domain, model: Model, context: () => Result<HookContext,
   const accounts = readAccounts(ctx.value.view);
   if (!accounts.ok) return {};
   if (sec?.label) {
-    const p = parseDacLabel(sec.label);
-    if (!p.ok) return {};
-    const uid = resolveOwnerId(p.value.user, (n) => accounts.value.passwd.find((e) => e.name === n)?.uid);
-    const gid = resolveOwnerId(p.value.group, (n) => accounts.value.groups.find((e) => e.name === n)?.gid);
-    return uid.ok && gid.ok ? { owner: { uid: uid.value, gid: gid.value } } : {};
+    const o = resolveOwnership(sec.label, (n) => accounts.value.passwd.find((e) => e.name === n)?.uid, (n) => accounts.value.groups.find((e) => e.name === n)?.gid);
+    return o.ok ? { owner: o.value } : {};
   }
   const { user, group } = ctx.value.conn;
   const id = resolveIdentity({ user, group }, accounts.value.passwd, accounts.value.groups);
@@ -69,10 +67,13 @@ export function startRecordLines(
   stateDir = DEFAULT_STATE_DIR,
 ): string[] {
   const tgt = target(domain, model, context);
+  // stdio_handler decides which chardev files libvirt labels; libvirt's default when the context is unreadable.
+  const ctx = context();
+  const stdio = ctx.ok ? { stdioHandler: ctx.value.conn.stdioHandler } : {};
   // libvirt's status files (one XML per running domain) are read only once a file's record needs its
   // holders counted: most starts meet no record at all, and the hook runs on every one.
   let holders: Map<string, Holder[]> | undefined;
-  const holdersOf = (real: string): Holder[] => (holders ??= holdersOther(vm, reader, stateDir)).get(real) ?? [];
+  const holdersOf = (real: string): Holder[] => (holders ??= holdersOther(vm, reader, stateDir, stdio)).get(real) ?? [];
   const problems = checkStart(domain, model, tgt, computeBootStamp(reader.bootStampInputs()), (path) => {
     const real = reader.realPath(path);
     if (real.kind !== 'ok') return undefined;
@@ -86,6 +87,6 @@ export function startRecordLines(
         return holdersOf(real.value);
       },
     };
-  });
+  }, stdio);
   return problems.map((p) => p.line);
 }

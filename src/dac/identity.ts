@@ -9,6 +9,7 @@
  */
 import { failure, success, type Result } from '../result.js';
 import { parseId, type Accounts } from '../host/accounts.js';
+import { ownerIdOf, splitOwnership } from './ownership.js';
 import type { Credentials } from './permission.js';
 import type { GroupEntry, PasswdEntry } from '../host/view.js';
 
@@ -26,11 +27,15 @@ export interface QemuIdentity extends Credentials {
 export type UserSpec = { readonly kind: 'number'; readonly id: number } | { readonly kind: 'name'; readonly name: string };
 
 export function parseUserSpec(spec: string): Result<UserSpec, string> {
-  if (spec.startsWith('+')) {
+  if (spec === '') return failure('empty user or group');
+  // libvirt's reading (ownership.ts), then this module's stricter rule: a +number is plain digits below
+  // (uid_t)-1, so "+ 5" or "+-1" (which libvirt would take) leave the identity unknown rather than odd.
+  const read = ownerIdOf(spec);
+  if (read.ok && read.value.kind === 'id') {
     const id = parseId(spec.slice(1));
     return id === undefined ? failure(`'${spec}' is not a valid +number id`) : success({ kind: 'number', id });
   }
-  if (spec === '') return failure('empty user or group');
+  if (!read.ok) return failure(`'${spec}' is not a valid +number id`);
   if (/[:\n\0]/.test(spec)) return failure(`'${spec}' cannot be a user or group name`);
   return success({ kind: 'name', name: spec });
 }
@@ -96,7 +101,7 @@ export function resolveSessionIdentity(uid: number, accounts: Accounts): Result<
 
 /** A domain `<seclabel type='static' model='dac'><label>USER:GROUP</label>`: split at the first colon. */
 export function parseDacLabel(label: string): Result<{ user: string; group: string }, string> {
-  const at = label.indexOf(':');
-  if (at <= 0 || at === label.length - 1) return failure(`DAC label '${label}' is not USER:GROUP`);
-  return success({ user: label.slice(0, at), group: label.slice(at + 1) });
+  const parts = splitOwnership(label);
+  if (!parts || parts.user === '' || parts.group === '') return failure(`DAC label '${label}' is not USER:GROUP`);
+  return success({ user: parts.user, group: parts.group });
 }

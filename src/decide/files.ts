@@ -36,6 +36,12 @@ interface Treatment {
   readonly selinuxLabel: string;
   /** Written by QEMU and private to the VM: its svirt categories are the isolation. */
   readonly exclusiveWritable: boolean;
+  /**
+   * libvirt records the owner and label it replaced (trusted.libvirt.security.*, counted per domain) and
+   * gives them back at stop; false: labelled without a record (reset at stop, or never given back).
+   * Only meaningful where `labelled`. The doctor and the hook's record check take their files from this.
+   */
+  readonly remembered: boolean;
   readonly libvirt: string;
   /** What a person can do instead, where the general advice is not true for this file. */
   readonly alternatives?: Readonly<Record<Model, string>>;
@@ -48,46 +54,46 @@ export const FIRMWARE_AUTO =
 const IMAGE_LABEL = "the VM's svirt_image_t:s0:cX,cY (imagelabel)";
 const CONTENT_LABEL = 'virt_content_t:s0 (content label)';
 /** The second line of virtual_image_context, as libvirt reads it (Debian and Fedora ship the same). */
-const CONTENT_CONTEXT = 'system_u:object_r:virt_content_t:s0';
+export const CONTENT_CONTEXT = 'system_u:object_r:virt_content_t:s0';
 
-function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undecided: string } {
+function treatment(f: OtherFile, conn: Pick<Connection, 'stdioHandler'>): Treatment | { readonly undecided: string } {
   switch (f.kind) {
     case 'loader':
-      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt never labels the firmware (no reference to the loader in either driver): QEMU opens it as it is' };
+      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'libvirt never labels the firmware (no reference to the loader in either driver): QEMU opens it as it is' };
     case 'nvram':
       if (f.nvramForm === 'legacy')
-        return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start, and gives both back at stop; the <nvram>/path</nvram> form has no <source> for a per-element seclabel (write it as <nvram type='file'><source file=…/></nvram> to get one)" };
+        return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start, and gives both back at stop; the <nvram>/path</nvram> form has no <source> for a per-element seclabel (write it as <nvram type='file'><source file=…/></nvram> to get one)" };
       if (f.nvramForm !== 'file') return { undecided: `<nvram type='${f.nvramForm}'> is not decided (libvirt 9.0 knows file nvram only)` };
-      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'" };
+      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'" };
     case 'kernel':
     case 'initrd':
     case 'dtb':
     case 'acpi-table':
-      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `libvirt chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, remembered: true, exclusiveWritable: false, libvirt: `libvirt chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
     case 'fwcfg':
       // virSecurityDACSetSysinfoLabel / virSecuritySELinuxSetSysinfoLabel (9.0 and 11.3): every entry's file=,
       // remembered and given back (…RestoreSysinfoLabel); the schema has no seclabel on <entry>.
       if (f.fwcfgValueWins)
-        return { qemuOpens: false, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `the <entry> also has text (the schema allows one or the other; libvirt's parser takes both unless defined with --validate), which libvirt passes instead (-fw_cfg name=…,string=…): QEMU never opens the file, yet libvirt still chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop` };
-      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, exclusiveWritable: false, libvirt: `libvirt passes it as -fw_cfg name=${f.fwcfgName ?? ''},file=… and chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
+        return { qemuOpens: false, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, remembered: true, exclusiveWritable: false, libvirt: `the <entry> also has text (the schema allows one or the other; libvirt's parser takes both unless defined with --validate), which libvirt passes instead (-fw_cfg name=…,string=…): QEMU never opens the file, yet libvirt still chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop` };
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: CONTENT_LABEL, remembered: true, exclusiveWritable: false, libvirt: `libvirt passes it as -fw_cfg name=${f.fwcfgName ?? ''},file=… and chowns it to the qemu user and labels it ${CONTENT_LABEL} at start, given back at stop; there is no per-element opt-out` };
     case 'tpm':
       return tpmTreatment(f);
     case 'hostdev':
       return hostdevTreatment(f);
     case 'rng':
-      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt never labels an <rng> random backend (neither driver has a hook for it): it only adds the path to QEMU\'s mount namespace and devices cgroup (qemuDomainSetupRNG, qemuSetupRNGCgroup); QEMU opens it read-only itself (rng-random)' };
+      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'libvirt never labels an <rng> random backend (neither driver has a hook for it): it only adds the path to QEMU\'s mount namespace and devices cgroup (qemuDomainSetupRNG, qemuSetupRNGCgroup); QEMU opens it read-only itself (rng-random)' };
     case 'input':
-      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, exclusiveWritable: false, libvirt: "libvirt chowns the event device to the qemu user and gives it the VM's image label at start, given back at stop (virSecurityDACSetInputLabel, virSecuritySELinuxSetInputLabel); with qemu.conf namespaces = [\"mount\"] (the default) that is QEMU's own copy of the /dev node; there is no per-element opt-out" };
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: false, libvirt: "libvirt chowns the event device to the qemu user and gives it the VM's image label at start, given back at stop (virSecurityDACSetInputLabel, virSecuritySELinuxSetInputLabel); with qemu.conf namespaces = [\"mount\"] (the default) that is QEMU's own copy of the /dev node; there is no per-element opt-out" };
     case 'memory':
-      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns the backing file to the qemu user and gives it the VM's image label at start, given back at stop (virSecurityDACSetMemoryLabel, virSecuritySELinuxSetMemoryLabel); there is no per-element opt-out" };
+      return { qemuOpens: true, labelled: true, optOut: false, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: "libvirt chowns the backing file to the qemu user and gives it the VM's image label at start, given back at stop (virSecurityDACSetMemoryLabel, virSecuritySELinuxSetMemoryLabel); there is no per-element opt-out" };
     case 'filesystem':
       if (f.fsDriver === '9p')
-        return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: `libvirt never labels a 9p share (neither driver touches <filesystem>): QEMU opens the directory itself as the qemu user at start (-fsdev local,path=…,security_model=${f.fsAccessMode === 'squash' ? 'none' : f.fsAccessMode ?? 'passthrough'}, qemuBuildFSStr) and fails to start when it cannot; the files inside are then used as that user, one by one, and are not judged here` };
+        return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: `libvirt never labels a 9p share (neither driver touches <filesystem>): QEMU opens the directory itself as the qemu user at start (-fsdev local,path=…,security_model=${f.fsAccessMode === 'squash' ? 'none' : f.fsAccessMode ?? 'passthrough'}, qemuBuildFSStr) and fails to start when it cannot; the files inside are then used as that user, one by one, and are not judged here` };
       if (f.fsDriver === 'virtiofs')
-        return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'virtiofsd opens the shared directory, not QEMU: libvirt 9.0 starts it as root (qemuVirtioFSStart, virCommandSetUID 0) and never labels the directory; QEMU only connects to the vhost-user socket libvirt creates in the domain\'s directory and hands to virtiofsd' };
+        return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'virtiofsd opens the shared directory, not QEMU: libvirt 9.0 starts it as root (qemuVirtioFSStart, virCommandSetUID 0) and never labels the directory; QEMU only connects to the vhost-user socket libvirt creates in the domain\'s directory and hands to virtiofsd' };
       return { undecided: `<filesystem> with <driver type='${f.fsDriver ?? '?'}'> is not decided` };
     case 'qemu-arg':
-      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'libvirt passes <qemu:commandline> arguments to QEMU verbatim and never labels what they name: QEMU opens it as it is' };
+      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'libvirt passes <qemu:commandline> arguments to QEMU verbatim and never labels what they name: QEMU opens it as it is' };
     case 'chardev': {
       const t = f.chardevType;
       if (t === 'file') {
@@ -97,18 +103,19 @@ function treatment(f: OtherFile, conn: Connection): Treatment | { readonly undec
             qemuOpens: false,
             labelled: forced,
             optOut: true,
+            remembered: forced,
             selinuxLabel: IMAGE_LABEL,
             exclusiveWritable: true,
             libvirt: `stdio_handler = "logd": virtlogd opens the file and passes QEMU an fd, so QEMU needs no access; ${forced ? "a seclabel with relabel='yes' forces both drivers to label it" : 'neither driver labels it (it has no seclabel of its own)'}`,
           };
         }
-        return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: 'stdio_handler = "file": libvirtd opens the file and passes QEMU an fd (QEMU needs no access), and still chowns and relabels the path at start, given back at stop, unless the <source> has relabel=\'no\'' };
+        return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: 'stdio_handler = "file": libvirtd opens the file and passes QEMU an fd (QEMU needs no access), and still chowns and relabels the path at start, given back at stop, unless the <source> has relabel=\'no\'' };
       }
       if (t === 'unix' && f.unixMode === 'bind')
-        return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt creates the listening socket and passes QEMU its fd (QEMU needs no access); an existing path is chowned and relabelled and not given back" };
+        return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: false, exclusiveWritable: true, libvirt: "libvirt creates the listening socket and passes QEMU its fd (QEMU needs no access); an existing path is chowned and relabelled and not given back" };
       if (t === 'unix')
-        return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns the socket to the qemu user and gives it the VM's image label at start unless its <source> carries a seclabel with relabel='no'; QEMU connects to it; the owner is not remembered for a socket: at stop libvirt 9.0 sets it to root:root (measured)" };
-      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'; QEMU opens it read-write" };
+        return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: false, exclusiveWritable: true, libvirt: "libvirt chowns the socket to the qemu user and gives it the VM's image label at start unless its <source> carries a seclabel with relabel='no'; QEMU connects to it; the owner is not remembered for a socket: at stop libvirt 9.0 sets it to root:root (measured)" };
+      return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'; QEMU opens it read-write" };
     }
   }
 }
@@ -124,7 +131,7 @@ function hostdevTreatment(f: OtherFile): Treatment | { readonly undecided: strin
     scsi_host: `the vhost-scsi node to the qemu user and gives it ${img}, remembered and given back at stop`,
   };
   if (f.hostdevType === 'scsi' && f.hostdevProtocol === 'iscsi')
-    return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: 'an iSCSI <hostdev> is reached over the network by QEMU: no host file, nothing labelled' };
+    return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'an iSCSI <hostdev> is reached over the network by QEMU: no host file, nothing labelled' };
   const what = f.hostdevType === undefined ? undefined : node[f.hostdevType];
   if (what === undefined) return { undecided: `<hostdev type='${f.hostdevType ?? '?'}'> is not decided` };
   return {
@@ -132,6 +139,8 @@ function hostdevTreatment(f: OtherFile): Treatment | { readonly undecided: strin
     labelled: true,
     optOut: false,
     selinuxLabel: IMAGE_LABEL,
+    // virSecurityDACSetHostdevLabelHelper: remembered for all but a PCI device's VFIO group (9.0).
+    remembered: f.hostdevType !== 'pci',
     exclusiveWritable: true,
     libvirt: `libvirt chowns ${what}; with qemu.conf namespaces = ["mount"] (the default) only QEMU's own copy of the node changes; there is no per-element opt-out (only a domain-level seclabel or dynamic_ownership = 0 stops it). The node is found on the host at start, so it is not judged from the XML`,
   };
@@ -148,22 +157,55 @@ function tpmTreatment(f: OtherFile): Treatment | { readonly undecided: string } 
       labelled: true,
       optOut: false,
       selinuxLabel: IMAGE_LABEL,
+      // virSecurityDACSetTPMFileLabel: virSecurityDACSetChardevLabelHelper(..., remember false).
+      remembered: false,
       exclusiveWritable: true,
       libvirt: "libvirt opens the TPM device (and, for SELinux, labels its sysfs cancel file too) and passes QEMU fds (qemuBuildTPMOpenBackendFDs); it chowns the device to the qemu user and gives it the VM's image label at start without remembering either: at stop DAC sets root:root and SELinux the file_contexts default; with qemu.conf namespaces = [\"mount\"] (the default) only QEMU's copy in its private /dev is changed",
       alternatives: { dac: ALTERNATIVES_DAC_DOMAIN, selinux: ALTERNATIVES_SELINUX },
     };
   if (f.tpmBackend === 'emulator') {
-    if (f.path === undefined) return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', exclusiveWritable: false, libvirt: SWTPM_FILES };
+    if (f.path === undefined) return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: SWTPM_FILES };
     return {
       qemuOpens: false,
       labelled: true,
       optOut: false,
       selinuxLabel: IMAGE_LABEL,
+      // chowned to swtpm_user by qemu_tpm.c, never recorded
+      remembered: false,
       exclusiveWritable: true,
       libvirt: `<source type='${f.tpmSourceType ?? '?'}' path=…> is read by libvirt 11 and later only (9.0 ignores it and uses /var/lib/libvirt/swtpm/<uuid>): there libvirt creates the ${f.tpmSourceType === 'file' ? 'state file' : 'directory (0700)'} and chowns it${f.tpmSourceType === 'file' ? '' : ' and every file in it'} to qemu.conf swtpm_user:swtpm_group, unconditionally, and deletes it at undefine unless persistent_state='yes'; swtpm, not QEMU, opens it`,
     };
   }
   return { undecided: `<tpm><backend type='${f.tpmBackend ?? '?'}'> is not decided (QEMU connects to a TPM emulator libvirt does not start; its socket is not labelled by libvirt 9.0)` };
+}
+
+/** A file beyond the disks that libvirt labels at start, as the doctor and the hook's record check see it. */
+export interface LabelledOtherFile {
+  readonly file: OtherFile;
+  readonly path: string;
+  /** Per model: labelled at start (the element's own seclabel honoured; the domain's is the caller's). */
+  readonly labelled: Readonly<Record<Model, boolean>>;
+  /** libvirt records what it replaced and gives it back at stop (Treatment.remembered). */
+  readonly remembered: boolean;
+  /** The SELinux label libvirt gives it: the VM's imagelabel, or the content label (CONTENT_CONTEXT). */
+  readonly selinuxLabel: 'image' | 'content';
+}
+
+/**
+ * Every file beyond the disks that libvirt 9.0 labels at start, from treatment(): a new file kind joins the
+ * doctor and the hook's record check through its Treatment, with no change there. Undecided forms (an
+ * nvram type libvirt 9.0 does not know) and elements without a path are left out.
+ */
+export function labelledOtherFiles(domain: Domain, conn: Pick<Connection, 'stdioHandler'>): LabelledOtherFile[] {
+  const out: LabelledOtherFile[] = [];
+  for (const f of domain.other?.files ?? []) {
+    if (f.path === undefined) continue;
+    const t = treatment(f, conn);
+    if ('undecided' in t || !t.labelled) continue;
+    const on = (m: Model) => !(t.optOut && f.seclabels.some((s) => s.model === m && !s.relabel));
+    out.push({ file: f, path: f.path, labelled: { dac: on('dac'), selinux: on('selinux') }, remembered: t.remembered, selinuxLabel: t.selinuxLabel === CONTENT_LABEL ? 'content' : 'image' });
+  }
+  return out;
 }
 
 const ALTERNATIVES_DAC =

@@ -7,7 +7,11 @@
  * compared as an exact string (STREQ_NULLABLE). Pure: the bytes come from an adapter.
  */
 import type { Model } from '../decide/types.js';
-import { failure, success, type Result } from '../result.js';
+import { strToUint } from '../dac/ownership.js';
+import type { Result } from '../result.js';
+
+// libvirt's owner parsing (virParseOwnershipIds, virGetUserID, virStrToLong_ui) is dac/ownership.ts's, shared with the qemu identity.
+export { parseOwnershipIds as parseDacLabel, resolveOwnerId, strToUint, type DacOwner, type OwnerId } from '../dac/ownership.js';
 
 export const RECORD_PREFIX = 'trusted.libvirt.security.';
 
@@ -56,70 +60,6 @@ export function cValue(bytes: Uint8Array): CValue {
   const kept = nul < 0 ? bytes : bytes.subarray(0, nul);
   // latin1 keeps every byte as one code unit: nothing libvirt compares byte-wise is merged or lost.
   return { text: Buffer.from(kept.buffer, kept.byteOffset, kept.length).toString('latin1'), hadNul: nul >= 0, hex: hex(bytes) };
-}
-
-const UINT_MAX = 0xffffffffn;
-const ULONG_MAX = 0xffffffffffffffffn;
-/** C isspace in the C locale. */
-const SPACE = new Set([' ', '\t', '\n', '\v', '\f', '\r']);
-
-/**
- * virStrToLong_ui(s, NULL, 10, &u) on a 64-bit host: strtoul (leading spaces, one optional sign, at least
- * one digit, ERANGE past ULONG_MAX), the whole string consumed, then: with a '-' the magnitude must be at
- * most UINT_MAX and the value is taken modulo 2^32 ("-1" is UINT_MAX); without one it must fit in 32 bits.
- */
-export function strToUint(s: string): Result<number, string> {
-  let i = 0;
-  while (i < s.length && SPACE.has(s[i]!)) i++;
-  let negative = false;
-  if (s[i] === '+' || s[i] === '-') {
-    negative = s[i] === '-';
-    i++;
-  }
-  const start = i;
-  while (i < s.length && s[i]! >= '0' && s[i]! <= '9') i++;
-  if (i === start) return failure('no digits');
-  if (i !== s.length) return failure('trailing characters');
-  const magnitude = BigInt(s.slice(start, i));
-  if (magnitude > ULONG_MAX) return failure('out of range');
-  if (negative) {
-    if (magnitude > UINT_MAX) return failure('out of range');
-    return success(Number((-magnitude) & UINT_MAX));
-  }
-  if (magnitude > UINT_MAX) return failure('out of range');
-  return success(Number(magnitude));
-}
-
-/** An owner id as virGetUserID/virGetGroupID read it: `+N` is a number, otherwise a name first. */
-export type OwnerId = { readonly kind: 'id'; readonly id: number } | { readonly kind: 'name'; readonly name: string };
-
-function ownerId(part: string): Result<OwnerId, string> {
-  if (part.startsWith('+')) {
-    const n = strToUint(part.slice(1));
-    return n.ok ? success({ kind: 'id', id: n.value }) : failure(n.error);
-  }
-  // libvirt looks the name up first and falls back to a number; a caller with the accounts resolves it
-  // (resolveOwnerId). An empty part is no name and no number: libvirt's parse fails.
-  if (part === '') return failure('empty');
-  return success({ kind: 'name', name: part });
-}
-
-export interface DacOwner {
-  readonly user: OwnerId;
-  readonly group: OwnerId;
-}
-
-/** virParseOwnershipIds: split at the first ':'; no ':' is libvirt's "Failed to parse uid and gid". */
-export function parseDacLabel(label: string): Result<DacOwner, string> {
-  // libvirt's messages, with a hostile part cut and escaped for a terminal.
-  const say = (t: string) => JSON.stringify(t.length > 64 ? `${t.slice(0, 64)}…` : t).slice(1, -1).replace(/[\u007f-\u009f]/g, '?');
-  const colon = label.indexOf(':');
-  if (colon < 0) return failure(`Failed to parse uid and gid from '${say(label)}'`);
-  const user = ownerId(label.slice(0, colon));
-  if (!user.ok) return failure(`Failed to parse user '${say(label.slice(0, colon))}'`);
-  const group = ownerId(label.slice(colon + 1));
-  if (!group.ok) return failure(`Failed to parse group '${say(label.slice(colon + 1))}'`);
-  return success({ user: user.value, group: group.value });
 }
 
 /** (uid_t)-1 / (gid_t)-1: chown(2) reads it as "leave unchanged"; a record holding it restores nothing. */
@@ -180,12 +120,3 @@ export function safeText(t: string): string {
 
 /** Longest value shown whole: a DAC label is at most 23 characters, an SELinux context a few hundred. */
 const SHOW_MAX = 512;
-
-/** virGetUserID's order for a part without '+': the account name first, then a number. */
-export function resolveOwnerId(id: OwnerId, byName: (name: string) => number | undefined): Result<number, string> {
-  if (id.kind === 'id') return success(id.id);
-  const named = byName(id.name);
-  if (named !== undefined) return success(named);
-  const n = strToUint(id.name);
-  return n.ok ? n : failure(`no account named '${id.name}'`);
-}

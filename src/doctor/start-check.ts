@@ -5,11 +5,13 @@
  * whose owner (label) differs from the one this domain sets fails the start with "already in use". When
  * no running domain holds the record, the record is stale, and the fix is `doctor --apply`. Pure.
  */
+import type { Connection } from '../decide/connection.js';
+import { CONTENT_CONTEXT } from '../decide/files.js';
 import type { Model } from '../decide/types.js';
 import type { Domain } from '../domain/model.js';
 import type { BootStamp } from './boot-stamp.js';
 import { decodeRecord, recordNames, type RecordRead } from './records.js';
-import { diskFileUses, type Holder } from './status.js';
+import { domainFileUses, type Holder } from './status.js';
 import type { Owner } from './verdict.js';
 import type { Result } from '../result.js';
 
@@ -50,12 +52,14 @@ export function checkStart(
   target: StartTarget,
   bootStamp: Result<BootStamp, string>,
   fileOf: (path: string) => StartFile | undefined,
+  conn: Pick<Connection, 'stdioHandler'> = {},
 ): StartProblem[] {
   const out: StartProblem[] = [];
   if (!bootStamp.ok) return out;
   const seen = new Set<string>();
-  for (const use of diskFileUses(domain)) {
-    if (use.role !== 'top' || !use.labelled[model] || seen.has(use.path)) continue;
+  // Every file libvirt remembers for this domain: writable disks, and the files beyond them (nvram, kernel, …).
+  for (const use of domainFileUses(domain, conn)) {
+    if (!use.remembered || !use.labelled[model] || seen.has(use.path)) continue;
     seen.add(use.path);
     const f = fileOf(use.path);
     if (!f || f.records.kind !== 'read') continue;
@@ -68,7 +72,11 @@ export function checkStart(
     let differs: string | undefined;
     if (model === 'dac') {
       if (target.owner && f.owner && (f.owner.uid !== target.owner.uid || f.owner.gid !== target.owner.gid)) differs = `owned ${own(f.owner)}, not ${own(target.owner)}`;
-    } else if (target.label && typeof f.label === 'string' && f.label !== target.label) differs = `labelled ${f.label}, not ${target.label}`;
+    } else {
+      // Kernel, initrd, dtb and ACPI tables get the content label, the same for every domain.
+      const want = use.selinuxLabel === 'content' ? CONTENT_CONTEXT : target.label;
+      if (want && typeof f.label === 'string' && f.label !== want) differs = `labelled ${f.label}, not ${want}`;
+    }
     if (!differs) continue;
     const says =
       model === 'dac'

@@ -5,6 +5,8 @@
  * them never calls into the daemon, so the hook can use them while libvirtd holds its locks. Pure:
  * bytes in, the domain's users of files out.
  */
+import { labelledOtherFiles } from '../decide/files.js';
+import type { Connection } from '../decide/connection.js';
 import type { Model } from '../decide/types.js';
 import type { DeclaredBacking, Disk, Domain } from '../domain/model.js';
 import { parseDomain } from '../domain/parse.js';
@@ -44,15 +46,23 @@ export function parseDomainStatus(bytes: Uint8Array): Result<DomainStatus, strin
   });
 }
 
-/** How a domain uses one file of one of its disks. */
-export type FileRole = 'top' | 'readonly' | 'shareable' | 'backing';
+/**
+ * How a domain uses one file: of one of its disks, or beyond them (nvram, kernel, chardev source, …:
+ * `remembered-file` where libvirt records what it replaced, `unremembered-file` where it labels without).
+ */
+export type FileRole = 'top' | 'readonly' | 'shareable' | 'backing' | 'remembered-file' | 'unremembered-file';
 
 export interface FileUse {
   readonly path: string;
   readonly role: FileRole;
+  /** The disk's target, or for a file beyond the disks its element (`os/nvram`, `devices/serial[1]`). */
   readonly disk: string;
   /** Per model: does libvirt label this file for this domain (and so touch its records or its owner)? */
   readonly labelled: Readonly<Record<Model, boolean>>;
+  /** libvirt records the owner and label it replaced (a count per domain) and gives them back at the last stop. */
+  readonly remembered: boolean;
+  /** The SELinux label libvirt gives it: the VM's imagelabel or the content label. */
+  readonly selinuxLabel: 'image' | 'content';
 }
 
 function domainModelOff(domain: Domain, model: Model): boolean {
@@ -81,9 +91,31 @@ export function diskFileUses(domain: Domain, chain?: (disk: Disk) => readonly st
     const target = disk.target ?? `#${disk.index + 1}`;
     const labelled = (model: Model) => !domainModelOff(domain, model) && !disk.seclabels.some((s) => s.model === model && !s.relabel);
     const lab = { dac: labelled('dac'), selinux: labelled('selinux') };
-    uses.push({ path: disk.path, role: topRole(disk), disk: target, labelled: lab });
+    const role = topRole(disk);
+    uses.push({ path: disk.path, role, disk: target, labelled: lab, remembered: role === 'top', selinuxLabel: 'image' });
     const layers = backingPaths(disk.backing);
-    for (const p of layers.length > 0 ? layers : (chain?.(disk) ?? [])) uses.push({ path: p, role: 'backing', disk: target, labelled: lab });
+    for (const p of layers.length > 0 ? layers : (chain?.(disk) ?? [])) uses.push({ path: p, role: 'backing', disk: target, labelled: lab, remembered: false, selinuxLabel: 'image' });
+  }
+  return uses;
+}
+
+/**
+ * Every local file libvirt labels for a domain: its disks (diskFileUses) and the files beyond them that
+ * decide/files.ts says libvirt labels (docs/libvirt-files.md), each with whether libvirt remembers it.
+ * A domain's live XML (its status file) names them all, so holders are counted the same way.
+ */
+export function domainFileUses(domain: Domain, conn: Pick<Connection, 'stdioHandler'> = {}, chain?: (disk: Disk) => readonly string[] | undefined): FileUse[] {
+  const uses = diskFileUses(domain, chain);
+  for (const f of labelledOtherFiles(domain, conn)) {
+    const labelled = (m: Model) => f.labelled[m] && !domainModelOff(domain, m);
+    uses.push({
+      path: f.path,
+      role: f.remembered ? 'remembered-file' : 'unremembered-file',
+      disk: f.file.where,
+      labelled: { dac: labelled('dac'), selinux: labelled('selinux') },
+      remembered: f.remembered,
+      selinuxLabel: f.selinuxLabel,
+    });
   }
   return uses;
 }
@@ -101,7 +133,7 @@ export interface Holder {
 }
 
 export function holderOf(st: DomainStatus, use: FileUse): Holder {
-  const counted = (m: Model) => st.rememberOwner && use.role === 'top' && use.labelled[m] && (m === 'dac' || hasModel(st.domain, 'selinux'));
+  const counted = (m: Model) => st.rememberOwner && use.remembered && use.labelled[m] && (m === 'dac' || hasModel(st.domain, 'selinux'));
   const dacSec = st.domain.seclabels.find((s) => s.model === 'dac');
   const selSec = st.domain.seclabels.find((s) => s.model === 'selinux');
   return {

@@ -4,6 +4,7 @@
  * consistent, stale (with the error or loss libvirt will cause next), cannot be recorded, or left
  * chowned; each with the plan --apply would carry out, or why it will not. Pure: facts in, findings out.
  */
+import { resolveOwnership } from '../dac/ownership.js';
 import type { Model } from '../decide/types.js';
 import { MODELS } from '../decide/types.js';
 import type { BootStamp } from './boot-stamp.js';
@@ -11,10 +12,8 @@ import {
   decodeRecord,
   noRecord,
   NO_CHANGE_ID,
-  parseDacLabel,
   plausibleContext,
   recordNames,
-  resolveOwnerId,
   safeText,
   showValue,
   type DecodedRecord,
@@ -43,6 +42,10 @@ export interface FileFacts {
   readonly holders: readonly Holder[];
   /** How the definitions name it; 'path' when it came from --path or the command line. */
   readonly roles: readonly (FileRole | 'path')[];
+  /** Per model: does any definition naming it have libvirt label it (undefined: not known, as for --path)? */
+  readonly labelledBy?: Readonly<Record<Model, boolean>>;
+  /** For files beyond the disks: the elements naming it (`os/nvram`, `devices/serial[1]`), for reports. */
+  readonly elements?: readonly string[];
   /** The parent directory and a sibling's owner/label, for the "most likely had" guess. */
   readonly neighbours?: Neighbours;
   /** Static DAC labels (`<seclabel model='dac'><label>`) of the definitions naming it: owners libvirt sets besides the qemu user. */
@@ -55,7 +58,8 @@ export interface Neighbours {
   readonly siblings: readonly (Owner & { readonly label: string | null | undefined })[];
 }
 
-export type DaemonXattrs = { readonly ok: true } | { readonly ok: false; readonly why: string };
+/** `pid`: the daemon's process, when one was found (its qemu.conf is read through /proc/PID/root). */
+export type DaemonXattrs = { readonly ok: true } | { readonly ok: false; readonly why: string; readonly pid?: number };
 
 export interface DoctorHost {
   /** The stamp a daemon on this host uses (this process's computation, libvirt's algorithm). */
@@ -67,6 +71,8 @@ export interface DoctorHost {
   readonly groupId: (name: string) => number | undefined;
   /** Whether the daemon may write trusted.* (CAP_SYS_ADMIN in the initial user namespace). */
   readonly daemonXattrs: DaemonXattrs;
+  /** false: the daemon's own qemu.conf says remember_owner = 0 (it writes no records); undefined: not known or not 0. */
+  readonly daemonRemembers?: boolean;
 }
 
 export interface DoctorOptions {
@@ -191,14 +197,10 @@ function originalOf(rec: DecodedRecord, host: DoctorHost): { owner?: Owner; labe
   if (rec.label.kind !== 'value') return undefined;
   const text = rec.label.value.text;
   if (rec.model === 'selinux') return plausibleContext(text) ? { label: text } : { problem: `${showValue(rec.label.value)} is not an SELinux context` };
-  const parsed = parseDacLabel(text);
-  if (!parsed.ok) return { problem: parsed.error };
-  const uid = resolveOwnerId(parsed.value.user, host.userId);
-  const gid = resolveOwnerId(parsed.value.group, host.groupId);
-  if (!uid.ok) return { problem: `user: ${uid.error}` };
-  if (!gid.ok) return { problem: `group: ${gid.error}` };
-  if (uid.value === NO_CHANGE_ID || gid.value === NO_CHANGE_ID) return { problem: `${text} holds id 4294967295, which chown(2) reads as "leave unchanged"` };
-  return { owner: { uid: uid.value, gid: gid.value } };
+  const o = resolveOwnership(text, host.userId, host.groupId);
+  if (!o.ok) return { problem: o.error };
+  if (o.value.uid === NO_CHANGE_ID || o.value.gid === NO_CHANGE_ID) return { problem: `${text} holds id 4294967295, which chown(2) reads as "leave unchanged"` };
+  return { owner: o.value };
 }
 
 /** What the file must carry now for a restore to be libvirt's own undo: the qemu owner, or a libvirt type. */
@@ -239,6 +241,13 @@ function overCountStart(model: Model, facts: FileFacts, host: DoctorHost, count:
       return {
         says: `Requested operation is not valid: Setting different DAC user or group on ${facts.path} which is already in use`,
         consequence: `the next start of a domain as ${host.qemuNames} fails: the count says another domain holds the file, and its owner ${own(now)} is not the qemu user`,
+      };
+    // A definition naming the file with a static DAC label sets that owner instead of the qemu user's.
+    const other = now ? facts.dacLabels?.find((o) => !sameOwner(now, o)) : undefined;
+    if (now && other)
+      return {
+        says: `Requested operation is not valid: Setting different DAC user or group on ${facts.path} which is already in use`,
+        consequence: `the next start of the domain whose DAC label is +${other.uid}:+${other.gid} fails: the count says another domain holds the file, and its owner ${own(now)} is not ${own(other)}`,
       };
     return {
       consequence: `the next start succeeds and counts ${count + 1}; its stop counts back to ${count}, so ${original} is never given back (and for a disk the stop then wipes the record: the qemu user keeps the file for good)`,
@@ -284,36 +293,71 @@ const ROLE_WORDS: Readonly<Record<FileRole | 'path', string>> = {
   readonly: 'a read-only disk',
   shareable: 'a shareable disk',
   backing: 'a backing file',
+  'remembered-file': 'a file of the domain beyond its disks',
+  'unremembered-file': 'a file of the domain beyond its disks that libvirt labels without remembering',
   path: 'a file',
 };
 
+/** Roles whose files libvirt labels without ever recording what they had. */
+const UNREMEMBERED: ReadonlySet<FileRole | 'path'> = new Set(['readonly', 'shareable', 'backing', 'unremembered-file']);
+
+/** --owner's plan: a set-owner action through a descriptor, or for a socket (which cannot be opened) the chown to run. */
+function ownerPlan(facts: FileFacts, opts: DoctorOptions, from: Owner): Pick<Finding, 'action' | 'noAction'> {
+  if (!opts.owner || !facts.realPath || !facts.inode) return { noAction: 'the owner it had is not known: name it with --owner UID:GID to give it back' };
+  if (facts.inode.type === 'socket')
+    return { noAction: `a socket cannot be opened to be changed through a descriptor: \`chown ${own(opts.owner)} '${facts.path.replace(/'/g, `'\\''`)}'\` gives it the owner you named` };
+  return { action: { kind: 'set-owner', realPath: facts.realPath, dev: facts.inode.dev, ino: facts.inode.ino, from: { uid: from.uid, gid: from.gid }, to: opts.owner } };
+}
+
+/**
+ * A file libvirt labels without remembering, now root:root while its directory says otherwise: libvirt
+ * 9.0 chowns a unix socket chardev at start and its stop resets it to root:root (measured), so the owner
+ * it had is lost. Reported with the likely owner; root:root may also be its real owner, hence only
+ * where the neighbours name another one.
+ */
+function resetToRoot(facts: FileFacts, host: DoctorHost, opts: DoctorOptions, base: Omit<Finding, 'summary'>, roles: string, known: readonly (FileRole | 'path')[]): Finding | undefined {
+  const inode = facts.inode;
+  if (!inode || inode.uid !== 0 || inode.gid !== 0 || known.length === 0 || !known.every((r) => r === 'unremembered-file')) return undefined;
+  const likely = likelyOwner(facts, host);
+  if (!likely.owner || likely.confidence === 'none' || sameOwner(likely.owner, { uid: 0, gid: 0 })) return undefined;
+  return {
+    ...base,
+    summary: `${roles} owned by root:root with no record and no running domain using it: the stop after libvirt chowned it reset it to root:root (libvirt 9.0 does so for a unix socket chardev, measured), so the owner it had is lost`,
+    likely,
+    ...ownerPlan(facts, opts, { uid: 0, gid: 0 }),
+  };
+}
+
 function leftChowned(model: Model, facts: FileFacts, host: DoctorHost, opts: DoctorOptions): Finding | undefined {
-  if (facts.holders.length > 0 || !facts.inode || facts.inode.type !== 'file' && facts.inode.type !== 'block') return undefined;
+  // A file every definition opts out of this model's labelling (relabel='no') was not chowned by libvirt.
+  if (facts.labelledBy && !facts.labelledBy[model]) return undefined;
   // What the definitions say about the file is more than "a file" (--path): keep only that when there is some.
   const known = facts.roles.filter((r) => r !== 'path');
+  // A socket is labelled only as a chardev libvirt does not remember (unix connect/bind).
+  const socket = facts.inode?.type === 'socket' && known.includes('unremembered-file');
+  if (facts.holders.length > 0 || !facts.inode || (facts.inode.type !== 'file' && facts.inode.type !== 'block' && !socket)) return undefined;
   const shown = known.length > 0 ? known : facts.roles;
-  const roles = shown.map((r) => ROLE_WORDS[r]).join(' and ');
+  const roles = shown.map((r) => ROLE_WORDS[r]).join(' and ') + (facts.elements?.length ? ` (${facts.elements.join(', ')})` : '');
   const base = { path: facts.path, realPath: facts.realPath, model, verdict: 'left-chowned' as const, cause: 'nothing-remembered' as const, counted: 0, users: [] };
   const why =
-    known.length > 0 && known.every((r) => r === 'readonly' || r === 'shareable' || r === 'backing')
-      ? 'libvirt chowns and relabels read-only and shareable disks and backing files but never remembers or restores them'
+    known.length > 0 && known.every((r) => UNREMEMBERED.has(r))
+      ? known.every((r) => r === 'unremembered-file')
+        ? 'libvirt chowns and relabels it at start but never remembers or gives back what it had'
+        : 'libvirt chowns and relabels read-only and shareable disks and backing files but never remembers or restores them'
       : 'libvirt remembers nothing for it now, so no stop will give it back';
   if (model === 'dac') {
     const q = host.qemu;
     if (!q) return undefined;
     const inode = facts.inode;
     const setter = [q, ...(facts.dacLabels ?? [])].find((o) => sameOwner(inode, o));
-    if (!setter) return undefined;
+    if (!setter) return resetToRoot(facts, host, opts, base, roles, known);
     const who = setter === q ? `the qemu user (${host.qemuNames}, ${own(q)})` : `${own(setter)}, the DAC label of a definition naming it`;
     const likely = likelyOwner(facts, host);
-    const { dev, ino } = inode;
     return {
       ...base,
       summary: `${roles} owned by ${who} with no record and no running domain using it: ${why}`,
       likely,
-      ...(opts.owner && facts.realPath
-        ? { action: { kind: 'set-owner', realPath: facts.realPath, dev, ino, from: { uid: setter.uid, gid: setter.gid }, to: opts.owner } as const }
-        : { noAction: 'the owner it had is not known: name it with --owner UID:GID to give it back' }),
+      ...ownerPlan(facts, opts, setter),
     };
   }
   const label = facts.selinuxLabel;
@@ -333,9 +377,14 @@ function leftChowned(model: Model, facts: FileFacts, host: DoctorHost, opts: Doc
 const REMEMBER_COST =
   'libvirt then remembers no owner or label on any file: every stop gives files root:root (DAC) and the file_contexts default (SELinux) instead of what they had, and two domains may use one file under different owners without the "already in use" check';
 
+/** What libvirt 9.0 printed for a start in a user namespace (measured: test/libvirt/doctor-userns-libvirtd.test.ts). */
+export const NAMESPACE_SAYS = 'Unable to set XATTR trusted.libvirt.security.dac on /var/lib/libvirt/qemu/domain-ID-NAME/master-key.aes: Operation not permitted';
+export const NAMESPACE_SETTING =
+  'qemu.conf remember_owner = 0; where the daemon\'s user namespace inherited its mounts, QEMU\'s mount namespace cannot be built either (libvirt then says "Unable to move /dev/pts mount to /run/libvirt/qemu/ID-NAME.pts: Invalid argument"), so namespaces = [] as well';
+
 /** Findings about a file whose records cannot exist (the filesystem or the daemon's namespace refuses them). */
 function unrecordable(facts: FileFacts, host: DoctorHost): Finding[] {
-  const remembered = facts.roles.some((r) => r === 'top' || r === 'path');
+  const remembered = facts.roles.some((r) => r === 'top' || r === 'remembered-file' || r === 'path');
   if (!remembered) return [];
   const base = { path: facts.path, realPath: facts.realPath, model: undefined, verdict: 'unrecordable' as const, counted: 0, users: facts.holders };
   const out: Finding[] = [];
@@ -351,14 +400,15 @@ function unrecordable(facts: FileFacts, host: DoctorHost): Finding[] {
       },
       noAction: 'nothing to undo: there are no records',
     });
-  if (!host.daemonXattrs.ok)
+  // A daemon whose own qemu.conf says remember_owner = 0 never writes records: nothing fails (the scan notes the cost).
+  if (!host.daemonXattrs.ok && host.daemonRemembers !== false)
     out.push({
       ...base,
       cause: 'namespace',
-      summary: `the daemon cannot write trusted.* attributes (${host.daemonXattrs.why})`,
-      libvirtWillSay: `Unable to set XATTR trusted.libvirt.security.dac on ${facts.path}: Operation not permitted`,
-      consequence: 'every start of a domain using this file fails',
-      avoid: { setting: 'qemu.conf remember_owner = 0', cost: REMEMBER_COST },
+      summary: `the daemon cannot write trusted.* attributes (${host.daemonXattrs.why}); libvirt 9.0 fails every start on the first file it remembers, the domain's master key, before it reaches this one`,
+      libvirtWillSay: NAMESPACE_SAYS,
+      consequence: 'every start of a domain using this file fails (and of every other domain on this daemon)',
+      avoid: { setting: NAMESPACE_SETTING, cost: `${REMEMBER_COST}; namespaces = [] also gives up QEMU's private /dev (it sees the daemon's)` },
       noAction: 'a qemu.conf setting, not a file change',
     });
   return out;

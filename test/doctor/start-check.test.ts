@@ -111,3 +111,27 @@ describe('the hook adds the cause and still lets libvirt decide', () => {
     expect(lines).toEqual(["virt-seclabel: vm2: cannot read libvirt's records: EIO"]);
   });
 });
+
+describe('checkStart beyond the disks', () => {
+  const uefi = new TextEncoder().encode(`<domain type='qemu'><name>vm2</name><os><type>hvm</type><loader readonly='yes' type='pflash'>/fw/CODE.fd</loader><nvram>/n/vm2_VARS.fd</nvram><kernel>/b/vmlinuz</kernel></os><devices/></domain>`);
+  it('a stale record on the nvram is named as on a disk; the loader (never labelled) is not looked at', () => {
+    const asked: string[] = [];
+    const p = checkStart(dom(uefi), 'dac', QEMU, STAMP, (path) => {
+      asked.push(path);
+      return path === '/n/vm2_VARS.fd' ? file(rec('+0:+0', '1', '1796476167')) : undefined;
+    });
+    expect(asked).toEqual(['/n/vm2_VARS.fd', '/b/vmlinuz']);
+    expect(p.map((x) => x.line)).toEqual([
+      'stale libvirt record on /n/vm2_VARS.fd: run `virt-seclabel doctor --apply /n/vm2_VARS.fd` (trusted.libvirt.security.ref_dac = 1 but no running domain holds it, and the file is owned 4242:4242, not 64055:64055; libvirt will refuse the start: Requested operation is not valid: Setting different DAC user or group on /n/vm2_VARS.fd which is already in use)',
+    ]);
+  });
+  it('SELinux: a kernel is compared with the content label libvirt gives it, not the VM\'s imagelabel', () => {
+    const content = 'system_u:object_r:virt_content_t:s0';
+    const sel = (label: string) => (path: string) => (path === '/b/vmlinuz' ? file(none, undefined, [], rec(content, '1', '1796476167'), label) : undefined);
+    const img = { label: 'system_u:object_r:svirt_image_t:s0:c1,c2' };
+    expect(checkStart(dom(uefi), 'selinux', img, STAMP, sel(content))).toEqual([]);
+    expect(checkStart(dom(uefi), 'selinux', img, STAMP, sel('system_u:object_r:boot_t:s0')).map((x) => x.libvirtWillSay)).toEqual([
+      'Requested operation is not valid: Setting different SELinux label on /b/vmlinuz which is already in use',
+    ]);
+  });
+});

@@ -1,6 +1,6 @@
 /** libvirt's status files: the running domain, <rememberOwner/>, and which of its files count in a record. */
 import { describe, expect, it } from 'vitest';
-import { diskFileUses, holderOf, parseDomainStatus } from '../../src/doctor/status.js';
+import { diskFileUses, domainFileUses, holderOf, parseDomainStatus } from '../../src/doctor/status.js';
 
 const status = (remember: boolean, disks: string, seclabels = "<seclabel type='dynamic' model='dac' relabel='yes'><label>+64055:+64055</label><imagelabel>+64055:+64055</imagelabel></seclabel>") =>
   new TextEncoder().encode(`<domstatus state='running' reason='booted' pid='4321'>
@@ -58,5 +58,26 @@ describe('domain status files', () => {
     expect(parseDomainStatus(new TextEncoder().encode('<domain type="qemu"><name>x</name></domain>'))).toEqual({ ok: false, error: 'the root element is <domain>, not <domstatus>' });
     expect(parseDomainStatus(new TextEncoder().encode('<domstatus pid="1"/>'))).toEqual({ ok: false, error: 'no <domain> inside <domstatus>' });
     expect(parseDomainStatus(new TextEncoder().encode('<domstatus')).ok).toBe(false);
+  });
+  it('the files beyond the disks libvirt labels: nvram and kernel remembered (counted), a unix connect socket labelled without a record, loader and <qemu:commandline> files not at all', () => {
+    const os = `<os><type>hvm</type><loader readonly='yes' type='pflash'>/fw/CODE.fd</loader><nvram template='/fw/VARS.fd'>/n/vm1_VARS.fd</nvram><kernel>/b/vmlinuz</kernel><initrd>/b/initrd</initrd></os>`;
+    const devs = `<serial type='unix'><source mode='connect' path='/s/sock'/></serial><serial type='dev'><source path='/dev/ttyS9'/></serial>
+      <serial type='file'><source path='/l/log'/></serial><channel type='unix'><source mode='connect' path='/s/opt'><seclabel model='dac' relabel='no'/></source></channel>`;
+    const bytes = new TextDecoder().decode(status(true, devs)).replace('<devices>', `${os}<devices>`).replace("<domain type='qemu' id='3'>", "<domain type='qemu' id='3' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>").replace('</domain>', "<qemu:commandline><qemu:arg value='-fw_cfg'/><qemu:arg value='name=opt/x,file=/q/blob'/></qemu:commandline></domain>");
+    const st = parseDomainStatus(new TextEncoder().encode(bytes));
+    if (!st.ok) throw new Error(st.error);
+    const uses = domainFileUses(st.value.domain);
+    expect(uses.map((u) => [u.path, u.role, u.disk, u.labelled.dac, u.selinuxLabel])).toEqual([
+      ['/n/vm1_VARS.fd', 'remembered-file', 'os/nvram', true, 'image'],
+      ['/b/vmlinuz', 'remembered-file', 'os/kernel', true, 'content'],
+      ['/b/initrd', 'remembered-file', 'os/initrd', true, 'content'],
+      ['/s/sock', 'unremembered-file', 'devices/serial[1]', true, 'image'],
+      ['/dev/ttyS9', 'remembered-file', 'devices/serial[2]', true, 'image'],
+      // devices/serial[3] type='file' under stdio_handler "logd": virtlogd opens it, libvirt labels nothing.
+      ['/s/opt', 'unremembered-file', 'devices/channel[1]', false, 'image'],
+    ]);
+    expect(uses.map((u) => holderOf(st.value, u).counts.dac)).toEqual([true, true, true, false, true, false]);
+    // stdio_handler = "file": libvirtd labels the file chardev's path and remembers it.
+    expect(domainFileUses(st.value.domain, { stdioHandler: 'file' }).find((u) => u.path === '/l/log')).toMatchObject({ role: 'remembered-file', remembered: true });
   });
 });

@@ -188,8 +188,10 @@ describe('the staleness table, DAC', () => {
 
   it('a daemon that may not write trusted.* → libvirt\'s EPERM error and remember_owner = 0 with its cost', () => {
     const u = one(diagnoseFile(facts({ inode: { uid: 0, gid: 0, type: 'file', dev: 1, ino: 2 } }), host({ daemonXattrs: { ok: false, why: 'process 42 runs in a user namespace' } })), 'file');
-    expect(u).toMatchObject({ verdict: 'unrecordable', cause: 'namespace', libvirtWillSay: `Unable to set XATTR trusted.libvirt.security.dac on ${PATH}: Operation not permitted` });
-    expect(u.avoid).toMatchObject({ setting: 'qemu.conf remember_owner = 0' });
+    expect(u).toMatchObject({ verdict: 'unrecordable', cause: 'namespace', libvirtWillSay: 'Unable to set XATTR trusted.libvirt.security.dac on /var/lib/libvirt/qemu/domain-ID-NAME/master-key.aes: Operation not permitted' });
+    // A daemon whose own qemu.conf says remember_owner = 0 writes no records: nothing fails there.
+    expect(diagnoseFile(facts({ inode: { uid: 0, gid: 0, type: 'file', dev: 1, ino: 2 } }), host({ daemonXattrs: { ok: false, why: 'x', pid: 42 }, daemonRemembers: false })).filter((f) => f.cause === 'namespace')).toEqual([]);
+    expect(u.avoid?.setting).toMatch(/^qemu\.conf remember_owner = 0; .*namespaces = \[\] as well$/);
     expect(u.avoid?.cost).toContain('root:root');
   });
 
@@ -301,6 +303,18 @@ describe('left chowned', () => {
   it('no guess when everything around belongs to qemu', () => {
     const f = one(diagnoseFile(ro({ neighbours: { dir: { ...QEMU, label: null }, siblings: [] } }), host()));
     expect(f.likely).toMatchObject({ confidence: 'none' });
+  });
+  it('a unix socket chardev reset to root:root: reported with the likely owner; --owner names the chown (a socket cannot be opened)', () => {
+    const sock = (over: Partial<FileFacts> = {}) =>
+      facts({ roles: ['unremembered-file'], elements: ['devices/serial[1]'], inode: { uid: 0, gid: 0, type: 'socket', dev: 1, ino: 2 }, neighbours: { dir: { uid: 4242, gid: 4242, label: null }, siblings: [{ uid: 4242, gid: 4242, label: null }] }, ...over });
+    const f = one(diagnoseFile(sock(), host()));
+    expect(f).toMatchObject({ verdict: 'left-chowned', cause: 'nothing-remembered', likely: { owner: { uid: 4242, gid: 4242 }, confidence: 'medium' } });
+    expect(f.summary).toContain('(devices/serial[1]) owned by root:root with no record and no running domain using it: the stop after libvirt chowned it reset it to root:root');
+    expect(f.action).toBeUndefined();
+    expect(one(diagnoseFile(sock(), host(), { owner: { uid: 4242, gid: 4242 } })).noAction).toBe(`a socket cannot be opened to be changed through a descriptor: \`chown 4242:4242 '${PATH}'\` gives it the owner you named`);
+    // root:root all around, or a remembered file (given back by libvirt, not reset): nothing to say.
+    expect(diagnoseFile(sock({ neighbours: { dir: { uid: 0, gid: 0, label: null }, siblings: [] } }), host())).toEqual([]);
+    expect(diagnoseFile(sock({ roles: ['remembered-file'], inode: { uid: 0, gid: 0, type: 'file', dev: 1, ino: 2 } }), host())).toEqual([]);
   });
   it('a running domain uses it: not left chowned', () => {
     expect(diagnoseFile(ro({ holders: [holder('vm', {}, 'readonly')] }), host())).toEqual([]);

@@ -14,7 +14,7 @@
  * - a read-only ISO stays chowned after a stop, with nothing remembered: reported as left chowned, changed
  *   only with --owner.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -24,7 +24,8 @@ import { Ledger, domainXml, owner, run, type Connection, tearDownPrivateDaemon }
 
 const repo = resolve(import.meta.dirname, '../..');
 const cli = process.env.VIRT_SECLABEL_CLI ?? join(repo, 'dist/cli/main.js');
-const skip = missingRequirements({ root: true, commands: ['libvirtd', 'virtlogd', 'virsh', 'qemu-system-x86_64', 'unshare', 'getfattr', 'setfattr'], files: ['/usr/bin/python3'] });
+const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+const skip = missingRequirements({ root: true, commands: ['libvirtd', 'virtlogd', 'virsh', 'qemu-system-x86_64', 'unshare', 'nsenter', 'getfattr', 'setfattr'], files: ['/usr/bin/python3', OVMF_CODE, '/usr/share/OVMF/OVMF_VARS_4M.fd'] });
 const QEMU = '64055:64055';
 const validate = new Ajv2020({ strict: true, strictRequired: false, allErrors: true }).compile(JSON.parse(readFileSync(join(repo, 'schemas/doctor.schema.json'), 'utf8')));
 
@@ -58,6 +59,11 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     expect(validate(report), JSON.stringify(validate.errors, null, 2)).toBe(true);
     return { code: r.code, report, stderr: r.stderr };
   };
+  /** doctor in the daemon's mount namespace: libvirt's own paths (/var/lib/libvirt/qemu/nvram, /run/libvirt/qemu) are its private ones there. */
+  const doctorInDaemonNs = (...args: string[]) => {
+    if (!existsSync(cli)) throw new Error(`${cli} does not exist: npm run build first`);
+    return run('nsenter', ['-t', pidOf(join(state, 'libvirtd.pid')), '-m', `--wd=${repo}`, process.execPath, cli, 'doctor', '--connect', daemon.uri, ...args]);
+  };
   const disk = (dir: string, file: string, own: string) => {
     const f = join(dir, file);
     writeFileSync(f, Buffer.alloc(1024 * 1024));
@@ -85,7 +91,8 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     // what these tests are about, and a restarted daemon numbers domains from 1 again: whether a later start
     // lands in the same directory, and fails there with "already in use" on master-key.aes, depended on how
     // many probe starts came before it. Removed, as libvirt's own stop would.
-    for (const e of readdirSync(join(state, 'lib-qemu'))) if (e.startsWith('domain-') && e.endsWith(`-${n}`)) rmSync(join(state, 'lib-qemu', e), { recursive: true, force: true });
+    // libvirt names it by the short name: the id and the first 20 characters of the domain's name.
+    for (const e of readdirSync(join(state, 'lib-qemu'))) if (e.startsWith('domain-') && e.endsWith(`-${n.slice(0, 20)}`)) rmSync(join(state, 'lib-qemu', e), { recursive: true, force: true });
     execFileSync('bash', [join(repo, 'scripts/libvirtd-private-stop.sh'), state]); // virtlogd
     startDaemon(conf);
   };
@@ -138,7 +145,10 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     execFileSync('sleep', ['1']);
   });
 
+  /** UEFI domains: libvirt refuses a plain undefine (the ledger's), so they go with their vars (libvirt's own, in the private state). */
+  const uefiDomains: string[] = [];
   afterAll(() => {
+    if (daemon) for (const n of uefiDomains) daemon.virsh('undefine', '--nvram', n);
     const problems = tearDownPrivateDaemon(ledger, daemon !== undefined, state, root);
     expect(problems).toEqual([]);
   });
@@ -238,6 +248,126 @@ describe.skipIf(skip !== undefined)('doctor on a private real libvirtd (TCG, DAC
     expect(doctor(f).code).toBe(0);
   });
 
+  it('UEFI: a crash leaves a stale record on the nvram libvirt made (/var/lib/libvirt/qemu/nvram/NAME_VARS.fd); doctor names the file and the cause, the hook names it before libvirt\'s "already in use", --apply gives the owner back, and the next start and stop are libvirt\'s normal ones', () => {
+    const n = name('uefi');
+    const uefi = (devices = '', seclabel = '') =>
+      domainXml(n, [])
+        .replace("hvm</type>\n", `hvm</type>\n    <loader readonly='yes' type='pflash'>${OVMF_CODE}</loader>\n`)
+        .replace('  <on_reboot>', '  <features><acpi/></features>\n  <on_reboot>')
+        .replace('    <video>', `${devices}    <video>`)
+        .replace('</devices>', `</devices>${seclabel}`);
+    ledger.define(daemon, root, n, uefi());
+    uefiDomains.push(n);
+    // libvirt names the vars file itself, in its own state directory (the daemon's namespace binds it from STATE/lib-qemu).
+    const nvram = `/var/lib/libvirt/qemu/nvram/${n}_VARS.fd`;
+    const onHost = join(state, 'lib-qemu', 'nvram', `${n}_VARS.fd`);
+    expect(daemon.virsh('dumpxml', '--inactive', n).stdout).toContain(`<nvram>${nvram}</nvram>`);
+    // The first start makes it from Debian's OVMF template, owned by the qemu user; then someone else owns it
+    // (vars restored from a backup by their owner), as in the field.
+    const first = start(n);
+    expect(first.code, first.stderr).toBe(0);
+    daemon.virsh('destroy', n);
+    expect(owner(onHost)).toBe(QEMU);
+    chownSync(onHost, 4242, 4242);
+    const s = start(n);
+    expect(s.code, s.stderr).toBe(0);
+    expect(owner(onHost)).toBe(QEMU);
+    const running = records(onHost);
+    expect(running).toMatchObject({ dac: '+4242:+4242', ref_dac: '1' });
+    // While it runs, the status file (the live <nvram template=…>) holds the record: consistent.
+    const live = JSON.parse(doctorInDaemonNs('--json', '--domain', n).stdout);
+    expect(validate(live)).toBe(true);
+    expect(live.findings).toMatchObject([{ path: nvram, model: 'dac', verdict: 'consistent', counted: 1, users: [{ domain: n, disk: 'os/nvram', role: 'remembered-file' }] }]);
+
+    crash(n);
+    const crashed = recordOfThisBoot(onHost);
+    expect(crashed).toEqual({ ...running, timestamp_dac: crashed.timestamp_dac });
+    expect(owner(onHost)).toBe(QEMU);
+
+    // doctor names the nvram and the cause before any start touches it.
+    const seen = doctorInDaemonNs('--json', '--domain', n);
+    const report = JSON.parse(seen.stdout);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(seen.code).toBe(1);
+    expect(report.findings).toMatchObject([{ path: nvram, model: 'dac', verdict: 'stale', cause: 'over-count', counted: 0, original: { owner: { uid: 4242, gid: 4242 } }, record: { countValue: 1, thisBoot: true } }]);
+    expect(doctorInDaemonNs(nvram).stdout).toContain(`${nvram}: dac: stale (over-count): the count is 1 but no running domain holds it`);
+
+    // The domain's DAC identity changes (a static label, as after a qemu.conf user change); one disk is
+    // annotated relabel='no', so the hook runs at prepare begin.
+    const g = disk(root, `${n}-annotated.raw`, '64055:4343');
+    const staticLabel = "\n  <seclabel type='static' model='dac' relabel='yes'><label>+64055:+4343</label></seclabel>";
+    const annotated = `    <disk type='file' device='disk'>\n      <driver name='qemu' type='raw'/>\n      <source file='${g}'>\n        <seclabel model='dac' relabel='no'/>\n      </source>\n      <target dev='vdb' bus='virtio'/>\n    </disk>\n`;
+    const relabelled = uefi(annotated, staticLabel).replace('</name>', `</name>\n  <uuid>${daemon.virsh('domuuid', n).stdout.trim()}</uuid>`);
+    writeFileSync(join(root, `${n}.xml`), relabelled, { mode: 0o644 });
+    const redefined = daemon.virsh('define', join(root, `${n}.xml`));
+    expect(redefined.code, redefined.stderr).toBe(0);
+    expect(JSON.parse(doctorInDaemonNs('--json', '--domain', n).stdout).findings).toMatchObject([
+      { path: nvram, verdict: 'stale', libvirtWillSay: `Requested operation is not valid: Setting different DAC user or group on ${nvram} which is already in use` },
+    ]);
+    writeFileSync(hookLog(), '');
+    const refused = start(n);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`error: Requested operation is not valid: Setting different DAC user or group on ${nvram} which is already in use`);
+    expect(readFileSync(hookLog(), 'utf8')).toContain(
+      `virt-seclabel: ${n}: stale libvirt record on ${nvram}: run \`virt-seclabel doctor --apply ${nvram}\` (trusted.libvirt.security.ref_dac = 1 but no running domain holds it, and the file is owned ${QEMU}, not 64055:4343; libvirt will refuse the start`,
+    );
+    expect(records(onHost)).toEqual(crashed);
+
+    const fixed = doctorInDaemonNs('--apply', nvram);
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    expect(fixed.stdout).toContain(`applied: ${nvram} (dac): removed trusted.libvirt.security.ref_dac; removed trusted.libvirt.security.dac; removed trusted.libvirt.security.timestamp_dac; owner ${QEMU} → 4242:4242`);
+    expect(owner(onHost)).toBe('4242:4242');
+    expect(records(onHost)).toEqual({});
+
+    const again = start(n);
+    expect(again.code, again.stderr).toBe(0);
+    expect(owner(onHost)).toBe('64055:4343');
+    expect(records(onHost)).toMatchObject({ dac: '+4242:+4242', ref_dac: '1' });
+    daemon.virsh('destroy', n);
+    expect(owner(onHost)).toBe('4242:4242');
+    expect(records(onHost)).toEqual({});
+    expect(doctorInDaemonNs(nvram).code).toBe(0);
+  });
+
+  it('a unix socket chardev (mode connect): libvirt chowns it at start with nothing remembered and its stop resets it to root:root; doctor reports the owner it most likely had and, a socket not being openable, names the chown', async () => {
+    const d = join(root, 'sock');
+    mkdirSync(d);
+    chownSync(d, 4242, 4242);
+    disk(d, 'other.raw', '4242:4242');
+    const sock = join(d, 'console.sock');
+    // A listener for QEMU to connect to, owned by 4242 as a user's program would make it.
+    const server = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.listen(4)\nprint("ready",flush=True)\nc=[]\nwhile True: c.append(s.accept())', sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((ok, fail) => {
+        server.stdout!.once('data', () => ok());
+        server.once('exit', (code) => fail(new Error(`the socket listener exited (${code})`)));
+      });
+      chownSync(sock, 4242, 4242);
+      const n = name('sock');
+      const serial = `    <serial type='unix'>\n      <source mode='connect' path='${sock}'/>\n      <target port='0'/>\n    </serial>\n`;
+      ledger.define(daemon, root, n, domainXml(n, []).replace('    <video>', `${serial}    <video>`));
+      const s = start(n);
+      expect(s.code, s.stderr).toBe(0);
+      expect(owner(sock)).toBe(QEMU);
+      expect(records(sock)).toEqual({});
+      const during = doctorJson('--domain', n);
+      expect(during.report.findings).toEqual([]);
+      daemon.virsh('destroy', n);
+      expect(owner(sock)).toBe('0:0');
+
+      const after = doctorJson('--domain', n);
+      expect(after.code).toBe(1);
+      expect(after.report.findings).toMatchObject([{ path: sock, model: 'dac', verdict: 'left-chowned', cause: 'nothing-remembered', likely: { owner: { uid: 4242, gid: 4242 }, confidence: 'medium' } }]);
+      // libvirt's definition mirrors serial 0 as <console type='unix'> with the same path.
+      expect(after.report.findings[0].summary).toContain('(devices/serial[1], devices/console[1]) owned by root:root with no record and no running domain using it: the stop after libvirt chowned it reset it to root:root');
+      const named = doctor('--apply', '--owner', '4242:4242', '--domain', n);
+      expect(named.code).toBe(1);
+      expect(named.stdout).toContain(`a socket cannot be opened to be changed through a descriptor: \`chown 4242:4242 '${sock}'\` gives it the owner you named`);
+      expect(owner(sock)).toBe('0:0');
+    } finally {
+      server.kill();
+    }
+  });
   it('cp -a of a running domain\'s disk copies a record nobody holds; a read-only ISO stays chowned after the stop', () => {
     const d = join(root, 'copy');
     mkdirSync(d);

@@ -44,8 +44,9 @@ function capEffHasSysAdmin(status: string): boolean {
 function xattrsOf(pid: string): DaemonXattrs {
   try {
     const map = fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/);
-    if (map.join(' ') !== '0 0 4294967295') return { ok: false, why: `process ${pid} runs in a user namespace (uid_map ${map.join(' ')})` };
-    if (!capEffHasSysAdmin(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))) return { ok: false, why: `process ${pid} has no CAP_SYS_ADMIN` };
+    const n = /^[0-9]+$/.test(pid) ? { pid: Number(pid) } : {};
+    if (map.join(' ') !== '0 0 4294967295') return { ok: false, why: `process ${pid} runs in a user namespace (uid_map ${map.join(' ')})`, ...n };
+    if (!capEffHasSysAdmin(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))) return { ok: false, why: `process ${pid} has no CAP_SYS_ADMIN`, ...n };
     return { ok: true };
   } catch (e) {
     return { ok: false, why: `cannot read /proc/${pid}: ${errnoWords(e)}` };
