@@ -20,7 +20,7 @@ import { writeFileAtomic } from '../atomic-write.js';
 export const KEEP = 4;
 /** Far above any real entry (a 64 MiB policy, the largest query accepts, and its model). */
 const MAX_ENTRY_BYTES = 1 << 30;
-const ENTRY = /^policy-\d+-[0-9a-f]{8}\.bin$/;
+const ENTRY = /^(?:policy|projection)-\d+-[0-9a-f]{8}\.bin$/;
 const STALE_TEMP_MS = 10 * 60 * 1000;
 
 /** The cache directory the environment asks for, or undefined when there is none or it is turned off. */

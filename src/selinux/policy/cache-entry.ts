@@ -37,8 +37,26 @@ export function cacheEntryName(policy: Uint8Array): string {
   return `policy-${policy.length}-${crc32()!(policy).toString(16).padStart(8, '0')}.bin`;
 }
 
+/**
+ * The name of the hook's projection entry for these bytes (the same layout, another payload: the
+ * projection of projection.ts, keyed with its own suffix so neither reader ever takes the other's).
+ */
+export function projectionEntryName(policy: Uint8Array): string {
+  return `projection-${policy.length}-${crc32()!(policy).toString(16).padStart(8, '0')}.bin`;
+}
+
 /** The entry as its four parts, to be written one after the other (a copy into one buffer costs ~5 ms). */
 export function encodeCacheEntry(key: string, policyBytes: Uint8Array, model: Policy): Uint8Array[] {
+  return encodeEntry(key, policyBytes, model);
+}
+
+/** The model stored in `entry` if it was written by `key` for exactly these policy bytes, else undefined. */
+export function decodeCacheEntry(key: string, policyBytes: Uint8Array, entry: Uint8Array): Policy | undefined {
+  return decodeEntry(key, policyBytes, entry) as Policy | undefined;
+}
+
+/** An entry holding any structured-clone payload (the caller checks its shape). */
+export function encodeEntry(key: string, policyBytes: Uint8Array, model: unknown): Uint8Array[] {
   const k = Buffer.from(key, 'utf8');
   const m = v8().serialize(model);
   const head = Buffer.alloc(HEADER);
@@ -50,8 +68,8 @@ export function encodeCacheEntry(key: string, policyBytes: Uint8Array, model: Po
   return [head, k, policyBytes, m];
 }
 
-/** The model stored in `entry` if it was written by `key` for exactly these policy bytes, else undefined. */
-export function decodeCacheEntry(key: string, policyBytes: Uint8Array, entry: Uint8Array): Policy | undefined {
+/** The payload stored in `entry` if it was written by `key` for exactly these policy bytes, else undefined. */
+export function decodeEntry(key: string, policyBytes: Uint8Array, entry: Uint8Array): unknown {
   const e = Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
   if (e.length < HEADER || e.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return undefined;
   const k = Buffer.from(key, 'utf8');
@@ -69,7 +87,7 @@ export function decodeCacheEntry(key: string, policyBytes: Uint8Array, entry: Ui
   const check = crc32();
   if (!check || check(model) !== e.readUInt32LE(20)) return undefined;
   try {
-    return v8().deserialize(model) as Policy;
+    return v8().deserialize(model) as unknown;
   } catch {
     return undefined;
   }
