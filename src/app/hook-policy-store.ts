@@ -15,13 +15,15 @@
 import type { HostView } from '../host/view.js';
 import { failure, success, type Result } from '../result.js';
 import { projectedOracle } from '../selinux/projected-oracle.js';
-import { cacheEntryName, cacheSupported, decodeCacheEntry, decodeEntry, encodeEntry, projectionEntryName } from '../selinux/policy/cache-entry.js';
+import {
+  cacheEntryName, cacheSupported, decodeCacheEntry, decodeEntry, decodePayload, encodeEntry, entryHeadLength, entryLayout, projectionEntryName,
+} from '../selinux/policy/cache-entry.js';
 import { loadPolicyCached, type PolicyCache } from '../selinux/policy/cached-load.js';
 import { isStoredProjection, openProjection, projectPolicy, type PolicyProjection, type ProjectionScope } from '../selinux/policy/projection.js';
 import { DEFAULT_DYNAMIC } from '../selinux/svirt-process.js';
 import type { HostOptions } from './host-options.js';
 import {
-  domainContexts, hostPolicyModel, hostPolicyPath, loadedPolicy, loadHostPolicy, namedLiveBooleans, readHostPolicyBytes,
+  domainContexts, hostPolicyPath, loadHostPolicy, namedLiveBooleans,
   type LoadedPolicy, type PolicyLoader,
 } from './selinux-engine.js';
 
@@ -69,7 +71,7 @@ export function planHookPolicyStore(view: HostView, reader: PolicyCache | undefi
   const entry = cacheEntryName(bytes.value);
   const scope = hookProjectionScope(view);
   const present = hookCanRead(reader, bytes.value) && sameScope(readProjection(reader, bytes.value), scope);
-  return success({ source, entry, projectionEntry: projectionEntryName(bytes.value), scope, bytes: bytes.value, present });
+  return success({ source, entry, projectionEntry: projectionEntryName(), scope, bytes: bytes.value, present });
 }
 
 /** Parses the policy and stores its model through `writer`; then checks that the hook's reader finds it. */
@@ -83,9 +85,29 @@ export function applyHookPolicyStore(plan: HookStorePlan, writer: PolicyCache, r
 
 /** The projection stored for exactly these policy bytes by this build, if any (a damaged or foreign one is none). */
 export function readProjection(reader: PolicyCache, bytes: Uint8Array): PolicyProjection | undefined {
-  const entry = reader.store.read(projectionEntryName(bytes));
+  const entry = reader.store.read(projectionEntryName());
   if (entry === undefined) return undefined;
   const stored = decodeEntry(projectionKey(reader.key), bytes, entry);
+  return isStoredProjection(stored) ? openProjection(stored) : undefined;
+}
+
+/**
+ * The projection stored for exactly the policy file at `path` now, read side by side with that file
+ * (EntryStore.readAgainst); a store that cannot stream is read whole, against the file's bytes.
+ */
+function readProjectionAgainst(reader: PolicyCache, view: HostView, path: string): PolicyProjection | undefined {
+  const key = projectionKey(reader.key);
+  if (!reader.store.readAgainst) {
+    const bytes = view.readBinary(path);
+    return bytes.kind === 'ok' ? readProjection(reader, bytes.value) : undefined;
+  }
+  let crc = 0;
+  const payload = reader.store.readAgainst(projectionEntryName(), path, entryHeadLength(key), (head) => {
+    const l = entryLayout(key, head);
+    if (l) crc = l.payloadCrc;
+    return l;
+  });
+  const stored = payload && decodePayload(payload, crc);
   return isStoredProjection(stored) ? openProjection(stored) : undefined;
 }
 
@@ -105,22 +127,19 @@ function sameScope(p: PolicyProjection | undefined, scope: ProjectionScope): boo
 export function hookPolicyLoader(reader: PolicyCache | undefined): PolicyLoader {
   return (view: HostView, opts: HostOptions): Result<LoadedPolicy, string> => {
     if (!reader || !cacheSupported()) return loadHostPolicy(view, opts);
-    const read = readHostPolicyBytes(view, opts);
-    if (!read.ok) return read;
-    const proj = readProjection(reader, read.value.bytes);
-    if (!proj) {
-      const model = hostPolicyModel(view, opts, read.value);
-      return model.ok ? loadedPolicy(model.value) : model;
-    }
+    const where = hostPolicyPath(view, opts);
+    if (!where.ok) return where;
+    const proj = readProjectionAgainst(reader, view, where.value.path);
+    if (!proj) return loadHostPolicy(view, opts);
     const whole = () => {
-      const model = hostPolicyModel(view, opts, read.value);
-      const loaded = model.ok ? loadedPolicy(model.value) : model;
-      // The same bytes parsed a moment ago: a failure now is a reader fault, never an answer.
+      const loaded = loadHostPolicy(view, opts);
+      // The bytes just matched the projection's, which this build made from a policy it parsed: a
+      // failure now (the policy replaced in between) is not an answer, and the check says it cannot tell.
       if (!loaded.ok) throw new Error(loaded.error);
       return loaded.value.oracle;
     };
-    const booleans = namedLiveBooleans(view, opts, read.value.live, proj.booleans);
-    return success({ oracle: projectedOracle(proj, booleans, whole), mls: proj.policy.mls, source: read.value.path });
+    const booleans = namedLiveBooleans(view, opts, where.value.live, proj.booleans);
+    return success({ oracle: projectedOracle(proj, booleans, whole), mls: proj.policy.mls, source: where.value.path });
   };
 }
 

@@ -9,7 +9,7 @@
  * included), and the oracle's answer (which asks the whole policy for everything else) always. A damaged,
  * truncated, foreign or mismatched store entry is a miss, never an answer.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -19,7 +19,7 @@ import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { HOOK_CLASSES, hookPolicyLoader, readProjection } from '../../src/app/hook-policy-store.js';
 import type { HostOptions } from '../../src/app/host-options.js';
 import { computeAccess, type AccessRequest } from '../../src/selinux/access.js';
-import { cacheSupported, encodeEntry, projectionEntryName } from '../../src/selinux/policy/cache-entry.js';
+import { cacheSupported, encodeEntry, entryHeadLength, entryLayout, projectionEntryName } from '../../src/selinux/policy/cache-entry.js';
 import type { PolicyCache } from '../../src/selinux/policy/cached-load.js';
 import { loadPolicy } from '../../src/selinux/policy/load.js';
 import type { Policy } from '../../src/selinux/policy/model.js';
@@ -51,7 +51,7 @@ const projectionKey = `${KEY} projection`;
 
 /** The projection as the hook gets it: written by install's writer, read back through the read-only store. */
 function throughStore(bytes: Uint8Array, policy: Policy, scope: ProjectionScope, dir = storeDir()): PolicyProjection {
-  expect(writer(dir).store.write(projectionEntryName(bytes), encodeEntry(projectionKey, bytes, projectPolicy(policy, scope)))).toBe(true);
+  expect(writer(dir).store.write(projectionEntryName(), encodeEntry(projectionKey, bytes, projectPolicy(policy, scope)))).toBe(true);
   const p = readProjection(reader(dir), bytes);
   expect(p).toBeDefined();
   return p!;
@@ -212,7 +212,7 @@ describe.skipIf(!cacheSupported())('the hook projection answers as the whole pol
     const entry = encodeEntry(projectionKey, bytes, projectPolicy(full.value, scope));
     const whole = Buffer.concat(entry);
     const missWith = (stored: Uint8Array, key = KEY, policyBytes: Uint8Array = bytes) =>
-      readProjection({ store: { read: (n) => (n === projectionEntryName(policyBytes) ? stored : undefined), write: () => false }, key }, policyBytes) === undefined;
+      readProjection({ store: { read: (n) => (n === projectionEntryName() ? stored : undefined), write: () => false }, key }, policyBytes) === undefined;
 
     expect(missWith(whole)).toBe(false);
     expect(missWith(whole.subarray(0, whole.length - 1))).toBe(true);
@@ -236,6 +236,31 @@ describe.skipIf(!cacheSupported())('the hook projection answers as the whole pol
     expect(missWith(Buffer.concat(encodeEntry(projectionKey, bytes, { format: 1 })))).toBe(true);
     const p = projectPolicy(full.value, scope);
     expect(missWith(Buffer.concat(encodeEntry(projectionKey, bytes, { ...p, types: { ...p.types, ends: p.types.ends.subarray(1) } })))).toBe(true);
+  });
+
+  it.skipIf(!root)('the streamed read takes the payload only for a policy file equal byte for byte', () => {
+    const bytes = readFileSync(compilePolicy({ conf: 'mls', version: 33, mls: true, handleUnknown: 'deny' }));
+    const full = loadPolicy(bytes);
+    if (!full.ok) throw new Error(full.error.message);
+    const dir = storeDir();
+    throughStore(bytes, full.value, { sourceTypes: ['t1'], classes: [...HOOK_CLASSES] }, dir);
+    const files = mkdtempSync(join(tmpdir(), 'hook-projection-policy-'));
+    dirs.push(files);
+    const streamed = (policy: Uint8Array, key = projectionKey) => {
+      const f = join(files, `p${Math.random()}`);
+      writeFileSync(f, policy);
+      return openReadOnlyStore(dir).readAgainst!(projectionEntryName(), f, entryHeadLength(key), (h) => entryLayout(key, h));
+    };
+    expect(streamed(bytes)).toBeDefined();
+    const flipped = Buffer.from(bytes);
+    flipped[bytes.length >> 1] = flipped[bytes.length >> 1]! ^ 1;
+    const last = Buffer.from(bytes);
+    last[bytes.length - 1] = last[bytes.length - 1]! ^ 1;
+    for (const other of [bytes.subarray(0, bytes.length - 1), Buffer.concat([bytes, Buffer.from([0])]), flipped, last, new Uint8Array(0)]) {
+      expect(streamed(other)).toBeUndefined();
+    }
+    expect(streamed(bytes, `${KEY} other`)).toBeUndefined();
+    expect(openReadOnlyStore(dir).readAgainst!(projectionEntryName(), join(files, 'missing'), entryHeadLength(projectionKey), (h) => entryLayout(projectionKey, h))).toBeUndefined();
   });
 
   it.skipIf(!root || debian.length === 0)('the hook\'s loader: projection on a hit, the whole read on a miss, the same answers', () => {
