@@ -72,28 +72,65 @@ export function hostPolicyPath(view: HostView, opts: Pick<HostOptions, 'policy'>
   return p.ok ? success({ path: p.value, live }) : p;
 }
 
-/** --policy, else the running kernel's policy, else the store /etc/selinux/config names; loaded and checked. */
-export function readHostPolicy(view: HostView, opts: Pick<HostOptions, 'policy' | 'booleans'>): Result<HostPolicyModel, string> {
+/** The policy file a host decides under and its bytes (see hostPolicyPath). */
+export interface HostPolicyBytes {
+  readonly path: string;
+  readonly live: boolean;
+  readonly bytes: Uint8Array;
+}
+
+export function readHostPolicyBytes(view: HostView, opts: Pick<HostOptions, 'policy'>): Result<HostPolicyBytes, string> {
   const where = hostPolicyPath(view, opts);
   if (!where.ok) return where;
   const { path, live } = where.value;
   const bytes = view.readBinary(path);
   if (bytes.kind !== 'ok') return failure(`${path}: cannot read the SELinux policy${bytes.kind === 'unknown' ? `: ${bytes.why}` : ''}`);
-  const policy = parsePolicy(bytes.value);
+  return success({ path, live, bytes: bytes.value });
+}
+
+/** --policy, else the running kernel's policy, else the store /etc/selinux/config names; loaded and checked. */
+export function readHostPolicy(view: HostView, opts: Pick<HostOptions, 'policy' | 'booleans'>): Result<HostPolicyModel, string> {
+  const read = readHostPolicyBytes(view, opts);
+  return read.ok ? hostPolicyModel(view, opts, read.value) : read;
+}
+
+/** The model of policy bytes already read, with the boolean values in force. */
+export function hostPolicyModel(view: HostView, opts: Pick<HostOptions, 'policy' | 'booleans'>, read: HostPolicyBytes): Result<HostPolicyModel, string> {
+  const { path, live } = read;
+  const policy = parsePolicy(read.bytes);
   if (!policy.ok) return failure(`${path}: not a usable kernel policy: ${policy.error.message} (${policy.error.section} at byte ${policy.error.offset})`);
   const booleans = { ...(live && opts.policy === undefined ? liveBooleans(view) : {}), ...opts.booleans };
   return success({ policy: policy.value, booleans, source: path });
 }
 
+/**
+ * The running kernel's value of each named boolean that selinuxfs shows (only those names: the hook's
+ * projection reads the few its rules depend on, not all of them), with --boolean on top.
+ */
+export function namedLiveBooleans(view: HostView, opts: Pick<HostOptions, 'policy' | 'booleans'>, live: boolean, names: readonly string[]): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  if (live && opts.policy === undefined) {
+    for (const n of names) {
+      if (n.includes('/')) continue;
+      const t = view.readText(`${SELINUXFS}/booleans/${n}`);
+      if (t.kind === 'ok' && /^[01]\s/.test(t.value)) out[n] = t.value.startsWith('1');
+    }
+  }
+  return { ...out, ...opts.booleans };
+}
+
 export function loadHostPolicy(view: HostView, opts: HostOptions): Result<LoadedPolicy, string> {
   const model = readHostPolicy(view, opts);
-  if (!model.ok) return model;
-  const { policy, booleans, source } = model.value;
+  return model.ok ? loadedPolicy(model.value) : model;
+}
+
+export function loadedPolicy(model: HostPolicyModel): Result<LoadedPolicy, string> {
+  const { policy, booleans, source } = model;
   return success({ oracle: policyOracle(policy, booleans), mls: isMls(policy), source });
 }
 
 /** The contexts/virtual_domain_context lines of the policy store /etc/selinux/config names, if any. */
-function domainContexts(view: HostView): { primary: string; tcg?: string } | undefined {
+export function domainContexts(view: HostView): { primary: string; tcg?: string } | undefined {
   const config = view.readText('/etc/selinux/config');
   const type = config.kind === 'ok' ? selinuxTypeFromConfig(config.value) : undefined;
   if (!type) return undefined;

@@ -11,7 +11,8 @@ import { hostOptionsRefusal } from '../app/host-option-rules.js';
 import { openHost } from '../app/open-view.js';
 import { usePolicyCache } from '../app/policy-cache.js';
 import { hookPolicyStoreForReading, hookPolicyStoreForWriting } from '../app/policy-cache-env.js';
-import { applyHookPolicyStore, planHookPolicyStore } from '../app/hook-policy-store.js';
+import { applyHookPolicyStore, hookPolicyLoader, planHookPolicyStore } from '../app/hook-policy-store.js';
+import type { PolicyLoader } from '../app/selinux-engine.js';
 import { createLiveView } from '../adapters/live/live-view.js';
 import { hookPolicyStoreDir } from '../hook/config.js';
 import { readAll } from '../adapters/inputs.js';
@@ -60,12 +61,14 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
   // The hook runs in libvirtd's context, whose SELinux domain need not be allowed to write a home
   // directory's cache (each refused attempt an audit record on every VM start): it never writes one. It
   // READS the store `hook install` filled as root, for byte-identical policy bytes only; else it reads the policy.
-  usePolicyCache(hookPolicyStoreForReading(hookPolicyStoreDir(req.hookConfig)));
+  const store = hookPolicyStoreForReading(hookPolicyStoreDir(req.hookConfig));
+  usePolicyCache(store);
+  const policyLoader = hookPolicyLoader(store);
   return runHookCheck(words, {
     readStdin,
     log,
     readConfig: configReader(req.hookConfig),
-    openContext: (svirtLabel) => liveHookContext(host, svirtLabel),
+    openContext: (svirtLabel) => liveHookContext(host, svirtLabel, policyLoader),
     startRecords: liveStartRecords,
     refilter: (bytes) => refilterForThisHost(bytes, host),
     writeStdout: (bytes) => io.stdout.write(bytes),
@@ -114,13 +117,15 @@ async function liveStartRecords(vm: string, domain: Domain, model: Model, contex
 }
 
 /** The host context for the check: the live host (a facts snapshot is not the host libvirt starts on). */
-export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource): Result<HookContext, string> {
+export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource, hookLoader?: PolicyLoader): Result<HookContext, string> {
   const refusal = hostOptionsRefusal('hook', opts);
   if (refusal) return failure(refusal);
   const host = openHost(opts);
   if (!host.ok) return host;
   // The hook judges dac and selinux only: no virt-aa-helper run inside libvirt's start.
-  const { invoker, loadPolicy } = host.value.env;
+  // The hook's own loader (its store's projection) unless the host brings one (a recorded or replayed policy).
+  const invoker = host.value.env.invoker;
+  const loadPolicy = host.value.env.loadPolicy ?? hookLoader;
   return createHostContext(host.value.view, host.value.opts, { ...(invoker && { invoker }), ...(loadPolicy && { loadPolicy }), svirtLabel });
 }
 

@@ -26,7 +26,7 @@ export function policyOracle(policy: Policy, base: Readonly<Record<string, boole
  * text; a range with categories or a low/high pair is left unrendered (undefined): no genfscon of the
  * reference policies carries one.
  */
-function genfsRoot(policy: Policy, fsType: string): string | null | undefined {
+export function genfsRoot(policy: Policy, fsType: string): string | null | undefined {
   const g = policy.genfs.find((x) => x.fstype === fsType);
   if (!g) return null;
   const e = g.entries.find((x) => x.path === '/');

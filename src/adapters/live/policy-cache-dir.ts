@@ -9,7 +9,7 @@
  * treats ~/.ssh): an entry another user could write would let them choose the model this run decides with.
  */
 import {
-  closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, statSync,
+  closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, statSync,
   unlinkSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -20,7 +20,7 @@ import { writeFileAtomic } from '../atomic-write.js';
 export const KEEP = 4;
 /** Far above any real entry (a 64 MiB policy, the largest query accepts, and its model). */
 const MAX_ENTRY_BYTES = 1 << 30;
-const ENTRY = /^policy-\d+-[0-9a-f]{8}\.bin$/;
+const ENTRY = /^(?:policy-\d+-[0-9a-f]{8}|projection)\.bin$/;
 const STALE_TEMP_MS = 10 * 60 * 1000;
 
 /** The cache directory the environment asks for, or undefined when there is none or it is turned off. */
@@ -62,7 +62,55 @@ export function openReadOnlyStore(dir: string, owner = 0): EntryStore {
       }
     },
     write: () => false,
+    readAgainst(name, policyPath, headLength, layout) {
+      if (!ENTRY.test(name)) return undefined;
+      let fd: number | undefined;
+      let pfd: number | undefined;
+      try {
+        const d = lstatSync(dir);
+        if (!d.isDirectory() || !ownedAndPrivate(d, owner)) return undefined;
+        fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+        const st = fstatSync(fd);
+        if (!st.isFile() || !ownedAndPrivate(st, owner) || st.size > MAX_ENTRY_BYTES || st.size < headLength) return undefined;
+        const head = Buffer.allocUnsafe(headLength);
+        if (readAt(fd, head, 0) < headLength) return undefined;
+        const l = layout(head);
+        if (!l || l.total !== st.size || l.policyAt !== headLength) return undefined;
+        pfd = openSync(policyPath, constants.O_RDONLY);
+        const mine = Buffer.allocUnsafe(CHUNK);
+        const theirs = Buffer.allocUnsafe(CHUNK);
+        let at = 0;
+        for (;;) {
+          const n = readFully(pfd, mine);
+          if (at + n > l.policyLength) return undefined;
+          if (n > 0 && (readAt(fd, theirs.subarray(0, n), l.policyAt + at) < n || mine.compare(theirs, 0, n, 0, n) !== 0)) return undefined;
+          at += n;
+          if (n < CHUNK) break;
+        }
+        if (at !== l.policyLength) return undefined;
+        const payload = Buffer.allocUnsafe(l.payloadLength);
+        return readAt(fd, payload, l.payloadAt) === l.payloadLength ? payload : undefined;
+      } catch {
+        return undefined;
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+        if (pfd !== undefined) closeSync(pfd);
+      }
+    },
   };
+}
+
+const CHUNK = 64 * 1024;
+
+/** Fills `buf` from `position` (pread), as far as the file goes; how many bytes were read. */
+function readAt(fd: number, buf: Uint8Array, position: number): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
 }
 
 /** Owned by this user, writable by no one else. */

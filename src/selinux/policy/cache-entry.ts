@@ -37,8 +37,66 @@ export function cacheEntryName(policy: Uint8Array): string {
   return `policy-${policy.length}-${crc32()!(policy).toString(16).padStart(8, '0')}.bin`;
 }
 
+/** Where the parts of an entry lie, from its head (the header and the key), for a reader that streams the policy part. */
+export interface EntryLayout {
+  readonly policyAt: number;
+  readonly policyLength: number;
+  readonly payloadAt: number;
+  readonly payloadLength: number;
+  readonly total: number;
+  readonly payloadCrc: number;
+}
+
+/** How many bytes of an entry entryLayout needs for this key. */
+export const entryHeadLength = (key: string): number => HEADER + Buffer.byteLength(key, 'utf8');
+
+/** The layout of an entry written by `key`, from its first entryHeadLength(key) bytes; undefined for another key or no entry. */
+export function entryLayout(key: string, head: Uint8Array): EntryLayout | undefined {
+  const e = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  const k = Buffer.from(key, 'utf8');
+  if (e.length < HEADER + k.length || e.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return undefined;
+  if (e.readUInt32LE(8) !== k.length || k.compare(e, HEADER, HEADER + k.length) !== 0) return undefined;
+  const policyAt = HEADER + k.length;
+  const policyLength = e.readUInt32LE(12);
+  const payloadLength = e.readUInt32LE(16);
+  return { policyAt, policyLength, payloadAt: policyAt + policyLength, payloadLength, total: policyAt + policyLength + payloadLength, payloadCrc: e.readUInt32LE(20) };
+}
+
+/** A payload read apart from its entry: deserialised when its CRC matches, else undefined. */
+export function decodePayload(payload: Uint8Array, crc: number): unknown {
+  const check = crc32();
+  if (!check || check(payload) !== crc) return undefined;
+  try {
+    return v8().deserialize(payload) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The name of the hook's projection entry (the same layout, another payload: the projection of
+ * projection.ts, keyed with its own suffix so neither reader ever takes the other's).
+ */
+export function projectionEntryName(): string {
+  // One slot: the hook streams the policy against it (cached-load.ts's EntryStore.readAgainst) without
+  // holding either whole, so it cannot name the slot by a checksum of the policy; the bytes decide.
+  return PROJECTION_ENTRY;
+}
+
+export const PROJECTION_ENTRY = 'projection.bin';
+
 /** The entry as its four parts, to be written one after the other (a copy into one buffer costs ~5 ms). */
 export function encodeCacheEntry(key: string, policyBytes: Uint8Array, model: Policy): Uint8Array[] {
+  return encodeEntry(key, policyBytes, model);
+}
+
+/** The model stored in `entry` if it was written by `key` for exactly these policy bytes, else undefined. */
+export function decodeCacheEntry(key: string, policyBytes: Uint8Array, entry: Uint8Array): Policy | undefined {
+  return decodeEntry(key, policyBytes, entry) as Policy | undefined;
+}
+
+/** An entry holding any structured-clone payload (the caller checks its shape). */
+export function encodeEntry(key: string, policyBytes: Uint8Array, model: unknown): Uint8Array[] {
   const k = Buffer.from(key, 'utf8');
   const m = v8().serialize(model);
   const head = Buffer.alloc(HEADER);
@@ -50,8 +108,8 @@ export function encodeCacheEntry(key: string, policyBytes: Uint8Array, model: Po
   return [head, k, policyBytes, m];
 }
 
-/** The model stored in `entry` if it was written by `key` for exactly these policy bytes, else undefined. */
-export function decodeCacheEntry(key: string, policyBytes: Uint8Array, entry: Uint8Array): Policy | undefined {
+/** The payload stored in `entry` if it was written by `key` for exactly these policy bytes, else undefined. */
+export function decodeEntry(key: string, policyBytes: Uint8Array, entry: Uint8Array): unknown {
   const e = Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
   if (e.length < HEADER || e.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return undefined;
   const k = Buffer.from(key, 'utf8');
@@ -69,7 +127,7 @@ export function decodeCacheEntry(key: string, policyBytes: Uint8Array, entry: Ui
   const check = crc32();
   if (!check || check(model) !== e.readUInt32LE(20)) return undefined;
   try {
-    return v8().deserialize(model) as Policy;
+    return v8().deserialize(model) as unknown;
   } catch {
     return undefined;
   }

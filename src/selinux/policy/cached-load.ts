@@ -1,5 +1,5 @@
 import { success, type Result } from '../../result.js';
-import { cacheEntryName, cacheSupported, decodeCacheEntry, encodeCacheEntry } from './cache-entry.js';
+import { cacheEntryName, cacheSupported, decodeCacheEntry, encodeCacheEntry, type EntryLayout } from './cache-entry.js';
 import { loadPolicy, type PolicyError } from './load.js';
 import type { Policy } from './model.js';
 
@@ -12,6 +12,12 @@ export interface EntryStore {
   read(name: string): Uint8Array | undefined;
   /** Stores the concatenation of `parts` under `name`, whole or not at all. */
   write(name: string, parts: readonly Uint8Array[]): boolean;
+  /**
+   * The payload of entry `name` if its policy part equals the file at `policyPath` byte for byte, read
+   * side by side in small chunks (neither is held whole: a 2 MB policy and its copy would cost the hook
+   * a thousand page faults); `layout` reads the entry's head. Optional: a store without it is read whole.
+   */
+  readAgainst?(name: string, policyPath: string, headLength: number, layout: (head: Uint8Array) => EntryLayout | undefined): Uint8Array | undefined;
 }
 
 /** A store plus the key of this build (see cache-entry.ts). */
