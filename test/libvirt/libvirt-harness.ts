@@ -65,12 +65,15 @@ export interface Connection {
   virsh(...args: string[]): Run;
   /** Where the running domain's pid file lives. */
   pidFile(name: string): string;
+  /** The domain's QEMU log (what libvirt quotes QEMU's last words from), where the test knows it. */
+  logFile?(name: string): string;
 }
 
 export const systemConnection: Connection = {
   uri: 'qemu:///system',
   virsh: (...args) => run('virsh', ['-c', 'qemu:///system', ...args]),
   pidFile: (name) => `/run/libvirt/qemu/${name}.pid`,
+  logFile: (name) => `/var/log/libvirt/qemu/${name}.log`,
 };
 
 /** Session mode as `user`, with a private HOME and XDG_RUNTIME_DIR (virsh then autostarts a session libvirtd). */
@@ -87,6 +90,7 @@ export function sessionConnection(user: string, group: string, home: string): Co
     virsh: (...args) =>
       run('setpriv', [`--reuid=${user}`, `--regid=${group}`, '--clear-groups', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'virsh', '-c', 'qemu:///session', ...args]),
     pidFile: (name) => join(home, 'run', 'libvirt', 'qemu', 'run', `${name}.pid`),
+    logFile: (name) => join(home, 'cache', 'libvirt', 'qemu', 'log', `${name}.log`),
   };
 }
 
@@ -113,7 +117,7 @@ export class Ledger {
   defineAndStart(conn: Connection, dir: string, name: string, xml: string): Started {
     this.define(conn, dir, name, xml);
     const start = conn.virsh('start', name);
-    if (start.code !== 0) return { ok: false, error: normaliseError(start.stderr) };
+    if (start.code !== 0) return { ok: false, error: normaliseError(start.stderr, conn.logFile?.(name)) };
     const state = conn.virsh('domstate', name).stdout.trim();
     if (state !== 'running') return { ok: false, error: `domain state ${state} after start` };
     // "running" must mean a QEMU process really exists: read its pid file and /proc.
@@ -142,12 +146,16 @@ export class Ledger {
 /**
  * libvirt's error text without what varies between two identical failures: QEMU's timestamp, and the
  * wrapper libvirt puts around QEMU's own message ("qemu unexpectedly closed the monitor" or "process
- * exited while connecting to monitor", depending on timing). QEMU's message itself is kept whole.
+ * exited while connecting to monitor", depending on timing). QEMU's message itself is kept whole. On a
+ * loaded machine libvirt sometimes reports the closed monitor before QEMU's words reach the log it quotes
+ * (seen in CI): then QEMU's last message is taken from that log itself.
  */
-function normaliseError(stderr: string): string {
+function normaliseError(stderr: string, logFile?: string): string {
   const text = stderr.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z /g, '').trim();
   const qemuMessage = /qemu-system-\w+: .*/.exec(text);
-  return qemuMessage ? qemuMessage[0].trim() : text;
+  if (qemuMessage) return qemuMessage[0].trim();
+  const logged = logFile !== undefined && existsSync(logFile) ? readFileSync(logFile, 'utf8').match(/qemu-system-\w+: .*/g) : null;
+  return logged ? logged[logged.length - 1]!.trim() : text;
 }
 
 /** The uid QEMU really runs as, read from /proc: proof that `virsh start` launched a process. */

@@ -4,7 +4,8 @@
  * (damaged, or written for other source) must leave the program's behaviour exactly as it is.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import Module from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -16,7 +17,10 @@ const DIST = join(REPO, 'dist/cli');
 // Under the repository, so the copy resolves @napi-rs/xattr from its node_modules as dist/ does.
 const COPY = join(REPO, '.tmp/code-cache-test');
 const DEMO = ['explain', '--json', '--facts', join(REPO, 'samples/demo/host.json'), join(REPO, 'samples/demo/web01.xml')];
-afterAll(() => rmSync(COPY, { recursive: true, force: true }));
+const scratch: string[] = [];
+afterAll(() => {
+  for (const d of [COPY, ...scratch]) rmSync(d, { recursive: true, force: true });
+});
 
 const run = (main: string) => spawnSync(process.execPath, [main, ...DEMO], { encoding: 'utf8' });
 
@@ -48,8 +52,13 @@ describe('V8 code cache of the shipped program', () => {
   // stream stack), unless deprecations are to be shown, when the binding would warn on libvirt's log.
   it("the hook's quiet call loads no node:zlib module, and under --pending-deprecation stays silent", () => {
     mkdirSync(COPY, { recursive: true });
-    const iso = join(COPY, 'hook.iso');
+    // The disk outside the repository: its .tmp may be 0700 (CI's is), which the qemu user could not search.
+    const disks = mkdtempSync(join(tmpdir(), 'vsl-code-cache-'));
+    chmodSync(disks, 0o755);
+    scratch.push(disks);
+    const iso = join(disks, 'hook.iso');
     writeFileSync(iso, '');
+    chmodSync(iso, 0o644);
     const xml = `<domain type='kvm'><name>cc</name><devices><disk type='file' device='cdrom'><source file='${iso}'><seclabel model='dac' relabel='no'/></source><target dev='hdc' bus='ide'/><readonly/></disk></devices></domain>`;
     const preload = join(COPY, 'modules-at-exit.cjs');
     writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT, process.moduleLoadList.join('\\n')));`);

@@ -4,7 +4,8 @@
  * version.ts would miss package.json and createRequire would resolve from the wrong place.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runInNewContext } from 'node:vm';
@@ -13,7 +14,10 @@ import { IMPORT_META_URL } from '../../scripts/esbuild-cjs.mjs';
 
 const REPO = join(import.meta.dirname, '../..');
 const COPIES = join(REPO, '.tmp/import-meta-url-test');
-afterAll(() => rmSync(COPIES, { recursive: true, force: true }));
+const scratch: string[] = [];
+afterAll(() => {
+  for (const d of [COPIES, ...scratch]) rmSync(d, { recursive: true, force: true });
+});
 
 const bannerUrl = (filename: string): string =>
   runInNewContext(`${IMPORT_META_URL}; __vslImportMetaUrl`, { __filename: filename, require: (id: string) => (id === 'node:url' ? { pathToFileURL } : undefined) }) as string;
@@ -28,8 +32,10 @@ describe("the bundles' import.meta.url", () => {
   // The xattr addon is found through createRequire(import.meta.url) (adapters/live/xattr.ts): an ACL in
   // the reason shows it loaded. The copies live under the repository, so its node_modules resolve as dist's.
   it.skipIf(process.getuid?.() !== 0)('the built program reads ACLs from a directory whose name needs escaping, as from dist/', () => {
-    const work = join(COPIES, 'host');
-    mkdirSync(work, { recursive: true });
+    // The disk outside the repository: its .tmp may be 0700 (CI's is), which nobody could search.
+    const work = mkdtempSync(join(tmpdir(), 'vsl-import-meta-url-'));
+    chmodSync(work, 0o755);
+    scratch.push(work);
     const iso = join(work, 'a.iso');
     writeFileSync(iso, '');
     chmodSync(iso, 0o600);
