@@ -12,6 +12,7 @@ import { domainLabelling, seclabelFor } from './domain-labelling.js';
 import { appArmorFinding, decideAppArmorOther, type AppArmorDecision } from './apparmor.js';
 import type { Chain, DecisionPorts } from './ports.js';
 import type { Finding } from '../access/types.js';
+import { QEMU_PROBES } from '../images/chain.js';
 import { MODELS, type FileModelDecision, type Model } from './types.js';
 
 export interface OtherFileDecision {
@@ -229,12 +230,16 @@ export function otherFileChain(f: OtherFile, ports: DecisionPorts): Chain {
   return f.path === undefined ? { kind: 'unprovable', reason: 'no path in the XML' } : chainFor(f, ports);
 }
 
+/** The options whose file QEMU opens as a block device, probing its format when none is given. */
+const QEMU_DRIVE_OPTIONS = new Set(['drive', 'cdrom', 'pflash', 'hda', 'hdb', 'hdc', 'hdd', 'fda', 'fdb', 'mtdblock', 'sd', '']);
+
 function chainFor(f: OtherFile, ports: DecisionPorts): Chain {
   const path = f.path!;
-  if (f.kind === 'qemu-arg' && f.format !== undefined && f.format !== 'raw')
+  const probed = f.kind === 'qemu-arg' && f.format === undefined && f.qemuOption !== undefined && QEMU_DRIVE_OPTIONS.has(f.qemuOption);
+  if (f.kind === 'qemu-arg' && ((f.format !== undefined && f.format !== 'raw') || probed))
     return ports.resolveChain({
       element: f.element, index: -1, type: 'file', rawType: 'file', device: 'disk', target: undefined, source: f.element,
-      path, format: f.format, readonly: f.access === 'read', shareable: false, backing: undefined, seclabels: [],
+      path, format: f.format ?? QEMU_PROBES, readonly: f.access === 'read', shareable: false, backing: undefined, seclabels: [],
     });
   if (f.kind === 'filesystem') return { kind: 'ok', files: [{ path: `${path.replace(/\/+$/, '')}/.`, access: 'read', role: 'top', directory: true }] };
   const endpoint = f.kind === 'chardev' && (f.chardevType === 'unix' || f.chardevType === 'pipe');

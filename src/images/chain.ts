@@ -74,9 +74,16 @@ export type ChainResult =
   | { readonly kind: 'chain'; readonly files: readonly ChainFile[] }
   | { readonly kind: 'unprovable'; readonly code: UnprovableCode; readonly reason: string; readonly path: string };
 
+/**
+ * ChainTop.format for a file QEMU opens with no format given (`-drive file=…` without format=, `-hda`,
+ * `-cdrom`, …): QEMU probes it by its magic (and then follows a backing file the probed header names),
+ * where libvirt, for a `<disk>` without `<driver type>`, says raw.
+ */
+export const QEMU_PROBES = 'probe';
+
 export interface ChainTop {
   readonly path: string;
-  /** `<driver type>`; undefined means raw. */
+  /** `<driver type>`; undefined means raw; QEMU_PROBES: probed as QEMU does. */
   readonly format: string | undefined;
   /** The disk's `<backingStore>` as written, if any. */
   readonly declared?: DeclaredBacking;
@@ -113,7 +120,7 @@ export function resolveChain(view: HostView, top: ChainTop): ChainResult {
 function walk(view: HostView, top: ChainTop): ChainFile[] {
   const files: ChainFile[] = [];
   const seen = new Set<string>();
-  let layer: Layer | undefined = { path: top.path, format: top.format ?? 'raw', declared: top.declared, probed: false };
+  let layer: Layer | undefined = topLayer(view, top);
   for (let depth = 0; layer !== undefined; depth++) {
     if (depth >= MAX_CHAIN_DEPTH) {
       throw new Unprovable('too-deep', `backing chain deeper than ${MAX_CHAIN_DEPTH} images`, layer.path);
@@ -142,6 +149,16 @@ function walk(view: HostView, top: ChainTop): ChainFile[] {
     layer = nextLayer(view, layer, header);
   }
   return files;
+}
+
+function topLayer(view: HostView, top: ChainTop): Layer {
+  if (top.format !== QEMU_PROBES) return { path: top.path, format: top.format ?? 'raw', declared: top.declared, probed: false };
+  const head = view.readBytes(top.path, 0, PROBE_BYTES);
+  // A file that is not there is raw to the engines, which then say QEMU cannot open it. Not `probed`:
+  // that flag is libvirt's refusal of a probed backing image, and here QEMU probes, not libvirt.
+  if (head.kind === 'missing') return { path: top.path, format: 'raw', declared: top.declared, probed: false };
+  if (head.kind !== 'ok') throw new Unprovable('unreadable-header', `cannot probe ${top.path}'s format as QEMU does: ${head.why}`, top.path);
+  return { path: top.path, format: probeFormat(head.value), declared: top.declared, probed: false };
 }
 
 function readHeaderOf(view: HostView, layer: Layer, readHeader: (read: ByteReader) => Result<ImageHeader>): ImageHeader {

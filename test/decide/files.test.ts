@@ -229,6 +229,30 @@ describe('files beyond disks', () => {
     expect(rw.models.dac).toMatchObject({ action: 'as-is', accessible: false });
   });
 
+  // QEMU probes a -drive without format= (and then opens the backing file the probed header names); libvirt
+  // is not involved, so its refusal of probed backing images does not apply. A raw file stays one file.
+  it('a -drive without format= is probed as QEMU does: a qcow2 is decided over its backing chain, a raw file alone', async () => {
+    const drive = (img: string) => `  <qemu:commandline>
+    <qemu:arg value='-drive'/>
+    <qemu:arg value='if=none,id=x,file=${img},readonly=on'/>
+  </qemu:commandline>
+`;
+    const top = { type: 'file', mode: 0o644, content: qcow2({ backingName: '/srv/img/base.raw', extensions: [[0xe2792aca, 'raw']] }) } as const;
+    const h = (baseMode: number) =>
+      host({ '/srv/img': { type: 'dir', mode: 0o755 }, '/srv/img/top.img': top, '/srv/img/base.raw': { type: 'file', mode: baseMode }, '/srv/img/plain.img': { type: 'file', mode: 0o644 } });
+    const row = async (baseMode: number, img: string) =>
+      byElement((await explain(h(baseMode), [file(`probe-${baseMode}-${img.length}.xml`, xml('', '', drive(img)))], { models: ['dac'] })).report)['qemu:commandline/arg[2] -drive']!;
+    const denied = await row(0o600, '/srv/img/top.img');
+    expect(denied.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+    expect(denied.models.dac.reason).toContain('/srv/img/base.raw');
+    const ok = await row(0o644, '/srv/img/top.img');
+    expect(ok.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(ok.models.dac.reason).toContain('backing file');
+    const plain = await row(0o600, '/srv/img/plain.img');
+    expect(plain.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(plain.models.dac.reason).not.toContain('backing');
+  });
+
   it('a romfile set through <qemu:override> is decided like a commandline file, and nothing is written there', async () => {
     const override = `  <qemu:override>
     <qemu:device alias='net0'>
