@@ -1,13 +1,14 @@
 import { readSync, writeSync } from 'node:fs';
 
 /**
- * Reads from the descriptor's current position until `buf` is full or the file ends (readSync may return
- * fewer bytes than asked); returns how many bytes were read.
+ * Reads until `buf` is full or the file ends (readSync may return fewer bytes than asked), from the
+ * descriptor's current position, or with `position` from there on (pread, the position left alone);
+ * returns how many bytes were read.
  */
-export function readFully(fd: number, buf: Uint8Array): number {
+export function readFully(fd: number, buf: Uint8Array, position?: number): number {
   let got = 0;
   while (got < buf.length) {
-    const n = readSync(fd, buf, got, buf.length - got, null);
+    const n = readSync(fd, buf, got, buf.length - got, position === undefined ? null : position + got);
     if (n === 0) break;
     got += n;
   }

@@ -15,6 +15,7 @@
  */
 import * as fs from 'node:fs';
 import { errnoCode, errnoWords } from '../../host/errno.js';
+import { readFully } from '../../host/fd-io.js';
 import { lazyBuiltin } from '../../builtins.js';
 import { missing, ok, unknown, type FileType, type HostView, type Inode, type Lookup } from '../../host/view.js';
 import { xattr } from './xattr.js';
@@ -205,12 +206,7 @@ export function createLiveView(probe?: () => KernelProbe): HostView {
       if (length > MAX_READ_BYTES) return unknown(`refusing to read ${length} bytes at once`);
       return withRegularFile(path, (fd) => {
         const buf = Buffer.alloc(length);
-        let got = 0;
-        while (got < length) {
-          const n = fs.readSync(fd, buf, got, length - got, offset + got);
-          if (n === 0) break;
-          got += n;
-        }
+        const got = readFully(fd, buf, offset);
         return ok(new Uint8Array(buf.buffer, buf.byteOffset, got));
       });
     },

@@ -9,7 +9,7 @@
  * treats ~/.ssh): an entry another user could write would let them choose the model this run decides with.
  */
 import {
-  closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, statSync,
+  closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, statSync,
   unlinkSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -42,17 +42,29 @@ export function cacheDirFrom(env: Readonly<Record<string, string | undefined>>):
  * the caller then reads the policy itself.
  */
 export function openReadOnlyStore(dir: string, owner = 0): EntryStore {
+  /** The entry opened without following a link, when it and its directory are `owner`'s and private; else undefined. */
+  const openEntry = (name: string): { fd: number; size: number } | undefined => {
+    if (!ENTRY.test(name)) return undefined;
+    const d = lstatSync(dir);
+    if (!d.isDirectory() || !ownedAndPrivate(d, owner)) return undefined;
+    const fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const st = fstatSync(fd);
+      if (st.isFile() && ownedAndPrivate(st, owner) && st.size <= MAX_ENTRY_BYTES) return { fd, size: st.size };
+    } catch {
+      // closed below: a descriptor fstat fails on is no entry
+    }
+    closeSync(fd);
+    return undefined;
+  };
   return {
     read(name) {
-      if (!ENTRY.test(name)) return undefined;
       let fd: number | undefined;
       try {
-        const d = lstatSync(dir);
-        if (!d.isDirectory() || !ownedAndPrivate(d, owner)) return undefined;
-        fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
-        const st = fstatSync(fd);
-        if (!st.isFile() || !ownedAndPrivate(st, owner) || st.size > MAX_ENTRY_BYTES) return undefined;
-        const out = Buffer.allocUnsafe(st.size);
+        const entry = openEntry(name);
+        if (!entry) return undefined;
+        fd = entry.fd;
+        const out = Buffer.allocUnsafe(entry.size);
         if (readFully(fd, out) < out.length) return undefined;
         return out;
       } catch {
@@ -63,19 +75,17 @@ export function openReadOnlyStore(dir: string, owner = 0): EntryStore {
     },
     write: () => false,
     readAgainst(name, policyPath, headLength, layout) {
-      if (!ENTRY.test(name)) return undefined;
       let fd: number | undefined;
       let pfd: number | undefined;
       try {
-        const d = lstatSync(dir);
-        if (!d.isDirectory() || !ownedAndPrivate(d, owner)) return undefined;
-        fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
-        const st = fstatSync(fd);
-        if (!st.isFile() || !ownedAndPrivate(st, owner) || st.size > MAX_ENTRY_BYTES || st.size < headLength) return undefined;
+        const entry = openEntry(name);
+        if (!entry) return undefined;
+        fd = entry.fd;
+        if (entry.size < headLength) return undefined;
         const head = Buffer.allocUnsafe(headLength);
-        if (readAt(fd, head, 0) < headLength) return undefined;
+        if (readFully(fd, head, 0) < headLength) return undefined;
         const l = layout(head);
-        if (!l || l.total !== st.size || l.policyAt !== headLength) return undefined;
+        if (!l || l.total !== entry.size || l.policyAt !== headLength) return undefined;
         pfd = openSync(policyPath, constants.O_RDONLY);
         const mine = Buffer.allocUnsafe(CHUNK);
         const theirs = Buffer.allocUnsafe(CHUNK);
@@ -83,13 +93,13 @@ export function openReadOnlyStore(dir: string, owner = 0): EntryStore {
         for (;;) {
           const n = readFully(pfd, mine);
           if (at + n > l.policyLength) return undefined;
-          if (n > 0 && (readAt(fd, theirs.subarray(0, n), l.policyAt + at) < n || mine.compare(theirs, 0, n, 0, n) !== 0)) return undefined;
+          if (n > 0 && (readFully(fd, theirs.subarray(0, n), l.policyAt + at) < n || mine.compare(theirs, 0, n, 0, n) !== 0)) return undefined;
           at += n;
           if (n < CHUNK) break;
         }
         if (at !== l.policyLength) return undefined;
         const payload = Buffer.allocUnsafe(l.payloadLength);
-        return readAt(fd, payload, l.payloadAt) === l.payloadLength ? payload : undefined;
+        return readFully(fd, payload, l.payloadAt) === l.payloadLength ? payload : undefined;
       } catch {
         return undefined;
       } finally {
@@ -101,17 +111,6 @@ export function openReadOnlyStore(dir: string, owner = 0): EntryStore {
 }
 
 const CHUNK = 64 * 1024;
-
-/** Fills `buf` from `position` (pread), as far as the file goes; how many bytes were read. */
-function readAt(fd: number, buf: Uint8Array, position: number): number {
-  let got = 0;
-  while (got < buf.length) {
-    const n = readSync(fd, buf, got, buf.length - got, position + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
-}
 
 /** Owned by this user, writable by no one else. */
 function ownedAndPrivate(st: { uid: number; mode: number }, uid: number): boolean {
