@@ -23,7 +23,7 @@ import { isStoredProjection, openProjection, projectPolicy, type PolicyProjectio
 import { DEFAULT_DYNAMIC } from '../selinux/svirt-process.js';
 import type { HostOptions } from './host-options.js';
 import {
-  domainContexts, hostPolicyPath, loadHostPolicy, namedLiveBooleans,
+  domainContexts, hostPolicyPath, loadHostPolicy, namedLiveBooleans, readHostPolicyBytes,
   type LoadedPolicy, type PolicyLoader,
 } from './selinux-engine.js';
 
@@ -63,15 +63,12 @@ export interface HookStorePlan {
 /** What storing would do, from what is on disk now; a failure says why there is nothing to store. */
 export function planHookPolicyStore(view: HostView, reader: PolicyCache | undefined): Result<HookStorePlan, string> {
   if (!reader || !cacheSupported()) return failure('this build has no build identity (only the bundled build keeps a policy store)');
-  const where = hostPolicyPath(view, {});
-  if (!where.ok) return where;
-  const source = where.value.path;
-  const bytes = view.readBinary(source);
-  if (bytes.kind !== 'ok') return failure(`${source}: cannot read the SELinux policy${bytes.kind === 'unknown' ? `: ${bytes.why}` : ''}`);
-  const entry = cacheEntryName(bytes.value);
+  const read = readHostPolicyBytes(view, {});
+  if (!read.ok) return read;
+  const { path: source, bytes } = read.value;
   const scope = hookProjectionScope(view);
-  const present = hookCanRead(reader, bytes.value) && sameScope(readProjection(reader, bytes.value), scope);
-  return success({ source, entry, projectionEntry: projectionEntryName(), scope, bytes: bytes.value, present });
+  const present = hookCanRead(reader, bytes) && sameScope(readProjection(reader, bytes), scope);
+  return success({ source, entry: cacheEntryName(bytes), projectionEntry: projectionEntryName(), scope, bytes, present });
 }
 
 /** Parses the policy and stores its model through `writer`; then checks that the hook's reader finds it. */

@@ -91,13 +91,9 @@ export function readHostPolicyBytes(view: HostView, opts: Pick<HostOptions, 'pol
 /** --policy, else the running kernel's policy, else the store /etc/selinux/config names; loaded and checked. */
 export function readHostPolicy(view: HostView, opts: Pick<HostOptions, 'policy' | 'booleans'>): Result<HostPolicyModel, string> {
   const read = readHostPolicyBytes(view, opts);
-  return read.ok ? hostPolicyModel(view, opts, read.value) : read;
-}
-
-/** The model of policy bytes already read, with the boolean values in force. */
-export function hostPolicyModel(view: HostView, opts: Pick<HostOptions, 'policy' | 'booleans'>, read: HostPolicyBytes): Result<HostPolicyModel, string> {
-  const { path, live } = read;
-  const policy = parsePolicy(read.bytes);
+  if (!read.ok) return read;
+  const { path, live } = read.value;
+  const policy = parsePolicy(read.value.bytes);
   if (!policy.ok) return failure(`${path}: not a usable kernel policy: ${policy.error.message} (${policy.error.section} at byte ${policy.error.offset})`);
   const booleans = { ...(live && opts.policy === undefined ? liveBooleans(view) : {}), ...opts.booleans };
   return success({ policy: policy.value, booleans, source: path });
@@ -121,11 +117,8 @@ export function namedLiveBooleans(view: HostView, opts: Pick<HostOptions, 'polic
 
 export function loadHostPolicy(view: HostView, opts: HostOptions): Result<LoadedPolicy, string> {
   const model = readHostPolicy(view, opts);
-  return model.ok ? loadedPolicy(model.value) : model;
-}
-
-export function loadedPolicy(model: HostPolicyModel): Result<LoadedPolicy, string> {
-  const { policy, booleans, source } = model;
+  if (!model.ok) return model;
+  const { policy, booleans, source } = model.value;
   return success({ oracle: policyOracle(policy, booleans), mls: isMls(policy), source });
 }
 

@@ -83,7 +83,7 @@ export function projectionEntryName(): string {
   return PROJECTION_ENTRY;
 }
 
-export const PROJECTION_ENTRY = 'projection.bin';
+const PROJECTION_ENTRY = 'projection.bin';
 
 /** The entry as its four parts, to be written one after the other (a copy into one buffer costs ~5 ms). */
 export function encodeCacheEntry(key: string, policyBytes: Uint8Array, model: Policy): Uint8Array[] {
@@ -123,12 +123,5 @@ export function decodeEntry(key: string, policyBytes: Uint8Array, entry: Uint8Ar
   at += keyLength;
   if (Buffer.compare(e.subarray(at, at + policyLength), policyBytes) !== 0) return undefined;
   at += policyLength;
-  const model = e.subarray(at, at + modelLength);
-  const check = crc32();
-  if (!check || check(model) !== e.readUInt32LE(20)) return undefined;
-  try {
-    return v8().deserialize(model) as unknown;
-  } catch {
-    return undefined;
-  }
+  return decodePayload(e.subarray(at, at + modelLength), e.readUInt32LE(20));
 }
