@@ -178,18 +178,18 @@ function storeHookPolicy(dir: string, io: CliIo): void {
     io.stdout.write(`virt-seclabel: policy store: nothing stored: ${plan.error}\n`);
     return;
   }
-  const { source, entry } = plan.value;
+  const { source, entry, projectionEntry } = plan.value;
   if (plan.value.present) {
-    io.stdout.write(`virt-seclabel: policy store: ${dir}/${entry} already holds ${source} as parsed by this build; nothing changed\n`);
+    io.stdout.write(`virt-seclabel: policy store: ${dir}/${entry} already holds ${source} as parsed by this build, and ${dir}/${projectionEntry} its projection; nothing changed\n`);
     return;
   }
-  io.stdout.write(`virt-seclabel: plan: store ${source} as parsed by this build in ${dir}/${entry} (root 0600), for the hook to read instead of parsing it\n`);
+  io.stdout.write(`virt-seclabel: plan: store ${source} as parsed by this build in ${dir}/${entry} (root 0600), and its projection for the hook's own questions in ${dir}/${projectionEntry} (root 0600), for the hook to read instead of parsing it\n`);
   const done = applyHookPolicyStore(plan.value, hookPolicyStoreForWriting(dir)!, reader!);
   if (!done.ok) {
     io.stderr.write(`virt-seclabel: policy store: ${dir}/${entry}: not stored: ${done.error}; the hook reads the policy itself (slower, same answers)\n`);
     return;
   }
-  io.stdout.write(`virt-seclabel: stored ${dir}/${entry}; when the policy changes, the hook reads it itself until \`hook install\` runs again\n`);
+  io.stdout.write(`virt-seclabel: stored ${dir}/${entry}; stored ${dir}/${projectionEntry}; when the policy or a boolean changes, the hook reads it itself until \`hook install\` runs again\n`);
 }
 
 export function runHookInstall(

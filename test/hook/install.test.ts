@@ -247,6 +247,12 @@ describe.skipIf(noCli !== undefined)('hook install from a checkout, as a new use
     expect(second.stdout).toMatch(ACTIVE);
     // On a host with a policy (as root): planned, stored and checked; else it says why nothing was stored.
     expect(second.stdout).toMatch(/virt-seclabel: (stored \S+\/etc\/policy-store\/policy-\d+-[0-9a-f]{8}\.bin; |policy store: nothing stored: )/);
+    // What it stores, its plan names first: the parsed policy and its projection.
+    if (second.stdout.includes('virt-seclabel: stored ')) {
+      expect(second.stdout).toMatch(/virt-seclabel: plan: store \S+ .* in \S+\/policy-\d+-[0-9a-f]{8}\.bin \(root 0600\), and its projection .* in \S+\/projection\.bin \(root 0600\)/);
+      expect(second.stdout).toMatch(/stored \S+\/etc\/policy-store\/projection\.bin; /);
+      expect(existsSync(join(dir, 'etc', 'policy-store', 'projection.bin'))).toBe(true);
+    }
     expect(readFileSync(join(dir, 'qemu.d', 'virt-seclabel'), 'utf8')).toBe(renderHookScript(cli));
     rmSync(dir, { recursive: true, force: true });
   });
