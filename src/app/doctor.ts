@@ -9,7 +9,7 @@ import { computeBootStamp } from '../doctor/boot-stamp.js';
 import type { DoctorReader, StatFollowed } from '../doctor/ports.js';
 import { diskFileUses, domainFileUses, holderOf, parseDomainStatus, type DomainStatus, type FileRole, type Holder } from '../doctor/status.js';
 import { diagnoseFile, type DoctorHost, type DoctorOptions, type FileFacts, type Finding, type Neighbours } from '../doctor/verdict.js';
-import { detectConnection } from '../decide/connection.js';
+import { detectConnection, type Connection } from '../decide/connection.js';
 import { resolveIdentity } from '../dac/identity.js';
 import { resolveOwnership } from '../dac/ownership.js';
 import { readAccounts } from '../host/accounts.js';
@@ -60,7 +60,7 @@ interface Named {
 }
 
 /** What decides which chardev files libvirt labels (stdio_handler); libvirt's default when qemu.conf is unread. */
-type Stdio = { readonly stdioHandler?: 'logd' | 'file' };
+type Stdio = Pick<Connection, 'stdioHandler'>;
 
 /** The files of the domains libvirt defines: the named ones, or with undefined every one, read in batches. */
 function definedDomainsFiles(names: readonly string[] | undefined, client: LibvirtClient, view: HostView, stdio: Stdio, named: Named[], problems: string[], notes: string[]): void {

@@ -10,8 +10,6 @@ import type { Model } from '../decide/types.js';
 import { strToUint } from '../dac/ownership.js';
 import type { Result } from '../result.js';
 
-// libvirt's owner parsing (virParseOwnershipIds, virGetUserID, virStrToLong_ui) is dac/ownership.ts's, shared with the qemu identity.
-export { parseOwnershipIds as parseDacLabel, resolveOwnerId, strToUint, type DacOwner, type OwnerId } from '../dac/ownership.js';
 
 export const RECORD_PREFIX = 'trusted.libvirt.security.';
 

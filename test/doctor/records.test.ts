@@ -3,7 +3,8 @@
  * for a DAC label, the C-string view of a value (up to its first NUL), and hostile values.
  */
 import { describe, expect, it } from 'vitest';
-import { cValue, decodeRecord, noRecord, parseDacLabel, plausibleContext, recordNames, resolveOwnerId, showValue, strToUint, type RawAttr } from '../../src/doctor/records.js';
+import { cValue, decodeRecord, noRecord, plausibleContext, recordNames, showValue, type RawAttr } from '../../src/doctor/records.js';
+import { parseOwnershipIds as parseDacLabel, resolveOwnerId, strToUint } from '../../src/dac/ownership.js';
 
 const v = (s: string | Uint8Array): RawAttr => ({ kind: 'value', bytes: typeof s === 'string' ? new Uint8Array(Buffer.from(s, 'latin1')) : s });
 const absent: RawAttr = { kind: 'absent' };
