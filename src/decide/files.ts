@@ -259,6 +259,12 @@ function pipeChains(path: string): readonly [Chain, Chain] {
   return [{ kind: 'ok', files: [one(`${path}.in`), one(`${path}.out`)] }, { kind: 'ok', files: [one(path)] }];
 }
 
+/** Why libvirt will not label for `model` in this domain at all (a domain seclabel, dynamic_ownership = 0); undefined: it will. */
+function driverOff(model: Model, domain: Domain, conn: Connection): string | undefined {
+  const labelling = domainLabelling(domain, model, conn);
+  return !labelling.on ? labelling.why : model === 'dac' && !conn.dynamicOwnership ? 'dynamic_ownership = 0: libvirt never chowns' : undefined;
+}
+
 function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connection, ports: DecisionPorts, findings: Finding[]): FileModelDecision {
   const state = conn.models[model];
   if (!state.active) return { action: 'n/a', accessible: null, reason: `${model} is not active: ${state.why}` };
@@ -269,8 +275,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
       if (!h.labelled) return { action: 'n/a', accessible: null, reason: h.libvirt };
       const unconfined = model === 'selinux' ? selinuxConfined(domain, conn) : undefined;
       if (unconfined) return { action: 'n/a', accessible: null, reason: unconfined };
-      const l = domainLabelling(domain, model, conn);
-      const off = !l.on ? l.why : model === 'dac' && !conn.dynamicOwnership ? 'dynamic_ownership = 0: libvirt never chowns' : undefined;
+      const off = driverOff(model, domain, conn);
       if (off) return { action: 'as-is', accessible: null, reason: `${off}, so QEMU opens the node as it is; the node is found on the host at start and is not judged here` };
       return { action: 'relabel', accessible: null, reason: h.libvirt };
     }
@@ -290,8 +295,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   const t = treatment(f, conn);
   if ('undecided' in t) return { action: 'keep', accessible: null, reason: t.undecided };
 
-  const labelling = domainLabelling(domain, model, conn);
-  const driverOff = !labelling.on ? labelling.why : model === 'dac' && !conn.dynamicOwnership ? 'dynamic_ownership = 0: libvirt never chowns' : undefined;
+  const off = driverOff(model, domain, conn);
   const check = () => {
     let c = checkChain(model, chainFor(f, ports), ports, domain);
     if (f.kind === 'chardev' && f.chardevType === 'pipe') {
@@ -319,7 +323,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   }
 
   if (!t.qemuOpens) {
-    if (!t.labelled || driverOff) return { action: 'n/a', accessible: null, reason: `${t.libvirt}${driverOff && t.labelled ? `; ${driverOff}` : ''}` };
+    if (!t.labelled || off) return { action: 'n/a', accessible: null, reason: `${t.libvirt}${off && t.labelled ? `; ${off}` : ''}` };
     if (!t.optOut) return { action: 'relabel', accessible: null, reason: `${t.libvirt}; QEMU needs no access to it, and there is no per-element opt-out; ${t.alternatives?.[model] ?? (model === 'dac' ? ALTERNATIVES_DAC : ALTERNATIVES_SELINUX)}` };
     return { action: 'keep', accessible: null, reason: `${t.libvirt}; QEMU needs no access, so there is nothing to prove and it is left to libvirt`, byRule: true };
   }
@@ -331,10 +335,10 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
     if (f.kind === 'filesystem')
       return { action: 'as-is', accessible: null, reason: "libvirt never labels a 9p share; whether svirt may use the directory tree as it is labelled is not judged here" };
   }
-  if (!t.labelled || driverOff) {
+  if (!t.labelled || off) {
     const c = check();
     const v = c.verdict;
-    const why = t.labelled ? `${driverOff}, so QEMU opens it as it is` : f.kind === 'qemu-arg' ? 'libvirt never labels what <qemu:commandline> names' : 'libvirt never labels it';
+    const why = t.labelled ? `${off}, so QEMU opens it as it is` : f.kind === 'qemu-arg' ? 'libvirt never labels what <qemu:commandline> names' : 'libvirt never labels it';
     if (v.accessible === true) return { action: 'as-is', accessible: true, reason: `${why}; QEMU can open it: ${v.because}` };
     if (c.missingNvram) return { action: 'as-is', accessible: null, reason: `${why}; it does not exist yet: libvirt creates it from the template, owned by the qemu user, mode 0600` };
     return { action: 'as-is', accessible: v.accessible, reason: `${why}; ${v.accessible === false ? 'QEMU cannot open it, the VM fails to start' : 'cannot tell whether QEMU can open it'}: ${v.reason}` };

@@ -193,9 +193,9 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
       });
   }
   const devices = child(root, 'devices');
-  if (devices) files.push(...chardevFiles(root, devices, readSeclabels));
-  // <tpm>: the passthrough device (libvirt opens it and passes fds) and the emulator's state (swtpm's, not QEMU's).
-  if (devices)
+  if (devices) {
+    files.push(...chardevFiles(root, devices, readSeclabels));
+    // <tpm>: the passthrough device (libvirt opens it and passes fds) and the emulator's state (swtpm's, not QEMU's).
     childrenNamed(devices, 'tpm').forEach((t, i) => {
       const backend = child(t, 'backend');
       const type = (backend && attr(backend, 'type')) ?? 'passthrough';
@@ -220,8 +220,7 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
         ...(sourceType !== undefined && { tpmSourceType: sourceType }),
       });
     });
-  // <filesystem type='mount'>: a 9p share QEMU opens itself, or a virtiofs share virtiofsd opens.
-  if (devices)
+    // <filesystem type='mount'>: a 9p share QEMU opens itself, or a virtiofs share virtiofsd opens.
     childrenNamed(devices, 'filesystem').forEach((fs, i) => {
       if ((attr(fs, 'type') ?? 'mount') !== 'mount') return;
       const driver = child(fs, 'driver');
@@ -239,7 +238,6 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
         fsAccessMode: attr(fs, 'accessmode') ?? 'passthrough',
       });
     });
-  if (devices) {
     // <rng><backend model='random'>PATH</backend>: QEMU opens PATH (rng-random); no text: QEMU's default.
     childrenNamed(devices, 'rng').forEach((r, i) => {
       const backend = child(r, 'backend');
