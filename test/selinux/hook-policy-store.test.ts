@@ -6,41 +6,24 @@
  * the same refusal for a corrupt or truncated policy. A store the hook cannot trust (not root's, writable
  * by others, a symlink, damaged, another build's) is a miss, never an answer.
  */
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openCacheDir, openReadOnlyStore } from '../../src/adapters/live/policy-cache-dir.js';
+import { describe, expect, it } from 'vitest';
+import { KEY, debian, reader, root, useStoreDirs, writer } from './hook-store-fixture.js';
+import { openReadOnlyStore } from '../../src/adapters/live/policy-cache-dir.js';
 import { applyHookPolicyStore, planHookPolicyStore } from '../../src/app/hook-policy-store.js';
 import { computeAccess, type AccessRequest } from '../../src/selinux/access.js';
 import { cacheEntryName, cacheSupported } from '../../src/selinux/policy/cache-entry.js';
-import { loadPolicyCached, type PolicyCache } from '../../src/selinux/policy/cached-load.js';
+import { loadPolicyCached } from '../../src/selinux/policy/cached-load.js';
 import { loadPolicy } from '../../src/selinux/policy/load.js';
 import type { Policy } from '../../src/selinux/policy/model.js';
 import { DIR_SEARCH_PERMS, LINK_FOLLOW_PERMS, READ_PERMS, READ_WRITE_PERMS } from '../../src/selinux/qemu-perms.js';
 import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { allVariants, compilePolicy, variantName } from './differential/compile.js';
 
-const root = process.getuid?.() === 0;
-const KEY = 'test build';
-const DEBIAN = ['/etc/selinux/default/policy/policy.33', '/etc/selinux/mls/policy/policy.33'];
-const debian = DEBIAN.filter((p) => existsSync(p));
-if (process.env.CI === 'true' && debian.length < DEBIAN.length) throw new Error(`CI needs ${DEBIAN.join(' and ')} (selinux-policy-default, selinux-policy-mls)`);
-if (process.env.CI === 'true' && !root) throw new Error('CI runs this suite as root (a store the hook reads is root\'s)');
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 /** A store directory as `hook install` leaves it: root's, 0700, filled through openCacheDir. */
-function storeDir(): string {
-  const parent = mkdtempSync(join(tmpdir(), 'hook-policy-store-'));
-  dirs.push(parent);
-  return join(parent, 'policy-store');
-}
-const writer = (dir: string): PolicyCache => ({ store: openCacheDir(dir), key: KEY });
-const reader = (dir: string, key = KEY): PolicyCache => ({ store: openReadOnlyStore(dir), key });
+const storeDir = useStoreDirs('hook-policy-store-');
 
 /** Fills the store for `bytes` and returns the model the hook gets back from it (or undefined on a miss). */
 function throughStore(bytes: Uint8Array, dir = storeDir()): { dir: string; fromStore: Policy | undefined } {

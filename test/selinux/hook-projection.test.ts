@@ -9,18 +9,17 @@
  * included), and the oracle's answer (which asks the whole policy for everything else) always. A damaged,
  * truncated, foreign or mismatched store entry is a miss, never an answer.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openCacheDir, openReadOnlyStore } from '../../src/adapters/live/policy-cache-dir.js';
+import { describe, expect, it } from 'vitest';
+import { KEY, debian, reader, root, useStoreDirs, writer } from './hook-store-fixture.js';
+import { openReadOnlyStore } from '../../src/adapters/live/policy-cache-dir.js';
 import { createLiveView } from '../../src/adapters/live/live-view.js';
 import { HOOK_CLASSES, hookPolicyLoader, readProjection } from '../../src/app/hook-policy-store.js';
 import type { HostOptions } from '../../src/app/host-options.js';
 import { computeAccess, type AccessRequest } from '../../src/selinux/access.js';
 import { cacheSupported, encodeEntry, entryHeadLength, entryLayout, projectionEntryName } from '../../src/selinux/policy/cache-entry.js';
-import type { PolicyCache } from '../../src/selinux/policy/cached-load.js';
 import { loadPolicy } from '../../src/selinux/policy/load.js';
 import type { Policy } from '../../src/selinux/policy/model.js';
 import { projectPolicy, type PolicyProjection, type ProjectionScope } from '../../src/selinux/policy/projection.js';
@@ -29,24 +28,8 @@ import { projectedOracle } from '../../src/selinux/projected-oracle.js';
 import { DIR_SEARCH_PERMS, LINK_FOLLOW_PERMS, READ_PERMS, READ_WRITE_PERMS } from '../../src/selinux/qemu-perms.js';
 import { allVariants, compilePolicy, variantName } from './differential/compile.js';
 
-const root = process.getuid?.() === 0;
-const KEY = 'test build';
-const DEBIAN = ['/etc/selinux/default/policy/policy.33', '/etc/selinux/mls/policy/policy.33'];
-const debian = DEBIAN.filter((p) => existsSync(p));
-if (process.env.CI === 'true' && debian.length < DEBIAN.length) throw new Error(`CI needs ${DEBIAN.join(' and ')} (selinux-policy-default, selinux-policy-mls)`);
-if (process.env.CI === 'true' && !root) throw new Error('CI runs this suite as root (a store the hook reads is root\'s)');
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function storeDir(): string {
-  const parent = mkdtempSync(join(tmpdir(), 'hook-projection-'));
-  dirs.push(parent);
-  return join(parent, 'policy-store');
-}
-const writer = (dir: string): PolicyCache => ({ store: openCacheDir(dir), key: KEY });
-const reader = (dir: string, key = KEY): PolicyCache => ({ store: openReadOnlyStore(dir), key });
+/** A store directory as `hook install` leaves it: root's, 0700, filled through openCacheDir. */
+const storeDir = useStoreDirs('hook-projection-');
 const projectionKey = `${KEY} projection`;
 
 /** The projection as the hook gets it: written by install's writer, read back through the read-only store. */
@@ -244,8 +227,8 @@ describe.skipIf(!cacheSupported())('the hook projection answers as the whole pol
     if (!full.ok) throw new Error(full.error.message);
     const dir = storeDir();
     throughStore(bytes, full.value, { sourceTypes: ['t1'], classes: [...HOOK_CLASSES] }, dir);
-    const files = mkdtempSync(join(tmpdir(), 'hook-projection-policy-'));
-    dirs.push(files);
+    // A scratch directory removed after the test, as store directories are (storeDir's parent).
+    const files = dirname(storeDir());
     const streamed = (policy: Uint8Array, key = projectionKey) => {
       const f = join(files, `p${Math.random()}`);
       writeFileSync(f, policy);
