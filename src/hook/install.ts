@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { HookProbe, ProbeOutcome } from './effects.js';
 import { shellQuote } from '../shell-quote.js';
 import {
-  HOOK_FILE_NAME, HOOK_MARKER, HOOK_PATH, HOOK_REFUSE_EXIT, HOOK_TIMEOUT_SECONDS, PROBE_ARGS, PROBE_ENV, PROBE_XML, SYSLOG_TAG,
+  HOOK_FILE_NAME, HOOK_MARKER, HOOK_PATH, HOOK_REFUSE_EXIT, HOOK_TIMEOUT_SECONDS, PROBE_ARGS, TIMEOUT_PREFIX, PROBE_ENV, PROBE_XML, SYSLOG_TAG,
   renderProbeScript,
 } from './script.js';
 
@@ -56,7 +56,7 @@ export const RELOAD_NOTE =
 
 /** The check command as a person would type it, for messages. */
 export function probeCommandText(binary: string): string {
-  return `timeout -k 5 ${HOOK_TIMEOUT_SECONDS} ${shellQuote(binary)} hook -- ${PROBE_ARGS.join(' ')}`;
+  return `${TIMEOUT_PREFIX} ${shellQuote(binary)} hook -- ${PROBE_ARGS.join(' ')}`;
 }
 
 export type ProbeVerdict = { readonly ok: true } | { readonly ok: false; readonly why: string };

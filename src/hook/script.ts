@@ -48,8 +48,17 @@ VIRT_SECLABEL=${shellQuote(binary)}
 `;
 }
 
+/**
+ * `timeout` as the script runs it. `--foreground`: timeout then neither moves itself into a process group
+ * of its own (setpgid) nor signals its group when the time is up, only the check. Without it, where the
+ * setpgid is refused (Debian's SELinux policy denies virtd_t `process { setpgid }`; coreutils ignores the
+ * failure) the group is libvirtd's own, which runs hooks in its process group: a check that hung would
+ * have had SIGTERM, then SIGKILL, sent to libvirtd itself.
+ */
+export const TIMEOUT_PREFIX = `timeout --foreground -k 5 ${HOOK_TIMEOUT_SECONDS}`;
+
 /** The command the script runs for a check, with the domain XML on stdin; `hook install` runs it first. */
-const CHECK_COMMAND = `timeout -k 5 ${HOOK_TIMEOUT_SECONDS} "$VIRT_SECLABEL" hook -- "$@"`;
+const CHECK_COMMAND = `${TIMEOUT_PREFIX} "$VIRT_SECLABEL" hook -- "$@"`;
 
 /**
  * A `case` pattern for "some relabel here is not libvirt's own relabel='yes' / relabel="yes"": the word

@@ -72,12 +72,12 @@ describe('hook install', () => {
     const r = await install(f.files, p.probe);
     expect(r.code).toBe(0);
     expect(p.runs).toEqual([{ script: renderProbeScript('virt-seclabel'), args: PROBE_ARGS, stdin: PROBE_XML, env: PROBE_ENV }]);
-    expect(p.runs[0]!.script).toContain('timeout -k 5 30 "$VIRT_SECLABEL" hook -- "$@"');
+    expect(p.runs[0]!.script).toContain('timeout --foreground -k 5 30 "$VIRT_SECLABEL" hook -- "$@"');
     // Every line of the probe is a line of the script: the same environment and the same check command.
     for (const line of p.runs[0]!.script.trimEnd().split('\n')) expect(renderHookScript().split('\n').map((l) => l.trim())).toContain(line.trim());
     expect(f.done).toEqual([`write ${PATH}`]);
     expect(r.stdout.startsWith(
-      'virt-seclabel: checked: `timeout -k 5 30 virt-seclabel hook -- virt-seclabel-install-check prepare begin -` runs with the script\'s PATH and environment\n' +
+      'virt-seclabel: checked: `timeout --foreground -k 5 30 virt-seclabel hook -- virt-seclabel-install-check prepare begin -` runs with the script\'s PATH and environment\n' +
         `virt-seclabel: plan: write a new ${PATH} (root:root 0755)\n` +
         `virt-seclabel: wrote ${PATH} (root:root 0755); libvirtd (or virtqemud) reads hooks only when it starts and on SIGHUP: run \`systemctl reload libvirtd\` (or send it SIGHUP) or restart it\n`,
     )).toBe(true);
@@ -92,7 +92,7 @@ describe('hook install', () => {
     expect(r.stdout).toBe('');
     expect(f.done).toEqual([]);
     expect(r.stderr).toBe(
-      'virt-seclabel: hook install: nothing written: the script would run `timeout -k 5 30 virt-seclabel hook -- virt-seclabel-install-check prepare begin -` ' +
+      'virt-seclabel: hook install: nothing written: the script would run `timeout --foreground -k 5 30 virt-seclabel hook -- virt-seclabel-install-check prepare begin -` ' +
         'with PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin, and run that way now it failed: ' +
         'virt-seclabel: command not found in PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin (exit 127): sh: 1: exec: virt-seclabel: not found\n' +
         'virt-seclabel: make virt-seclabel run from that PATH, or name the command the script should run with --binary (an absolute path)\n' +
@@ -233,7 +233,7 @@ describe.skipIf(noCli !== undefined)('hook install from a checkout, as a new use
     const first = spawnSync(process.execPath, [cli, 'hook', 'install', '--hooks-dir', dir], { encoding: 'utf8', env });
     expect(first.status, first.stderr).toBe(2);
     expect(first.stdout).toBe('');
-    expect(first.stderr).toContain('virt-seclabel: hook install: nothing written: the script would run `timeout -k 5 30 virt-seclabel hook -- ');
+    expect(first.stderr).toContain('virt-seclabel: hook install: nothing written: the script would run `timeout --foreground -k 5 30 virt-seclabel hook -- ');
     expect(first.stderr).toContain('virt-seclabel: command not found in PATH=');
     expect(first.stderr).toContain('--binary');
     expect(existsSync(join(dir, 'qemu.d', 'virt-seclabel'))).toBe(false);

@@ -157,7 +157,7 @@ describe.skipIf(skip !== undefined)('the hook on a private real libvirtd (TCG)',
     const r = run(process.execPath, [cli, 'hook', 'install', '--hooks-dir', join(state, 'hooks'), '--binary', missing]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain(`virt-seclabel: hook install: nothing written: the script would run \`timeout -k 5 30 ${missing} hook -- `);
+    expect(r.stderr).toContain(`virt-seclabel: hook install: nothing written: the script would run \`timeout --foreground -k 5 30 ${missing} hook -- `);
     expect(r.stderr).toContain('--binary');
     expect(readFileSync(hook, 'utf8')).toBe(before);
   });
