@@ -18,13 +18,18 @@ import { hookPolicyStoreDir } from '../hook/config.js';
 import { readAll } from '../adapters/inputs.js';
 import { configReader, liveHookFiles, liveHookLog, liveHookProbe, runningProgram } from '../adapters/hook/live-effects.js';
 import { hostOptionsUnusable, runHookCheck, type HookExit } from '../hook/check.js';
-import type { HookFiles, HookProbe } from '../hook/effects.js';
+import type { HookFiles, HookProbe, HookSelinuxHost } from '../hook/effects.js';
+import { judgeHookUnderSelinux } from '../hook/selinux-install.js';
+import { liveSelinuxHost, selinuxKernelRuns } from '../adapters/hook/selinux-host.js';
+import { policyOracle } from '../selinux/policy-oracle.js';
+import { readHostPolicy } from '../app/selinux-engine.js';
 import { ACTIVE_NOTE, hookPath, planInstall, planUninstall, probeCommandText, probeHook, RELOAD_NOTE } from '../hook/install.js';
 import type { HookContext } from '../hook/judge.js';
 import type { Model } from '../decide/types.js';
 import type { Domain } from '../domain/model.js';
 import { DEFAULT_BINARY, HOOK_PATH, renderHookScript } from '../hook/script.js';
 import { failure, type Result } from '../result.js';
+import type { SelinuxOracle } from '../selinux/oracle.js';
 import { shellQuote } from '../shell-quote.js';
 import type { SvirtLabelSource } from '../selinux/svirt-process.js';
 
@@ -52,7 +57,8 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
   if (words.length === 1 && words[0] === 'install') {
     const store = hookPolicyStoreDir(req.hookConfig);
     const policyStore = () => storeHookPolicy(store, io);
-    return runHookInstall({ hooksDir: req.hooksDir, binary: req.binary, running: runningProgram(), dryRun: req.dryRun }, { files: liveHookFiles, probe: liveHookProbe, policyStore }, io);
+    const selinux = selinuxKernelRuns() ? liveSelinuxHost(liveHostOracle) : undefined;
+    return runHookInstall({ hooksDir: req.hooksDir, binary: req.binary, running: runningProgram(), dryRun: req.dryRun }, { files: liveHookFiles, probe: liveHookProbe, policyStore, ...(selinux && { selinux }) }, io);
   }
   if (words.length === 1 && words[0] === 'uninstall') return runHookUninstall(req.hooksDir, liveHookFiles, io, req.dryRun === true);
   const log = liveHookLog(() => io.stderr);
@@ -129,6 +135,58 @@ export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource,
   return createHostContext(host.value.view, host.value.opts, { ...(invoker && { invoker }), ...(loadPolicy && { loadPolicy }), svirtLabel });
 }
 
+/** The running kernel's policy with its booleans in force, as the access engine answers it. */
+function liveHostOracle(): Result<SelinuxOracle, string> {
+  const model = readHostPolicy(createLiveView(), { policy: undefined, booleans: {} });
+  return model.ok ? { ok: true, value: policyOracle(model.value.policy, model.value.booleans) } : model;
+}
+
+/**
+ * On an SELinux host: whether libvirt's daemon may run the script at `path` under the label install gives
+ * it (src/hook/selinux-install.ts), and which label that is: its file-context label where the host has one
+ * (what a relabel would give it anyway), else the one it inherits. A refusal is written and undefined
+ * returned; otherwise the label to set (if any) and the notes for the plan.
+ */
+function selinuxPlan(path: string, sel: HookSelinuxHost, io: CliIo): { label?: string; inherited?: string; notes: readonly string[] } | undefined {
+  const refuse = (why: string) => {
+    io.stderr.write(`virt-seclabel: hook install: nothing written: ${why}\n`);
+    return undefined;
+  };
+  const oracle = sel.oracle();
+  if (!oracle.ok) return refuse(`cannot tell whether libvirt's daemon may run the script under this host's SELinux policy: ${oracle.error}`);
+  const security = sel.securityContext();
+  if (security === undefined) return refuse('cannot tell whether libvirt\'s daemon may run the script: selinuxfs has no initial_contexts/security');
+  const fileContext = sel.fileContextLabel(path);
+  const inherited = sel.inheritedLabel(path);
+  const script = fileContext !== undefined
+    ? { context: fileContext, source: 'its file-context label, which install gives it' }
+    : inherited !== undefined ? { context: inherited, source: 'the label it inherits from its directory' } : undefined;
+  if (script === undefined) return refuse(`cannot tell which SELinux label ${path} would carry (no file-context label, no labelled directory above it)`);
+  const daemons = sel.daemonContexts(oracle.value, security);
+  if (daemons.length === 0) return refuse('cannot tell which SELinux domain libvirt\'s daemon runs in: none runs now and this policy has neither virtd_t nor virtqemud_t');
+  const verdict = judgeHookUnderSelinux(oracle.value, daemons, script, path, security);
+  if (verdict.kind === 'refuse') {
+    io.stderr.write(`virt-seclabel: hook install: nothing written: ${verdict.why}\nvirt-seclabel: ${verdict.fix}\n`);
+    return undefined;
+  }
+  const notes = [`checked: ${daemons.map((d) => `${d.context} (${d.source})`).join(', ')} may run it labelled ${script.context} (${script.source})`, ...verdict.notes];
+  return { ...(fileContext !== undefined && { label: fileContext }), ...(inherited !== undefined && { inherited }), notes };
+}
+
+/** Gives the script the label selinuxPlan chose when it carries another; says what it did. */
+function applyScriptLabel(path: string, sel: HookSelinuxHost, label: string, io: CliIo): boolean {
+  const now = sel.label(path);
+  if (now === label) return true;
+  try {
+    sel.setLabel(path, label);
+  } catch (e) {
+    io.stderr.write(`virt-seclabel: ${path}: not labelled ${label}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return false;
+  }
+  io.stdout.write(`virt-seclabel: labelled ${path} ${label} (was ${now ?? 'unlabelled'})\n`);
+  return true;
+}
+
 export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo, dryRun = false): ExitCode {
   const path = hookPath(hooksDir);
   const plan = planUninstall(path, files.inspect(path));
@@ -193,7 +251,7 @@ function storeHookPolicy(dir: string, io: CliIo): void {
 }
 
 export function runHookInstall(
-  opts: InstallOptions, deps: { files: HookFiles; probe: HookProbe; policyStore?: () => void }, io: CliIo,
+  opts: InstallOptions, deps: { files: HookFiles; probe: HookProbe; policyStore?: () => void; selinux?: HookSelinuxHost }, io: CliIo,
 ): ExitCode {
   const binary = opts.binary ?? DEFAULT_BINARY;
   const path = hookPath(opts.hooksDir);
@@ -219,16 +277,26 @@ export function runHookInstall(
     }
     return EXIT.error;
   }
-  const checked = `virt-seclabel: checked: \`${probeCommandText(binary)}\` runs with the script's PATH and environment\n`;
+  const selinux = deps.selinux && selinuxPlan(path, deps.selinux, io);
+  if (deps.selinux && !selinux) return EXIT.error;
+  // The label to give the script where the one it has (unchanged) or gets (written) is another.
+  const relabel = (now: string | undefined) => (selinux?.label !== undefined && now !== selinux.label ? `virt-seclabel: plan: label ${path} ${selinux.label} (now ${now ?? 'unlabelled'})\n` : '');
+  const checked = `virt-seclabel: checked: \`${probeCommandText(binary)}\` runs with the script's PATH and environment\n` +
+    (selinux?.notes ?? []).map((n) => `virt-seclabel: ${n}\n`).join('');
+  const labelled = () => deps.selinux === undefined || selinux?.label === undefined || applyScriptLabel(path, deps.selinux, selinux.label, io);
   const active = ACTIVE_NOTE.map((l) => `virt-seclabel: ${l}\n`).join('');
   if (plan.kind === 'unchanged') {
-    io.stdout.write(`${checked}virt-seclabel: ${path} is already this hook; nothing changed\n`);
-    if (opts.dryRun) io.stdout.write('virt-seclabel: dry run: the hook\'s policy store is not refreshed\n');
-    else deps.policyStore?.();
+    const labelLine = relabel(deps.selinux?.label(path));
+    io.stdout.write(`${checked}virt-seclabel: ${path} is already this hook${labelLine === '' ? '; nothing changed' : ''}\n${labelLine}`);
+    if (opts.dryRun) io.stdout.write('virt-seclabel: dry run: nothing labelled, and the hook\'s policy store is not refreshed\n');
+    else {
+      if (!labelled()) return EXIT.error;
+      deps.policyStore?.();
+    }
     io.stdout.write(active);
     return EXIT.ok;
   }
-  io.stdout.write(`${checked}virt-seclabel: plan: ${plan.replacing ? 'replace our' : 'write a new'} ${path} (root:root 0755)\n`);
+  io.stdout.write(`${checked}virt-seclabel: plan: ${plan.replacing ? 'replace our' : 'write a new'} ${path} (root:root 0755)\n${selinux ? relabel(selinux.inherited) : ''}`);
   if (opts.dryRun) {
     io.stdout.write(`virt-seclabel: dry run: nothing written (nor the hook's policy store); the script would be:\n${plan.text}`);
     return EXIT.ok;
@@ -237,6 +305,16 @@ export function runHookInstall(
     deps.files.writeExecutable(path, plan.text);
   } catch (e) {
     io.stderr.write(`virt-seclabel: ${path}: nothing written: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.error;
+  }
+  if (!labelled()) {
+    // A script libvirt's daemon may not execute would fail every start: never leave it in place.
+    try {
+      deps.files.remove(path);
+      io.stderr.write(`virt-seclabel: removed ${path} again: with the label it has, libvirt would fail every start\n`);
+    } catch (e) {
+      io.stderr.write(`virt-seclabel: ${path}: could not remove it again (${e instanceof Error ? e.message : String(e)}): remove it, or libvirt may fail every start\n`);
+    }
     return EXIT.error;
   }
   io.stdout.write(`virt-seclabel: wrote ${path} (root:root 0755); ${RELOAD_NOTE}\n`);
