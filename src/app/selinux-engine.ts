@@ -17,6 +17,7 @@ import type { Policy } from '../selinux/policy/model.js';
 import { isMls } from '../selinux/policy/query.js';
 import { policyOracle } from '../selinux/policy-oracle.js';
 import { highestPolicyFile, policyDir, selinuxTypeFromConfig } from '../selinux/policy-store.js';
+import { instanceOf, parseBootId, type PolicyInstance } from '../selinux/kernel-status.js';
 import { daemonFromContext, dynamicProcess, SYSTEM_DAEMON, type DaemonIdentity, type SvirtLabelSource, type SvirtProcess } from '../selinux/svirt-process.js';
 import type { HostOptions } from './host-options.js';
 import { parsePolicy } from './policy-cache.js';
@@ -40,6 +41,20 @@ export function configuredPolicyPath(view: HostView): Result<string, string> {
   const file = highestPolicyFile(names.value);
   if (!file) return failure(`${dir}: no policy.N file`);
   return success(`${dir}/${file}`);
+}
+
+/** Where the kernel says which policy it holds (src/selinux/kernel-status.ts). */
+export const SELINUX_STATUS_PATH = `${SELINUXFS}/status`;
+export const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
+
+/** The loaded policy instance the running kernel reports; undefined without an SELinux kernel or a whole status page. */
+export function liveInstance(view: HostView): PolicyInstance | undefined {
+  const boot = view.readText(BOOT_ID_PATH);
+  const page = () => {
+    const r = view.readBinary(SELINUX_STATUS_PATH);
+    return r.kind === 'ok' ? r.value : undefined;
+  };
+  return instanceOf(boot.kind === 'ok' ? parseBootId(boot.value) : undefined, page(), page());
 }
 
 /** Current values of the running kernel's booleans, when selinuxfs is there. */

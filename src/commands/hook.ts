@@ -11,7 +11,7 @@ import { hostOptionsRefusal } from '../app/host-option-rules.js';
 import { openHost } from '../app/open-view.js';
 import { usePolicyCache } from '../app/policy-cache.js';
 import { hookPolicyStoreForReading, hookPolicyStoreForWriting } from '../app/policy-cache-env.js';
-import { applyHookPolicyStore, hookPolicyLoader, planHookPolicyStore } from '../app/hook-policy-store.js';
+import { applyHookPolicyStore, hookPolicyLoader, planHookPolicyStore, RUNNING_COPY, RUNNING_INSTANCE } from '../app/hook-policy-store.js';
 import type { PolicyLoader } from '../app/selinux-engine.js';
 import { createLiveView } from '../adapters/live/live-view.js';
 import { hookPolicyStoreDir } from '../hook/config.js';
@@ -67,9 +67,10 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
   // The hook runs in libvirtd's context, whose SELinux domain need not be allowed to write a home
   // directory's cache (each refused attempt an audit record on every VM start): it never writes one. It
   // READS the store `hook install` filled as root, for byte-identical policy bytes only; else it reads the policy.
-  const store = hookPolicyStoreForReading(hookPolicyStoreDir(req.hookConfig));
+  const storeDir = hookPolicyStoreDir(req.hookConfig);
+  const store = hookPolicyStoreForReading(storeDir);
   usePolicyCache(store);
-  const policyLoader = hookPolicyLoader(store);
+  const policyLoader = hookPolicyLoader(store, storeDir);
   return runHookCheck(words, {
     readStdin,
     log,
@@ -241,13 +242,17 @@ function storeHookPolicy(dir: string, io: CliIo): void {
     io.stdout.write(`virt-seclabel: policy store: ${dir}/${entry} already holds ${source} as parsed by this build, and ${dir}/${projectionEntry} its projection; nothing changed\n`);
     return;
   }
-  io.stdout.write(`virt-seclabel: plan: store ${source} as parsed by this build in ${dir}/${entry} (root 0600), and its projection for the hook's own questions in ${dir}/${projectionEntry} (root 0600), for the hook to read instead of parsing it\n`);
+  const copy = plan.value.instance
+    ? `, and the policy's bytes in ${dir}/${RUNNING_COPY} with the kernel's instance they are (boot ${plan.value.instance.bootId}, policy load ${plan.value.instance.policyload}) in ${dir}/${RUNNING_INSTANCE} (root 0600), which the hook reads instead of ${source} while the kernel keeps that instance`
+    : '';
+  io.stdout.write(`virt-seclabel: plan: store ${source} as parsed by this build in ${dir}/${entry} (root 0600), and its projection for the hook's own questions in ${dir}/${projectionEntry} (root 0600), for the hook to read instead of parsing it${copy}\n`);
   const done = applyHookPolicyStore(plan.value, hookPolicyStoreForWriting(dir)!, reader!);
   if (!done.ok) {
     io.stderr.write(`virt-seclabel: policy store: ${dir}/${entry}: not stored: ${done.error}; the hook reads the policy itself (slower, same answers)\n`);
     return;
   }
-  io.stdout.write(`virt-seclabel: stored ${dir}/${entry}; stored ${dir}/${projectionEntry}; when the policy or a boolean changes, the hook reads it itself until \`hook install\` runs again\n`);
+  const stored = plan.value.instance ? `; stored ${dir}/${RUNNING_COPY} and ${dir}/${RUNNING_INSTANCE}` : '';
+  io.stdout.write(`virt-seclabel: stored ${dir}/${entry}; stored ${dir}/${projectionEntry}${stored}; when the policy or a boolean changes (or at the next boot), the hook reads it itself until \`hook install\` runs again\n`);
 }
 
 export function runHookInstall(

@@ -77,8 +77,10 @@ export function judgeHookUnderSelinux(
     const policy = ask(oracle, d.context, securityContext, 'security', ['read_policy']);
     if (!policy.allowed) {
       notes.push(
-        `SELinux annotations are not re-checked at start on this host: the hook runs in ${typeOf(d.context)} (${d.source}), which may not read the loaded policy (${policy.reason}); ` +
-          'such starts go on unchecked and the hook logs why; DAC annotations are re-checked as everywhere',
+        `the hook runs in ${typeOf(d.context)} (${d.source}), which may not read the loaded policy (${policy.reason}): ` +
+          'it re-checks SELinux annotations only against the copy of the policy `hook install` stores, and only while the kernel keeps that policy ' +
+          '(the same boot, no policy load or boolean change since); otherwise such starts go on unchecked and the hook logs why, until `hook install` runs again; ' +
+          'DAC annotations are re-checked as everywhere',
       );
     }
   }
