@@ -5,7 +5,7 @@
 # does it: a selinuxfs stand-in on /sys/fs/selinux (the policy bytes of /etc/selinux/default, the booleans at
 # their defaults), /etc/virt-seclabel/policy-store bound to a store `hook install --hook-config` filled with
 # this build (or none), and one ISO labelled public_content_t with relabel='no' for the phase's model.
-# Rows: node -e 0; DAC `prepare begin` (fast entry); SELinux `start begin` (fast entry) with the store and
+# Rows: node -e 0; DAC `prepare begin` (fast entry); SELinux `start begin` (fast entry) with the store (its copy of the running policy used, as while the kernel keeps the policy install read; and not, as after a policy load or boolean change) and
 # without. One run each: V8 seeds its hash with a random prime search at startup, which moves a count by
 # up to ~12 M instructions between runs of the same command (HashSeed::InitializeRoots).
 #
@@ -26,11 +26,22 @@ cp "$policy" "$w/selinuxfs/policy"
 echo 1 > "$w/selinuxfs/enforce"; echo 33 > "$w/selinuxfs/policyvers"
 node --input-type=module -e "
 import { loadPolicy } from '$dist/selinux/policy/load.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 const p = loadPolicy(readFileSync('$w/selinuxfs/policy')).value;
 for (const b of p.bools.byValue) if (b) writeFileSync('$w/selinuxfs/booleans/' + b.name, b.defaultState ? '1 1' : '0 0');
 writeFileSync('$w/selinuxfs/mls', p.mls ? '1' : '0');
+// The status page (version 1, sequence 0, enforcing 1, policyload 1, deny_unknown 0) and the security initial SID.
+const page = Buffer.alloc(20); page.writeUInt32LE(1, 0); page.writeUInt32LE(1, 8); page.writeUInt32LE(1, 12);
+writeFileSync('$w/selinuxfs/status', page);
+mkdirSync('$w/selinuxfs/initial_contexts');
+writeFileSync('$w/selinuxfs/initial_contexts/security', 'system_u:object_r:security_t:s0');
 "
+# What hook install writes on a host whose kernel is the stand-in: the policy's bytes and the kernel's
+# instance (boot, policyload) next to the entries; the other store lacks them (the kernel's policy changed since).
+cp -a "$w/etc/policy-store" "$w/etc/policy-store-copy"
+cp "$w/selinuxfs/policy" "$w/etc/policy-store-copy/running-policy.bin"
+echo "$(cat /proc/sys/kernel/random/boot_id) 1" > "$w/etc/policy-store-copy/running-policy.instance"
+chmod 0600 "$w/etc/policy-store-copy/running-policy.bin" "$w/etc/policy-store-copy/running-policy.instance"
 truncate -s 1M "$w/a.iso"
 xml() {
   cat <<XML
@@ -94,5 +105,6 @@ row() { awk -v n="$2" -v b="$base" -v what="$1" 'BEGIN { printf "  %-58s %6d M  
 echo "hook Node call, instructions (callgrind Ir) / node -e 0, one run each; build $dist"
 row 'node -e 0 (chroot)' "$base"
 row 'hook -- prepare begin (fast entry), DAC' "$(chrooted "$w/etc/policy-store" "$w/dac.xml" node "$dist/cli/main.js" hook -- cgdom prepare begin -)"
-row 'hook -- start begin (fast entry), SELinux, policy store' "$(chrooted "$w/etc/policy-store" "$w/selinux.xml" node "$dist/cli/main.js" hook -- cgdom start begin -)"
+row 'hook -- start begin (fast entry), SELinux, policy store' "$(chrooted "$w/etc/policy-store-copy" "$w/selinux.xml" node "$dist/cli/main.js" hook -- cgdom start begin -)"
+row 'the same, the kernel policy changed since install' "$(chrooted "$w/etc/policy-store" "$w/selinux.xml" node "$dist/cli/main.js" hook -- cgdom start begin -)"
 row 'the same without the store' "$(chrooted - "$w/selinux.xml" node "$dist/cli/main.js" hook -- cgdom start begin -)"
