@@ -2,7 +2,8 @@
 # Runs inside the SELinux guest (scripts/selinux-guest/init.sh, enforcing): brings up a real NFS server
 # on loopback with Debian's kernel nfsd and this host's nfs-kernel-server userland, then hands over to
 # ../../selinux-kernel/guest/libvirt.sh in mode nfs (libvirt's daemons as in the enforcing cases), which
-# runs nfs.mjs; then cifs.mjs (samba on loopback) in the same boot. The exports are tmpfs mounts with fsid= (nfsd does not export the 9p/overlay root well).
+# runs nfs.mjs; then cifs.mjs (samba on loopback) in the same boot. The exports are tmpfs mounts with
+# fsid= (nfsd does not export the 9p/overlay root well).
 # $1: the repository.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 repo=$1
