@@ -19,7 +19,8 @@
  * Random scenarios (the idea of ../dac/fuse-differential.test.ts, on NFS): 10 directory+file pairs per
  * export with random owners, groups and modes, seen over both versions; every DAC proof and denial of
  * one `explain --json` run must equal an open (O_RDONLY or O_RDWR) as QEMU's identity; unknowns counted.
- * Costs one guest boot (see the console line it prints for the time).
+ * The same boot then runs guest/cifs.mjs (CIFS/SMB on a real smbd; assertions in cifs-checks.ts).
+ * Costs one guest boot (see the console lines it prints for the time).
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
