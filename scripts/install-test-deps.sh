@@ -27,6 +27,7 @@ packages+=(apparmor)                                    # apparmor_parser and th
 packages+=(virtinst)                                    # virt-install --print-xml: the two-document stream
 packages+=(tmux)                                        # explain in a real terminal (80 and 200 columns)
 packages+=(nfs-kernel-server nfs-common rpcbind)          # the NFS guest suite: rpc.nfsd, rpc.mountd, exportfs, mount.nfs (the guest's kernel has nfsd)
+packages+=(samba cifs-utils)                            # the CIFS part of the NFS guest suite: smbd on loopback, mount.cifs (the guest's kernel has the cifs client)
 packages+=(bindfs fuse3 python3-fusepy)                # FUSE mounts for the kernel-probe differential (bindfs kinds, a deciding daemon)
 packages+=(groff-base mandoc zsh)                       # man page lint (groff -ww, mandoc -T lint); zsh completion
 packages+=(cockpit-ws cockpit-bridge chromium)          # the Cockpit page in a real browser (cockpit-ws --local-session, headless chromium)

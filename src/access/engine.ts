@@ -43,8 +43,23 @@ export type FileVerdict =
   | { readonly accessible: false; readonly reason: string; readonly findings?: readonly Finding[] }
   | { readonly accessible: null; readonly reason: string; readonly findings?: readonly Finding[] };
 
+/**
+ * A file whose SELinux label no relabel can change: it is on a mount without security labels (NFS
+ * without `security_label`, CIFS, FUSE...), where every inode has the mount's `context=` or the policy's
+ * genfscon label, and the kernel refuses setfilecon with EOPNOTSUPP (no SBLABEL_MNT).
+ */
+export interface FixedLabel {
+  readonly fsType: string;
+  readonly mountPoint: string;
+  /** The label the kernel gives the file there, and how it is known; absent when it cannot be told. */
+  readonly label?: string;
+  readonly how?: string;
+}
+
 export interface AccessEngine {
   check(file: ChainFile): FileVerdict;
+  /** SELinux only: the mount's fixed label when `path` is on such a mount, else undefined. */
+  fixedLabel?(path: string): FixedLabel | undefined;
 }
 
 /** The file permissions AppArmor mediates that QEMU asks for: read, write, append, lock. */

@@ -81,6 +81,31 @@ export function checkChain(model: Model, chain: Chain, ports: DecisionPorts, dom
   };
 }
 
+/**
+ * SELinux on an exclusive writable file: never annotated (svirt's categories are its isolation), so
+ * libvirt's relabel stays. On a mount whose label is fixed (engine.fixedLabel: NFS without
+ * security_label, CIFS, FUSE...) that relabel cannot happen: the kernel refuses setfilecon with
+ * EOPNOTSUPP, virSecuritySELinuxSetFileconImpl ignores it, and QEMU opens the file with the mount's
+ * label. Then the reason says so, and what the policy answers for that label (its conditional rules
+ * name the boolean that decides, e.g. virt_use_nfs); a refusal there fails the start whatever libvirt does.
+ */
+export function exclusiveWritable(what: string, chain: Chain, ports: DecisionPorts, domain: Domain, findings: Finding[]): ModelDecision {
+  const rule = keep(null, `${what}: its per-VM svirt categories are the isolation, libvirt must relabel it`, true);
+  if (chain.kind !== 'ok') return rule;
+  const top = chain.files[0];
+  const bound = ports.engineFor('selinux', domain);
+  if (!top || !bound.ok || !bound.engine.fixedLabel) return rule;
+  const fixed = bound.engine.fixedLabel(top.path);
+  if (!fixed) return rule;
+  const stays = `its label stays ${fixed.label ?? "the mount's"}`;
+  const head = `${what}: libvirt keeps its relabel (svirt's isolation, never annotated), but ${top.path} is on ${fixed.fsType} (${fixed.mountPoint}) without security labels, where the kernel refuses setfilecon (EOPNOTSUPP) and libvirt ignores that: ${stays}, relabel or not`;
+  const v = bound.engine.check(top);
+  findings.push(...(v.findings ?? []));
+  if (v.accessible === true) return keep(null, `${head}; QEMU opens it as it is: ${v.because}`, true);
+  if (v.accessible === false) return keep(false, `${head}; QEMU cannot open it as it is, the VM fails to start: ${v.reason}`, true);
+  return keep(null, `${head}; cannot tell whether QEMU can open it as it is: ${v.reason}`, true);
+}
+
 function decideModel(
   model: Model,
   disk: Disk,
@@ -115,7 +140,7 @@ function decideModel(
   }
   if (disk.type === 'volume') return keep(null, 'volume disks are resolved through a storage pool: not evaluated');
   if (model === 'selinux' && !disk.readonly && !disk.shareable)
-    return keep(null, "exclusive writable disk: its per-VM svirt categories are the isolation, libvirt must relabel it", true);
+    return exclusiveWritable('exclusive writable disk', chain(), ports, domain, findings);
 
   const check = checkChain(model, chain(), ports, domain);
   findings.push(...check.findings);

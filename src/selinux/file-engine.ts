@@ -4,7 +4,7 @@
  * Labels come from the host view, answers from the policy oracle. A label that cannot be read or
  * parsed, an inode type QEMU cannot use, or an invalid context means "cannot tell", never "yes".
  */
-import type { AccessEngine, ChainFile, FileVerdict } from '../access/engine.js';
+import type { AccessEngine, ChainFile, FileVerdict, FixedLabel } from '../access/engine.js';
 import type { Finding } from '../access/types.js';
 import type { HostView } from '../host/view.js';
 import { walkPath, type WalkedInode } from '../host/walk.js';
@@ -66,9 +66,15 @@ export function createSelinuxFileEngine(view: HostView, oracle: SelinuxOracle, p
    * an xattr read there (a FUSE daemon passing its source's through, on a host whose kernel does not
    * enforce SELinux) is not the label the kernel checks.
    */
-  function labelOf(path: string): { ok: true; label: string; how?: string } | { ok: false; reason: string } {
+  /** The mount of `path` when its labels are fixed (a delegating filesystem without `seclabel`). */
+  function fixedMount(path: string): MountEntry | undefined {
     const m = mountFor(path);
-    if (m && delegatesPermission(m.fsType) !== undefined && !m.superOptions.includes('seclabel')) {
+    return m && delegatesPermission(m.fsType) !== undefined && !m.superOptions.includes('seclabel') ? m : undefined;
+  }
+
+  function labelOf(path: string): { ok: true; label: string; how?: string } | { ok: false; reason: string } {
+    const m = fixedMount(path);
+    if (m) {
       const opt = [...m.superOptions, ...m.options].find((o) => o.startsWith('context='));
       if (opt !== undefined) return { ok: true, label: opt.slice('context='.length).replace(/^"(.*)"$/, '$1'), how: `the context= of the ${m.fsType} mount ${m.mountPoint}` };
       const base = m.fsType.startsWith('fuse.') ? 'fuse' : m.fsType;
@@ -99,6 +105,12 @@ export function createSelinuxFileEngine(view: HostView, oracle: SelinuxOracle, p
   }
 
   return {
+    fixedLabel(path: string): FixedLabel | undefined {
+      const m = fixedMount(path);
+      if (!m) return undefined;
+      const l = labelOf(path);
+      return { fsType: m.fsType, mountPoint: m.mountPoint, ...(l.ok && { label: l.label, ...(l.how !== undefined && { how: l.how }) }) };
+    },
     check(file: ChainFile): FileVerdict {
       const walk = walkPath(view, file.path);
       const findings: Finding[] = [];

@@ -19,13 +19,15 @@
  * Random scenarios (the idea of ../dac/fuse-differential.test.ts, on NFS): 10 directory+file pairs per
  * export with random owners, groups and modes, seen over both versions; every DAC proof and denial of
  * one `explain --json` run must equal an open (O_RDONLY or O_RDWR) as QEMU's identity; unknowns counted.
- * Costs one guest boot (see the console line it prints for the time).
+ * The same boot then runs guest/cifs.mjs (CIFS/SMB on a real smbd; assertions in cifs-checks.ts).
+ * Costs one guest boot (see the console lines it prints for the time).
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { missingRequirements } from '../support/requirements.js';
-import { bootGuest, REPO } from '../selinux-kernel/harness.js';
+import { bootGuest, REPO, type GuestRun } from '../selinux-kernel/harness.js';
+import { assertCifs, CIFS_MARKER, type CifsResult } from './cifs-checks.js';
 
 const skip = missingRequirements({
   root: true,
@@ -66,14 +68,18 @@ const asIs = (r: Result, c: Case) => (c.inAnnotatedStart ? r.annotatedStart : c.
 const original = (r: Result, c: Case) => (c.inOriginalStart ? r.originalStart : c.originalStart!);
 const verdict = (s: Start, c?: Case) => (s.started ? 'started' : /Cannot access storage file/.test(s.startMessage) ? 'libvirt refused (EACCES)' : refused(s, c) ? 'QEMU refused (EACCES)' : `failed: ${s.startMessage.slice(-80)}`);
 
+/** One boot for both describes: nfs.sh runs nfs.mjs, then cifs.mjs, whose JSON follows a marker line. */
+let booted: Promise<GuestRun> | undefined;
+const boot = () => (booted ??= bootGuest({ policy: policy(), job: `${REPO}/test/nfs-kernel/guest/nfs.sh`, arg: 'nfs', enforcing: true, hostContext: obj('lib_t'), timeoutMs: 1_500_000 }));
+
 describe.skipIf(skip !== undefined)('NFS (root_squash, no_root_squash, all_squash; v3, v4.2): the tool against QEMU on a real nfsd (enforcing SELinux guest)', () => {
   let r: Result;
   let log = '';
   beforeAll(async () => {
-    const run = await bootGuest({ policy: policy(), job: `${REPO}/test/nfs-kernel/guest/nfs.sh`, arg: 'nfs', enforcing: true, hostContext: obj('lib_t'), timeoutMs: 1_500_000 });
+    const run = await boot();
     log = `--- guest stderr ---\n${run.stderr.slice(-6000)}\n--- guest console (tail) ---\n${run.console.slice(-8000)}`;
     try {
-      r = JSON.parse(run.stdout) as Result;
+      r = JSON.parse(run.stdout.split(CIFS_MARKER)[0]!) as Result;
     } catch {
       throw new Error(`the NFS job printed no JSON\n${log}`);
     }
@@ -154,9 +160,17 @@ describe.skipIf(skip !== undefined)('NFS (root_squash, no_root_squash, all_squas
         expect(o.selinux?.reason, o.name).toContain('virt_use_nfs');
         expect(r.cases.find((c) => c.name === o.name)!.decision.selinux?.accessible, `${o.name} with virt_use_nfs on`).toBe(true);
       } else {
-        // An exclusive writable disk is never annotated for SELinux (svirt's isolation), so not judged.
+        // An exclusive writable disk is never annotated for SELinux (svirt's isolation), but on nfs_t the
+        // relabel cannot happen: the row says the start fails with the boolean off, and opens with it on.
         expect(o.selinux?.action, o.name).toBe('keep');
         expect(o.selinux?.reason, o.name).toContain('exclusive writable disk');
+        expect(o.selinux?.accessible, o.selinux?.reason).toBe(false);
+        expect(o.selinux?.reason).toContain('its label stays system_u:object_r:nfs_t:s0, relabel or not');
+        expect(o.selinux?.reason).toContain('the VM fails to start');
+        expect(o.selinux?.reason).toContain('virt_use_nfs');
+        const on = r.cases.find((c) => c.name === o.name)!.decision.selinux;
+        expect(on?.accessible, on?.reason).toBeNull();
+        expect(on?.reason).toContain('QEMU opens it as it is');
       }
       const s = r.booleanOff.starts[i]!;
       expect(s.started, o.name).toBe(false);
@@ -178,4 +192,22 @@ describe.skipIf(skip !== undefined)('NFS (root_squash, no_root_squash, all_squas
       expect(xs.some((c) => c.dac?.accessible === false), `${exp}: some denial`).toBe(true);
     }
   });
+});
+
+describe.skipIf(skip !== undefined || missingRequirements({ commands: ['smbd', 'smbpasswd', 'mount.cifs'] }) !== undefined)('CIFS/SMB (client modes, noperm, a server that refuses, context=; vers=3.1.1): the tool against QEMU on a real smbd, same boot', () => {
+  let c: CifsResult;
+  let log = '';
+  beforeAll(async () => {
+    const run = await boot();
+    log = `--- guest stderr ---\n${run.stderr.slice(-6000)}\n--- guest console (tail) ---\n${run.console.slice(-8000)}`;
+    const text = run.stdout.split(CIFS_MARKER)[1];
+    try {
+      c = JSON.parse(text ?? '') as CifsResult;
+    } catch {
+      throw new Error(`the CIFS job printed no JSON\n${log}`);
+    }
+    mkdirSync(`${REPO}/.tmp/nfs-kernel`, { recursive: true });
+    writeFileSync(`${REPO}/.tmp/nfs-kernel/cifs-result.json`, JSON.stringify(c, null, 2));
+  }, 1_600_000);
+  assertCifs(() => c, () => log);
 });

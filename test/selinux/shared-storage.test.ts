@@ -13,6 +13,11 @@ import { memoryView, type MemoryNode } from '../support/memory-view.js';
 import { missingRequirements } from '../support/requirements.js';
 import { DEBIAN_POLICY } from '../cli/harness.js';
 import { readFileSync } from 'node:fs';
+import { decideDisk } from '../../src/decide/disk.js';
+import type { Connection } from '../../src/decide/connection.js';
+import type { DecisionPorts } from '../../src/decide/ports.js';
+import type { Disk, Domain } from '../../src/domain/model.js';
+import type { XmlElement } from '../../src/xml/tree.js';
 
 const ROOT_LABEL = 'system_u:object_r:root_t:s0';
 const mountinfo = [
@@ -30,7 +35,10 @@ const tree: Record<string, MemoryNode> = {};
 for (const dir of ['/nfs', '/smb', '/fz', '/ctx', '/lab']) {
   tree[dir] = { type: 'dir', mode: 0o755, label: 'system_u:object_r:virt_content_t:s0' };
   tree[`${dir}/a.iso`] = { type: 'file', mode: 0o644, label: 'system_u:object_r:virt_content_t:s0' };
+  tree[`${dir}/a.raw`] = { type: 'file', mode: 0o600, label: 'system_u:object_r:virt_content_t:s0' };
 }
+tree['/local'] = { type: 'dir', mode: 0o755, label: 'system_u:object_r:virt_image_t:s0' };
+tree['/local/a.raw'] = { type: 'file', mode: 0o600, label: 'system_u:object_r:virt_image_t:s0' };
 
 describe.skipIf(missingRequirements({ files: [DEBIAN_POLICY] }))('SELinux labels on shared storage (Debian policy)', () => {
   const loaded = loadPolicy(new Uint8Array(readFileSync(DEBIAN_POLICY)));
@@ -61,5 +69,56 @@ describe.skipIf(missingRequirements({ files: [DEBIAN_POLICY] }))('SELinux labels
   it('a mount with real security labels (seclabel) is judged by its inodes\' labels', () => {
     expect(read('/lab/a.iso')).toMatchObject({ accessible: true });
     expect(read('/lab/a.iso', { virt_use_nfs: false })).toMatchObject({ accessible: true });
+  });
+
+  it('fixedLabel: a delegating mount without seclabel fixes the label (context= or genfscon); seclabel and local mounts do not', () => {
+    const e = engine({});
+    expect(e.fixedLabel?.('/nfs/a.raw')).toMatchObject({ fsType: 'nfs4', mountPoint: '/nfs', label: 'system_u:object_r:nfs_t:s0' });
+    expect(e.fixedLabel?.('/smb/a.raw')).toMatchObject({ fsType: 'cifs', mountPoint: '/smb', label: 'system_u:object_r:cifs_t:s0' });
+    expect(e.fixedLabel?.('/fz/a.raw')).toMatchObject({ fsType: 'fuse.sshfs', label: 'system_u:object_r:fusefs_t:s0' });
+    expect(e.fixedLabel?.('/ctx/a.raw')).toMatchObject({ label: 'system_u:object_r:virt_content_t:s0', how: expect.stringContaining('context=') });
+    expect(e.fixedLabel?.('/lab/a.raw')).toBeUndefined();
+    expect(e.fixedLabel?.('/local/a.raw')).toBeUndefined();
+  });
+
+  describe('an exclusive writable disk there: never annotated, and the reason says the relabel cannot happen and what the policy answers for the fixed label', () => {
+    const el = (name: string): XmlElement => ({ name, attributes: [], children: [], text: '', start: 0, startTagEnd: 0, endTagStart: 0, end: 0, selfClosing: true, line: 1, column: 1 });
+    const conn: Connection = {
+      mode: 'system', models: { dac: { active: false, why: 'test' }, selinux: { active: true, why: 'test' } }, apparmor: { active: false, why: 'test' },
+      dynamicOwnership: true, defaultConfined: true, user: 'libvirt-qemu', group: 'libvirt-qemu', identitySource: 'test',
+    };
+    const decide = (path: string, booleans: Record<string, boolean>) => {
+      const disk: Disk = { element: el('disk'), index: 0, type: 'file', rawType: 'file', device: 'disk', target: 'vda', source: el('source'), path, format: 'raw', readonly: false, shareable: false, backing: undefined, seclabels: [] };
+      const domain: Domain = { name: 'vm', type: 'kvm', seclabels: [], disks: [disk] };
+      const ports: DecisionPorts = { resolveChain: () => ({ kind: 'ok', files: [{ path, access: 'readwrite', role: 'top' }] }), engineFor: () => ({ ok: true, engine: engine(booleans) }) };
+      return decideDisk(disk, domain, conn, ports).models.selinux;
+    };
+    it.each([
+      ['/nfs/a.raw', 'nfs_t', 'virt_use_nfs'],
+      ['/smb/a.raw', 'cifs_t', 'virt_use_samba'],
+      ['/fz/a.raw', 'fusefs_t', 'virt_use_fusefs'],
+    ])('%s (%s): %s off, the start fails whatever libvirt does; on, QEMU opens it as it is', (path, type, bool) => {
+      const off = decide(path, { [bool]: false });
+      expect(off).toMatchObject({ action: 'keep', byRule: true, accessible: false });
+      expect(off.reason).toContain('exclusive writable disk');
+      expect(off.reason).toContain('the kernel refuses setfilecon (EOPNOTSUPP) and libvirt ignores that');
+      expect(off.reason).toContain(`its label stays system_u:object_r:${type}:s0`);
+      expect(off.reason).toContain('the VM fails to start');
+      expect(off.reason).toContain(bool);
+      expect(off.reason).not.toContain('must relabel');
+      const on = decide(path, { [bool]: true });
+      expect(on).toMatchObject({ action: 'keep', byRule: true, accessible: null });
+      expect(on.reason).toContain('QEMU opens it as it is');
+      expect(on.reason).toContain(type);
+    });
+    it('a context= of a read-only type: refused whatever libvirt does, no boolean named; a seclabel mount and a local disk keep the plain rule', () => {
+      const ctx = decide('/ctx/a.raw', { virt_use_nfs: true });
+      expect(ctx).toMatchObject({ action: 'keep', byRule: true, accessible: false });
+      expect(ctx.reason).toContain('its label stays system_u:object_r:virt_content_t:s0, relabel or not');
+      expect(ctx.reason).toContain('the context= of the nfs4 mount /ctx');
+      expect(ctx.reason).not.toContain('virt_use_nfs');
+      for (const p of ['/lab/a.raw', '/local/a.raw'])
+        expect(decide(p, {})).toEqual({ action: 'keep', accessible: null, byRule: true, reason: "exclusive writable disk: its per-VM svirt categories are the isolation, libvirt must relabel it" });
+    });
   });
 });
