@@ -10,12 +10,26 @@
  * - a stale annotation: the kernel refuses QEMU's open, the VM does not start;
  * - qemu:///session: an unprivileged user's libvirtd and a root-owned 0644 public_content_t ISO.
  */
+import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { annotated, checkStartedTwice, daemonsPermissivePolicy, obj, requirementsMissing, svirtDenials, T, useLibvirtGuest } from './libvirt-guest.js';
 
 const skip = requirementsMissing();
 
+interface HookDenial { perms?: string; comm?: string; tcontext?: string; tclass?: string; permissive: boolean }
+interface HookStart { started: boolean; startMessage: string; denials: HookDenial[] }
+interface HookCase {
+  kernel: { etcRw: string; bin: string; security: string };
+  refused: { exit: number; stdout: string; stderr: string; written: boolean; fileContext: string };
+  unchecked: { label: string; start: HookStart };
+  installed: { exit: number; stdout: string; stderr: string; label: string; fileContext: string; store: string[]; start: HookStart };
+  afterBoolean: HookStart;
+}
+
 describe.skipIf(skip !== undefined)('libvirt + QEMU on an enforcing SELinux kernel (Debian default policy; libvirt daemons permissive)', () => {
+  // The mount point of the guest's tmpfs for the hook's store (the guest's /etc is this host's, read only);
+  // `hook install` run on this host would create the same directory.
+  if (skip === undefined) mkdirSync('/etc/virt-seclabel', { recursive: true, mode: 0o700 });
   const g = useLibvirtGuest(daemonsPermissivePolicy, 'enforcing');
 
   it('the guest enforces, and only the libvirt daemons run permissive', () => {
@@ -65,5 +79,47 @@ describe.skipIf(skip !== undefined)('libvirt + QEMU on an enforcing SELinux kern
     expect(o.files[iso]).toMatchObject({ label: obj('public_content_t'), uid: 0, gid: 0 });
     // libvirt 9 tried the relabel once, for the original only, and went on with a warning (EPERM).
     expect((c.daemonLog ?? []).filter((l) => l.includes("unable to set security context 'system_u:object_r:virt_content_t:s0' on '/srv/vsl/session.iso' (errno 1)"))).toHaveLength(1);
+  });
+
+  it('hook install: refuses a script libvirtd may not execute and names the fix; with the fix the script runs and its note is true', () => {
+    const h = (g.booted.result as unknown as { hook: HookCase }).hook;
+    const HOOK = '/etc/libvirt/hooks/qemu.d/virt-seclabel';
+    const allowed = (computeAv: string) => (/allowed= \{([^}]*)\}/.exec(computeAv)?.[1] ?? '').trim().split(/\s+/);
+    // The kernel's own answers (compute_av) for virtd_t, which install's engine answered the same way.
+    expect(allowed(h.kernel.etcRw), h.kernel.etcRw).not.toContain('execute');
+    expect(allowed(h.kernel.bin), h.kernel.bin).toEqual(expect.arrayContaining(['read', 'open', 'getattr', 'execute', 'execute_no_trans']));
+    expect(allowed(h.kernel.security), h.kernel.security).not.toContain('read_policy');
+    // Debian's file contexts: refused, nothing written, the fix named.
+    expect(h.refused.fileContext).toBe(obj('virt_etc_rw_t'));
+    expect(h.refused.exit, h.refused.stderr).toBe(2);
+    expect(h.refused.written).toBe(false);
+    expect(h.refused.stderr).toContain(`may not run ${HOOK} labelled ${obj('virt_etc_rw_t')}`);
+    expect(h.refused.stderr).toContain("`semanage fcontext -a -t bin_t '/etc/libvirt/hooks/qemu\\.d/virt-seclabel'`");
+    // What the refusal prevents: the kernel refuses virtd_t the exec of the script so labelled (logged
+    // here, where libvirtd's domain is permissive; enforced on a host, where libvirt then fails the start).
+    expect(h.unchecked.label).toBe(obj('virt_etc_rw_t'));
+    expect(h.unchecked.start.denials.filter((d) => d.tclass === 'file' && d.tcontext === obj('virt_etc_rw_t') && (d.perms ?? '').split(' ').includes('execute')), JSON.stringify(h.unchecked.start.denials)).not.toEqual([]);
+    // With the rule `semanage fcontext` would add: installed, labelled bin_t, and what it says is true.
+    expect(h.installed.fileContext).toBe(obj('bin_t'));
+    expect(h.installed.exit, h.installed.stderr).toBe(0);
+    expect(h.installed.label).toBe(obj('bin_t'));
+    expect(h.installed.stdout).toContain(`labelled ${HOOK} ${obj('bin_t')}`);
+    expect(h.installed.stdout).toContain('which may not read the loaded policy');
+    expect(h.installed.store).toEqual(expect.arrayContaining(['projection.bin', 'running-policy.bin', 'running-policy.instance']));
+    const d = h.installed.start.denials;
+    console.log(`hook labelled bin_t, a start: the hook's processes were refused ${JSON.stringify(d.filter((x) => x.comm !== 'rpc-libvirtd'))}; after a boolean commit: ${JSON.stringify(h.afterBoolean.denials.filter((x) => x.comm !== 'rpc-libvirtd'))}`);
+    expect(d.filter((x) => x.tclass === 'file' && x.tcontext === obj('bin_t') && (x.perms ?? '').split(' ').includes('execute'))).toEqual([]);
+    // timeout --foreground: no setpgid, so a hung check can never signal libvirtd's process group.
+    expect(d.filter((x) => x.perms === 'setpgid')).toEqual([]);
+    // The kernel still holds the policy install stored: the hook read the store's copy, not the kernel's
+    // policy (no read_policy) nor a boolean (boolean_t), and refused the stale annotation (exit 10).
+    expect(d.filter((x) => x.comm === 'node'), JSON.stringify(d)).toEqual([]);
+    expect(h.installed.start.started).toBe(false);
+    expect(h.installed.start.startMessage).toContain('unexpected exit status 10');
+    // After a boolean commit the copy is not the loaded policy: the hook reads the kernel's, which the
+    // kernel refuses virtd_t (logged here, where the domain is permissive; the note's words on a host).
+    expect(h.afterBoolean.denials.some((x) => x.perms === 'read_policy' && x.comm === 'node')).toBe(true);
+    expect(h.afterBoolean.started).toBe(false);
+    expect(h.afterBoolean.startMessage).toContain('unexpected exit status 10');
   });
 });
