@@ -34,6 +34,12 @@ export interface ChainFile {
    * valid target. Ask for it as `DIR/.` with read access, which is search and read on the directory.
    */
   readonly directory?: true;
+  /**
+   * A program libvirt runs under the VM's own SELinux process label (swtpm, qemuSecurityCommandRun): the
+   * kernel lets execve(2) enter that domain only if the domain may `entrypoint` the binary's label, and
+   * maps its code with `execute`. SELinux asks those two on the file; DAC and AppArmor are not asked.
+   */
+  readonly entrypoint?: true;
   /** How the file was learnt of, when it matters to a reason (a header read as QEMU's user, not root). */
   readonly note?: string;
 }

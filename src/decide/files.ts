@@ -56,6 +56,14 @@ const IMAGE_LABEL = "the VM's svirt_image_t:s0:cX,cY (imagelabel)";
 const CONTENT_LABEL = 'virt_content_t:s0 (content label)';
 /** The second line of virtual_image_context, as libvirt reads it (Debian and Fedora ship the same). */
 export const CONTENT_CONTEXT = 'system_u:object_r:virt_content_t:s0';
+/** The first line of virtual_image_context (the imagelabel's user, role and type; libvirt adds the VM's categories). */
+export const IMAGE_CONTEXT = 'system_u:object_r:svirt_image_t:s0';
+
+/** The imagelabel's type at s0, unless the domain names its own <imagelabel> (then it is not judged). */
+function imageContextFor(domain: Domain, conn: Connection): string | undefined {
+  const s = seclabelFor(domain, 'selinux', conn);
+  return s?.element.children.some((c) => c.name === 'imagelabel') ? undefined : IMAGE_CONTEXT;
+}
 
 function treatment(f: OtherFile, conn: Pick<Connection, 'stdioHandler'>): Treatment | { readonly undecided: string } {
   switch (f.kind) {
@@ -115,7 +123,7 @@ function treatment(f: OtherFile, conn: Pick<Connection, 'stdioHandler'>): Treatm
       if (t === 'unix' && f.unixMode === 'bind')
         return { qemuOpens: false, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: false, exclusiveWritable: true, libvirt: "libvirt creates the listening socket and passes QEMU its fd (QEMU needs no access); an existing path is chowned and relabelled and not given back" };
       if (t === 'unix')
-        return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: false, exclusiveWritable: true, libvirt: "libvirt chowns the socket to the qemu user and gives it the VM's image label at start unless its <source> carries a seclabel with relabel='no'; QEMU connects to it; the owner is not remembered for a socket: at stop libvirt 9.0 sets it to root:root (measured)" };
+        return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: false, exclusiveWritable: true, libvirt: "libvirt chowns the socket to the qemu user and gives it the VM's image label at start unless its <source> carries a seclabel with relabel='no'; QEMU connects to it; neither is remembered for a socket: at stop libvirt 9.0 sets it to root:root and to the label the policy's file contexts give its path, whatever it had (both measured)" };
       return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'; QEMU opens it read-write" };
     }
   }
@@ -150,6 +158,29 @@ function hostdevTreatment(f: OtherFile): Treatment | { readonly undecided: strin
 /** What libvirt does for a TPM emulator's own files (qemu_tpm.c, 9.0 and 11.3), not named in a 9.0 XML. */
 export const SWTPM_FILES =
   "QEMU opens none of swtpm's files: it connects to swtpm's socket (/run/libvirt/qemu/swtpm/<id>-<name>-swtpm.sock), which libvirt chowns to the qemu user and labels with the VM's image label, with no opt-out. swtpm runs as qemu.conf swtpm_user:swtpm_group (default tss:tss, root when no tss user exists when libvirtd starts); libvirt creates its state /var/lib/libvirt/swtpm/<uuid>/tpm2 (0700) and chowns it and every file in it to that user (qemuTPMEmulatorCreateStorage), creates its log /var/log/swtpm/libvirt/qemu/<name>-swtpm.log and chowns it (qemuTPMEmulatorPrepareHost), both unconditionally: no domain seclabel or dynamic_ownership = 0 stops it, and they are never given back; SELinux labels both with the VM's image label while swtpm runs (qemuSecuritySetTPMLabels). The state is deleted at undefine unless persistent_state='yes' or virsh undefine --keep-tpm";
+
+/** Where libvirt finds swtpm: the first `swtpm` on libvirtd's PATH (virTPMBinaryGetPath); Debian's swtpm package installs it here. */
+export const SWTPM_BINARY = '/usr/bin/swtpm';
+
+/**
+ * A TPM emulator under SELinux: libvirt runs swtpm under the VM's own process label (qemuTPMEmulatorStart →
+ * qemuSecurityCommandRun → SetChildProcessLabel), so the start needs the policy to let that domain be entered
+ * through swtpm's binary. Debian 12's policy has no swtpm module and lets svirt_t be entered only through
+ * qemu_exec_t: swtpm (bin_t) is refused `entrypoint`, it never runs, and the VM fails to start
+ * (test/selinux-kernel/files-doctor-enforcing.test.ts).
+ */
+function swtpmEntrypoint(domain: Domain, conn: Connection, ports: DecisionPorts, findings: Finding[]): FileModelDecision {
+  const unconfined = selinuxConfined(domain, conn);
+  if (unconfined) return { action: 'n/a', accessible: null, reason: `${unconfined}; ${SWTPM_FILES}` };
+  const c = checkChain('selinux', { kind: 'ok', files: [{ path: SWTPM_BINARY, access: 'read', role: 'top', entrypoint: true }] }, ports, domain);
+  findings.push(...c.findings);
+  const v = c.verdict;
+  const runs = `libvirt runs swtpm (${SWTPM_BINARY}, the first swtpm on libvirtd's PATH) under the VM's own process label, so execve(2) must be allowed to enter the VM's domain through swtpm's binary`;
+  if (v.accessible === false)
+    return { action: 'as-is', accessible: false, reason: `${runs}, and the policy refuses it: ${v.reason}; swtpm never starts and the VM fails to start (no per-device setting in libvirt changes the label swtpm runs under)` };
+  const then = v.accessible === true ? `the policy allows it: ${v.because}` : `whether the policy allows it cannot be told: ${v.reason}`;
+  return { action: 'n/a', accessible: null, reason: `${runs}; ${then}. ${SWTPM_FILES}` };
+}
 
 function tpmTreatment(f: OtherFile): Treatment | { readonly undecided: string } {
   if (f.tpmBackend === 'passthrough')
@@ -245,7 +276,8 @@ function chainFor(f: OtherFile, ports: DecisionPorts): Chain {
   const endpoint = f.kind === 'chardev' && (f.chardevType === 'unix' || f.chardevType === 'pipe');
   // QEMU maps the direct-boot initrd (x86_load_linux, g_mapped_file_new): SELinux asks `map` too (seen
   // refused for svirt_t on virt_content_t under Debian's policy, test/selinux-kernel/files-doctor-enforcing.test.ts).
-  const mapped = f.kind === 'initrd' || (f.kind === 'qemu-arg' && f.qemuOption === 'initrd');
+  // A memory device's backing file is mapped shared (memory-backend-file): `map` on it too.
+  const mapped = f.kind === 'initrd' || f.kind === 'memory' || (f.kind === 'qemu-arg' && f.qemuOption === 'initrd');
   return { kind: 'ok', files: [{ path, access: f.access, role: 'top', ...(f.format !== undefined && { format: f.format }), ...(endpoint && { endpoint: true as const }), ...(mapped && { mapped: true as const }) }] };
 }
 
@@ -287,6 +319,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
         if (off)
           return { action: 'as-is', accessible: false, reason: `${off}, so libvirt does not chown swtpm's socket to the qemu user: QEMU cannot connect to it unless it runs as qemu.conf swtpm_user itself, and the VM fails to start ("Failed to connect to '…-swtpm.sock': Permission denied", measured on libvirt 9.0 with a static DAC label and relabel='no'); swtpm's state and log are chowned to swtpm_user all the same` };
       }
+      if (model === 'selinux') return swtpmEntrypoint(domain, conn, ports, findings);
       return { action: 'n/a', accessible: null, reason: SWTPM_FILES };
     }
     if (f.kind === 'chardev') return { action: 'n/a', accessible: null, reason: 'no path: libvirt creates the socket itself in the domain\'s channel directory' };
@@ -332,8 +365,6 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   if (model === 'selinux') {
     const unconfined = selinuxConfined(domain, conn);
     if (unconfined) return { action: 'n/a', accessible: null, reason: unconfined };
-    if (f.kind === 'filesystem')
-      return { action: 'as-is', accessible: null, reason: "libvirt never labels a 9p share; whether svirt may use the directory tree as it is labelled is not judged here" };
   }
   if (!t.labelled || off) {
     const c = check();
@@ -346,14 +377,20 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
 
   if (!t.optOut && model === 'selinux') {
     // The content label is one fixed label: the policy can judge QEMU's access to the file once it has it.
-    if (t.selinuxLabel !== CONTENT_LABEL)
+    // The image label carries the VM's own categories, which its process dominates: only its type can refuse,
+    // and that matters for a file QEMU maps (a memory device's backing file: Debian's policy gives svirt_t no
+    // `map` on svirt_image_t). The type is judged at s0, which the VM's process dominates as it does its own level.
+    const image = f.kind === 'memory' ? imageContextFor(domain, conn) : undefined;
+    if (t.selinuxLabel !== CONTENT_LABEL && image === undefined)
       return { action: 'relabel', accessible: null, reason: `libvirt labels it ${t.selinuxLabel} at start with no per-element opt-out; that label carries the VM's own categories, made for QEMU to use; ${ALTERNATIVES_SELINUX}` };
     const top = chainFor(f, ports);
-    const assumed: Chain = top.kind === 'ok' ? { kind: 'ok', files: top.files.map((x) => ({ ...x, assumeLabel: CONTENT_CONTEXT })) } : top;
+    const assumeLabel = image ?? CONTENT_CONTEXT;
+    const assumed: Chain = top.kind === 'ok' ? { kind: 'ok', files: top.files.map((x) => ({ ...x, assumeLabel })) } : top;
     const c = checkChain(model, assumed, ports, domain);
     findings.push(...c.findings);
     const v = c.verdict;
-    const then = v.accessible === true ? `QEMU can then read it: ${v.because}` : v.accessible === false ? `even then QEMU cannot read it, the VM fails to start: ${v.reason}` : `cannot tell whether QEMU can then read it: ${v.reason}`;
+    const use = f.kind === 'memory' ? 'map it read-write' : 'read it';
+    const then = v.accessible === true ? `QEMU can then ${use}: ${v.because}` : v.accessible === false ? `even then QEMU cannot ${use}, the VM fails to start: ${v.reason}` : `cannot tell whether QEMU can then ${use}: ${v.reason}`;
     return { action: 'relabel', accessible: v.accessible, reason: `libvirt labels it ${t.selinuxLabel} at start with no per-element opt-out; ${then}; ${ALTERNATIVES_SELINUX}` };
   }
   if (!t.optOut) {

@@ -10,7 +10,7 @@ import type { HostView } from '../host/view.js';
 import { walkPath, type WalkedInode } from '../host/walk.js';
 import { parseContext } from './context.js';
 import type { SelinuxOracle } from './oracle.js';
-import { diskClass, diskPerms, DIR_SEARCH_PERMS, LINK_FOLLOW_PERMS } from './qemu-perms.js';
+import { diskClass, diskPerms, DIR_OPEN_PERMS, DIR_SEARCH_PERMS, ENTRYPOINT_PERMS, LINK_FOLLOW_PERMS } from './qemu-perms.js';
 import { processContexts, type SvirtProcess } from './svirt-process.js';
 import { pathProblem } from '../host/errno.js';
 import { delegatesPermission, MOUNTINFO_PATH, mountOf, parseMountInfo, type MountEntry } from '../host/mounts.js';
@@ -134,9 +134,11 @@ export function createSelinuxFileEngine(view: HostView, oracle: SelinuxOracle, p
       const end = walk.end;
       if (end.kind === 'unknown') return { accessible: null, reason: `${end.at}: ${end.why}` };
       if (end.kind === 'error') return { accessible: false, reason: pathProblem(end.at, end.errno) };
-      const tclass = diskClass(end.file.inode.type);
+      // A directory QEMU opens itself (a 9p share's root): the walk above searched it, the open reads it.
+      const dir = file.directory === true && end.file.inode.type === 'dir';
+      const tclass = dir ? 'dir' : diskClass(end.file.inode.type);
       if (!tclass) return { accessible: null, reason: `${end.file.path} is a ${end.file.inode.type}, not a file or device QEMU can open as a disk` };
-      const perms = file.mapped ? [...diskPerms(file.access), 'map'] : diskPerms(file.access);
+      const perms = dir ? DIR_OPEN_PERMS : file.entrypoint ? ENTRYPOINT_PERMS : file.mapped ? [...diskPerms(file.access), 'map'] : diskPerms(file.access);
       const c = file.assumeLabel === undefined ? ask(end.file, tclass, perms) : assumed(end.file, file.assumeLabel, tclass, perms);
       if (c.ok === true) return { accessible: true, because: c.because, findings };
       return c.ok === false ? { accessible: false, reason: c.reason, findings } : { accessible: null, reason: c.reason, findings };

@@ -15,6 +15,14 @@ export const READ_PERMS = ['open', 'read', 'getattr', 'lock', 'ioctl'] as const;
 export const READ_WRITE_PERMS = [...READ_PERMS, 'write', 'append'] as const;
 export const DIR_SEARCH_PERMS = ['search'] as const;
 export const LINK_FOLLOW_PERMS = ['read'] as const;
+/** A directory QEMU opens O_DIRECTORY|O_RDONLY (a 9p share's root, fsdev/9p local_init): open and read on it. */
+export const DIR_OPEN_PERMS = ['open', 'read'] as const;
+/**
+ * What execve(2) asks of the new domain on a program run under the VM's process label (swtpm): `entrypoint`
+ * (selinux_bprm_creds_for_exec) and `execute` (its code mapped PROT_EXEC). Both are necessary, so a refusal
+ * of either is a failed start; allowed, the rest of swtpm's run is not judged.
+ */
+export const ENTRYPOINT_PERMS = ['entrypoint', 'execute'] as const;
 
 /** The object class of a disk file, or undefined for inode types QEMU cannot use as a disk. */
 export function diskClass(type: FileType): 'file' | 'blk_file' | 'chr_file' | undefined {

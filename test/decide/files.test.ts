@@ -209,6 +209,35 @@ describe('files beyond disks', () => {
     expect(args['qemu:commandline/arg[4] -initrd']!.models.selinux).toMatchObject({ action: 'as-is', accessible: false });
   });
 
+  // Under the enforcing SELinux guest (test/selinux-kernel/files-doctor-enforcing.test.ts) swtpm, labelled
+  // bin_t as Debian's file contexts give /usr/bin/swtpm, could not be executed under the VM's svirt_t label
+  // libvirt runs it with: Debian's policy lets svirt_t be entered only through qemu_exec_t.
+  it.skipIf(!existsSync(DEBIAN_POLICY))('SELinux, Debian\'s policy: a TPM emulator fails the start, swtpm (bin_t) is no entrypoint of svirt_t; a binary the domain may be entered through is not refused', async () => {
+    const L = (t: string) => `system_u:object_r:${t}:s0`;
+    const h = (swtpm: string) =>
+      withRealPolicy(
+        memoryView(
+          {
+            '/': { type: 'dir', mode: 0o755, label: L('root_t') },
+            '/usr': { type: 'dir', mode: 0o755, label: L('usr_t') },
+            '/usr/bin': { type: 'dir', mode: 0o755, label: L('bin_t') },
+            '/usr/bin/swtpm': { type: 'file', mode: 0o755, label: L(swtpm) },
+          },
+          { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } },
+        ),
+      );
+    const tpm = `<domain type='qemu'>\n  <name>t</name>\n  <memory unit='KiB'>65536</memory>\n  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n  <devices>\n    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n  </devices>\n</domain>\n`;
+    const p = file('tpm-se.xml', tpm);
+    const refused = byElement((await explain(h('bin_t'), [p], { models: ['dac', 'selinux'], policy: DEBIAN_POLICY })).report)['devices/tpm[1]']!;
+    expect(refused.models.selinux).toMatchObject({ action: 'as-is', accessible: false });
+    expect(refused.models.selinux.reason).toContain('bin_t:file { entrypoint }');
+    expect(refused.models.selinux.reason).toContain('the VM fails to start');
+    expect(refused.models.dac).toMatchObject({ action: 'n/a', accessible: null });
+    const entered = byElement((await explain(h('qemu_exec_t'), [p], { models: ['dac', 'selinux'], policy: DEBIAN_POLICY })).report)['devices/tpm[1]']!;
+    expect(entered.models.selinux).toMatchObject({ action: 'n/a', accessible: null });
+    expect(entered.models.selinux.reason).toContain('the policy allows it');
+  });
+
   it('a -drive with a qcow2 format is decided over its backing chain: an unreadable backing file fails the start', async () => {
     const drive = (ro: string) => `  <qemu:commandline>
     <qemu:arg value='-drive'/>

@@ -6,12 +6,12 @@
  * test (../files-doctor-enforcing.test.ts) compares the tool's per-file verdicts with what the kernel and
  * libvirt did. Plain JavaScript: it runs on the guest's node without a build step.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
 const repo = process.argv[2];
 const CLI = `${repo}/dist/cli/main.js`;
-const out = { waitedForLibvirtSeconds: 0, seconds: 0, cliSeconds: 0, annotate: null, check: null, files: {}, doctor: {}, errors: [] };
+const out = { waitedForLibvirtSeconds: 0, seconds: 0, cliSeconds: 0, annotate: null, check: null, files: {}, socketDefault: null, doctor: {}, errors: [] };
 const t0 = Date.now();
 
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
@@ -182,19 +182,71 @@ const ignDir = mkdir(`${D}/ign`, obj('user_home_dir_t'));
 const ignDenied = mkfile(`${ignDir}/vm.ign`, '{"ignition":{"version":"3.3.0"}}', obj('user_home_t'));
 const fwcfg = (file) => `  <qemu:commandline>\n    <qemu:arg value='-fw_cfg'/>\n    <qemu:arg value='name=opt/com.coreos/config,file=${file}'/>\n  </qemu:commandline>\n`;
 
+// The elements decided in issue 22 but first started under enforcing svirt here.
+// <sysinfo type='fwcfg'> entry: a 0600 root file QEMU could not read as it is (libvirt relabels it virt_content_t).
+const fwcfgDir = mkdir(`${D}/fwcfg`, obj('var_t'));
+const sysinfoBlob = mkfile(`${fwcfgDir}/blob.bin`, 'virt-seclabel fw_cfg entry', obj('user_home_t'), { mode: 0o600 });
+// A unix socket QEMU connects to (mode='connect'), served by a process in libvirtd's domain (svirt_t may
+// connectto virtd_t); the socket is labelled svirt_image_t:s0, which svirt_t may write, and owned by root
+// 0755, which the qemu user may not: SELinux can be annotated, DAC must be chowned.
+const sockDir = mkdir(`${D}/sock`, obj('var_t'));
+const sock = `${sockDir}/console.sock`;
+const listener = `const s=require('net').createServer(()=>{});s.listen(${JSON.stringify(sock)});setTimeout(()=>process.exit(0),900000);`;
+spawn('sh', ['-c', `echo -n system_u:system_r:init_t:s0 > /proc/self/attr/current && exec runcon system_u:system_r:virtd_t:s0 /usr/bin/node -e "${listener.replace(/"/g, '\\"')}"`], { detached: true, stdio: 'ignore' }).unref();
+for (let i = 0; i < 100 && !fs.existsSync(sock); i++) sleep(0.1);
+if (fs.existsSync(sock)) { fs.chmodSync(sock, 0o755); setLabel(sock, obj('svirt_image_t')); } else out.errors.push(`the listener never made ${sock}`);
+// What libvirt's SELinux restore falls back to for a path it has no record of: the policy's file contexts.
+out.socketDefault = must(run('matchpathcon', ['-n', sock]), 'matchpathcon sock').stdout.trim();
+// 9p shares: one where the policy's file contexts put a share under /srv (var_t), one in a user's home (user_home_t).
+const share = mkdir(`${D}/share`, obj('var_t'));
+mkfile(`${share}/hello.txt`, 'hello', obj('var_t'));
+const homeShare = mkdir(`${home}/share`, obj('user_home_t'), USER);
+// An nvdimm backing file of a user's (1000:1000 0600, user_home_t): both drivers relabel it, remembered.
+const nvdimm = mkfile(`${home}/nvdimm.img`, Buffer.alloc(16 << 20), obj('user_home_t'), { uid: USER, mode: 0o600 });
+// TPM emulator. swtpm as an installed host labels it (matchpathcon: bin_t on Debian), on a copy bound over
+// the 9p one (lib_t); swtpm_setup's local CA and swtpm's log directory get private writable copies.
+const SWTPM = '/usr/bin/swtpm';
+const swtpmLabel = must(run('matchpathcon', ['-n', SWTPM]), 'matchpathcon swtpm').stdout.trim();
+fs.copyFileSync(SWTPM, '/run/i22-swtpm');
+fs.chmodSync('/run/i22-swtpm', 0o755);
+setLabel('/run/i22-swtpm', swtpmLabel);
+must(run('mount', ['--bind', '/run/i22-swtpm', SWTPM]), 'bind swtpm');
+for (const d of ['/var/lib/swtpm-localca', '/var/log/swtpm']) {
+  if (!fs.existsSync(d)) continue;
+  must(run('sh', ['-c', `rm -rf /tmp/copy && mkdir /tmp/copy && cp -a ${d}/. /tmp/copy/ && mount -t tmpfs -o mode=0755 tmpfs ${d} && cp -a /tmp/copy/. ${d}/ && chmod --reference=/tmp/copy ${d} && chown --reference=/tmp/copy ${d} && rm -rf /tmp/copy`]), `private ${d}`);
+}
+must(run('restorecon', ['-R', '/var/lib/swtpm-localca', '/var/log/swtpm']), 'restorecon swtpm dirs');
+const TPM_UUID = '6a7e0c1e-22c6-4b1a-9d5e-2200000000a1';
+const swtpmState = `/var/lib/libvirt/swtpm/${TPM_UUID}`;
+const swtpmLog = '/var/log/swtpm/libvirt/qemu/i22-tpm-swtpm.log';
+const withSysinfo = (xml, entries) => xml.replace('  <os>', `  <sysinfo type='fwcfg'>\n${entries}  </sysinfo>\n  <os>`);
+const withNuma = (xml) => xml.replace("  <memory unit='MiB'>64</memory>\n", "  <maxMemory slots='2' unit='MiB'>512</maxMemory>\n  <memory unit='MiB'>64</memory>\n").replace('  <os>', "  <cpu>\n    <numa>\n      <cell id='0' cpus='0' memory='64' unit='MiB'/>\n    </numa>\n  </cpu>\n  <os>");
+
 const filesCases = [
   {
     name: 'i22-uefi',
     xml: domain('i22-uefi', `    <loader readonly='yes' type='pflash'>${OVMF_CODE}</loader>\n    <nvram type='file'>\n      <source file='${vars}'/>\n    </nvram>\n`),
     watch: [OVMF_CODE, vars],
   },
-  // Its own domain: QEMU gets virtlogd's pipe for it, which this guest's virtlogd (s0-s0:c0.c1023) labels.
+  // Its own domain: QEMU gets a pipe to virtlogd for it (virtlogd opens the file), labelled virtlogd_t:s0.
   { name: 'i22-serial', xml: domain('i22-serial', '', `    <serial type='file'>\n      <source path='${serialLog}'/>\n      <target port='0'/>\n    </serial>\n`), watch: [serialLog] },
   { name: 'i22-uefi-lib-t', xml: domain('i22-uefi-lib-t', `    <loader readonly='yes' type='pflash'>${OVMF_CODE_2M}</loader>\n    <nvram type='file'>\n      <source file='${vars2m}'/>\n    </nvram>\n`), watch: [OVMF_CODE_2M], once: true },
   { name: 'i22-kernel-only', xml: domain('i22-kernel-only', `    <kernel>${kernel}</kernel>\n    <cmdline>console=ttyS0</cmdline>\n`), watch: [kernel] },
   { name: 'i22-kernel', xml: domain('i22-kernel', `    <kernel>${kernel}</kernel>\n    <initrd>${initrd}</initrd>\n    <cmdline>console=ttyS0</cmdline>\n`), watch: [kernel, initrd] },
   { name: 'i22-fwcfg-ok', xml: domain('i22-fwcfg-ok', '', '', fwcfg(ignOk)), watch: [ignOk] },
   { name: 'i22-fwcfg-denied', xml: domain('i22-fwcfg-denied', '', '', fwcfg(ignDenied)), watch: [ignDenied] },
+  {
+    name: 'i22-devices',
+    xml: withSysinfo(
+      domain('i22-devices', '', `    <serial type='unix'>\n      <source mode='connect' path='${sock}'/>\n      <target port='0'/>\n    </serial>\n    <rng model='virtio'>\n      <backend model='random'>/dev/urandom</backend>\n    </rng>\n`),
+      `    <entry name='opt/com.example/blob' file='${sysinfoBlob}'/>\n`,
+    ),
+    watch: [sysinfoBlob, sock, '/dev/urandom'],
+  },
+  { name: 'i22-9p', xml: domain('i22-9p', '', `    <filesystem type='mount' accessmode='passthrough'>\n      <source dir='${share}'/>\n      <target dir='share'/>\n    </filesystem>\n`), watch: [share] },
+  { name: 'i22-9p-home', xml: domain('i22-9p-home', '', `    <filesystem type='mount' accessmode='passthrough'>\n      <source dir='${homeShare}'/>\n      <target dir='share'/>\n    </filesystem>\n`), watch: [homeShare] },
+  { name: 'i22-nvdimm', xml: withNuma(domain('i22-nvdimm', '', `    <memory model='nvdimm'>\n      <source>\n        <path>${nvdimm}</path>\n      </source>\n      <target>\n        <size unit='MiB'>16</size>\n        <node>0</node>\n      </target>\n    </memory>\n`)), watch: [nvdimm] },
+  { name: 'i22-tpm', xml: domain('i22-tpm', '', "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n").replace('  <name>i22-tpm</name>\n', `  <name>i22-tpm</name>\n  <uuid>${TPM_UUID}</uuid>\n`), watch: [SWTPM, swtpmState, swtpmLog] },
 ];
 // One CLI run per step for all four domains: each run loads the guest's policy, slow under TCG.
 fs.mkdirSync('/tmp/i22-orig', { recursive: true });

@@ -77,10 +77,17 @@ else
   # libvirt's daemons run in their own domains, made permissive in this policy (build-policy.sh): the
   # shell enters init_t (kernel_t may), and init_t may start virtd_t and virtlogd_t.
   # A subshell does that, so the job itself stays in kernel_t.
+  # virtlogd at s0, the level systemd gives it on a Debian host: the kernel's initial SID is kernel_t:s0,
+  # systemd becomes init_t:s0 by type_transition kernel_t init_exec_t (the range is copied), and the policy
+  # has no range_transition for virtlogd_exec_t (sesearch --range_trans: initrc_exec_t only). The level
+  # matters: virtlogd's pipes carry its context, and Debian's mlsconstrain on fifo_file write is
+  # (h1 dom h2 or t1 != mcs_constrained_type), so svirt_t:s0:cX,cY may write a pipe of virtlogd_t:s0 but
+  # not of virtlogd_t:s0-s0:c0.c1023: at that level every QEMU lost its log pipe (stderr, kept by exec as
+  # /dev/null) and a <serial type='file'> domain could not start.
   (
     echo -n system_u:system_r:init_t:s0 > /proc/self/attr/current || say "cannot enter init_t"
     say "daemons start from $(cat /proc/self/attr/current)"
-    runcon system_u:system_r:virtlogd_t:s0-s0:c0.c1023 virtlogd > /tmp/virtlogd.log 2>&1 &
+    runcon system_u:system_r:virtlogd_t:s0 virtlogd > /tmp/virtlogd.log 2>&1 &
     runcon system_u:system_r:virtd_t:s0-s0:c0.c1023 libvirtd > /tmp/libvirtd.log 2>&1 &
   )
 fi
