@@ -103,9 +103,12 @@ export function buildPorts(
     if (!id.ok) return failure(`qemu identity (${conn.identitySource}): ${id.error}`);
     connIdentity = id.value;
   }
-  const selinux = lazySelinux(view, conn, opts, loadPolicy, svirtLabel);
   // The mount table and sysctls, read once for all the domains these ports decide (not once per domain).
   const dacFacts = new DacHostFacts(view);
+  // The SELinux walk needs the inodes on the way too: where root may not search a directory of a
+  // delegating filesystem, they are looked up as the connection's QEMU user, as the chain's are.
+  const selinuxView = connIdentity ? walkAsView(view, connIdentity, (p) => dacFacts.mountOf(p)).view : view;
+  const selinux = lazySelinux(selinuxView, conn, opts, loadPolicy, svirtLabel);
   const fsuidOf = (domain: Domain) => {
     const a = getAccounts();
     if (!a.ok) return undefined;
