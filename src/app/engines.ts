@@ -13,6 +13,7 @@ import { resolveChain } from '../images/chain.js';
 import { accountNames, readAccounts, type Accounts } from '../host/accounts.js';
 import { createDacEngine } from '../dac/engine.js';
 import { DacHostFacts } from '../dac/host-facts.js';
+import { walkAsView } from '../host/walk-as.js';
 import { parseDacLabel, resolveIdentity, type QemuIdentity } from '../dac/identity.js';
 import { seclabelFor } from '../decide/domain-labelling.js';
 import type { Domain } from '../domain/model.js';
@@ -23,21 +24,17 @@ import { lazyAppArmor } from './apparmor-engine.js';
 
 /**
  * A view whose readBytes, where this view's reader (root) is refused (EACCES/EPERM: NFS root_squash, a
- * FUSE daemon refusing root), reads as QEMU's identity instead; `readAs` collects the paths read so.
+ * FUSE daemon refusing root), reads as QEMU's identity instead, and whose lstat/readlink do the same on a
+ * filesystem that delegates permission (host/walk-as.ts), so the chain's paths resolve where only QEMU's
+ * user may look; `readAs` collects the paths read so.
  */
 function headersAs(view: HostView, who: QemuIdentity, readAs: Set<string>): HostView {
   const readBytesAs = view.readBytesAs?.bind(view);
   if (!readBytesAs) return view;
+  const facts = new DacHostFacts(view);
+  const as = walkAsView(view, who, (p) => facts.mountOf(p)).view;
   return {
-    lstat: (p) => view.lstat(p),
-    readlink: (p) => view.readlink(p),
-    aclAccess: (p) => view.aclAccess(p),
-    selinuxLabel: (p) => view.selinuxLabel(p),
-    readText: (p) => view.readText(p),
-    readBinary: (p) => view.readBinary(p),
-    listDir: (p) => view.listDir(p),
-    ...(view.kernelAccess ? { kernelAccess: (q) => view.kernelAccess!(q) } : {}),
-    readBytesAs,
+    ...as,
     readBytes(path, offset, length) {
       const a = view.readBytes(path, offset, length);
       if (a.kind !== 'unknown' || !/\((EACCES|EPERM)\)/.test(a.why)) return a;
@@ -106,9 +103,12 @@ export function buildPorts(
     if (!id.ok) return failure(`qemu identity (${conn.identitySource}): ${id.error}`);
     connIdentity = id.value;
   }
-  const selinux = lazySelinux(view, conn, opts, loadPolicy, svirtLabel);
   // The mount table and sysctls, read once for all the domains these ports decide (not once per domain).
   const dacFacts = new DacHostFacts(view);
+  // The SELinux walk needs the inodes on the way too: where root may not search a directory of a
+  // delegating filesystem, they are looked up as the connection's QEMU user, as the chain's are.
+  const selinuxView = connIdentity ? walkAsView(view, connIdentity, (p) => dacFacts.mountOf(p)).view : view;
+  const selinux = lazySelinux(selinuxView, conn, opts, loadPolicy, svirtLabel);
   const fsuidOf = (domain: Domain) => {
     const a = getAccounts();
     if (!a.ok) return undefined;

@@ -21,6 +21,7 @@ import { DacHostFacts } from './host-facts.js';
 export { DacHostFacts, PROTECTED_SYMLINKS_PATH } from './host-facts.js';
 import type { HostView, Inode, KernelAnswer } from '../host/view.js';
 import { walkPath, type WalkedInode, type WalkErrno, type WalkStep } from '../host/walk.js';
+import { walkAsView, type RootRefused } from '../host/walk-as.js';
 import { shellQuote } from '../shell-quote.js';
 
 export type DacWant = 'read' | 'readwrite';
@@ -55,16 +56,25 @@ export interface DirBlocked {
   readonly fileAccessible: boolean | null;
 }
 
+/**
+ * Set when root (this view's reader) was refused a lookup on the way and the walk went on as QEMU's
+ * identity (host/walk-as.ts): the verdict rests on what the kernel showed that identity. Whoever acts
+ * as root on the path (libvirt's own checks, its chown) meets the refusal.
+ */
+interface AsIdentity {
+  readonly rootRefused?: RootRefused;
+}
+
 export type DacVerdict =
-  | { readonly accessible: true; readonly because: string; readonly file: WalkedInode }
-  | {
+  | ({ readonly accessible: true; readonly because: string; readonly file: WalkedInode } & AsIdentity)
+  | ({
       readonly accessible: false;
       readonly errno: DacErrno;
       readonly blocking: DacBlocking;
       readonly reason: string;
       readonly dirBlocked?: DirBlocked;
-    }
-  | { readonly accessible: null; readonly reason: string };
+    } & AsIdentity)
+  | ({ readonly accessible: null; readonly reason: string } & AsIdentity);
 
 export interface DacOptions {
   /** Account names for messages; numeric ids without it. */
@@ -91,7 +101,20 @@ export function checkDacAccess(
   want: DacWant,
   options: DacOptions = {},
 ): DacVerdict {
-  const ctx = new Context(view, identity, options.names ?? numericNames, options.facts ?? new DacHostFacts(view));
+  const facts = options.facts ?? new DacHostFacts(view);
+  const names = options.names ?? numericNames;
+  // Where root may not look a path up on a delegating filesystem, the walk goes on as QEMU's identity.
+  const as = walkAsView(view, identity, (p) => facts.mountOf(p));
+  const v = decide(as.view, identity, path, want, names, facts);
+  const refused = as.refused()[0];
+  if (refused === undefined) return v;
+  const who = identity.userName ?? `uid ${identity.uid}`;
+  const lookedUp = `looked up as ${who}: root may not ${refused.dir === refused.mount.mountPoint && refused.path === refused.dir ? 'look up' : 'search'} ${refused.dir} on this mount (${refused.mount.fsType} ${refused.mount.mountPoint})`;
+  return v.accessible === true ? { ...v, because: `${v.because}; ${lookedUp}`, rootRefused: refused } : { ...v, reason: `${v.reason}; ${lookedUp}`, rootRefused: refused };
+}
+
+function decide(view: HostView, identity: QemuIdentity, path: string, want: DacWant, names: AccountNames, facts: DacHostFacts): DacVerdict {
+  const ctx = new Context(view, identity, names, facts);
   const walk = walkPath(view, path);
   const outcomes: Outcome[] = [];
   const blockedDirs: string[] = [];

@@ -7,6 +7,15 @@ import type { AccessEngine, ChainFile, FileVerdict } from '../access/engine.js';
 import type { AccountNames } from '../host/accounts.js';
 import type { HostView } from '../host/view.js';
 import { checkDacAccess, DacHostFacts } from './check.js';
+import { libvirtAsRoot } from './libvirt-as-root.js';
+import { delegatesPermission } from '../host/mounts.js';
+
+/** Whether root may open the file read-only, as libvirt's header read does first (null: cannot tell). */
+function rootReads(view: HostView, path: string): boolean | null {
+  const r = view.readBytes(path, 0, 1);
+  if (r.kind === 'ok') return true;
+  return r.kind === 'unknown' && /\((EACCES|EPERM)\)/.test(r.why) ? false : null;
+}
 import type { QemuIdentity } from './identity.js';
 
 /**
@@ -22,7 +31,19 @@ export function createDacEngine(view: HostView, identity: QemuIdentity, names: A
         const t = v.file.inode.type;
         if (t !== 'file' && t !== 'block' && t !== 'char' && !((t === 'socket' || t === 'fifo') && file.endpoint) && !(t === 'dir' && file.directory))
           return { accessible: null, reason: `${v.file.path} is a ${t}, not a file or device QEMU can open as a disk` };
-        return { accessible: true, because: file.note ? `${v.because}; ${file.note}` : v.because };
+        const because = file.note ? `${v.because}; ${file.note}` : v.because;
+        // QEMU's user may open it; libvirtd, as root, checks the disk first and may refuse the start.
+        const m = facts.mountOf(v.file.path);
+        if (!m || delegatesPermission(m.fsType) === undefined) return { accessible: true, because };
+        const lv = libvirtAsRoot(file, { fsType: m.fsType, lookup: !v.rootRefused, read: () => rootReads(view, v.file.path) });
+        if (lv.starts === true) return { accessible: true, because: lv.how ? `${because}; ${lv.how}` : because };
+        const reason = `${because}; but ${lv.why}`;
+        if (lv.starts === null) return { accessible: null, reason };
+        return {
+          accessible: false,
+          reason,
+          findings: [{ code: 'libvirt-root-refused', severity: 'warning' as const, path: file.path, message: `${reason}; the VM will fail to start` }],
+        };
       }
       if (v.accessible === null) return { accessible: null, reason: v.reason };
       const findings = [];

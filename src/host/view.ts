@@ -102,5 +102,21 @@ export interface HostView {
    * a FUSE daemon refusing root) the user that will open the image may read its header when root cannot.
    * Absent: this view cannot.
    */
-  readBytesAs?(who: { readonly uid: number; readonly gid: number; readonly groups: readonly number[] }, path: string, offset: number, length: number): Lookup<Uint8Array>;
+  readBytesAs?(who: Identity, path: string, offset: number, length: number): Lookup<Uint8Array>;
+  /**
+   * lstat(2) of a physical path as QEMU's identity: every component looked up by that identity
+   * (O_PATH|O_NOFOLLOW), the last one not followed. Where root may not search a directory of a filesystem
+   * that delegates permission (NFS root_squash, a FUSE mount root is kept out of) and QEMU's user may.
+   * Absent: this view cannot.
+   */
+  lstatAs?(who: Identity, path: string): Lookup<Inode>;
+  /** readlink(2) of a physical path as QEMU's identity, for the same walks as lstatAs. */
+  readlinkAs?(who: Identity, path: string): Lookup<string>;
+}
+
+/** Who a question is asked as: uid, gid and supplementary groups, no capabilities. */
+export interface Identity {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
 }

@@ -10,7 +10,7 @@ import { pathProblem } from '../host/errno.js';
 /** The kernel's own limit on symlinks followed in one lookup (ELOOP). */
 const MAX_SYMLINKS = 40;
 
-export function canonicalPath(view: HostView, path: string): Result<string> {
+export function canonicalPath(view: Pick<HostView, 'lstat' | 'readlink'>, path: string): Result<string> {
   if (!path.startsWith('/')) return failure(`${path} is not an absolute path`);
   let pending = path.split('/').filter((c) => c !== '' && c !== '.');
   const done: string[] = [];

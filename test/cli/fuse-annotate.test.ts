@@ -1,6 +1,7 @@
 /**
  * The shipped build on FUSE: annotate writes relabel='no' exactly where the kernel, asked as QEMU's
- * identity, lets QEMU open the file, and leaves every other disk as it was, whatever the mode bits say:
+ * identity, lets QEMU open the file and libvirt does not refuse the start as root first, and leaves every
+ * other disk as it was, whatever the mode bits say:
  * a bindfs mirror (default_permissions), and a daemon that decides by uid and primary gid only
  * (test/dac/support/deciding-fuse.py, no default_permissions), where a file whose group bits let
  * libvirt-qemu's supplementary group read it is still refused. Each decision is checked against a real
@@ -104,9 +105,10 @@ describe.skipIf(skip !== undefined)('annotate on FUSE (the shipped build, the ke
       for (const c of cases) {
         const kernel = qemuOpens(c.path, c.readonly);
         summary.push(`${c.path}: kernel ${kernel ? 'opens' : 'refuses'}, ${annotated(c.path) ? 'annotated' : 'left as is'}`);
-        // A proof is written only where QEMU's own open succeeds; where it succeeds read-only it is written.
+        // A proof is written only where QEMU's own open succeeds; where it succeeds read-only it is written,
+        // unless libvirt, as root, refuses the start before QEMU runs (below).
         if (annotated(c.path)) expect(kernel, c.path).toBe(true);
-        if (kernel && c.readonly) expect(annotated(c.path), c.path).toBe(true);
+        if (kernel && c.readonly && c.path !== `${squash}/top.qcow2`) expect(annotated(c.path), c.path).toBe(true);
       }
       console.log(summary.join('\n'));
       // Mode bits say libvirt-qemu's group kvm may read; the deciding daemon, which sees no supplementary
@@ -119,12 +121,17 @@ describe.skipIf(skip !== undefined)('annotate on FUSE (the shipped build, the ke
       expect(annotated(`${bind}/rw.img`)).toBe(false);
       expect(report).toContain('write only at an open for write');
       // Root is squashed there: the overlay's header and its backing file were read as libvirt-qemu,
-      // whose opens of both the kernel allows, so the chain is proven and annotated.
+      // whose opens of both the kernel allows. But libvirt opens a qcow2's header as root first and
+      // retries as QEMU's user only on a filesystem it counts as shared, which FUSE (bindfs, this
+      // daemon) is not: the start fails ("Failed to open file", measured in
+      // test/libvirt/fuse-root-refused-libvirtd.test.ts), so nothing is annotated, and the reason says why.
       expect(qemuOpens(`${squash}/base.raw`, true)).toBe(true);
+      expect(qemuOpens(`${squash}/top.qcow2`, true)).toBe(true);
       expect(fs.lstatSync(`${squash}/top.qcow2`).isFile()).toBe(true);
       expect(spawnSync('head', ['-c1', `${squash}/top.qcow2`]).status).not.toBe(0);
-      expect(annotated(`${squash}/top.qcow2`)).toBe(true);
+      expect(annotated(`${squash}/top.qcow2`)).toBe(false);
       expect(report).toContain('its header was read as libvirt-qemu (uid 64055), since root may not read it');
+      expect(report).toContain('retries as QEMU\'s user only on a filesystem it counts as shared (virFileOpenAs, virFileIsSharedFS), which fuse is not');
 
       // grant refuses where an ACL is not what decides, and says who does.
       const grant = await runCli([...HOST, 'grant', `${dir}/vm.xml`], { timeoutMs: 120_000 });

@@ -260,6 +260,85 @@ describe('checkDacAccess: classic situations', () => {
       expect(checkDacAccess(view, qemu, '/nfs/iso/a.iso', 'read', { names })).toMatchObject({ accessible: null, reason: expect.stringContaining('a hung server') });
     });
 
+    describe('where root may not search a directory (root_squash, a FUSE mount root is kept out of), the walk goes on as QEMU', () => {
+      // Root's lstat of everything under /nfs/grp is refused; QEMU's identity sees the inodes.
+      const squashed = {
+        '/nfs/grp': { type: 'dir', mode: 0o750, gid: 107 },
+        '/nfs/grp/a.img': { type: 'unknown', why: 'cannot look it up: permission denied (EACCES)' },
+        '/nfs/grp/l': { type: 'unknown', why: 'cannot look it up: permission denied (EACCES)' },
+      } as const;
+      const asQemu: Record<string, { type: 'file' | 'symlink'; body?: string }> = { '/nfs/grp/a.img': { type: 'file' }, '/nfs/grp/l': { type: 'symlink', body: 'a.img' } };
+      function squashView(answers: Record<string, KernelAnswer>, withAs = true) {
+        const asked: string[] = [];
+        const view = memoryView(squashed, mounts);
+        const v: HostView = {
+          ...view,
+          kernelAccess: (q) => {
+            asked.push(`${q.op} ${q.path}`);
+            const a = answers[`${q.op} ${q.path}`];
+            return a ? ok(a) : unknown(`unscripted ${q.op} ${q.path}`);
+          },
+          ...(withAs
+            ? {
+                lstatAs: (who, p) => {
+                  asked.push(`lstatAs ${who.uid} ${p}`);
+                  const n = asQemu[p];
+                  return n ? ok({ type: n.type, mode: n.type === 'file' ? 0o640 : 0o777, uid: 64055, gid: 107 }) : view.lstat(p);
+                },
+                readlinkAs: (who, p) => {
+                  asked.push(`readlinkAs ${who.uid} ${p}`);
+                  const b = asQemu[p]?.body;
+                  return b ? ok(b) : unknown('not a link');
+                },
+              }
+            : {}),
+        };
+        return { view: v, asked };
+      }
+      const walkable = {
+        'lookup /nfs/grp': allowed('lookup'),
+        'lookup /nfs/grp/a.img': allowed('lookup'),
+        'lookup /nfs/grp/l': allowed('lookup'),
+        'read /nfs/grp/a.img': allowed('open O_RDONLY'),
+      };
+
+      it('proves the open from what the kernel showed QEMU, and says root could not search', () => {
+        const { view, asked } = squashView(walkable);
+        const v = checkDacAccess(view, qemu, '/nfs/grp/a.img', 'read', { names });
+        expect(v).toMatchObject({
+          accessible: true,
+          because: expect.stringContaining('looked up as libvirt-qemu: root may not search /nfs/grp on this mount (nfs4 /nfs)'),
+          rootRefused: { path: '/nfs/grp/a.img', dir: '/nfs/grp' },
+        });
+        expect(asked).toContain('lstatAs 64055 /nfs/grp/a.img');
+      });
+
+      it('follows a link only where the walk meets it, reading its body as QEMU', () => {
+        const { view, asked } = squashView(walkable);
+        expect(checkDacAccess(view, qemu, '/nfs/grp/l', 'read', { names })).toMatchObject({ accessible: true });
+        expect(asked).toContain('readlinkAs 64055 /nfs/grp/l');
+      });
+
+      it('a refusal as QEMU too is a denial with the server named', () => {
+        const { view } = squashView({ ...walkable, 'read /nfs/grp/a.img': { kind: 'denied', errno: 'EACCES', at: '/nfs/grp/a.img', step: 'open' } });
+        const v = checkDacAccess(view, qemu, '/nfs/grp/a.img', 'read', { names });
+        expect(v).toMatchObject({ accessible: false, errno: 'EACCES', reason: expect.stringContaining('root may not search /nfs/grp') });
+      });
+
+      it('a view that cannot ask as QEMU (an old snapshot) stays unknown', () => {
+        const { view } = squashView(walkable, false);
+        expect(checkDacAccess(view, qemu, '/nfs/grp/a.img', 'read', { names })).toMatchObject({ accessible: null, reason: expect.stringContaining('permission denied (EACCES)') });
+      });
+
+      it('never on a local filesystem: root refused on ext4 is not asked again', () => {
+        const local = memoryView({ '/srv/x': { type: 'unknown', why: 'cannot look it up: permission denied (EACCES)' } }, mounts);
+        let asked = 0;
+        const v: HostView = { ...local, lstatAs: () => (asked++, unknown('no')), readlinkAs: () => (asked++, unknown('no')) };
+        expect(checkDacAccess(v, qemu, '/srv/x', 'read', { names }).accessible).toBe(null);
+        expect(asked).toBe(0);
+      });
+    });
+
     it('a name the daemon hides from QEMU while root sees it is a denial (ENOENT), not a pass', () => {
       const { view } = ask({ 'lookup /fz/d.img': { kind: 'denied', errno: 'ENOENT', at: '/fz/d.img', step: 'lookup' } });
       expect(checkDacAccess(view, qemu, '/fz/d.img', 'read', { names })).toMatchObject({ accessible: false, errno: 'ENOENT' });

@@ -54,6 +54,21 @@ const KINDS: readonly MountKind[] = [
     name: 'deciding daemon (no default_permissions, allow_other)',
     start: (source, mnt) => spawn('/usr/bin/python3', ['-I', DAEMON, source, mnt], { stdio: ['ignore', 'ignore', 'inherit'] }),
   },
+  // Root is refused where QEMU's identity is not: the walk goes on as that identity (src/host/walk-as.ts).
+  {
+    name: 'deciding daemon squashing root to nobody (root refused where the directory is not world-searchable)',
+    start: (source, mnt) => spawn('/usr/bin/python3', ['-I', DAEMON, '--squash-root', source, mnt], { stdio: ['ignore', 'ignore', 'inherit'] }),
+  },
+  {
+    // Owned by uid 64055 gid 107 (libfuse takes user_id/group_id from the real ids; effective root only
+    // opens /dev/fuse and mounts): without allow_other the kernel lets that identity alone in, root included out.
+    name: 'bindfs --no-allow-other owned by 64055:107 (root cannot look up the mount)',
+    start: (source, mnt) => {
+      const r = spawnSync('setpriv', ['--ruid=64055', '--rgid=107', '--keep-groups', '--', 'bindfs', '--no-allow-other', source, mnt], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`bindfs as 64055: ${r.stderr}`);
+      return undefined;
+    },
+  },
 ];
 
 const engineClass = (v: DacVerdict) => (v.accessible === true ? 'ok' : v.accessible === false ? v.errno : 'unknown');
@@ -102,7 +117,7 @@ describe.skipIf(skip !== undefined)('DAC engine on FUSE vs the kernel (setpriv o
     const lines: string[] = [];
     const mismatches: string[] = [];
     const why = new Map<string, number>();
-    const counts: [string, { proofs: number; denials: number }][] = [];
+    const counts: [string, { proofs: number; denials: number; asQemu: number }][] = [];
     const t = performance.now();
     for (const { kind, mnt } of mounts) {
       const all = scenarios.flatMap((s) => s.queries.map((q) => ({ s, q, path: resolveRoot(mnt, s, q.path) })));
@@ -116,11 +131,12 @@ describe.skipIf(skip !== undefined)('DAC engine on FUSE vs the kernel (setpriv o
       });
       const kernelMs = Math.round(performance.now() - tk);
       const te = performance.now();
-      const count = { proofs: 0, denials: 0, unknown: 0, disagree: 0, kernelOk: 0 };
+      const count = { proofs: 0, denials: 0, unknown: 0, disagree: 0, kernelOk: 0, asQemu: 0 };
       for (const x of all) {
         const id = IDENTITIES[x.q.identity]!;
         const v = checkDacAccess(view, id, x.path, x.q.want, { facts });
         const mine = engineClass(v);
+        if (v.rootRefused && mine !== 'unknown') count.asQemu++;
         const theirs = kernel.get(x)!;
         if (theirs === 'ok') count.kernelOk++;
         if (mine === 'unknown') {
@@ -137,7 +153,7 @@ describe.skipIf(skip !== undefined)('DAC engine on FUSE vs the kernel (setpriv o
         else count.denials++;
       }
       lines.push(
-        `${kind.name}: ${all.length} opens, ${count.proofs + count.denials} decided and agreeing (${count.proofs} proven, ${count.denials} denied), ${count.unknown} unknown, ${count.disagree} disagree; kernel allowed ${count.kernelOk}; kernel opens ${kernelMs} ms, engine ${Math.round(performance.now() - te)} ms`,
+        `${kind.name}: ${all.length} opens, ${count.proofs + count.denials} decided and agreeing (${count.proofs} proven, ${count.denials} denied), ${count.unknown} unknown, ${count.disagree} disagree, ${count.asQemu} decided past a lookup root was refused; kernel allowed ${count.kernelOk}; kernel opens ${kernelMs} ms, engine ${Math.round(performance.now() - te)} ms`,
       );
       counts.push([kind.name, count]);
     }
@@ -150,6 +166,8 @@ describe.skipIf(skip !== undefined)('DAC engine on FUSE vs the kernel (setpriv o
       expect(c.proofs, name).toBeGreaterThan(0);
       expect(c.denials, name).toBeGreaterThan(0);
     }
+    // Where root is refused, decisions rest on the walk as QEMU's identity, not only on unknowns.
+    for (const [name, c] of counts.filter(([n]) => /squashing root|owned by 64055/.test(n))) expect(c.asQemu, name).toBeGreaterThan(0);
     probe.close();
   }, 600_000);
 });

@@ -135,6 +135,23 @@ describe('the kernel asked as QEMU, recorded and replayed', () => {
     expect(replay.view.kernelAccess!({ ...ask, uid: 1000 })).toMatchObject({ kind: 'unknown', why: expect.stringContaining('not in the snapshot: kernelAccess /nfs/a.iso (read as uid 1000)') });
   });
 
+  it('replays lookups asked as QEMU where root was refused (lstatAs, readlinkAs), per identity', () => {
+    const rec = createRecordingView({
+      ...inner,
+      lstatAs: () => ({ kind: 'ok' as const, value: { type: 'symlink' as const, mode: 0o777, uid: 64055, gid: 107 } }),
+      readlinkAs: () => ({ kind: 'ok' as const, value: 'a.iso' }),
+    });
+    rec.view.lstatAs!(ask, '/nfs/grp/l');
+    rec.view.readlinkAs!(ask, '/nfs/grp/l');
+    const facts = parseFacts(serializeFacts({ ...sample, view: rec.calls() }));
+    expect(facts.ok).toBe(true);
+    if (!facts.ok) return;
+    const replay = createSnapshotView(facts.value.view);
+    expect(replay.view.lstatAs!({ ...ask, groups: [107, 64055] }, '/nfs/grp/l')).toEqual({ kind: 'ok', value: { type: 'symlink', mode: 0o777, uid: 64055, gid: 107 } });
+    expect(replay.view.readlinkAs!(ask, '/nfs/grp/l')).toEqual({ kind: 'ok', value: 'a.iso' });
+    expect(replay.view.lstatAs!({ ...ask, uid: 0 }, '/nfs/grp/l')).toMatchObject({ kind: 'unknown', why: expect.stringContaining('not in the snapshot: lstatAs /nfs/grp/l (as uid 0)') });
+  });
+
   it('refuses a recorded answer that is not one', () => {
     const rec = createRecordingView(inner);
     rec.view.kernelAccess!(ask);

@@ -23,14 +23,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lazyBuiltin } from '../../builtins.js';
 import { errnoWords } from '../../host/errno.js';
-import { ok, unknown, type KernelAnswer, type KernelAsk, type Lookup } from '../../host/view.js';
+import { missing, ok, unknown, type FileType, type Inode, type KernelAnswer, type KernelAsk, type Lookup } from '../../host/view.js';
 
 // Loaded only when a question is asked (a start on local disks never asks): see builtins.ts.
 const childProcess = lazyBuiltin<typeof import('node:child_process')>('node:child_process');
 const os = lazyBuiltin<typeof import('node:os')>('node:os');
 
 /** What the helper's answer function returns: an answer, or why it could not ask. */
-type RawAnswer = KernelAnswer | { readonly kind: 'unknown'; readonly why: string } | { readonly kind: 'bytes'; readonly base64: string };
+type RawAnswer =
+  | KernelAnswer
+  | { readonly kind: 'unknown'; readonly why: string }
+  | { readonly kind: 'bytes'; readonly base64: string }
+  /** `stat`: the last component's own inode (not followed), as the identity sees it. */
+  | { readonly kind: 'inode'; readonly type: string; readonly mode: number; readonly uid: number; readonly gid: number }
+  /** `readlink`: the link body's bytes. */
+  | { readonly kind: 'link'; readonly base64: string };
 
 /**
  * The question answered by the process that runs it. Self-contained (it is also the helper's source,
@@ -40,7 +47,11 @@ function probeAnswer(nodeFs: typeof fs, q: { readonly path: string; readonly op:
   const c = nodeFs.constants;
   const O_PATH = 0o10000000;
   if (typeof q.path !== 'string' || !q.path.startsWith('/') || q.path.includes('\0')) return { kind: 'unknown', why: 'not an absolute path' };
-  const names = q.path.split('/').filter((n) => n !== '');
+  const all = q.path.split('/').filter((n) => n !== '');
+  // readlink: the last name is read by readlink itself from its directory, never followed.
+  const last = q.op === 'readlink' ? all[all.length - 1] : undefined;
+  if (q.op === 'readlink' && (last === undefined || last === '.' || last === '..')) return { kind: 'unknown', why: 'not a link path' };
+  const names = last === undefined ? all : all.slice(0, -1);
   let fd = nodeFs.openSync('/', O_PATH | c.O_DIRECTORY);
   let at = '';
   try {
@@ -56,7 +67,19 @@ function probeAnswer(nodeFs: typeof fs, q: { readonly path: string; readonly op:
       fd = next;
     }
     if (q.op === 'lookup') return { kind: 'allowed', how: 'lookup of every component' };
+    if (last !== undefined) {
+      try {
+        return { kind: 'link', base64: nodeFs.readlinkSync(`/proc/self/fd/${fd}/${last}`, { encoding: 'buffer' }).toString('base64') };
+      } catch (e) {
+        return { kind: 'denied', errno: String((e as { code?: string }).code ?? 'EIO'), at: `${at}/${last}`, step: 'lookup' };
+      }
+    }
     const st = nodeFs.fstatSync(fd);
+    if (q.op === 'stat') {
+      const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isBlockDevice() ? 'block' : st.isCharacterDevice() ? 'char' : st.isFIFO() ? 'fifo' : st.isSocket() ? 'socket' : '';
+      if (type === '') return { kind: 'unknown', why: 'unrecognised file type' };
+      return { kind: 'inode', type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    }
     if (st.isSymbolicLink()) return { kind: 'unknown', why: `${q.path} is now a symlink the model did not walk` };
     const self = `/proc/self/fd/${fd}`;
     if (q.op === 'head') {
@@ -151,6 +174,10 @@ export interface KernelProbe {
   ask(q: KernelAsk): Lookup<KernelAnswer>;
   /** Bytes of a regular file (a physical path) read as the identity: an image header where root is squashed. */
   read(id: ProbeIdentity, path: string, offset: number, length: number): Lookup<Uint8Array>;
+  /** lstat of a physical path, every component looked up as the identity (none followed). */
+  lstat(id: ProbeIdentity, path: string): Lookup<Inode>;
+  /** readlink of a physical path, its directories looked up as the identity. */
+  readlink(id: ProbeIdentity, path: string): Lookup<string>;
   /** Ends the helpers (also done at process exit). */
   close(): void;
 }
@@ -312,7 +339,7 @@ class Helper {
 /** A question to the helper: KernelAsk's, or `head` (bytes of a regular file read as the identity). */
 interface Question {
   readonly path: string;
-  readonly op: KernelAsk['op'] | 'head';
+  readonly op: KernelAsk['op'] | 'head' | 'stat' | 'readlink';
   readonly offset?: number;
   readonly length?: number;
 }
@@ -320,7 +347,14 @@ interface Question {
 function isAnswer(v: unknown): v is RawAnswer {
   if (typeof v !== 'object' || v === null) return false;
   const o = v as Record<string, unknown>;
-  if (o.kind === 'bytes') return typeof o.base64 === 'string';
+  if (o.kind === 'bytes' || o.kind === 'link') return typeof o.base64 === 'string';
+  if (o.kind === 'inode')
+    return (
+      typeof o.type === 'string' &&
+      FILE_TYPES.includes(o.type as FileType) &&
+      [o.mode, o.uid, o.gid].every((n) => Number.isSafeInteger(n) && (n as number) >= 0) &&
+      (o.mode as number) <= 0o7777
+    );
   if (o.kind === 'allowed') return typeof o.how === 'string' && (o.write === undefined || o.write === 'access');
   if (o.kind === 'denied') return typeof o.errno === 'string' && typeof o.at === 'string' && (o.step === 'lookup' || o.step === 'open' || o.step === 'access');
   return o.kind === 'unknown' && typeof o.why === 'string';
@@ -337,9 +371,36 @@ function fromRaw(line: string): Lookup<RawAnswer> {
   return v.kind === 'unknown' ? unknown(v.why) : ok(v);
 }
 
+const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'symlink', 'block', 'char', 'fifo', 'socket'];
+
 function asAnswer(a: Lookup<RawAnswer>): Lookup<KernelAnswer> {
   if (a.kind !== 'ok') return a;
-  return a.value.kind === 'bytes' ? unknown('the helper answered bytes to a permission question') : ok(a.value as KernelAnswer);
+  const k = a.value.kind;
+  return k === 'allowed' || k === 'denied' ? ok(a.value as KernelAnswer) : unknown('the helper answered something else than a permission');
+}
+
+/** A lookup the identity was refused: only ENOENT/ENOTDIR prove absence, as in the live view. */
+function refusedLookup(v: { errno: string; at: string }, uid: number): Lookup<never> {
+  if (v.errno === 'ENOENT' || v.errno === 'ENOTDIR') return missing(v.errno);
+  return unknown(`cannot look it up as uid ${uid} either: ${errnoWords(v.errno)} at ${v.at}`);
+}
+
+function asInode(a: Lookup<RawAnswer>, uid: number): Lookup<Inode> {
+  if (a.kind !== 'ok') return a;
+  const v = a.value;
+  if (v.kind === 'inode') return ok({ type: v.type as FileType, mode: v.mode, uid: v.uid, gid: v.gid });
+  if (v.kind === 'denied') return refusedLookup(v, uid);
+  return unknown('the helper answered something else than an inode');
+}
+
+function asLink(a: Lookup<RawAnswer>, uid: number): Lookup<string> {
+  if (a.kind !== 'ok') return a;
+  const v = a.value;
+  if (v.kind === 'denied') return v.errno === 'EINVAL' ? unknown('not a symlink') : refusedLookup(v, uid);
+  if (v.kind !== 'link') return unknown('the helper answered something else than a link body');
+  const bytes = Buffer.from(v.base64, 'base64');
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? ok(text) : unknown('its link body is not valid UTF-8');
 }
 
 function asBytes(a: Lookup<RawAnswer>): Lookup<Uint8Array> {
@@ -394,6 +455,8 @@ export function createKernelProbe(options: KernelProbeOptions = {}): KernelProbe
   return {
     ask: (q) => asAnswer(raw(q, { path: q.path, op: q.op })),
     read: (id, path, offset, length) => asBytes(raw(id, { path, op: 'head', offset, length })),
+    lstat: (id, path) => asInode(raw(id, { path, op: 'stat' }), id.uid),
+    readlink: (id, path) => asLink(raw(id, { path, op: 'readlink' }), id.uid),
     close,
   };
 }

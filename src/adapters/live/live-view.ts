@@ -20,6 +20,7 @@ import { lazyBuiltin } from '../../builtins.js';
 import { missing, ok, unknown, type FileType, type HostView, type Inode, type Lookup } from '../../host/view.js';
 import { xattr } from './xattr.js';
 import { createKernelProbe, type KernelProbe } from './kernel-probe.js';
+import { canonicalPath } from '../../images/canonical.js';
 
 const os = lazyBuiltin<typeof import('node:os')>('node:os');
 
@@ -164,15 +165,31 @@ export function createLiveView(probe?: () => KernelProbe): HostView {
     },
 
     readBytesAs(who, path, offset, length) {
-      // The helper walks a physical path (it follows no link itself): resolved here, as root.
+      // The helper walks a physical path (it follows no link itself): resolved here, as root, or where
+      // root may not search a directory on the way, link by link as the identity (as QEMU's open would).
       let real: string;
       try {
         real = fs.realpathSync(path);
       } catch (e) {
-        return lookupFromError(e, 'resolve the path');
+        const code = errnoCode(e);
+        if (code !== 'EACCES' && code !== 'EPERM') return lookupFromError(e, 'resolve the path');
+        const k = (kernel ??= probe ? probe() : createKernelProbe());
+        const c = canonicalPath({ lstat: (p) => k.lstat(who, p), readlink: (p) => k.readlink(who, p) }, path);
+        if (!c.ok) return unknown(`cannot resolve the path as uid ${who.uid}: ${c.error}`);
+        real = c.value;
       }
       kernel ??= probe ? probe() : createKernelProbe();
       return kernel.read(who, real, offset, length);
+    },
+
+    lstatAs(who, path) {
+      kernel ??= probe ? probe() : createKernelProbe();
+      return kernel.lstat(who, path);
+    },
+
+    readlinkAs(who, path) {
+      kernel ??= probe ? probe() : createKernelProbe();
+      return kernel.readlink(who, path);
     },
 
     lstat: lstatInode,

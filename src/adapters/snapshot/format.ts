@@ -55,7 +55,10 @@ export type StoredCall =
    */
   | ({ readonly op: 'kernelAccess'; readonly path: string; readonly ask: 'lookup' | 'read' | 'readwrite'; readonly answer: StoredLookup<StoredKernelAnswer> } & StoredIdentity)
   /** An image header read as QEMU's identity where root was refused (root_squash). */
-  | ({ readonly op: 'readBytesAs'; readonly path: string; readonly offset: number; readonly length: number; readonly answer: StoredLookup<StoredBytes> } & StoredIdentity);
+  | ({ readonly op: 'readBytesAs'; readonly path: string; readonly offset: number; readonly length: number; readonly answer: StoredLookup<StoredBytes> } & StoredIdentity)
+  /** lstat and readlink as QEMU's identity where root may not search a directory (root_squash, FUSE). */
+  | ({ readonly op: 'lstatAs'; readonly path: string; readonly answer: StoredLookup<StoredInode> } & StoredIdentity)
+  | ({ readonly op: 'readlinkAs'; readonly path: string; readonly answer: StoredLookup<string> } & StoredIdentity);
 
 export interface StoredIdentity {
   readonly uid: number;
@@ -68,7 +71,7 @@ export type StoredKernelAnswer =
   | { readonly kind: 'denied'; readonly errno: string; readonly at: string; readonly step: 'lookup' | 'open' | 'access' };
 
 export type ViewOp = StoredCall['op'];
-export const VIEW_OPS: readonly ViewOp[] = ['lstat', 'readlink', 'aclAccess', 'selinuxLabel', 'readBytes', 'readText', 'listDir', 'kernelAccess', 'readBytesAs'];
+export const VIEW_OPS: readonly ViewOp[] = ['lstat', 'readlink', 'aclAccess', 'selinuxLabel', 'readBytes', 'readText', 'listDir', 'kernelAccess', 'readBytesAs', 'lstatAs', 'readlinkAs'];
 
 /** JSON data as the oracle's requests and answers are stored (they are plain data by contract). */
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };

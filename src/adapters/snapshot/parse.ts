@@ -117,7 +117,9 @@ function call(v: unknown, at: string): StoredCall {
         ? ['op', 'path', 'answer', 'ask', 'uid', 'gid', 'groups']
         : op === 'readBytesAs'
           ? ['op', 'path', 'answer', 'offset', 'length', 'uid', 'gid', 'groups']
-          : ['op', 'path', 'answer'];
+          : op === 'lstatAs' || op === 'readlinkAs'
+            ? ['op', 'path', 'answer', 'uid', 'gid', 'groups']
+            : ['op', 'path', 'answer'];
   const o = obj(v, at, { required });
   const path = absPath(o.path, `${at}.path`);
   const a = `${at}.answer`;
@@ -147,6 +149,10 @@ function call(v: unknown, at: string): StoredCall {
       if (ask !== 'lookup' && ask !== 'read' && ask !== 'readwrite') fail(`${at}.ask`, 'expected lookup, read or readwrite');
       return { op, path, ask, ...identity(o, at), answer: lookup(o.answer, a, kernelAnswer) };
     }
+    case 'lstatAs':
+      return { op, path, ...identity(o, at), answer: lookup(o.answer, a, inode) };
+    case 'readlinkAs':
+      return { op, path, ...identity(o, at), answer: lookup(o.answer, a, str) };
     case 'readBytesAs':
       return {
         op,

@@ -95,6 +95,22 @@ export function createRecordingView(inner: HostView, options: RecordingOptions =
       return a;
     };
   }
+  if (inner.lstatAs) {
+    const st = inner.lstatAs.bind(inner);
+    view.lstatAs = (who, path) => {
+      const a = st(who, path);
+      keep(identityKey('lstatAs', path, who), { op: 'lstatAs', path, ...ids(who), answer: storeLookup(a, asInode) });
+      return a;
+    };
+  }
+  if (inner.readlinkAs) {
+    const rl = inner.readlinkAs.bind(inner);
+    view.readlinkAs = (who, path) => {
+      const a = rl(who, path);
+      keep(identityKey('readlinkAs', path, who), { op: 'readlinkAs', path, ...ids(who), answer: storeLookup(a, same) });
+      return a;
+    };
+  }
   return {
     view,
     calls: () => [...recorded.values()],

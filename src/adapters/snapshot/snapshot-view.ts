@@ -51,6 +51,10 @@ export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
       asked.set(identityKey('readBytesAs', c.path, c, c.offset, c.length), c);
       continue;
     }
+    if (c.op === 'lstatAs' || c.op === 'readlinkAs') {
+      asked.set(identityKey(c.op, c.path, c), c);
+      continue;
+    }
     if (c.op !== 'readBytes') {
       answers.set(callKey(c.op, c.path), c);
       continue;
@@ -128,6 +132,14 @@ export function createSnapshotView(calls: readonly StoredCall[]): SnapshotView {
     kernelAccess(q) {
       const c = asked.get(identityKey('kernelAccess', q.path, q, q.op)) as Extract<StoredCall, { op: 'kernelAccess' }> | undefined;
       return c ? loadLookup(c.answer, same) : miss('kernelAccess', `${q.path} (${q.op} as uid ${q.uid})`, q.path);
+    },
+    lstatAs(who, path) {
+      const c = asked.get(identityKey('lstatAs', path, who)) as Extract<StoredCall, { op: 'lstatAs' }> | undefined;
+      return c ? loadLookup(c.answer, same) : miss('lstatAs', `${path} (as uid ${who.uid})`, path);
+    },
+    readlinkAs(who, path) {
+      const c = asked.get(identityKey('readlinkAs', path, who)) as Extract<StoredCall, { op: 'readlinkAs' }> | undefined;
+      return c ? loadLookup(c.answer, same) : miss('readlinkAs', `${path} (as uid ${who.uid})`, path);
     },
     readBytesAs(who, path, offset, length) {
       const c = asked.get(identityKey('readBytesAs', path, who, offset, length)) as Extract<StoredCall, { op: 'readBytesAs' }> | undefined;
