@@ -31,6 +31,8 @@ interface Treatment {
   readonly qemuOpens: boolean;
   /** The drivers label it at start (when labelling is on for the domain). */
   readonly labelled: boolean;
+  /** Only this driver labels it (a passthrough smartcard's chardev: SELinux only); absent: both. */
+  readonly only?: Model;
   /** A per-element `<seclabel relabel='no'>` is parsed and honoured by both drivers. */
   readonly optOut: boolean;
   /** The SELinux label libvirt gives it. */
@@ -96,6 +98,7 @@ function treatment(f: OtherFile, conn: Pick<Connection, 'stdioHandler'>): Treatm
     case 'qemu-arg':
       return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'libvirt passes <qemu:commandline> arguments to QEMU verbatim and never labels what they name: QEMU opens it as it is' };
     case 'chardev': {
+      if (f.chardevHost !== undefined) return hostedChardevTreatment(f);
       const t = f.chardevType;
       if (t === 'file') {
         if ((conn.stdioHandler ?? 'logd') === 'logd') {
@@ -119,6 +122,42 @@ function treatment(f: OtherFile, conn: Pick<Connection, 'stdioHandler'>): Treatm
       return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'; QEMU opens it read-write" };
     }
   }
+}
+
+const DROPPED_SECLABEL =
+  "a <seclabel> in its <source> is schema-valid but dropped by libvirt's parser (virDomainChrSourceDefParseXML reads one only for serial, parallel, console and channel), so there is no per-element opt-out";
+
+/**
+ * The chardev behind a passthrough `<smartcard>`, a `<redirdev>` or an egd `<rng>` (9.0 and 11.3): opened like
+ * a serial's (qemuProcessPrepareHostBackendChardevOne: fd passing for file and unix bind), but DAC labels
+ * none of them (virSecurityDACSetAllLabel walks virDomainChrDefForeach only), SELinux only the smartcard's
+ * (virSecuritySELinuxSetSecuritySmartcardCallback → …SetChardevLabel with chardevStdioLogd false: a file is
+ * labelled even under virtlogd), and the parser drops their per-element seclabel.
+ */
+function hostedChardevTreatment(f: OtherFile): Treatment {
+  const element = f.chardevHost === 'smartcard' ? "<smartcard mode='passthrough'>" : f.chardevHost === 'redirdev' ? '<redirdev>' : "<rng><backend model='egd'>";
+  const smartcard = f.chardevHost === 'smartcard';
+  const fdPassed = f.chardevType === 'file' || (f.chardevType === 'unix' && f.unixMode === 'bind');
+  const opens = f.chardevType === 'file'
+    ? 'virtlogd (stdio_handler = "logd") or libvirtd opens the file and passes QEMU an fd, so QEMU needs no access'
+    : fdPassed
+      ? 'libvirt creates the listening socket and passes QEMU its fd, so QEMU needs no access'
+      : f.chardevType === 'unix'
+        ? 'QEMU connects to the socket itself'
+        : 'QEMU opens it itself, read-write';
+  const who = smartcard
+    ? `libvirt's DAC driver never labels it (it walks serial, parallel, console and channel only); its SELinux driver gives the path the VM's image label at start (virSecuritySELinuxSetSecuritySmartcardCallback, ${f.chardevType === 'file' ? 'even under virtlogd, ' : ''}${f.chardevType === 'unix' ? "whether a socket's label is given back at stop is not verified" : 'given back at stop'})`
+    : 'neither driver labels it (libvirt has no security hook for this device)';
+  return {
+    qemuOpens: !fdPassed,
+    labelled: smartcard,
+    only: 'selinux',
+    optOut: false,
+    selinuxLabel: IMAGE_LABEL,
+    remembered: smartcard && f.chardevType !== 'unix',
+    exclusiveWritable: true,
+    libvirt: `the chardev of ${element}: ${opens}; ${who}; ${DROPPED_SECLABEL}`,
+  };
 }
 
 /** libvirt 9.0's hostdev labelling (virSecurityDACSetHostdevLabel, virSecuritySELinuxSetHostdevSubsysLabel). */
@@ -203,7 +242,7 @@ export function labelledOtherFiles(domain: Domain, conn: Pick<Connection, 'stdio
     if (f.path === undefined) continue;
     const t = treatment(f, conn);
     if ('undecided' in t || !t.labelled) continue;
-    const on = (m: Model) => !(t.optOut && f.seclabels.some((s) => s.model === m && !s.relabel));
+    const on = (m: Model) => (t.only === undefined || t.only === m) && !(t.optOut && f.seclabels.some((s) => s.model === m && !s.relabel));
     out.push({ file: f, path: f.path, labelled: { dac: on('dac'), selinux: on('selinux') }, remembered: t.remembered, selinuxLabel: t.selinuxLabel === CONTENT_LABEL ? 'content' : 'image' });
   }
   return out;
@@ -296,6 +335,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   if ('undecided' in t) return { action: 'keep', accessible: null, reason: t.undecided };
 
   const off = driverOff(model, domain, conn);
+  const labelled = t.labelled && (t.only === undefined || t.only === model);
   const check = () => {
     let c = checkChain(model, chainFor(f, ports), ports, domain);
     if (f.kind === 'chardev' && f.chardevType === 'pipe') {
@@ -323,7 +363,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   }
 
   if (!t.qemuOpens) {
-    if (!t.labelled || off) return { action: 'n/a', accessible: null, reason: `${t.libvirt}${off && t.labelled ? `; ${off}` : ''}` };
+    if (!labelled || off) return { action: 'n/a', accessible: null, reason: `${t.libvirt}${off && labelled ? `; ${off}` : ''}` };
     if (!t.optOut) return { action: 'relabel', accessible: null, reason: `${t.libvirt}; QEMU needs no access to it, and there is no per-element opt-out; ${t.alternatives?.[model] ?? (model === 'dac' ? ALTERNATIVES_DAC : ALTERNATIVES_SELINUX)}` };
     return { action: 'keep', accessible: null, reason: `${t.libvirt}; QEMU needs no access, so there is nothing to prove and it is left to libvirt`, byRule: true };
   }
@@ -335,10 +375,10 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
     if (f.kind === 'filesystem')
       return { action: 'as-is', accessible: null, reason: "libvirt never labels a 9p share; whether svirt may use the directory tree as it is labelled is not judged here" };
   }
-  if (!t.labelled || off) {
+  if (!labelled || off) {
     const c = check();
     const v = c.verdict;
-    const why = t.labelled ? `${off}, so QEMU opens it as it is` : f.kind === 'qemu-arg' ? 'libvirt never labels what <qemu:commandline> names' : 'libvirt never labels it';
+    const why = labelled ? `${off}, so QEMU opens it as it is` : f.kind === 'qemu-arg' ? 'libvirt never labels what <qemu:commandline> names' : t.labelled ? `libvirt's ${model === 'dac' ? 'DAC' : 'SELinux'} driver never labels it` : 'libvirt never labels it';
     if (v.accessible === true) return { action: 'as-is', accessible: true, reason: `${why}; QEMU can open it: ${v.because}` };
     if (c.missingNvram) return { action: 'as-is', accessible: null, reason: `${why}; it does not exist yet: libvirt creates it from the template, owned by the qemu user, mode 0600` };
     return { action: 'as-is', accessible: v.accessible, reason: `${why}; ${v.accessible === false ? 'QEMU cannot open it, the VM fails to start' : 'cannot tell whether QEMU can open it'}: ${v.reason}` };
@@ -388,6 +428,8 @@ export function decideOtherFile(f: OtherFile, domain: Domain, conn: Connection, 
       findings.push({ code: 'seclabel-without-model', severity: 'warning', message: "a <seclabel> without model= matches no security driver: libvirt fails at start with \"Security driver model '(null)' is not available\"" });
     else if ((s.model === 'dac' || s.model === 'selinux') && !conn.models[s.model].active)
       findings.push({ code: 'seclabel-model-inactive', severity: 'warning', message: `a seclabel for model '${s.model}', which is not active on this connection: the VM fails at start` });
+  if (f.droppedSeclabel)
+    findings.push({ code: 'seclabel-dropped', severity: 'warning', message: `the <seclabel> at line ${f.droppedSeclabel.line} is dropped by libvirt when the domain is defined and never honoured: ${DROPPED_SECLABEL}` });
   const models = Object.fromEntries(MODELS.map((m) => [m, decideModel(m, f, domain, conn, ports, findings)])) as Record<Model, FileModelDecision>;
   const t = f.path === undefined && f.kind !== 'tpm' && f.kind !== 'hostdev' ? undefined : treatment(f, conn);
   const libvirt = t === undefined ? 'no path in the XML' : 'undecided' in t ? t.undecided : t.libvirt;

@@ -1,7 +1,8 @@
 /**
  * The files of a domain beyond `<disk>` that libvirt labels or QEMU opens (docs/libvirt-files.md):
  * firmware (`<loader>`, `<nvram>` in both forms), direct kernel boot (`<kernel>`, `<initrd>`, `<dtb>`,
- * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs, `<sysinfo type='fwcfg'>`
+ * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs and of the chardevs behind a
+ * passthrough `<smartcard>`, a `<redirdev>` and an egd `<rng>`, `<sysinfo type='fwcfg'>`
  * entry files, `<tpm>` backends, `<filesystem>` shares, `<rng>` random backends, evdev `<input>`s, nvdimm
  * and virtio-pmem `<memory>` paths, `<hostdev>`s (their nodes are found at start), and the files the arguments
  * of `<qemu:commandline>` name. Only what the XML says: which driver does what to each is decide/'s.
@@ -49,6 +50,14 @@ export interface OtherFile {
   /** chardev: its type= (file, pipe, unix, dev, pty, …) and, for unix, its source mode=. */
   readonly chardevType?: string;
   readonly unixMode?: string;
+  /**
+   * chardev: the device whose backend it is when that is not serial/parallel/console/channel
+   * (`<smartcard mode='passthrough'>`, `<redirdev>`, `<rng><backend model='egd'>`). libvirt's parser drops a
+   * `<seclabel>` in their `<source>` (virDomainChrSourceDefParseXML is called without a chr_def), so
+   * `seclabels` stays empty for them and `droppedSeclabel` is the first one written there.
+   */
+  readonly chardevHost?: 'smartcard' | 'redirdev' | 'rng';
+  readonly droppedSeclabel?: XmlElement;
   /** loader: type= (rom, pflash) as written. */
   readonly loaderType?: string;
   /** fwcfg: the entry's name= and whether its text content wins over file= (QEMU then gets `string=`). */
@@ -117,6 +126,9 @@ function aliasedConsole(root: XmlElement, devices: XmlElement): XmlElement | und
   return type === undefined || type === 'serial' ? first : undefined;
 }
 
+/** The chardev kinds QEMU or libvirt open a path for; pty, tcp, udp, spicevmc, null, vc, stdio, …: no file. */
+const FILE_CHARDEVS = ['file', 'pipe', 'unix', 'dev'];
+
 function chardevFiles(root: XmlElement, devices: XmlElement, readSeclabels: SeclabelReader): OtherFile[] {
   const out: OtherFile[] = [];
   const alias = aliasedConsole(root, devices);
@@ -127,7 +139,7 @@ function chardevFiles(root: XmlElement, devices: XmlElement, readSeclabels: Secl
       const source = child(el, 'source');
       const where = `devices/${name}[${i + 1}]`;
       // pty, tcp, udp, spicevmc, null, vc, stdio, …: no file (a pty's live path is libvirt's own).
-      if (!['file', 'pipe', 'unix', 'dev'].includes(type)) return;
+      if (!FILE_CHARDEVS.includes(type)) return;
       const path = source ? attr(source, 'path') : undefined;
       out.push({
         kind: 'chardev',
@@ -142,6 +154,44 @@ function chardevFiles(root: XmlElement, devices: XmlElement, readSeclabels: Secl
       });
     });
   }
+  return out;
+}
+
+/**
+ * Chardevs that back another device (qemuDomainDeviceBackendChardevForeachOne, 9.0 and 11.3): a
+ * passthrough `<smartcard type=…>`, a `<redirdev type=…>` and an egd `<rng><backend type=…>`. Their sources
+ * are opened as a serial's are (fd passing for file and unix bind, qemuProcessPrepareHostBackendChardevOne),
+ * but the security drivers treat them differently (decide/files.ts).
+ */
+function hostedChardevFiles(devices: XmlElement): OtherFile[] {
+  const out: OtherFile[] = [];
+  const push = (host: 'smartcard' | 'redirdev' | 'rng', el: XmlElement, holder: XmlElement, where: string) => {
+    const type = attr(holder, 'type');
+    if (type === undefined || !FILE_CHARDEVS.includes(type)) return;
+    const source = child(holder, 'source');
+    const dropped = source ? child(source, 'seclabel') : undefined;
+    out.push({
+      kind: 'chardev',
+      element: el,
+      where,
+      path: source ? attr(source, 'path') : undefined,
+      access: 'readwrite',
+      source: undefined,
+      seclabels: [],
+      chardevType: type,
+      ...(type === 'unix' && { unixMode: (source && attr(source, 'mode')) ?? 'connect' }),
+      chardevHost: host,
+      ...(dropped && { droppedSeclabel: dropped }),
+    });
+  };
+  childrenNamed(devices, 'smartcard').forEach((sc, i) => {
+    if (attr(sc, 'mode') === 'passthrough') push('smartcard', sc, sc, `devices/smartcard[${i + 1}]`);
+  });
+  childrenNamed(devices, 'redirdev').forEach((r, i) => push('redirdev', r, r, `devices/redirdev[${i + 1}]`));
+  childrenNamed(devices, 'rng').forEach((r, i) => {
+    const backend = child(r, 'backend');
+    if (backend && attr(backend, 'model') === 'egd') push('rng', r, backend, `devices/rng[${i + 1}]`);
+  });
   return out;
 }
 
@@ -195,6 +245,7 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
   const devices = child(root, 'devices');
   if (devices) {
     files.push(...chardevFiles(root, devices, readSeclabels));
+    files.push(...hostedChardevFiles(devices));
     // <tpm>: the passthrough device (libvirt opens it and passes fds) and the emulator's state (swtpm's, not QEMU's).
     childrenNamed(devices, 'tpm').forEach((t, i) => {
       const backend = child(t, 'backend');

@@ -341,6 +341,59 @@ describe('files beyond disks', () => {
     }
   });
 
+  // qemuDomainDeviceBackendChardevForeachOne opens these like a serial's; security_dac.c labels none of them,
+  // security_selinux.c only the passthrough smartcard's, and the parser drops a <seclabel> in their <source>.
+  it('the chardevs behind a passthrough smartcard, a redirdev and an egd rng: used as they are for DAC, never annotated, a seclabel there is reported as dropped', async () => {
+    const devs = `    <smartcard mode='passthrough' type='unix'>
+      <source mode='connect' path='/srv/sock/card.sock'/>
+    </smartcard>
+    <redirdev bus='usb' type='unix'>
+      <source mode='connect' path='/srv/sock/usb.sock'>
+        <seclabel model='dac' relabel='no'/>
+      </source>
+    </redirdev>
+    <rng model='virtio'>
+      <backend model='egd' type='unix'>
+        <source mode='connect' path='/srv/sock/egd.sock'/>
+      </backend>
+    </rng>
+    <redirdev bus='usb' type='spicevmc'/>
+    <smartcard mode='passthrough' type='file'>
+      <source path='/srv/log/card.log'/>
+    </smartcard>
+`;
+    const p = file('hosted.xml', xml('', devs));
+    const h = (mode: number) =>
+      host({
+        '/srv/sock': { type: 'dir', mode: 0o755 },
+        '/srv/sock/card.sock': { type: 'socket', mode, uid: 1000, gid: 1000 },
+        '/srv/sock/usb.sock': { type: 'socket', mode, uid: 1000, gid: 1000 },
+        '/srv/sock/egd.sock': { type: 'socket', mode, uid: 1000, gid: 1000 },
+      });
+    const r = await explain(h(0o777), [p], { models: ['dac', 'selinux'] });
+    const rows = byElement(r.report);
+    expect(Object.keys(rows).filter((k) => /smartcard|redirdev|rng/.test(k)).sort()).toEqual(['devices/redirdev[1]', 'devices/rng[1]', 'devices/smartcard[1]', 'devices/smartcard[2]']);
+    for (const k of ['devices/smartcard[1]', 'devices/redirdev[1]', 'devices/rng[1]']) {
+      expect(rows[k]!.models.dac, k).toMatchObject({ action: 'as-is', accessible: true });
+      expect(rows[k]!.models.dac.reason, k).toContain('never labels it');
+    }
+    // SELinux labels the smartcard's socket with the VM's image label, no opt-out; the others never.
+    expect(rows['devices/smartcard[1]']!.models.selinux).toMatchObject({ action: 'relabel', accessible: null });
+    expect(rows['devices/redirdev[1]']!.models.selinux.action).toBe('as-is');
+    // A file backend: virtlogd opens it; SELinux still labels the smartcard's path (chardevStdioLogd false).
+    expect(rows['devices/smartcard[2]']!.models.dac).toMatchObject({ action: 'n/a', accessible: null });
+    expect(rows['devices/smartcard[2]']!.models.selinux).toMatchObject({ action: 'relabel', accessible: null });
+    const findings = (r.report.files[0]!.otherFiles as { element: string; findings: { code: string; message: string }[] }[]).find((f) => f.element === 'devices/redirdev[1]')!.findings;
+    expect(findings.map((f) => f.code)).toContain('seclabel-dropped');
+
+    const closed = byElement((await explain(h(0o755), [p], { models: ['dac'] })).report);
+    for (const k of ['devices/smartcard[1]', 'devices/redirdev[1]', 'devices/rng[1]']) expect(closed[k]!.models.dac, k).toMatchObject({ action: 'as-is', accessible: false });
+    // Nothing is written for them: only the proven dev serial gets a seclabel.
+    const a = await annotate(h(0o777), [p], {}, { models: ['dac'] });
+    expect(a.stdout.match(/<seclabel/g)).toHaveLength(2);
+    expect(a.stdout.replace("<source path='/dev/ttyS9'>\n        <seclabel model='dac' relabel='no'/>\n      </source>", "<source path='/dev/ttyS9'/>")).toBe(xml('', devs));
+  });
+
   it('a pipe with .in and .out is judged on both (libvirt labels both, QEMU opens both)', async () => {
     const pipe = "    <serial type='pipe'>\n      <source path='/srv/p/pipe'/>\n    </serial>\n";
     const p = file('pipe.xml', xml('', pipe));
