@@ -19,6 +19,12 @@ export interface ChainFile {
    */
   readonly assumeLabel?: string;
   /**
+   * Judge the file as if libvirt's DAC driver had chowned it to QEMU's uid:gid (virSecurityDACSetOwnership:
+   * owner and group change, mode and ACL do not); directories on the way are judged as they are. SELinux
+   * and AppArmor ignore it.
+   */
+  readonly assumeQemuOwner?: true;
+  /**
    * A chardev endpoint (a unix socket QEMU connects to, a FIFO of a pipe chardev): a socket or FIFO is then
    * a valid target, judged for the access asked (connect(2) needs write on the socket inode; read-write
    * asks more, never less).

@@ -74,6 +74,12 @@ export interface DacOptions {
    * the same host state; each check reads its own when absent.
    */
   readonly facts?: DacHostFacts;
+  /**
+   * Judge the final inode as if chowned to this uid:gid (what libvirt's DAC driver does at start), its mode
+   * and ACL unchanged; the walk to it is judged as it is. Unknown where the permission check is not the
+   * local kernel's generic one (the kernel could only be asked about the file as it is now).
+   */
+  readonly assumeOwner?: { readonly uid: number; readonly gid: number };
 }
 
 
@@ -107,7 +113,10 @@ export function checkDacAccess(
   }
   const end = walk.end;
   let final: Outcome;
-  if (end.kind === 'found') final = ctx.open(end.file, want);
+  if (end.kind === 'found') {
+    const o = options.assumeOwner;
+    final = o === undefined ? ctx.open(end.file, want) : ctx.open({ ...end.file, inode: { ...end.file.inode, uid: o.uid, gid: o.gid } }, want, true);
+  }
   else if (end.kind === 'unknown') final = { kind: 'unknown', reason: `${end.at}: ${end.why}` };
   else final = ctx.walkError(end.errno, end.at);
   outcomes.push(final);
@@ -193,12 +202,14 @@ class Context {
   }
 
   /** `child`: for a search, the physical path whose last component is looked up in `w`. */
-  permission(w: WalkedInode, mask: number, needed: DacNeed, child?: string): Outcome {
+  permission(w: WalkedInode, mask: number, needed: DacNeed, child?: string, assumed = false): Outcome {
     // Network and FUSE filesystems decide on the server (root squash, server ACLs, id mapping):
     // the local algorithm proves nothing there; only the kernel asked as QEMU can tell.
     const m = this.mount(w.path);
     if (!m.ok) return { kind: 'unknown', reason: `${w.path}: ${m.why}` };
     if (!usesGenericPermission(m.entry.fsType)) {
+      // The kernel can only be asked about the file as it is, not as a chown would leave it (which may fail there too).
+      if (assumed) return { kind: 'unknown', reason: `${w.path} is on ${m.entry.fsType} (${m.entry.mountPoint}): what a chown would leave there is not judged (the server decides, and may refuse the chown)` };
       const decider = delegatesPermission(m.entry.fsType);
       if (decider !== undefined && this.view.kernelAccess) return this.askKernel(w, m.entry, decider, needed, child);
       return {
@@ -314,7 +325,8 @@ class Context {
   }
 
   /** do_open / may_open / inode_permission / do_dentry_open on the final inode. */
-  open(file: WalkedInode, want: DacWant): Outcome {
+  /** `assumed`: the inode's owner is the one a chown would give it, not the one it has. */
+  open(file: WalkedInode, want: DacWant, assumed = false): Outcome {
     const write = want === 'readwrite';
     const t = file.inode.type;
     if (t === 'dir' && write) {
@@ -339,7 +351,7 @@ class Context {
       reason: `${file.path} is on the read-only mount ${mount!.mountPoint}`,
     });
     if (write && (t === 'file' || t === 'dir') && mount?.superReadOnly) return roDeny();
-    const perm = this.permission(file, write ? MAY_READ | MAY_WRITE : MAY_READ, write ? 'read+write' : 'read');
+    const perm = this.permission(file, write ? MAY_READ | MAY_WRITE : MAY_READ, write ? 'read+write' : 'read', undefined, assumed);
     if (perm.kind !== 'pass') return perm;
     if (write && t === 'file' && mount?.readOnly) return roDeny();
     return PASS;

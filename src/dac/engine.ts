@@ -16,7 +16,7 @@ import type { QemuIdentity } from './identity.js';
 export function createDacEngine(view: HostView, identity: QemuIdentity, names: AccountNames, facts = new DacHostFacts(view)): AccessEngine {
   return {
     check(file: ChainFile): FileVerdict {
-      const v = checkDacAccess(view, identity, file.path, file.access, { names, facts });
+      const v = checkDacAccess(view, identity, file.path, file.access, { names, facts, ...(file.assumeQemuOwner && { assumeOwner: { uid: identity.uid, gid: identity.gid } }) });
       if (v.accessible === true) {
         // The kernel opens a directory or FIFO read-only too, but QEMU cannot use one as a disk image.
         const t = v.file.inode.type;

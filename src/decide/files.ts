@@ -407,8 +407,14 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
           : c.verdict.accessible === true
             ? `; QEMU could already use it as it is (${c.verdict.because}), but libvirt relabels regardless`
             : `; as it is now QEMU could not use it (${c.verdict.reason})`;
+    const after = c === undefined || c.missingNvram ? undefined : afterChown(f, ports, domain, findings);
     const sel = model === 'selinux' ? `; ${ALTERNATIVES_SELINUX}` : `; ${ALTERNATIVES_DAC}`;
-    return { action: 'relabel', accessible: c === undefined ? null : c.missingNvram ? null : c.verdict.accessible, reason: `libvirt ${label} at start with no per-element opt-out${now}${sel}` };
+    return {
+      action: 'relabel',
+      accessible: c === undefined ? null : c.missingNvram ? null : c.verdict.accessible,
+      reason: `libvirt ${label} at start with no per-element opt-out${now}${after ? `; ${after.sentence}` : ''}${sel}`,
+      ...(after && { afterChown: after.accessible }),
+    };
   }
 
   // A per-element seclabel would be honoured: decided as a disk is.
@@ -418,7 +424,35 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   const v = c.verdict;
   if (c.missingNvram) return { action: 'keep', accessible: null, reason: 'it does not exist yet: libvirt creates it from the template, owned by the qemu user, mode 0600; decide again once it exists' };
   if (v.accessible === true && c.proof) return { action: 'annotate', accessible: true, reason: v.because, proof: c.proof };
-  return { action: 'keep', accessible: v.accessible === true ? null : v.accessible, reason: v.accessible === true ? 'no proof recorded' : v.reason };
+  if (v.accessible === true) return { action: 'keep', accessible: null, reason: 'no proof recorded' };
+  // libvirt will chown it (no seclabel here): say whether that is enough.
+  const after = model === 'dac' && labelled ? afterChown(f, ports, domain, findings) : undefined;
+  return { action: 'keep', accessible: v.accessible, reason: after ? `${v.reason}; ${after.sentence}` : v.reason, ...(after && { afterChown: after.accessible }) };
+}
+
+/**
+ * DAC: what QEMU gets once libvirt has chowned the file to the qemu user (virSecurityDACSetOwnership changes
+ * owner and group only): the owner bits of its mode (the ACL's user_obj) then decide, and every directory on
+ * the way is as it is. A file that gives its owner nothing (mode 0000, 0200 for a read) stays unusable, and a
+ * file QEMU reads today through the group or other bits can lose it. Files QEMU opens itself only; a pipe's
+ * .in/.out pair and a -drive's chain are not chowned that way and are not asked here.
+ */
+function afterChown(f: OtherFile, ports: DecisionPorts, domain: Domain, findings: Finding[]): { accessible: boolean | null; sentence: string } | undefined {
+  if (f.path === undefined || (f.kind === 'chardev' && f.chardevType === 'pipe')) return undefined;
+  const top = chainFor(f, ports);
+  if (top.kind !== 'ok' || top.files.length !== 1) return undefined;
+  const c = checkChain('dac', { kind: 'ok', files: [{ ...top.files[0]!, assumeQemuOwner: true }] }, ports, domain);
+  const v = c.verdict;
+  const lead = "after libvirt's chown to the qemu user (mode and ACL unchanged)";
+  if (v.accessible === true) return { accessible: true, sentence: `${lead} QEMU can use it: ${v.because}` };
+  if (v.accessible === null) return { accessible: null, sentence: `${lead}: cannot tell whether QEMU can use it: ${v.reason}` };
+  findings.push({
+    code: 'dac-denied-after-chown',
+    severity: 'warning',
+    path: f.path,
+    message: `even ${lead} QEMU cannot use it, the VM fails to start: ${v.reason}`,
+  });
+  return { accessible: false, sentence: `even ${lead} QEMU cannot use it, the VM fails to start: ${v.reason}` };
 }
 
 export function decideOtherFile(f: OtherFile, domain: Domain, conn: Connection, ports: DecisionPorts): OtherFileDecision {

@@ -394,6 +394,34 @@ describe('files beyond disks', () => {
     expect(a.stdout.replace("<source path='/dev/ttyS9'>\n        <seclabel model='dac' relabel='no'/>\n      </source>", "<source path='/dev/ttyS9'/>")).toBe(xml('', devs));
   });
 
+  // virSecurityDACSetOwnership changes owner and group only: the owner bits of the mode then decide.
+  it('DAC after libvirt\'s chown: a kernel of mode 0000 or 0200 stays unreadable (the start fails, --check says so), a 0600 root one is fine, a 0044 one readable today is lost', async () => {
+    const p = file('after-chown.xml', xml(NVRAM_SOURCE));
+    const kernelMode = async (mode: number, vars?: MemoryNode) => {
+      const r = await explain(host({ '/srv/boot/vmlinuz': { type: 'file', mode }, ...(vars && { '/home/alice/vm/VARS.fd': vars }) }), [p], { models: ['dac'] });
+      return { rows: byElement(r.report), report: r.report };
+    };
+    type After = Decision & { afterChown?: boolean | null };
+    const k = async (mode: number) => (await kernelMode(mode)).rows['os/kernel']!.models.dac as After;
+    expect(await k(0o000)).toMatchObject({ action: 'relabel', accessible: false, afterChown: false });
+    expect((await k(0o000)).reason).toContain("even after libvirt's chown to the qemu user (mode and ACL unchanged) QEMU cannot use it, the VM fails to start");
+    expect(await k(0o200)).toMatchObject({ action: 'relabel', accessible: false, afterChown: false });
+    expect(await k(0o600)).toMatchObject({ action: 'relabel', accessible: false, afterChown: true });
+    expect(await k(0o044)).toMatchObject({ action: 'relabel', accessible: true, afterChown: false });
+    expect(await k(0o644)).toMatchObject({ action: 'relabel', accessible: true, afterChown: true });
+    // The nvram libvirt chowns (no seclabel proven): 0000 alice-owned stays unwritable after the chown.
+    const nv = (await kernelMode(0o644, { type: 'file', mode: 0o000, uid: 1000, gid: 1000 })).rows['os/nvram']!.models.dac as After;
+    expect(nv).toMatchObject({ action: 'keep', accessible: false, afterChown: false });
+    const nvOk = (await kernelMode(0o644, { type: 'file', mode: 0o600, uid: 1000, gid: 1000 })).rows['os/nvram']!.models.dac as After;
+    expect(nvOk).toMatchObject({ action: 'keep', accessible: false, afterChown: true });
+    const check = await annotate(host({ '/srv/boot/vmlinuz': { type: 'file', mode: 0o000 } }), [p], { check: true }, { models: ['dac'] });
+    expect(check.stderr).toMatch(/error: os\/kernel \(\/srv\/boot\/vmlinuz\): dac: .*even after libvirt's chown/);
+    const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+    const validate = ajv.compile(JSON.parse(readFileSync('schemas/report.schema.json', 'utf8')));
+    const { report } = await kernelMode(0o000, { type: 'file', mode: 0o000, uid: 1000, gid: 1000 });
+    expect(validate(report), JSON.stringify(validate.errors, null, 2)).toBe(true);
+  });
+
   it('a pipe with .in and .out is judged on both (libvirt labels both, QEMU opens both)', async () => {
     const pipe = "    <serial type='pipe'>\n      <source path='/srv/p/pipe'/>\n    </serial>\n";
     const p = file('pipe.xml', xml('', pipe));
