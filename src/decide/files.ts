@@ -13,6 +13,7 @@ import { appArmorFinding, decideAppArmorOther, type AppArmorDecision } from './a
 import type { Chain, DecisionPorts } from './ports.js';
 import type { Finding } from '../access/types.js';
 import { QEMU_PROBES } from '../images/chain.js';
+import { shellQuote } from '../shell-quote.js';
 import { MODELS, type FileModelDecision, type Model } from './types.js';
 
 export interface OtherFileDecision {
@@ -452,7 +453,10 @@ function afterChown(f: OtherFile, ports: DecisionPorts, domain: Domain, findings
     path: f.path,
     message: `even ${lead} QEMU cannot use it, the VM fails to start: ${v.reason}`,
   });
-  return { accessible: false, sentence: `even ${lead} QEMU cannot use it, the VM fails to start: ${v.reason}` };
+  // A directory on the way, or a missing file: the engine's own findings (already reported) say what to do.
+  if (c.findings.some((x) => x.code === 'dac-dir-search-denied' || x.code === 'missing-file')) return { accessible: false, sentence: `even ${lead} QEMU cannot use it, the VM fails to start: ${v.reason}` };
+  const fix = `fix: give the file's owner ${f.access === 'read' ? 'read (chmod u+r' : 'read and write (chmod u+rw'} ${shellQuote(f.path)}), which the qemu user becomes; an ACL entry for the qemu user no longer applies once it owns the file`;
+  return { accessible: false, sentence: `even ${lead} QEMU cannot use it, the VM fails to start: ${v.reason}; ${fix}` };
 }
 
 export function decideOtherFile(f: OtherFile, domain: Domain, conn: Connection, ports: DecisionPorts): OtherFileDecision {

@@ -405,6 +405,7 @@ describe('files beyond disks', () => {
     const k = async (mode: number) => (await kernelMode(mode)).rows['os/kernel']!.models.dac as After;
     expect(await k(0o000)).toMatchObject({ action: 'relabel', accessible: false, afterChown: false });
     expect((await k(0o000)).reason).toContain("even after libvirt's chown to the qemu user (mode and ACL unchanged) QEMU cannot use it, the VM fails to start");
+    expect((await k(0o000)).reason).toContain("fix: give the file's owner read (chmod u+r /srv/boot/vmlinuz)");
     expect(await k(0o200)).toMatchObject({ action: 'relabel', accessible: false, afterChown: false });
     expect(await k(0o600)).toMatchObject({ action: 'relabel', accessible: false, afterChown: true });
     expect(await k(0o044)).toMatchObject({ action: 'relabel', accessible: true, afterChown: false });
