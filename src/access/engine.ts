@@ -40,6 +40,12 @@ export interface ChainFile {
    * valid target. Ask for it as `DIR/.` with read access, which is search and read on the directory.
    */
   readonly directory?: true;
+  /**
+   * QEMU creates PATH itself (binds a listening socket, creates a shared-memory file): asked as write and
+   * search on its directory, and, when PATH already exists, as the right to remove it there (a sticky
+   * directory lets only the file's or the directory's owner do that). `access` is ignored. DAC only.
+   */
+  readonly create?: true;
   /** How the file was learnt of, when it matters to a reason (a header read as QEMU's user, not root). */
   readonly note?: string;
 }

@@ -23,13 +23,15 @@ import type { HostView, Inode, KernelAnswer } from '../host/view.js';
 import { walkPath, type WalkedInode, type WalkErrno, type WalkStep } from '../host/walk.js';
 import { shellQuote } from '../shell-quote.js';
 
-export type DacWant = 'read' | 'readwrite';
+/** 'create': PATH is a directory (asked as `DIR/.`) in which QEMU creates a new name: write and search on it. */
+export type DacWant = 'read' | 'readwrite' | 'create';
 export type DacErrno = 'EACCES' | WalkErrno | 'EISDIR' | 'EROFS';
 /** What the blocking inode would have needed to let the open through. */
 export type DacNeed =
   | 'search'
   | 'read'
   | 'read+write'
+  | 'create'
   | 'follow'
   | 'exist'
   | 'directory'
@@ -208,6 +210,7 @@ class Context {
     const m = this.mount(w.path);
     if (!m.ok) return { kind: 'unknown', reason: `${w.path}: ${m.why}` };
     if (!usesGenericPermission(m.entry.fsType)) {
+      if (needed === 'create') return { kind: 'unknown', reason: `${w.path} is on ${m.entry.fsType} (${m.entry.mountPoint}), whose permission checks are not the local kernel's: creating a file there is not judged` };
       // The kernel can only be asked about the file as it is, not as a chown would leave it (which may fail there too).
       if (assumed) return { kind: 'unknown', reason: `${w.path} is on ${m.entry.fsType} (${m.entry.mountPoint}): what a chown would leave there is not judged (the server decides, and may refuse the chown)` };
       const decider = delegatesPermission(m.entry.fsType);
@@ -227,7 +230,7 @@ class Context {
       kind: 'deny',
       errno: 'EACCES',
       blocking: { path: w.path, inode: w.inode, needed },
-      reason: `${this.describe(w, hasAcl)}: ${this.who()} cannot ${needed === 'search' ? 'search' : needed === 'read' ? 'read' : 'read and write'} (${result.by})`,
+      reason: `${this.describe(w, hasAcl)}: ${this.who()} cannot ${needed === 'search' ? 'search' : needed === 'read' ? 'read' : needed === 'create' ? 'create files in it' : 'read and write'} (${result.by})`,
     };
   }
 
@@ -327,6 +330,7 @@ class Context {
   /** do_open / may_open / inode_permission / do_dentry_open on the final inode. */
   /** `assumed`: the inode's owner is the one a chown would give it, not the one it has. */
   open(file: WalkedInode, want: DacWant, assumed = false): Outcome {
+    if (want === 'create') return this.createIn(file);
     const write = want === 'readwrite';
     const t = file.inode.type;
     if (t === 'dir' && write) {
@@ -357,6 +361,17 @@ class Context {
     return PASS;
   }
 
+  /** may_create (fs/namei.c): write and search on the directory, on a writable mount. */
+  private createIn(dir: WalkedInode): Outcome {
+    if (dir.inode.type !== 'dir')
+      return { kind: 'deny', errno: 'ENOTDIR', blocking: { path: dir.path, inode: dir.inode, needed: 'directory' }, reason: `${dir.path} is not a directory` };
+    const m = this.mount(dir.path);
+    if (!m.ok) return { kind: 'unknown', reason: `creating in ${dir.path}: ${m.why}` };
+    if (m.entry.superReadOnly || m.entry.readOnly)
+      return { kind: 'deny', errno: 'EROFS', blocking: { path: dir.path, inode: dir.inode, needed: 'writable-mount' }, reason: `${dir.path} is on the read-only mount ${m.entry.mountPoint}` };
+    return this.permission(dir, MAY_WRITE | MAY_EXEC, 'create');
+  }
+
   walkError(errno: WalkErrno, at: string): Outcome {
     const st = this.view.lstat(at);
     const inode = st.kind === 'ok' ? st.value : null;
@@ -372,7 +387,7 @@ class Context {
 
   because(file: WalkedInode, want: DacWant): string {
     const grant = this.grants[this.grants.length - 1] ?? `${want} on ${file.path}`;
-    return `${this.who()} can ${want === 'read' ? 'read' : 'read and write'} ${file.path}: ${grant}; every directory on the way is searchable`;
+    return `${this.who()} can ${want === 'read' ? 'read' : want === 'create' ? 'create files in' : 'read and write'} ${file.path}: ${grant}; every directory on the way is searchable`;
   }
 
   dirBlocked(paths: readonly string[], final: Outcome): DirBlocked {

@@ -96,6 +96,14 @@ function treatment(f: OtherFile, conn: Pick<Connection, 'stdioHandler'>): Treatm
       if (f.fsDriver === 'virtiofs')
         return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'virtiofsd opens the shared directory, not QEMU: libvirt 9.0 starts it as root (qemuVirtioFSStart, virCommandSetUID 0) and never labels the directory; QEMU only connects to the vhost-user socket libvirt creates in the domain\'s directory and hands to virtiofsd' };
       return { undecided: `<filesystem> with <driver type='${f.fsDriver ?? '?'}'> is not decided` };
+    case 'shmem':
+      if (f.shmemModel === 'ivshmem-plain')
+        return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: "libvirt never labels a <shmem> (neither driver has a hook for it): QEMU maps /dev/shm/NAME itself (memory-backend-file mem-path=…,share=on, qemuBuildShmemBackendMemProps), opening it read-write as the qemu user, or creating it (mode 0644) when it does not exist; it is left behind at stop" };
+      if (f.shmemModel === 'ivshmem-doorbell')
+        return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: "libvirt never labels a <shmem> server socket (it is not one of the chardevs the drivers walk): QEMU connects to it itself as the qemu user (-chardev socket, qemuBuildShmemCommandLine); ivshmem-server, not libvirt, creates it" };
+      return { undecided: `<shmem> model '${f.shmemModel ?? 'ivshmem'}' is not decided (the legacy ivshmem device is gone from QEMU 4.0 on; libvirt 9.0 refuses it there)` };
+    case 'graphics':
+      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: `libvirt never labels a <graphics> socket the XML names: QEMU itself removes an old one and binds a new one there as the qemu user (${f.graphicsType === 'spice' ? '-spice unix=on,addr=…' : '-vnc unix:…'}), so it needs to create files in its directory` };
     case 'qemu-arg':
       return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'libvirt passes <qemu:commandline> arguments to QEMU verbatim and never labels what they name: QEMU opens it as it is' };
     case 'chardev': {
@@ -282,7 +290,8 @@ function chainFor(f: OtherFile, ports: DecisionPorts): Chain {
       path, format: f.format ?? QEMU_PROBES, readonly: f.access === 'read', shareable: false, backing: undefined, seclabels: [],
     });
   if (f.kind === 'filesystem') return { kind: 'ok', files: [{ path: `${path.replace(/\/+$/, '')}/.`, access: 'read', role: 'top', directory: true }] };
-  const endpoint = f.kind === 'chardev' && (f.chardevType === 'unix' || f.chardevType === 'pipe');
+  if (f.kind === 'graphics') return { kind: 'ok', files: [{ path, access: 'readwrite', role: 'top', create: true }] };
+  const endpoint = (f.kind === 'chardev' && (f.chardevType === 'unix' || f.chardevType === 'pipe')) || (f.kind === 'shmem' && f.shmemModel === 'ivshmem-doorbell');
   // QEMU maps the direct-boot initrd (x86_load_linux, g_mapped_file_new): SELinux asks `map` too (seen
   // refused for svirt_t on virt_content_t under Debian's policy, test/selinux-kernel/files-doctor-enforcing.test.ts).
   const mapped = f.kind === 'initrd' || (f.kind === 'qemu-arg' && f.qemuOption === 'initrd');
@@ -345,6 +354,9 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
       // .in or .out missing: QEMU (and libvirt's labelling) fall back to the path itself.
       if (c.findings.some((x) => x.code === 'missing-file')) c = checkChain(model, single, ports, domain);
     }
+    // ivshmem-plain: QEMU creates a missing /dev/shm/NAME itself.
+    if (f.kind === 'shmem' && f.shmemModel === 'ivshmem-plain' && c.findings.some((x) => x.code === 'missing-file'))
+      c = checkChain(model, { kind: 'ok', files: [{ path: f.path!, access: 'readwrite', role: 'top', create: true }] }, ports, domain);
     // libvirt creates a missing nvram from its template, owned by the qemu user, mode 0600.
     const missingNvram = f.kind === 'nvram' && c.findings.some((x) => x.code === 'missing-file');
     findings.push(...c.findings.filter((x) => !(missingNvram && x.code === 'missing-file')));
@@ -375,6 +387,8 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
     if (unconfined) return { action: 'n/a', accessible: null, reason: unconfined };
     if (f.kind === 'filesystem')
       return { action: 'as-is', accessible: null, reason: "libvirt never labels a 9p share; whether svirt may use the directory tree as it is labelled is not judged here" };
+    if (f.kind === 'graphics' || (f.kind === 'shmem' && f.shmemModel === 'ivshmem-plain'))
+      return { action: 'as-is', accessible: null, reason: `${t.libvirt}; whether svirt may ${f.kind === 'graphics' ? 'create the socket there' : 'use or create it'} under the policy is not judged here` };
   }
   if (!labelled || off) {
     const c = check();
