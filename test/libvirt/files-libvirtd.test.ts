@@ -20,6 +20,8 @@
  * - the chardevs of a passthrough <smartcard>, a <redirdev> and an egd <rng>: never chowned; a socket QEMU
  *   cannot connect to fails the start; a <seclabel> in their <source> is dropped at define.
  * - DAC after libvirt's chown: a kernel of mode 0044 or 0000 fails the start although libvirt chowns it.
+ * - <shmem> ivshmem-plain and a VNC unix socket: never labelled, created by QEMU; a taken /dev/shm file or a
+ *   socket directory QEMU cannot write fails the start as predicted.
  * The SELinux counterpart (an SELinux guest) is not run here.
  */
 import { execFileSync } from 'node:child_process';
@@ -682,6 +684,51 @@ ${egdDev(egd)}`;
       results.push([m, failed]);
     }
     expect(results.map(([m, f]) => `${m.toString(8)}:${f}`)).toEqual(['44:true', '0:true', '600:false']);
+  });
+
+  // Neither driver has a hook for <shmem> or <graphics>: QEMU maps /dev/shm/NAME and binds the VNC socket itself.
+  it('<shmem> ivshmem-plain and a VNC unix socket: never labelled; QEMU creates them where it may, and fails the start where explain says it cannot', () => {
+    const shmName = `i22-${process.pid}-shm`;
+    const taken = `i22-${process.pid}-taken`;
+    const vncOk = join(root, 'vnc-ok');
+    const vncNo = join(root, 'vnc-no');
+    mkdirSync(vncOk, { mode: 0o770 });
+    chownSync(vncOk, 0, 64055);
+    chmodSync(vncOk, 0o770);
+    mkdirSync(vncNo, { mode: 0o750 });
+    writeFileSync(`/dev/shm/${taken}`, '');
+    chmodSync(`/dev/shm/${taken}`, 0o600);
+    const shmem = (nm: string) => `    <shmem name='${nm}'>\n      <model type='ivshmem-plain'/>\n      <size unit='M'>4</size>\n    </shmem>\n`;
+    const vnc = (dir: string) => `    <graphics type='vnc'>\n      <listen type='socket' socket='${dir}/vnc.sock'/>\n    </graphics>\n`;
+    const cases = [
+      { what: 'shmem-new', devices: shmem(shmName), row: `devices/shmem[1] ${shmName}`, ok: true, path: `/dev/shm/${shmName}` },
+      { what: 'shmem-taken', devices: shmem(taken), row: `devices/shmem[1] ${taken}`, ok: false, path: `/dev/shm/${taken}` },
+      { what: 'vnc-ok', devices: vnc(vncOk), row: 'devices/graphics[1] vnc', ok: true, path: `${vncOk}/vnc.sock` },
+      { what: 'vnc-no', devices: vnc(vncNo), row: 'devices/graphics[1] vnc', ok: false, path: `${vncNo}/vnc.sock` },
+    ];
+    try {
+      for (const c of cases) {
+        const n = name(c.what);
+        const input = join(root, `${n}.in.xml`);
+        const xml = domain(n, '', c.devices);
+        writeFileSync(input, xml);
+        validate(xml, n);
+        const d = explainJson(input)[c.row]!.models.dac;
+        expect(d, c.what).toMatchObject({ action: 'as-is', accessible: c.ok });
+        expect(annotateFile(input).output).toBe(xml);
+        expect(cliRun('annotate', '--check', '--no-config', input).code).toBe(c.ok ? 0 : 1);
+        const r = start(n, xml);
+        process.stderr.write(`files-libvirtd: ${c.what}: ${r.stderr.trim() || r.state}\n`);
+        if (c.ok) {
+          agree(`${c.what}: explain as-is usable → the VM starts, QEMU created ${c.path} as the qemu user (${existsSync(c.path) ? owner(c.path) : 'missing'})`, r.state === 'running' && owner(c.path) === '64055:64055');
+          stop(n);
+        } else agree(`${c.what}: explain as-is not usable → the start fails naming ${c.path}`, r.code !== 0 && r.stderr.includes(c.path) && /Permission denied/.test(r.stderr));
+      }
+      agree('the taken /dev/shm file is untouched', owner(`/dev/shm/${taken}`) === '0:0' && mode(`/dev/shm/${taken}`) === '600');
+    } finally {
+      rmSync(`/dev/shm/${shmName}`, { force: true });
+      rmSync(`/dev/shm/${taken}`, { force: true });
+    }
   });
 
   // Last: it installs the hook into this private daemon only.
