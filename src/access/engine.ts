@@ -19,6 +19,12 @@ export interface ChainFile {
    */
   readonly assumeLabel?: string;
   /**
+   * Judge the file as if libvirt's DAC driver had chowned it to QEMU's uid:gid (virSecurityDACSetOwnership:
+   * owner and group change, mode and ACL do not); directories on the way are judged as they are. SELinux
+   * and AppArmor ignore it.
+   */
+  readonly assumeQemuOwner?: true;
+  /**
    * A chardev endpoint (a unix socket QEMU connects to, a FIFO of a pipe chardev): a socket or FIFO is then
    * a valid target, judged for the access asked (connect(2) needs write on the socket inode; read-write
    * asks more, never less).
@@ -40,6 +46,12 @@ export interface ChainFile {
    * maps its code with `execute`. SELinux asks those two on the file; DAC and AppArmor are not asked.
    */
   readonly entrypoint?: true;
+  /**
+   * QEMU creates PATH itself (binds a listening socket, creates a shared-memory file): asked as write and
+   * search on its directory, and, when PATH already exists, as the right to remove it there (a sticky
+   * directory lets only the file's or the directory's owner do that). `access` is ignored. DAC only.
+   */
+  readonly create?: true;
   /** How the file was learnt of, when it matters to a reason (a header read as QEMU's user, not root). */
   readonly note?: string;
 }

@@ -72,7 +72,7 @@ export function planGrants(docs: readonly DocumentOutcome[], ctx: HostContext, p
     if (!entry) planners.set(id.value.uid, (entry = { identity: id.value, planner: new GrantPlanner(ctx.view, id.value, probe, accountNames(accounts.value)) }));
     const planner = entry.planner;
     const mark = planner.mark();
-    const files = chain.files.map((f) => planner.planFile(f.path, f.access));
+    const files = chain.files.map((f) => (f.create ? planCreate(planner, f.path) : planner.planFile(f.path, f.access)));
     const refused = files.find((f) => f.outcome === 'refused');
     if (refused) planner.rollback(mark);
     const identity = { uid: id.value.uid, ...(id.value.userName !== undefined ? { name: id.value.userName } : {}) };
@@ -83,6 +83,16 @@ export function planGrants(docs: readonly DocumentOutcome[], ctx: HostContext, p
       status: refused ? 'refused' : files.some((f) => f.outcome === 'grant') ? 'planned' : 'accessible',
       reason: refused ? `${refused.path}: ${refused.reason}` : reason,
     };
+  };
+  /**
+   * A file QEMU creates (a VNC socket): write and search on its directory. An existing name is left out: QEMU
+   * must remove it first, which a sticky directory may forbid whatever the ACL says.
+   */
+  const planCreate = (planner: GrantPlanner, path: string): FileGrant => {
+    const cut = path.lastIndexOf('/');
+    const dir = path.slice(0, cut) || '/';
+    if (ctx.view.lstat(path).kind !== 'missing') return { path, access: 'create', outcome: 'refused', reason: 'it exists and QEMU removes it before creating its own; remove it, or let QEMU own it, instead of an ACL' };
+    return planner.planFile(`${dir === '/' ? '' : dir}/.`, 'create');
   };
   for (const doc of docs) {
     if (!doc.ok) continue;

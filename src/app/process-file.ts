@@ -4,7 +4,7 @@
  */
 import { decideDomain, type DomainDecision } from '../decide/domain.js';
 import type { Connection } from '../decide/connection.js';
-import { failsAsIs, isStale, type Diagnostic } from '../decide/types.js';
+import { failsAtStart, isStale, type Diagnostic } from '../decide/types.js';
 import type { DecisionPorts } from '../decide/ports.js';
 import { readDomainXml, type ReadDomain } from '../domain/read.js';
 import { fileSubject, planEdits, type EditPlan } from '../edit/plan.js';
@@ -86,7 +86,7 @@ export function processFile(
       if (f.severity !== 'info') diagnostics.push({ file, line: at.line, column: at.column, severity: f.severity, message: `${name}: ${f.message}` });
     for (const m of ['dac', 'selinux'] as const) {
       const md = d.models[m];
-      if (failsAsIs(md)) diagnostics.push({ file, line: at.line, column: at.column, severity: 'error', message: `${name}: ${m}: ${md.reason}` });
+      if (failsAtStart(md)) diagnostics.push({ file, line: at.line, column: at.column, severity: 'error', message: `${name}: ${m}: ${md.reason}` });
       else if (md.action === 'existing' && md.stale) diagnostics.push({ file, line: at.line, column: at.column, severity: 'warning', message: `${name}: ${m}: ${md.reason}` });
     }
   }

@@ -24,13 +24,15 @@ import { walkPath, type WalkedInode, type WalkErrno, type WalkStep } from '../ho
 import { walkAsView, type RootRefused } from '../host/walk-as.js';
 import { shellQuote } from '../shell-quote.js';
 
-export type DacWant = 'read' | 'readwrite';
+/** 'create': PATH is a directory (asked as `DIR/.`) in which QEMU creates a new name: write and search on it. */
+export type DacWant = 'read' | 'readwrite' | 'create';
 export type DacErrno = 'EACCES' | WalkErrno | 'EISDIR' | 'EROFS';
 /** What the blocking inode would have needed to let the open through. */
 export type DacNeed =
   | 'search'
   | 'read'
   | 'read+write'
+  | 'create'
   | 'follow'
   | 'exist'
   | 'directory'
@@ -84,6 +86,12 @@ export interface DacOptions {
    * the same host state; each check reads its own when absent.
    */
   readonly facts?: DacHostFacts;
+  /**
+   * Judge the final inode as if chowned to this uid:gid (what libvirt's DAC driver does at start), its mode
+   * and ACL unchanged; the walk to it is judged as it is. Unknown where the permission check is not the
+   * local kernel's generic one (the kernel could only be asked about the file as it is now).
+   */
+  readonly assumeOwner?: { readonly uid: number; readonly gid: number };
 }
 
 
@@ -105,7 +113,7 @@ export function checkDacAccess(
   const names = options.names ?? numericNames;
   // Where root may not look a path up on a delegating filesystem, the walk goes on as QEMU's identity.
   const as = walkAsView(view, identity, (p) => facts.mountOf(p));
-  const v = decide(as.view, identity, path, want, names, facts);
+  const v = decide(as.view, identity, path, want, names, facts, options.assumeOwner);
   const refused = as.refused()[0];
   if (refused === undefined) return v;
   const who = identity.userName ?? `uid ${identity.uid}`;
@@ -113,7 +121,7 @@ export function checkDacAccess(
   return v.accessible === true ? { ...v, because: `${v.because}; ${lookedUp}`, rootRefused: refused } : { ...v, reason: `${v.reason}; ${lookedUp}`, rootRefused: refused };
 }
 
-function decide(view: HostView, identity: QemuIdentity, path: string, want: DacWant, names: AccountNames, facts: DacHostFacts): DacVerdict {
+function decide(view: HostView, identity: QemuIdentity, path: string, want: DacWant, names: AccountNames, facts: DacHostFacts, assumeOwner: DacOptions['assumeOwner']): DacVerdict {
   const ctx = new Context(view, identity, names, facts);
   const walk = walkPath(view, path);
   const outcomes: Outcome[] = [];
@@ -130,7 +138,10 @@ function decide(view: HostView, identity: QemuIdentity, path: string, want: DacW
   }
   const end = walk.end;
   let final: Outcome;
-  if (end.kind === 'found') final = ctx.open(end.file, want);
+  if (end.kind === 'found') {
+    const o = assumeOwner;
+    final = o === undefined ? ctx.open(end.file, want) : ctx.open({ ...end.file, inode: { ...end.file.inode, uid: o.uid, gid: o.gid } }, want, true);
+  }
   else if (end.kind === 'unknown') final = { kind: 'unknown', reason: `${end.at}: ${end.why}` };
   else final = ctx.walkError(end.errno, end.at);
   outcomes.push(final);
@@ -216,12 +227,15 @@ class Context {
   }
 
   /** `child`: for a search, the physical path whose last component is looked up in `w`. */
-  permission(w: WalkedInode, mask: number, needed: DacNeed, child?: string): Outcome {
+  permission(w: WalkedInode, mask: number, needed: DacNeed, child?: string, assumed = false): Outcome {
     // Network and FUSE filesystems decide on the server (root squash, server ACLs, id mapping):
     // the local algorithm proves nothing there; only the kernel asked as QEMU can tell.
     const m = this.mount(w.path);
     if (!m.ok) return { kind: 'unknown', reason: `${w.path}: ${m.why}` };
     if (!usesGenericPermission(m.entry.fsType)) {
+      if (needed === 'create') return { kind: 'unknown', reason: `${w.path} is on ${m.entry.fsType} (${m.entry.mountPoint}), whose permission checks are not the local kernel's: creating a file there is not judged` };
+      // The kernel can only be asked about the file as it is, not as a chown would leave it (which may fail there too).
+      if (assumed) return { kind: 'unknown', reason: `${w.path} is on ${m.entry.fsType} (${m.entry.mountPoint}): what a chown would leave there is not judged (the server decides, and may refuse the chown)` };
       const decider = delegatesPermission(m.entry.fsType);
       if (decider !== undefined && this.view.kernelAccess) return this.askKernel(w, m.entry, decider, needed, child);
       return {
@@ -239,7 +253,7 @@ class Context {
       kind: 'deny',
       errno: 'EACCES',
       blocking: { path: w.path, inode: w.inode, needed },
-      reason: `${this.describe(w, hasAcl)}: ${this.who()} cannot ${needed === 'search' ? 'search' : needed === 'read' ? 'read' : 'read and write'} (${result.by})`,
+      reason: `${this.describe(w, hasAcl)}: ${this.who()} cannot ${needed === 'search' ? 'search' : needed === 'read' ? 'read' : needed === 'create' ? 'create files in it' : 'read and write'} (${result.by})`,
     };
   }
 
@@ -337,7 +351,9 @@ class Context {
   }
 
   /** do_open / may_open / inode_permission / do_dentry_open on the final inode. */
-  open(file: WalkedInode, want: DacWant): Outcome {
+  /** `assumed`: the inode's owner is the one a chown would give it, not the one it has. */
+  open(file: WalkedInode, want: DacWant, assumed = false): Outcome {
+    if (want === 'create') return this.createIn(file);
     const write = want === 'readwrite';
     const t = file.inode.type;
     if (t === 'dir' && write) {
@@ -362,10 +378,21 @@ class Context {
       reason: `${file.path} is on the read-only mount ${mount!.mountPoint}`,
     });
     if (write && (t === 'file' || t === 'dir') && mount?.superReadOnly) return roDeny();
-    const perm = this.permission(file, write ? MAY_READ | MAY_WRITE : MAY_READ, write ? 'read+write' : 'read');
+    const perm = this.permission(file, write ? MAY_READ | MAY_WRITE : MAY_READ, write ? 'read+write' : 'read', undefined, assumed);
     if (perm.kind !== 'pass') return perm;
     if (write && t === 'file' && mount?.readOnly) return roDeny();
     return PASS;
+  }
+
+  /** may_create (fs/namei.c): write and search on the directory, on a writable mount. */
+  private createIn(dir: WalkedInode): Outcome {
+    if (dir.inode.type !== 'dir')
+      return { kind: 'deny', errno: 'ENOTDIR', blocking: { path: dir.path, inode: dir.inode, needed: 'directory' }, reason: `${dir.path} is not a directory` };
+    const m = this.mount(dir.path);
+    if (!m.ok) return { kind: 'unknown', reason: `creating in ${dir.path}: ${m.why}` };
+    if (m.entry.superReadOnly || m.entry.readOnly)
+      return { kind: 'deny', errno: 'EROFS', blocking: { path: dir.path, inode: dir.inode, needed: 'writable-mount' }, reason: `${dir.path} is on the read-only mount ${m.entry.mountPoint}` };
+    return this.permission(dir, MAY_WRITE | MAY_EXEC, 'create');
   }
 
   walkError(errno: WalkErrno, at: string): Outcome {
@@ -383,7 +410,7 @@ class Context {
 
   because(file: WalkedInode, want: DacWant): string {
     const grant = this.grants[this.grants.length - 1] ?? `${want} on ${file.path}`;
-    return `${this.who()} can ${want === 'read' ? 'read' : 'read and write'} ${file.path}: ${grant}; every directory on the way is searchable`;
+    return `${this.who()} can ${want === 'read' ? 'read' : want === 'create' ? 'create files in' : 'read and write'} ${file.path}: ${grant}; every directory on the way is searchable`;
   }
 
   dirBlocked(paths: readonly string[], final: Outcome): DirBlocked {

@@ -25,7 +25,8 @@ import type { QemuIdentity } from './identity.js';
 export function createDacEngine(view: HostView, identity: QemuIdentity, names: AccountNames, facts = new DacHostFacts(view)): AccessEngine {
   return {
     check(file: ChainFile): FileVerdict {
-      const v = checkDacAccess(view, identity, file.path, file.access, { names, facts });
+      if (file.create) return createVerdict(view, identity, names, facts, file.path);
+      const v = checkDacAccess(view, identity, file.path, file.access, { names, facts, ...(file.assumeQemuOwner && { assumeOwner: { uid: identity.uid, gid: identity.gid } }) });
       if (v.accessible === true) {
         // The kernel opens a directory or FIFO read-only too, but QEMU cannot use one as a disk image.
         const t = v.file.inode.type;
@@ -59,4 +60,33 @@ export function createDacEngine(view: HostView, identity: QemuIdentity, names: A
       return { accessible: false, reason: v.reason, findings };
     },
   };
+}
+
+/**
+ * QEMU creates PATH (bind(2) of a listening socket after unlink(2) of an old one, or open(O_CREAT)): may_create
+ * on its directory, and for an existing PATH may_delete's sticky rule (fs/namei.c check_sticky: in a sticky
+ * directory only the file's owner or the directory's may remove it; QEMU has no CAP_FOWNER).
+ */
+function createVerdict(view: HostView, identity: QemuIdentity, names: AccountNames, facts: DacHostFacts, path: string): FileVerdict {
+  const cut = path.lastIndexOf('/');
+  const base = path.slice(cut + 1);
+  if (cut < 0 || base === '' || base === '.' || base === '..') return { accessible: null, reason: `${path}: not a file name QEMU can create` };
+  const dir = path.slice(0, cut) || '/';
+  const v = checkDacAccess(view, identity, `${dir === '/' ? '' : dir}/.`, 'create', { names, facts });
+  if (v.accessible === null) return { accessible: null, reason: v.reason };
+  if (v.accessible === false) return { accessible: false, reason: v.reason };
+  const d = v.file;
+  const target = `${d.path === '/' ? '' : d.path}/${base}`;
+  const old = view.lstat(target);
+  if (old.kind === 'unknown') return { accessible: null, reason: `${target}: ${old.why}` };
+  if (old.kind === 'ok') {
+    if (old.value.type === 'dir') return { accessible: false, reason: `${target} is a directory: QEMU cannot replace it` };
+    if ((d.inode.mode & 0o1000) !== 0 && old.value.uid !== identity.uid && d.inode.uid !== identity.uid) {
+      const who = identity.userName ?? `uid ${identity.uid}`;
+      const owner = names.userName(old.value.uid) ?? String(old.value.uid);
+      return { accessible: false, reason: `${target} exists (owned by ${owner}) in the sticky directory ${d.path}: ${who} cannot remove it to create its own (only its owner or the directory's may)` };
+    }
+    return { accessible: true, because: `${v.because}; the existing ${target} can be removed and created again` };
+  }
+  return { accessible: true, because: v.because };
 }

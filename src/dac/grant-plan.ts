@@ -135,7 +135,7 @@ export class GrantPlanner {
       }
       if (v.accessible === null) return restore(`the DAC engine cannot judge it: ${v.reason}`);
       const b = v.blocking;
-      const bits = b.needed === 'search' ? MAY_EXEC : b.needed === 'read' ? MAY_READ : b.needed === 'read+write' ? MAY_READ | MAY_WRITE : 0;
+      const bits = b.needed === 'search' ? MAY_EXEC : b.needed === 'read' ? MAY_READ : b.needed === 'read+write' ? MAY_READ | MAY_WRITE : b.needed === 'create' ? MAY_WRITE | MAY_EXEC : 0;
       if (bits === 0 || !b.inode) return restore(`no ACL can fix it: ${v.reason}`);
       const planted = plantedLink(walkPath(this.edited(), path), b.inode.uid);
       if (planted) return restore(`${b.path} is reached through the symbolic link ${planted.path}, owned by uid ${planted.inode.uid}, who owns neither it nor the system: a grant there would hand QEMU a file its owner never offered (name the link's target in the domain instead)`);

@@ -149,6 +149,11 @@ function otherPerms(f: OtherFile, conn: Connection): readonly AppArmorPerm[] | s
         : "swtpm's files are swtpm's (virt-aa-helper adds its state, log and socket to the profile), not opened by QEMU";
     case 'qemu-arg':
       return BLOCK_OPTIONS.has(f.qemuOption ?? '') ? blockPerms(f.access) : f.access === 'read' ? ['r'] : ['r', 'w'];
+    case 'shmem':
+      // virt-aa-helper adds /dev/shm/NAME (plain) or the server path rw; QEMU creates a missing /dev/shm/NAME.
+      return f.shmemModel === 'ivshmem-plain' || f.shmemModel === 'ivshmem-doorbell' ? ['r', 'w'] : 'the legacy ivshmem device: not evaluated here';
+    case 'graphics':
+      return 'QEMU creates the listening socket (virt-aa-helper adds it rw): not evaluated against the profile here';
     case 'chardev':
       if (f.chardevType === 'file' && (conn.stdioHandler ?? 'logd') === 'logd') return 'stdio_handler = "logd": virtlogd opens the file and QEMU only gets a pipe to virtlogd, so the profile is never asked about this path';
       // stdio_handler = "file": libvirtd opens it O_WRONLY|O_APPEND and passes the fd; AppArmor checks a received fd again (file_receive).

@@ -6,7 +6,7 @@ import type { Connection } from './connection.js';
 import { decideDisk, type DiskDecision } from './disk.js';
 import { decideOtherFiles, type OtherFileDecision } from './files.js';
 import type { DecisionPorts } from './ports.js';
-import { failsAsIs, isStale, MODELS, type Model } from './types.js';
+import { failsAtStart, isStale, MODELS, type Model } from './types.js';
 
 export interface DomainDecision {
   readonly domain: Domain;
@@ -48,5 +48,5 @@ export function staleFileSeclabels(decision: DomainDecision): { file: OtherFile;
 export function needsAttention(decision: DomainDecision): boolean {
   if (decision.disks.some((d) => Object.values(d.models).some(isStale))) return true;
   if ([...decision.disks, ...(decision.files ?? [])].some((d) => d.apparmor?.accessible === false)) return true;
-  return (decision.files ?? []).some((d) => MODELS.some((m) => { const md = d.models[m]; return failsAsIs(md) || (md.action === 'existing' && md.stale); }));
+  return (decision.files ?? []).some((d) => MODELS.some((m) => { const md = d.models[m]; return failsAtStart(md) || (md.action === 'existing' && md.stale); }));
 }

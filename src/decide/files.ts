@@ -13,6 +13,7 @@ import { appArmorFinding, decideAppArmorOther, type AppArmorDecision } from './a
 import type { Chain, DecisionPorts } from './ports.js';
 import type { Finding } from '../access/types.js';
 import { QEMU_PROBES } from '../images/chain.js';
+import { shellQuote } from '../shell-quote.js';
 import { MODELS, type FileModelDecision, type Model } from './types.js';
 
 export interface OtherFileDecision {
@@ -31,6 +32,8 @@ interface Treatment {
   readonly qemuOpens: boolean;
   /** The drivers label it at start (when labelling is on for the domain). */
   readonly labelled: boolean;
+  /** Only this driver labels it (a passthrough smartcard's chardev: SELinux only); absent: both. */
+  readonly only?: Model;
   /** A per-element `<seclabel relabel='no'>` is parsed and honoured by both drivers. */
   readonly optOut: boolean;
   /** The SELinux label libvirt gives it. */
@@ -101,9 +104,18 @@ function treatment(f: OtherFile, conn: Pick<Connection, 'stdioHandler'>): Treatm
       if (f.fsDriver === 'virtiofs')
         return { qemuOpens: false, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'virtiofsd opens the shared directory, not QEMU: libvirt 9.0 starts it as root (qemuVirtioFSStart, virCommandSetUID 0) and never labels the directory; QEMU only connects to the vhost-user socket libvirt creates in the domain\'s directory and hands to virtiofsd' };
       return { undecided: `<filesystem> with <driver type='${f.fsDriver ?? '?'}'> is not decided` };
+    case 'shmem':
+      if (f.shmemModel === 'ivshmem-plain')
+        return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: "libvirt never labels a <shmem> (neither driver has a hook for it): QEMU maps /dev/shm/NAME itself (memory-backend-file mem-path=…,share=on, qemuBuildShmemBackendMemProps), opening it read-write as the qemu user, or creating it (mode 0644) when it does not exist; it is left behind at stop" };
+      if (f.shmemModel === 'ivshmem-doorbell')
+        return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: "libvirt never labels a <shmem> server socket (it is not one of the chardevs the drivers walk): QEMU connects to it itself as the qemu user (-chardev socket, qemuBuildShmemCommandLine); ivshmem-server, not libvirt, creates it" };
+      return { undecided: `<shmem> model '${f.shmemModel ?? 'ivshmem'}' is not decided (the legacy ivshmem device is gone from QEMU 4.0 on; libvirt 9.0 refuses it there)` };
+    case 'graphics':
+      return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: `libvirt never labels a <graphics> socket the XML names: QEMU itself removes an old one and binds a new one there as the qemu user (${f.graphicsType === 'spice' ? '-spice unix=on,addr=…' : '-vnc unix:…'}), so it needs to create files in its directory` };
     case 'qemu-arg':
       return { qemuOpens: true, labelled: false, optOut: false, selinuxLabel: '', remembered: false, exclusiveWritable: false, libvirt: 'libvirt passes <qemu:commandline> arguments to QEMU verbatim and never labels what they name: QEMU opens it as it is' };
     case 'chardev': {
+      if (f.chardevHost !== undefined) return hostedChardevTreatment(f);
       const t = f.chardevType;
       if (t === 'file') {
         if ((conn.stdioHandler ?? 'logd') === 'logd') {
@@ -127,6 +139,42 @@ function treatment(f: OtherFile, conn: Pick<Connection, 'stdioHandler'>): Treatm
       return { qemuOpens: true, labelled: true, optOut: true, selinuxLabel: IMAGE_LABEL, remembered: true, exclusiveWritable: true, libvirt: "libvirt chowns it to the qemu user and gives it the VM's image label at start (given back at stop) unless its <source> carries a seclabel with relabel='no'; QEMU opens it read-write" };
     }
   }
+}
+
+const DROPPED_SECLABEL =
+  "a <seclabel> in its <source> is schema-valid but dropped by libvirt's parser (virDomainChrSourceDefParseXML reads one only for serial, parallel, console and channel), so there is no per-element opt-out";
+
+/**
+ * The chardev behind a passthrough `<smartcard>`, a `<redirdev>` or an egd `<rng>` (9.0 and 11.3): opened like
+ * a serial's (qemuProcessPrepareHostBackendChardevOne: fd passing for file and unix bind), but DAC labels
+ * none of them (virSecurityDACSetAllLabel walks virDomainChrDefForeach only), SELinux only the smartcard's
+ * (virSecuritySELinuxSetSecuritySmartcardCallback → …SetChardevLabel with chardevStdioLogd false: a file is
+ * labelled even under virtlogd), and the parser drops their per-element seclabel.
+ */
+function hostedChardevTreatment(f: OtherFile): Treatment {
+  const element = f.chardevHost === 'smartcard' ? "<smartcard mode='passthrough'>" : f.chardevHost === 'redirdev' ? '<redirdev>' : "<rng><backend model='egd'>";
+  const smartcard = f.chardevHost === 'smartcard';
+  const fdPassed = f.chardevType === 'file' || (f.chardevType === 'unix' && f.unixMode === 'bind');
+  const opens = f.chardevType === 'file'
+    ? 'virtlogd (stdio_handler = "logd") or libvirtd opens the file and passes QEMU an fd, so QEMU needs no access'
+    : fdPassed
+      ? 'libvirt creates the listening socket and passes QEMU its fd, so QEMU needs no access'
+      : f.chardevType === 'unix'
+        ? 'QEMU connects to the socket itself'
+        : 'QEMU opens it itself, read-write';
+  const who = smartcard
+    ? `libvirt's DAC driver never labels it (it walks serial, parallel, console and channel only); its SELinux driver gives the path the VM's image label at start (virSecuritySELinuxSetSecuritySmartcardCallback, ${f.chardevType === 'file' ? 'even under virtlogd, ' : ''}${f.chardevType === 'unix' ? "whether a socket's label is given back at stop is not verified" : 'given back at stop'})`
+    : 'neither driver labels it (libvirt has no security hook for this device)';
+  return {
+    qemuOpens: !fdPassed,
+    labelled: smartcard,
+    only: 'selinux',
+    optOut: false,
+    selinuxLabel: IMAGE_LABEL,
+    remembered: smartcard && f.chardevType !== 'unix',
+    exclusiveWritable: true,
+    libvirt: `the chardev of ${element}: ${opens}; ${who}; ${DROPPED_SECLABEL}`,
+  };
 }
 
 /** libvirt 9.0's hostdev labelling (virSecurityDACSetHostdevLabel, virSecuritySELinuxSetHostdevSubsysLabel). */
@@ -234,7 +282,7 @@ export function labelledOtherFiles(domain: Domain, conn: Pick<Connection, 'stdio
     if (f.path === undefined) continue;
     const t = treatment(f, conn);
     if ('undecided' in t || !t.labelled) continue;
-    const on = (m: Model) => !(t.optOut && f.seclabels.some((s) => s.model === m && !s.relabel));
+    const on = (m: Model) => (t.only === undefined || t.only === m) && !(t.optOut && f.seclabels.some((s) => s.model === m && !s.relabel));
     out.push({ file: f, path: f.path, labelled: { dac: on('dac'), selinux: on('selinux') }, remembered: t.remembered, selinuxLabel: t.selinuxLabel === CONTENT_LABEL ? 'content' : 'image' });
   }
   return out;
@@ -273,7 +321,8 @@ function chainFor(f: OtherFile, ports: DecisionPorts): Chain {
       path, format: f.format ?? QEMU_PROBES, readonly: f.access === 'read', shareable: false, backing: undefined, seclabels: [],
     });
   if (f.kind === 'filesystem') return { kind: 'ok', files: [{ path: `${path.replace(/\/+$/, '')}/.`, access: 'read', role: 'top', directory: true }] };
-  const endpoint = f.kind === 'chardev' && (f.chardevType === 'unix' || f.chardevType === 'pipe');
+  if (f.kind === 'graphics') return { kind: 'ok', files: [{ path, access: 'readwrite', role: 'top', create: true }] };
+  const endpoint = (f.kind === 'chardev' && (f.chardevType === 'unix' || f.chardevType === 'pipe')) || (f.kind === 'shmem' && f.shmemModel === 'ivshmem-doorbell');
   // QEMU maps the direct-boot initrd (x86_load_linux, g_mapped_file_new): SELinux asks `map` too (seen
   // refused for svirt_t on virt_content_t under Debian's policy, test/selinux-kernel/files-doctor-enforcing.test.ts).
   // A memory device's backing file is mapped shared (memory-backend-file): `map` on it too.
@@ -329,6 +378,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   if ('undecided' in t) return { action: 'keep', accessible: null, reason: t.undecided };
 
   const off = driverOff(model, domain, conn);
+  const labelled = t.labelled && (t.only === undefined || t.only === model);
   const check = () => {
     let c = checkChain(model, chainFor(f, ports), ports, domain);
     if (f.kind === 'chardev' && f.chardevType === 'pipe') {
@@ -337,6 +387,9 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
       // .in or .out missing: QEMU (and libvirt's labelling) fall back to the path itself.
       if (c.findings.some((x) => x.code === 'missing-file')) c = checkChain(model, single, ports, domain);
     }
+    // ivshmem-plain: QEMU creates a missing /dev/shm/NAME itself.
+    if (f.kind === 'shmem' && f.shmemModel === 'ivshmem-plain' && c.findings.some((x) => x.code === 'missing-file'))
+      c = checkChain(model, { kind: 'ok', files: [{ path: f.path!, access: 'readwrite', role: 'top', create: true }] }, ports, domain);
     // libvirt creates a missing nvram from its template, owned by the qemu user, mode 0600.
     const missingNvram = f.kind === 'nvram' && c.findings.some((x) => x.code === 'missing-file');
     findings.push(...c.findings.filter((x) => !(missingNvram && x.code === 'missing-file')));
@@ -356,7 +409,7 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   }
 
   if (!t.qemuOpens) {
-    if (!t.labelled || off) return { action: 'n/a', accessible: null, reason: `${t.libvirt}${off && t.labelled ? `; ${off}` : ''}` };
+    if (!labelled || off) return { action: 'n/a', accessible: null, reason: `${t.libvirt}${off && labelled ? `; ${off}` : ''}` };
     if (!t.optOut) return { action: 'relabel', accessible: null, reason: `${t.libvirt}; QEMU needs no access to it, and there is no per-element opt-out; ${t.alternatives?.[model] ?? (model === 'dac' ? ALTERNATIVES_DAC : ALTERNATIVES_SELINUX)}` };
     return { action: 'keep', accessible: null, reason: `${t.libvirt}; QEMU needs no access, so there is nothing to prove and it is left to libvirt`, byRule: true };
   }
@@ -365,11 +418,13 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   if (model === 'selinux') {
     const unconfined = selinuxConfined(domain, conn);
     if (unconfined) return { action: 'n/a', accessible: null, reason: unconfined };
+    if (f.kind === 'graphics' || (f.kind === 'shmem' && f.shmemModel === 'ivshmem-plain'))
+      return { action: 'as-is', accessible: null, reason: `${t.libvirt}; whether svirt may ${f.kind === 'graphics' ? 'create the socket there' : 'use or create it'} under the policy is not judged here` };
   }
-  if (!t.labelled || off) {
+  if (!labelled || off) {
     const c = check();
     const v = c.verdict;
-    const why = t.labelled ? `${off}, so QEMU opens it as it is` : f.kind === 'qemu-arg' ? 'libvirt never labels what <qemu:commandline> names' : 'libvirt never labels it';
+    const why = labelled ? `${off}, so QEMU opens it as it is` : f.kind === 'qemu-arg' ? 'libvirt never labels what <qemu:commandline> names' : t.labelled ? `libvirt's ${model === 'dac' ? 'DAC' : 'SELinux'} driver never labels it` : 'libvirt never labels it';
     if (v.accessible === true) return { action: 'as-is', accessible: true, reason: `${why}; QEMU can open it: ${v.because}` };
     if (c.missingNvram) return { action: 'as-is', accessible: null, reason: `${why}; it does not exist yet: libvirt creates it from the template, owned by the qemu user, mode 0600` };
     return { action: 'as-is', accessible: v.accessible, reason: `${why}; ${v.accessible === false ? 'QEMU cannot open it, the VM fails to start' : 'cannot tell whether QEMU can open it'}: ${v.reason}` };
@@ -404,8 +459,14 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
           : c.verdict.accessible === true
             ? `; QEMU could already use it as it is (${c.verdict.because}), but libvirt relabels regardless`
             : `; as it is now QEMU could not use it (${c.verdict.reason})`;
+    const after = c === undefined || c.missingNvram ? undefined : afterChown(f, ports, domain, findings);
     const sel = model === 'selinux' ? `; ${ALTERNATIVES_SELINUX}` : `; ${ALTERNATIVES_DAC}`;
-    return { action: 'relabel', accessible: c === undefined ? null : c.missingNvram ? null : c.verdict.accessible, reason: `libvirt ${label} at start with no per-element opt-out${now}${sel}` };
+    return {
+      action: 'relabel',
+      accessible: c === undefined ? null : c.missingNvram ? null : c.verdict.accessible,
+      reason: `libvirt ${label} at start with no per-element opt-out${now}${after ? `; ${after.sentence}` : ''}${sel}`,
+      ...(after && { afterChown: after.accessible }),
+    };
   }
 
   // A per-element seclabel would be honoured: decided as a disk is.
@@ -415,7 +476,38 @@ function decideModel(model: Model, f: OtherFile, domain: Domain, conn: Connectio
   const v = c.verdict;
   if (c.missingNvram) return { action: 'keep', accessible: null, reason: 'it does not exist yet: libvirt creates it from the template, owned by the qemu user, mode 0600; decide again once it exists' };
   if (v.accessible === true && c.proof) return { action: 'annotate', accessible: true, reason: v.because, proof: c.proof };
-  return { action: 'keep', accessible: v.accessible === true ? null : v.accessible, reason: v.accessible === true ? 'no proof recorded' : v.reason };
+  if (v.accessible === true) return { action: 'keep', accessible: null, reason: 'no proof recorded' };
+  // libvirt will chown it (no seclabel here): say whether that is enough.
+  const after = model === 'dac' && labelled ? afterChown(f, ports, domain, findings) : undefined;
+  return { action: 'keep', accessible: v.accessible, reason: after ? `${v.reason}; ${after.sentence}` : v.reason, ...(after && { afterChown: after.accessible }) };
+}
+
+/**
+ * DAC: what QEMU gets once libvirt has chowned the file to the qemu user (virSecurityDACSetOwnership changes
+ * owner and group only): the owner bits of its mode (the ACL's user_obj) then decide, and every directory on
+ * the way is as it is. A file that gives its owner nothing (mode 0000, 0200 for a read) stays unusable, and a
+ * file QEMU reads today through the group or other bits can lose it. Files QEMU opens itself only; a pipe's
+ * .in/.out pair and a -drive's chain are not chowned that way and are not asked here.
+ */
+function afterChown(f: OtherFile, ports: DecisionPorts, domain: Domain, findings: Finding[]): { accessible: boolean | null; sentence: string } | undefined {
+  if (f.path === undefined || (f.kind === 'chardev' && f.chardevType === 'pipe')) return undefined;
+  const top = chainFor(f, ports);
+  if (top.kind !== 'ok' || top.files.length !== 1) return undefined;
+  const c = checkChain('dac', { kind: 'ok', files: [{ ...top.files[0]!, assumeQemuOwner: true }] }, ports, domain);
+  const v = c.verdict;
+  const lead = "after libvirt's chown to the qemu user (mode and ACL unchanged)";
+  if (v.accessible === true) return { accessible: true, sentence: `${lead} QEMU can use it: ${v.because}` };
+  if (v.accessible === null) return { accessible: null, sentence: `${lead}: cannot tell whether QEMU can use it: ${v.reason}` };
+  findings.push({
+    code: 'dac-denied-after-chown',
+    severity: 'warning',
+    path: f.path,
+    message: `even ${lead} QEMU cannot use it, the VM fails to start: ${v.reason}`,
+  });
+  // A directory on the way, or a missing file: the engine's own findings (already reported) say what to do.
+  if (c.findings.some((x) => x.code === 'dac-dir-search-denied' || x.code === 'missing-file')) return { accessible: false, sentence: `even ${lead} QEMU cannot use it, the VM fails to start: ${v.reason}` };
+  const fix = `fix: give the file's owner ${f.access === 'read' ? 'read (chmod u+r' : 'read and write (chmod u+rw'} ${shellQuote(f.path)}), which the qemu user becomes; an ACL entry for the qemu user no longer applies once it owns the file`;
+  return { accessible: false, sentence: `even ${lead} QEMU cannot use it, the VM fails to start: ${v.reason}; ${fix}` };
 }
 
 export function decideOtherFile(f: OtherFile, domain: Domain, conn: Connection, ports: DecisionPorts): OtherFileDecision {
@@ -425,6 +517,8 @@ export function decideOtherFile(f: OtherFile, domain: Domain, conn: Connection, 
       findings.push({ code: 'seclabel-without-model', severity: 'warning', message: "a <seclabel> without model= matches no security driver: libvirt fails at start with \"Security driver model '(null)' is not available\"" });
     else if ((s.model === 'dac' || s.model === 'selinux') && !conn.models[s.model].active)
       findings.push({ code: 'seclabel-model-inactive', severity: 'warning', message: `a seclabel for model '${s.model}', which is not active on this connection: the VM fails at start` });
+  if (f.droppedSeclabel)
+    findings.push({ code: 'seclabel-dropped', severity: 'warning', message: `the <seclabel> at line ${f.droppedSeclabel.line} is dropped by libvirt when the domain is defined and never honoured: ${DROPPED_SECLABEL}` });
   const models = Object.fromEntries(MODELS.map((m) => [m, decideModel(m, f, domain, conn, ports, findings)])) as Record<Model, FileModelDecision>;
   const t = f.path === undefined && f.kind !== 'tpm' && f.kind !== 'hostdev' ? undefined : treatment(f, conn);
   const libvirt = t === undefined ? 'no path in the XML' : 'undecided' in t ? t.undecided : t.libvirt;

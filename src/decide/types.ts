@@ -41,6 +41,8 @@ export type ModelDecision =
       readonly reason: string;
       /** Kept by rule, whatever access would be (svirt isolation of an exclusive writable disk). */
       readonly byRule?: true;
+      /** DAC, files beyond disks: whether QEMU can use the file once libvirt has chowned it (see AfterChown). */
+      readonly afterChown?: boolean | null;
     }
   /** The disk already has a seclabel for this model; it is left exactly as written. */
   | {
@@ -72,10 +74,15 @@ export const staleDenial = (md: ModelDecision): string | undefined => (md.action
  */
 export type FileModelDecision =
   | ModelDecision
-  | { readonly action: 'relabel'; readonly accessible: boolean | null; readonly reason: string }
+  | { readonly action: 'relabel'; readonly accessible: boolean | null; readonly reason: string; readonly afterChown?: boolean | null }
   | { readonly action: 'as-is'; readonly accessible: boolean | null; readonly reason: string };
 
 export type FileAction = FileModelDecision['action'];
 
-/** An as-is file QEMU is proven unable to open: the start fails. */
-export const failsAsIs = (md: FileModelDecision): boolean => md.action === 'as-is' && md.accessible === false;
+/**
+ * The start fails on this file: an as-is file QEMU is proven unable to open, or (DAC) a file libvirt chowns
+ * to the qemu user that even then gives its owner too little (mode 0000, 0200 for a read): `afterChown`
+ * false on a relabel or keep row.
+ */
+export const failsAtStart = (md: FileModelDecision): boolean =>
+  (md.action === 'as-is' && md.accessible === false) || ((md.action === 'relabel' || md.action === 'keep') && md.afterChown === false);

@@ -1,7 +1,8 @@
 /**
  * The files of a domain beyond `<disk>` that libvirt labels or QEMU opens (docs/libvirt-files.md):
  * firmware (`<loader>`, `<nvram>` in both forms), direct kernel boot (`<kernel>`, `<initrd>`, `<dtb>`,
- * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs, `<sysinfo type='fwcfg'>`
+ * `<acpi><table>`), the sources of serial/parallel/console/channel chardevs and of the chardevs behind a
+ * passthrough `<smartcard>`, a `<redirdev>` and an egd `<rng>`, `<sysinfo type='fwcfg'>`
  * entry files, `<tpm>` backends, `<filesystem>` shares, `<rng>` random backends, evdev `<input>`s, nvdimm
  * and virtio-pmem `<memory>` paths, `<hostdev>`s (their nodes are found at start), and the files the arguments
  * of `<qemu:commandline>` name. Only what the XML says: which driver does what to each is decide/'s.
@@ -27,6 +28,8 @@ export type FileKind =
   | 'memory'
   | 'hostdev'
   | 'chardev'
+  | 'shmem'
+  | 'graphics'
   | 'qemu-arg';
 
 export const CHARDEV_ELEMENTS = ['serial', 'parallel', 'console', 'channel'] as const;
@@ -49,6 +52,14 @@ export interface OtherFile {
   /** chardev: its type= (file, pipe, unix, dev, pty, …) and, for unix, its source mode=. */
   readonly chardevType?: string;
   readonly unixMode?: string;
+  /**
+   * chardev: the device whose backend it is when that is not serial/parallel/console/channel
+   * (`<smartcard mode='passthrough'>`, `<redirdev>`, `<rng><backend model='egd'>`). libvirt's parser drops a
+   * `<seclabel>` in their `<source>` (virDomainChrSourceDefParseXML is called without a chr_def), so
+   * `seclabels` stays empty for them and `droppedSeclabel` is the first one written there.
+   */
+  readonly chardevHost?: 'smartcard' | 'redirdev' | 'rng';
+  readonly droppedSeclabel?: XmlElement;
   /** loader: type= (rom, pflash) as written. */
   readonly loaderType?: string;
   /** fwcfg: the entry's name= and whether its text content wins over file= (QEMU then gets `string=`). */
@@ -63,6 +74,10 @@ export interface OtherFile {
   /** hostdev: the subsystem type= (pci, usb, scsi, scsi_host, mdev) and, for scsi, its source protocol= (iscsi). */
   readonly hostdevType?: string;
   readonly hostdevProtocol?: string;
+  /** shmem: the `<model type=…>` (ivshmem-plain, ivshmem-doorbell; absent: libvirt's legacy `ivshmem`). */
+  readonly shmemModel?: string;
+  /** graphics: its type= (vnc, spice) for a `<listen type='socket' socket=…>`. */
+  readonly graphicsType?: string;
   /** qemu-arg: the QEMU option (without dash) and the image format it names, if any. */
   readonly qemuOption?: string;
   readonly format?: string;
@@ -117,6 +132,9 @@ function aliasedConsole(root: XmlElement, devices: XmlElement): XmlElement | und
   return type === undefined || type === 'serial' ? first : undefined;
 }
 
+/** The chardev kinds QEMU or libvirt open a path for; pty, tcp, udp, spicevmc, null, vc, stdio, …: no file. */
+const FILE_CHARDEVS = ['file', 'pipe', 'unix', 'dev'];
+
 function chardevFiles(root: XmlElement, devices: XmlElement, readSeclabels: SeclabelReader): OtherFile[] {
   const out: OtherFile[] = [];
   const alias = aliasedConsole(root, devices);
@@ -127,7 +145,7 @@ function chardevFiles(root: XmlElement, devices: XmlElement, readSeclabels: Secl
       const source = child(el, 'source');
       const where = `devices/${name}[${i + 1}]`;
       // pty, tcp, udp, spicevmc, null, vc, stdio, …: no file (a pty's live path is libvirt's own).
-      if (!['file', 'pipe', 'unix', 'dev'].includes(type)) return;
+      if (!FILE_CHARDEVS.includes(type)) return;
       const path = source ? attr(source, 'path') : undefined;
       out.push({
         kind: 'chardev',
@@ -142,6 +160,44 @@ function chardevFiles(root: XmlElement, devices: XmlElement, readSeclabels: Secl
       });
     });
   }
+  return out;
+}
+
+/**
+ * Chardevs that back another device (qemuDomainDeviceBackendChardevForeachOne, 9.0 and 11.3): a
+ * passthrough `<smartcard type=…>`, a `<redirdev type=…>` and an egd `<rng><backend type=…>`. Their sources
+ * are opened as a serial's are (fd passing for file and unix bind, qemuProcessPrepareHostBackendChardevOne),
+ * but the security drivers treat them differently (decide/files.ts).
+ */
+function hostedChardevFiles(devices: XmlElement): OtherFile[] {
+  const out: OtherFile[] = [];
+  const push = (host: 'smartcard' | 'redirdev' | 'rng', el: XmlElement, holder: XmlElement, where: string) => {
+    const type = attr(holder, 'type');
+    if (type === undefined || !FILE_CHARDEVS.includes(type)) return;
+    const source = child(holder, 'source');
+    const dropped = source ? child(source, 'seclabel') : undefined;
+    out.push({
+      kind: 'chardev',
+      element: el,
+      where,
+      path: source ? attr(source, 'path') : undefined,
+      access: 'readwrite',
+      source: undefined,
+      seclabels: [],
+      chardevType: type,
+      ...(type === 'unix' && { unixMode: (source && attr(source, 'mode')) ?? 'connect' }),
+      chardevHost: host,
+      ...(dropped && { droppedSeclabel: dropped }),
+    });
+  };
+  childrenNamed(devices, 'smartcard').forEach((sc, i) => {
+    if (attr(sc, 'mode') === 'passthrough') push('smartcard', sc, sc, `devices/smartcard[${i + 1}]`);
+  });
+  childrenNamed(devices, 'redirdev').forEach((r, i) => push('redirdev', r, r, `devices/redirdev[${i + 1}]`));
+  childrenNamed(devices, 'rng').forEach((r, i) => {
+    const backend = child(r, 'backend');
+    if (backend && attr(backend, 'model') === 'egd') push('rng', r, backend, `devices/rng[${i + 1}]`);
+  });
   return out;
 }
 
@@ -195,6 +251,7 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
   const devices = child(root, 'devices');
   if (devices) {
     files.push(...chardevFiles(root, devices, readSeclabels));
+    files.push(...hostedChardevFiles(devices));
     // <tpm>: the passthrough device (libvirt opens it and passes fds) and the emulator's state (swtpm's, not QEMU's).
     childrenNamed(devices, 'tpm').forEach((t, i) => {
       const backend = child(t, 'backend');
@@ -269,6 +326,30 @@ export function readOtherFiles(root: XmlElement, readSeclabels: SeclabelReader):
         hostdevType: type,
         ...(protocol !== undefined && { hostdevProtocol: protocol }),
       });
+    });
+    // <shmem name=…>: ivshmem-plain maps /dev/shm/NAME (qemuBuildShmemBackendMemProps); ivshmem-doorbell
+    // connects to its <server path> (default /var/lib/libvirt/shmem-NAME-sock, qemuDomainPrepareShmemChardev).
+    childrenNamed(devices, 'shmem').forEach((sh, i) => {
+      const shmName = attr(sh, 'name') ?? '';
+      const modelEl = child(sh, 'model');
+      const model = (modelEl && attr(modelEl, 'type')) ?? 'ivshmem';
+      const server = child(sh, 'server');
+      const where = `devices/shmem[${i + 1}] ${shmName}`;
+      const path = model === 'ivshmem-doorbell' ? ((server && attr(server, 'path')) ?? `/var/lib/libvirt/shmem-${shmName}-sock`) : model === 'ivshmem-plain' && shmName !== '' && !shmName.includes('/') ? `/dev/shm/${shmName}` : undefined;
+      files.push({ kind: 'shmem', element: sh, where, path, access: 'readwrite', source: undefined, seclabels: [], shmemModel: model });
+    });
+    // <graphics type='vnc'|'spice'> listening on a unix socket the XML names: QEMU creates it (binds).
+    childrenNamed(devices, 'graphics').forEach((g, i) => {
+      const type = attr(g, 'type') ?? '?';
+      // autoGenerated='yes': a path libvirt made in the domain's own directory (vnc_auto_unix_socket), not the user's.
+      const listens = childrenNamed(g, 'listen').filter((l) => attr(l, 'type') === 'socket' && attr(l, 'autoGenerated') !== 'yes');
+      const paths = listens.map((l) => attr(l, 'socket')).filter((p): p is string => p !== undefined && p !== '');
+      // The older form: <graphics type='vnc' socket=…/> (virDomainGraphicsListensParseXML turns it into a socket listen).
+      const legacy = type === 'vnc' && listens.length === 0 ? attr(g, 'socket') : undefined;
+      const all = legacy ? [legacy] : paths;
+      all.forEach((p, j) =>
+        files.push({ kind: 'graphics', element: g, where: `devices/graphics[${i + 1}] ${type}${all.length > 1 ? ` socket[${j + 1}]` : ''}`, path: p, access: 'readwrite', source: undefined, seclabels: [], graphicsType: type }),
+      );
     });
     // <memory model='nvdimm'|'virtio-pmem'><source><path>.
     childrenNamed(devices, 'memory').forEach((m, i) => {

@@ -14,6 +14,7 @@ function modelJson(md: ModelDecision) {
     accessible: md.accessible,
     reason: md.reason,
     ...(md.action === 'existing' ? { stale: md.stale } : {}),
+    ...(md.action === 'keep' && md.afterChown !== undefined ? { afterChown: md.afterChown } : {}),
     ...(md.action === 'annotate' ? { proof: { files: md.proof.files.map((f) => ({ ...f })) } } : {}),
   };
 }
@@ -24,7 +25,8 @@ export function apparmorJson(d: AppArmorDecision) {
 }
 
 function fileModelJson(md: FileModelDecision) {
-  return md.action === 'relabel' || md.action === 'as-is' ? { action: md.action, accessible: md.accessible, reason: md.reason } : modelJson(md);
+  if (md.action === 'relabel') return { action: md.action, accessible: md.accessible, reason: md.reason, ...(md.afterChown !== undefined && { afterChown: md.afterChown }) };
+  return md.action === 'as-is' ? { action: md.action, accessible: md.accessible, reason: md.reason } : modelJson(md);
 }
 
 function otherFileJson(d: OtherFileDecision) {

@@ -7,7 +7,8 @@
  *   needless     libvirt will chown or relabel it although QEMU could already use it (proven);
  *   required     libvirt will relabel it, and must (svirt's isolation of an exclusive writable disk);
  *   cannot-open  QEMU cannot open it as it is (libvirt's relabel may still give it access; a stale
- *                relabel='no' or a file libvirt never labels makes the start fail);
+ *                relabel='no', a file libvirt never labels, or one whose owner bits give nothing even after
+ *                libvirt's chown makes the start fail);
  *   unknown      cannot tell (some file could not be judged).
  */
 import type { AppArmorDecision } from '../decide/apparmor.js';
@@ -27,6 +28,7 @@ export const STATUS_WORDS: Readonly<Record<FileStatus, string>> = {
 export function statusWords(md: ModelDecision | FileModelDecision): string {
   const status = fileStatus(md);
   if (status !== 'cannot-open') return STATUS_WORDS[status];
+  if ((md.action === 'keep' || md.action === 'relabel') && md.afterChown === false) return `${STATUS_WORDS[status]}, not even after libvirt's chown at start; the start will fail`;
   if (md.action === 'keep' || md.action === 'relabel') return `${STATUS_WORDS[status]} as it is; libvirt will chown or relabel it at start`;
   return `${STATUS_WORDS[status]}; the start will fail`;
 }
@@ -52,9 +54,10 @@ export function fileStatus(md: ModelDecision | FileModelDecision): FileStatus {
       if (md.stale || md.accessible === false) return 'cannot-open';
       return md.accessible === true ? 'left-alone' : 'unknown';
     case 'keep':
-      if (md.accessible === false) return 'cannot-open';
+      if (md.accessible === false || md.afterChown === false) return 'cannot-open';
       return md.byRule ? 'required' : 'unknown';
     case 'relabel':
+      if (md.afterChown === false) return 'cannot-open';
       return md.accessible === true ? 'needless' : md.accessible === false ? 'cannot-open' : 'unknown';
     case 'as-is':
       return md.accessible === true ? 'left-alone' : md.accessible === false ? 'cannot-open' : 'unknown';

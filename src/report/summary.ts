@@ -6,7 +6,7 @@
  * writable disk), already annotated (seclabels present and still valid), nothing to label.
  */
 import type { DiskDecision } from '../decide/disk.js';
-import { failsAsIs, isStale, MODELS, type Model } from '../decide/types.js';
+import { failsAtStart, isStale, MODELS, type Model } from '../decide/types.js';
 import type { OtherFileDecision } from '../decide/files.js';
 
 export type DiskClass = 'stale' | 'annotate' | 'unknown' | 'kept' | 'existing' | 'none';
@@ -48,7 +48,7 @@ export type FileClass = 'stale' | 'fails' | 'annotate' | 'unknown' | 'kept' | 'r
 export function classifyFile(d: OtherFileDecision): FileClass {
   const ds = MODELS.map((m) => d.models[m]);
   if (ds.some((md) => md.action === 'existing' && md.stale)) return 'stale';
-  if (ds.some(failsAsIs)) return 'fails';
+  if (ds.some(failsAtStart)) return 'fails';
   if (ds.some((md) => md.action === 'annotate')) return 'annotate';
   if (ds.some((md) => (md.action === 'keep' && !md.byRule && md.accessible === null) || (md.action === 'as-is' && md.accessible === null))) return 'unknown';
   if (ds.some((md) => md.action === 'keep')) return 'kept';

@@ -78,7 +78,9 @@ export function renderText(outcomes: readonly (FileOutcome & { readonly document
         for (const m of ['dac', 'selinux'] as Model[]) {
           const md = d.models[m];
           const action = md.action === 'existing' && md.stale ? 'STALE' : md.action;
-          frows.push([...head, m, action, ACCESS_WORD(md.accessible), md.reason]);
+          // DAC rows of files libvirt chowns: what the chown leaves, where it differs from now ("yes→no": the start fails).
+          const after = (md.action === 'relabel' || md.action === 'keep') && md.afterChown !== undefined && md.afterChown !== md.accessible ? `→${ACCESS_WORD(md.afterChown)}` : '';
+          frows.push([...head, m, action, `${ACCESS_WORD(md.accessible)}${after}`, md.reason]);
         }
         if (d.apparmor) frows.push([...head, 'apparmor', 'n/a', ACCESS_WORD(d.apparmor.accessible), apparmorReason(d.apparmor)]);
       }

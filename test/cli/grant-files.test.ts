@@ -67,4 +67,28 @@ describe('grant: files beyond disks', () => {
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
     expect(doc.disks.map((d: { target: string }) => d.target)).toEqual(['os/nvram', 'qemu:commandline/arg[2] -fw_cfg']);
   });
+
+  it('a VNC socket QEMU must create: plans write and search on its directory; an old socket there is refused, not granted', async () => {
+    const xml = (dir: string) => `<domain type='kvm'>\n  <name>vnc</name>\n  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n  <devices>\n    <graphics type='vnc'>\n      <listen type='socket' socket='${dir}/vnc.sock'/>\n    </graphics>\n  </devices>\n</domain>\n`;
+    const v = memoryView(
+      { '/srv/vnc': { type: 'dir', mode: 0o755 }, '/srv/old': { type: 'dir', mode: 0o755 }, '/srv/old/vnc.sock': { type: 'socket', mode: 0o755 } },
+      { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } },
+    );
+    const ctx = createHostContext(v, hostOptions({ models: ['dac'] }));
+    if (!ctx.ok) throw new Error(ctx.error);
+    const run = async (dir: string) => {
+      const c = captureIo(xml(dir));
+      await runGrant([], { apply: false, json: true }, ctx.value, c.io, { probe: () => ({ kind: 'yes' }) });
+      await c.settle();
+      return JSON.parse(c.stdout()) as { disks: { target: string; status: string; files: { path: string; access: string; outcome: string; changes?: string[] }[] }[] };
+    };
+    const ok = (await run('/srv/vnc')).disks[0]!;
+    expect(ok).toMatchObject({ target: 'devices/graphics[1] vnc', status: 'planned' });
+    expect(ok.files[0]).toMatchObject({ path: '/srv/vnc/.', access: 'create', outcome: 'grant' });
+    const old = (await run('/srv/old')).disks[0]!;
+    expect(old.status).toBe('refused');
+    const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+    const validate = ajv.compile(JSON.parse(readFileSync('schemas/grant.schema.json', 'utf8')));
+    expect(validate(await run('/srv/vnc')), JSON.stringify(validate.errors)).toBe(true);
+  });
 });

@@ -370,6 +370,140 @@ describe('files beyond disks', () => {
     }
   });
 
+  // qemuDomainDeviceBackendChardevForeachOne opens these like a serial's; security_dac.c labels none of them,
+  // security_selinux.c only the passthrough smartcard's, and the parser drops a <seclabel> in their <source>.
+  it('the chardevs behind a passthrough smartcard, a redirdev and an egd rng: used as they are for DAC, never annotated, a seclabel there is reported as dropped', async () => {
+    const devs = `    <smartcard mode='passthrough' type='unix'>
+      <source mode='connect' path='/srv/sock/card.sock'/>
+    </smartcard>
+    <redirdev bus='usb' type='unix'>
+      <source mode='connect' path='/srv/sock/usb.sock'>
+        <seclabel model='dac' relabel='no'/>
+      </source>
+    </redirdev>
+    <rng model='virtio'>
+      <backend model='egd' type='unix'>
+        <source mode='connect' path='/srv/sock/egd.sock'/>
+      </backend>
+    </rng>
+    <redirdev bus='usb' type='spicevmc'/>
+    <smartcard mode='passthrough' type='file'>
+      <source path='/srv/log/card.log'/>
+    </smartcard>
+`;
+    const p = file('hosted.xml', xml('', devs));
+    const h = (mode: number) =>
+      host({
+        '/srv/sock': { type: 'dir', mode: 0o755 },
+        '/srv/sock/card.sock': { type: 'socket', mode, uid: 1000, gid: 1000 },
+        '/srv/sock/usb.sock': { type: 'socket', mode, uid: 1000, gid: 1000 },
+        '/srv/sock/egd.sock': { type: 'socket', mode, uid: 1000, gid: 1000 },
+      });
+    const r = await explain(h(0o777), [p], { models: ['dac', 'selinux'] });
+    const rows = byElement(r.report);
+    expect(Object.keys(rows).filter((k) => /smartcard|redirdev|rng/.test(k)).sort()).toEqual(['devices/redirdev[1]', 'devices/rng[1]', 'devices/smartcard[1]', 'devices/smartcard[2]']);
+    for (const k of ['devices/smartcard[1]', 'devices/redirdev[1]', 'devices/rng[1]']) {
+      expect(rows[k]!.models.dac, k).toMatchObject({ action: 'as-is', accessible: true });
+      expect(rows[k]!.models.dac.reason, k).toContain('never labels it');
+    }
+    // SELinux labels the smartcard's socket with the VM's image label, no opt-out; the others never.
+    expect(rows['devices/smartcard[1]']!.models.selinux).toMatchObject({ action: 'relabel', accessible: null });
+    expect(rows['devices/redirdev[1]']!.models.selinux.action).toBe('as-is');
+    // A file backend: virtlogd opens it; SELinux still labels the smartcard's path (chardevStdioLogd false).
+    expect(rows['devices/smartcard[2]']!.models.dac).toMatchObject({ action: 'n/a', accessible: null });
+    expect(rows['devices/smartcard[2]']!.models.selinux).toMatchObject({ action: 'relabel', accessible: null });
+    const findings = (r.report.files[0]!.otherFiles as { element: string; findings: { code: string; message: string }[] }[]).find((f) => f.element === 'devices/redirdev[1]')!.findings;
+    expect(findings.map((f) => f.code)).toContain('seclabel-dropped');
+
+    const closed = byElement((await explain(h(0o755), [p], { models: ['dac'] })).report);
+    for (const k of ['devices/smartcard[1]', 'devices/redirdev[1]', 'devices/rng[1]']) expect(closed[k]!.models.dac, k).toMatchObject({ action: 'as-is', accessible: false });
+    // Nothing is written for them: only the proven dev serial gets a seclabel.
+    const a = await annotate(h(0o777), [p], {}, { models: ['dac'] });
+    expect(a.stdout.match(/<seclabel/g)).toHaveLength(2);
+    expect(a.stdout.replace("<source path='/dev/ttyS9'>\n        <seclabel model='dac' relabel='no'/>\n      </source>", "<source path='/dev/ttyS9'/>")).toBe(xml('', devs));
+  });
+
+  // virSecurityDACSetOwnership changes owner and group only: the owner bits of the mode then decide.
+  it('DAC after libvirt\'s chown: a kernel of mode 0000 or 0200 stays unreadable (the start fails, --check says so), a 0600 root one is fine, a 0044 one readable today is lost', async () => {
+    const p = file('after-chown.xml', xml(NVRAM_SOURCE));
+    const kernelMode = async (mode: number, vars?: MemoryNode) => {
+      const r = await explain(host({ '/srv/boot/vmlinuz': { type: 'file', mode }, ...(vars && { '/home/alice/vm/VARS.fd': vars }) }), [p], { models: ['dac'] });
+      return { rows: byElement(r.report), report: r.report };
+    };
+    type After = Decision & { afterChown?: boolean | null };
+    const k = async (mode: number) => (await kernelMode(mode)).rows['os/kernel']!.models.dac as After;
+    expect(await k(0o000)).toMatchObject({ action: 'relabel', accessible: false, afterChown: false });
+    expect((await k(0o000)).reason).toContain("even after libvirt's chown to the qemu user (mode and ACL unchanged) QEMU cannot use it, the VM fails to start");
+    expect((await k(0o000)).reason).toContain("fix: give the file's owner read (chmod u+r /srv/boot/vmlinuz)");
+    expect(await k(0o200)).toMatchObject({ action: 'relabel', accessible: false, afterChown: false });
+    expect(await k(0o600)).toMatchObject({ action: 'relabel', accessible: false, afterChown: true });
+    expect(await k(0o044)).toMatchObject({ action: 'relabel', accessible: true, afterChown: false });
+    expect(await k(0o644)).toMatchObject({ action: 'relabel', accessible: true, afterChown: true });
+    // The nvram libvirt chowns (no seclabel proven): 0000 alice-owned stays unwritable after the chown.
+    const nv = (await kernelMode(0o644, { type: 'file', mode: 0o000, uid: 1000, gid: 1000 })).rows['os/nvram']!.models.dac as After;
+    expect(nv).toMatchObject({ action: 'keep', accessible: false, afterChown: false });
+    const nvOk = (await kernelMode(0o644, { type: 'file', mode: 0o600, uid: 1000, gid: 1000 })).rows['os/nvram']!.models.dac as After;
+    expect(nvOk).toMatchObject({ action: 'keep', accessible: false, afterChown: true });
+    const check = await annotate(host({ '/srv/boot/vmlinuz': { type: 'file', mode: 0o000 } }), [p], { check: true }, { models: ['dac'] });
+    expect(check.stderr).toMatch(/error: os\/kernel \(\/srv\/boot\/vmlinuz\): dac: .*even after libvirt's chown/);
+    const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+    const validate = ajv.compile(JSON.parse(readFileSync('schemas/report.schema.json', 'utf8')));
+    const { report } = await kernelMode(0o000, { type: 'file', mode: 0o000, uid: 1000, gid: 1000 });
+    expect(validate(report), JSON.stringify(validate.errors, null, 2)).toBe(true);
+  });
+
+  it('<shmem> and <graphics> sockets, never labelled: /dev/shm/NAME opened or created by QEMU, a doorbell server socket connected to, a VNC socket created in its directory (sticky rules included)', async () => {
+    const devs = `    <shmem name='plain0'>
+      <model type='ivshmem-plain'/>
+      <size unit='M'>4</size>
+    </shmem>
+    <shmem name='taken'>
+      <model type='ivshmem-plain'/>
+    </shmem>
+    <shmem name='bell'>
+      <model type='ivshmem-doorbell'/>
+      <server path='/srv/sock/ivshmem.sock'/>
+    </shmem>
+    <graphics type='vnc'>
+      <listen type='socket' socket='/srv/vnc/vnc.sock'/>
+    </graphics>
+    <graphics type='spice'>
+      <listen type='socket' socket='/tmp/spice.sock'/>
+    </graphics>
+    <graphics type='vnc'>
+      <listen type='socket' socket='/var/lib/libvirt/qemu/domain-1-x/vnc.sock' autoGenerated='yes'/>
+    </graphics>
+`;
+    const p = file('shmem.xml', xml('', devs));
+    const h = (vncDir: number, tmpOwner: number) =>
+      host({
+        '/dev/shm': { type: 'dir', mode: 0o1777 },
+        '/dev/shm/taken': { type: 'file', mode: 0o600 },
+        '/srv/sock': { type: 'dir', mode: 0o755 },
+        '/srv/sock/ivshmem.sock': { type: 'socket', mode: 0o777 },
+        '/srv/vnc': { type: 'dir', mode: vncDir, gid: QEMU },
+        '/tmp': { type: 'dir', mode: 0o1777 },
+        '/tmp/spice.sock': { type: 'socket', mode: 0o755, uid: tmpOwner, gid: tmpOwner },
+      });
+    const rows = byElement((await explain(h(0o770, QEMU), [p], { models: ['dac', 'selinux'] })).report);
+    expect(Object.keys(rows).filter((k) => /shmem|graphics/.test(k))).toEqual(['devices/shmem[1] plain0', 'devices/shmem[2] taken', 'devices/shmem[3] bell', 'devices/graphics[1] vnc', 'devices/graphics[2] spice']);
+    expect(rows['devices/shmem[1] plain0']!.path).toBe('/dev/shm/plain0');
+    expect(rows['devices/shmem[1] plain0']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['devices/shmem[2] taken']!.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+    expect(rows['devices/shmem[3] bell']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['devices/graphics[1] vnc']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['devices/graphics[2] spice']!.models.dac).toMatchObject({ action: 'as-is', accessible: true });
+    expect(rows['devices/graphics[1] vnc']!.models.selinux).toMatchObject({ action: 'as-is', accessible: null });
+    const denied = byElement((await explain(h(0o750, 1000), [p], { models: ['dac'] })).report);
+    expect(denied['devices/graphics[1] vnc']!.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+    expect(denied['devices/graphics[1] vnc']!.models.dac.reason).toContain('cannot create files in it');
+    // An old socket owned by someone else in sticky /tmp: QEMU cannot remove it to bind its own.
+    expect(denied['devices/graphics[2] spice']!.models.dac).toMatchObject({ action: 'as-is', accessible: false });
+    expect(denied['devices/graphics[2] spice']!.models.dac.reason).toContain('sticky');
+    const a = await annotate(h(0o770, QEMU), [p], {}, { models: ['dac'] });
+    expect(a.stdout.match(/<seclabel/g)).toHaveLength(1);
+  });
+
   it('a pipe with .in and .out is judged on both (libvirt labels both, QEMU opens both)', async () => {
     const pipe = "    <serial type='pipe'>\n      <source path='/srv/p/pipe'/>\n    </serial>\n";
     const p = file('pipe.xml', xml('', pipe));

@@ -17,6 +17,11 @@
  * - 9p <filesystem>: never labelled; openable → starts; 0700 root → the start fails as predicted; grant fixes it.
  * - nvdimm <memory>: chowned with no opt-out, given back; <rng> random backend used as it is.
  * - <tpm> emulator (swtpm): state dir and log made swtpm_user's and never given back; QEMU gets the socket.
+ * - the chardevs of a passthrough <smartcard>, a <redirdev> and an egd <rng>: never chowned; a socket QEMU
+ *   cannot connect to fails the start; a <seclabel> in their <source> is dropped at define.
+ * - DAC after libvirt's chown: a kernel of mode 0044 or 0000 fails the start although libvirt chowns it.
+ * - <shmem> ivshmem-plain and a VNC unix socket: never labelled, created by QEMU; a taken /dev/shm file or a
+ *   socket directory QEMU cannot write fails the start as predicted.
  * The SELinux counterpart (an SELinux guest) is not run here.
  */
 import { execFileSync } from 'node:child_process';
@@ -582,6 +587,150 @@ ${commandline}</domain>
     agree('/dev/urandom untouched', owner('/dev/urandom') === '0:0' && mode('/dev/urandom') === '666');
     stop(n);
     agree('nvdimm owner given back at stop', owner(img) === `${USER}:${USER}` && mode(img) === '600');
+  });
+
+  // qemuDomainDeviceBackendChardevForeachOne: these chardevs are opened like a serial's, but security_dac.c
+  // walks serial/parallel/console/channel only, and the parser drops a <seclabel> in their <source>.
+  it('the chardevs of a passthrough smartcard, a redirdev and an egd rng: never chowned, used as they are (a socket QEMU cannot connect to fails the start as explain says), a seclabel there dropped at define', async () => {
+    const dir = join(root, 'hosted-home');
+    mkdirSync(dir, { mode: 0o755 });
+    chownSync(dir, USER, USER);
+    const socks = ['card', 'usb', 'egd', 'closed'].map((k) => join(dir, `${k}.sock`));
+    const servers: Server[] = [];
+    try {
+      for (const sock of socks) {
+        const server = createServer((c) => c.resume());
+        servers.push(server);
+        await new Promise<void>((r) => server.listen(sock, r));
+        chownSync(sock, USER, USER);
+        chmodSync(sock, 0o777);
+      }
+      const [card, usb, egd, closed] = socks as [string, string, string, string];
+      chmodSync(closed, 0o755);
+      const egdDev = (path: string) => `    <rng model='virtio'>\n      <backend model='egd' type='unix'>\n        <source mode='connect' path='${path}'/>\n      </backend>\n    </rng>\n`;
+      const devices = `    <controller type='usb' model='qemu-xhci'/>
+    <smartcard mode='passthrough' type='unix'>
+      <source mode='connect' path='${card}'/>
+    </smartcard>
+    <redirdev bus='usb' type='unix'>
+      <source mode='connect' path='${usb}'>
+        <seclabel model='dac' relabel='no'/>
+      </source>
+    </redirdev>
+${egdDev(egd)}`;
+      const n = name('hosted');
+      const input = join(root, `${n}.in.xml`);
+      const xml = domain(n, '', devices);
+      writeFileSync(input, xml);
+      validate(xml, n);
+      const rows = explainJson(input);
+      for (const k of ['devices/smartcard[1]', 'devices/redirdev[1]', 'devices/rng[1]']) expect(rows[k]!.models.dac, k).toMatchObject({ action: 'as-is', accessible: true });
+      expect(rows['devices/redirdev[1]']!.libvirt).toContain("dropped by libvirt's parser");
+      const a = annotateFile(input);
+      expect(a.code, a.stderr).toBe(0);
+      expect(a.output).toBe(xml);
+
+      const before = socks.slice(0, 3).map((f) => `${owner(f)} ${mode(f)}`);
+      const r = start(n, xml);
+      expect(r.stderr).toBe('');
+      const during = socks.slice(0, 3).map((f) => `${owner(f)} ${mode(f)}`);
+      agree(`smartcard/redirdev/egd sockets as-is connectable → the VM starts and none is chowned (${before.join(', ')} → ${during.join(', ')})`, r.state === 'running' && during.join() === before.join() && during.every((o) => o.startsWith(`${USER}:${USER} `)));
+      const back = daemon.virsh('dumpxml', '--inactive', n).stdout;
+      agree("the redirdev <source>'s seclabel is dropped at define (schema-valid, never honoured)", back.includes(usb) && !back.includes('<seclabel model=\'dac\''));
+      stop(n);
+
+      const n2 = name('hosted-closed');
+      const input2 = join(root, `${n2}.in.xml`);
+      const xml2 = domain(n2, '', egdDev(closed));
+      writeFileSync(input2, xml2);
+      const d = explainJson(input2)['devices/rng[1]']!.models.dac;
+      expect(d).toMatchObject({ action: 'as-is', accessible: false });
+      expect(cliRun('annotate', '--check', '--no-config', input2).code).toBe(1);
+      const r2 = start(n2, xml2);
+      process.stderr.write(`files-libvirtd: egd rng socket 0755 ${USER}:${USER}: ${r2.stderr.trim()}\n`);
+      agree('egd socket QEMU may not write → the start fails connecting to it, as explain says', r2.code !== 0 && r2.stderr.includes(closed) && /Permission denied/.test(r2.stderr));
+      agree('and libvirt did not chown it', `${owner(closed)} ${mode(closed)}` === `${USER}:${USER} 755`);
+    } finally {
+      for (const server of servers) await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  // virSecurityDACSetOwnership changes owner and group only: after the chown the owner bits decide.
+  // A 0600 root file libvirt chowns and QEMU then reads is proven above (<sysinfo type='fwcfg'>): not started again here.
+  it("a kernel libvirt chowns is judged after the chown: 0044 (readable now through other) and 0000 fail the start as explain says; the owner is given back", () => {
+    const boot = join(root, 'boot-after');
+    mkdirSync(boot, { mode: 0o755 });
+    const results: [number, boolean][] = [];
+    for (const m of [0o044, 0o000]) {
+      const kernel = join(boot, `vmlinuz-${m.toString(8)}`);
+      writeFileSync(kernel, fakeBzImage());
+      chmodSync(kernel, m);
+      const n = name(`after-chown-${m.toString(8)}`);
+      const input = join(root, `${n}.in.xml`);
+      const xml = domain(n, `    <kernel>${kernel}</kernel>\n    <cmdline>console=ttyS0</cmdline>\n`);
+      writeFileSync(input, xml);
+      const d = explainJson(input)['os/kernel']!.models.dac as FileRow['models']['dac'] & { afterChown?: boolean | null };
+      const fails = m !== 0o600;
+      expect(d).toMatchObject({ action: 'relabel', accessible: m === 0o044, afterChown: !fails });
+      expect(cliRun('annotate', '--check', '--no-config', input).code).toBe(fails ? 1 : 0);
+      const r = start(n, xml);
+      process.stderr.write(`files-libvirtd: kernel mode ${m.toString(8)} root: ${r.stderr.trim() || r.state}\n`);
+      const failed = r.code !== 0 && r.stderr.includes(kernel);
+      agree(`kernel ${m.toString(8)} root: explain afterChown ${String(d.afterChown)} → the start ${fails ? 'fails naming it' : 'succeeds'}`, fails ? failed : r.state === 'running');
+      if (!fails) {
+        agree('kernel 0600 root chowned to the qemu user while running', owner(kernel) === '64055:64055');
+        stop(n);
+      }
+      agree(`kernel ${m.toString(8)}: owner given back (${owner(kernel)}), mode unchanged (${mode(kernel)})`, owner(kernel) === '0:0' && mode(kernel) === m.toString(8));
+      results.push([m, failed]);
+    }
+    expect(results.map(([m, f]) => `${m.toString(8)}:${f}`)).toEqual(['44:true', '0:true']);
+  });
+
+  // Neither driver has a hook for <shmem> or <graphics>: QEMU maps /dev/shm/NAME and binds the VNC socket itself.
+  it('<shmem> ivshmem-plain and a VNC unix socket: never labelled; QEMU creates them where it may, and fails the start where explain says it cannot', () => {
+    const shmName = `i22-${process.pid}-shm`;
+    const taken = `i22-${process.pid}-taken`;
+    const vncOk = join(root, 'vnc-ok');
+    const vncNo = join(root, 'vnc-no');
+    mkdirSync(vncOk, { mode: 0o770 });
+    chownSync(vncOk, 0, 64055);
+    chmodSync(vncOk, 0o770);
+    mkdirSync(vncNo, { mode: 0o750 });
+    writeFileSync(`/dev/shm/${taken}`, '');
+    chmodSync(`/dev/shm/${taken}`, 0o600);
+    const shmem = (nm: string) => `    <shmem name='${nm}'>\n      <model type='ivshmem-plain'/>\n      <size unit='M'>4</size>\n    </shmem>\n`;
+    const vnc = (dir: string) => `    <graphics type='vnc'>\n      <listen type='socket' socket='${dir}/vnc.sock'/>\n    </graphics>\n`;
+    // The two QEMU can create share one start; each refusal gets its own, so the failure names its file.
+    const cases = [
+      { what: 'shmem-new+vnc-ok', devices: shmem(shmName) + vnc(vncOk), rows: { [`devices/shmem[1] ${shmName}`]: `/dev/shm/${shmName}`, 'devices/graphics[1] vnc': `${vncOk}/vnc.sock` }, ok: true },
+      { what: 'shmem-taken', devices: shmem(taken), rows: { [`devices/shmem[1] ${taken}`]: `/dev/shm/${taken}` }, ok: false },
+      { what: 'vnc-no', devices: vnc(vncNo), rows: { 'devices/graphics[1] vnc': `${vncNo}/vnc.sock` }, ok: false },
+    ];
+    try {
+      for (const c of cases) {
+        const n = name(c.what.replace('+', '-'));
+        const input = join(root, `${n}.in.xml`);
+        const xml = domain(n, '', c.devices);
+        writeFileSync(input, xml);
+        validate(xml, n);
+        const rows = explainJson(input);
+        for (const row of Object.keys(c.rows)) expect(rows[row]!.models.dac, `${c.what} ${row}`).toMatchObject({ action: 'as-is', accessible: c.ok });
+        expect(annotateFile(input).output).toBe(xml);
+        expect(cliRun('annotate', '--check', '--no-config', input).code).toBe(c.ok ? 0 : 1);
+        const r = start(n, xml);
+        process.stderr.write(`files-libvirtd: ${c.what}: ${r.stderr.trim() || r.state}\n`);
+        const paths = Object.values(c.rows);
+        if (c.ok) {
+          agree(`${c.what}: explain as-is usable → the VM starts, QEMU created ${paths.join(' and ')} as the qemu user (${paths.map((p) => (existsSync(p) ? owner(p) : 'missing')).join(', ')})`, r.state === 'running' && paths.every((p) => existsSync(p) && owner(p) === '64055:64055'));
+          stop(n);
+        } else agree(`${c.what}: explain as-is not usable → the start fails naming ${paths[0]}`, r.code !== 0 && r.stderr.includes(paths[0]!) && /Permission denied/.test(r.stderr));
+      }
+      agree('the taken /dev/shm file is untouched', owner(`/dev/shm/${taken}`) === '0:0' && mode(`/dev/shm/${taken}`) === '600');
+    } finally {
+      rmSync(`/dev/shm/${shmName}`, { force: true });
+      rmSync(`/dev/shm/${taken}`, { force: true });
+    }
   });
 
   // Last: it installs the hook into this private daemon only.
