@@ -75,7 +75,8 @@ export function planHookPolicyStore(view: HostView, reader: PolicyCache | undefi
 export function applyHookPolicyStore(plan: HookStorePlan, writer: PolicyCache, reader: PolicyCache): Result<void, string> {
   const loaded = loadPolicyCached(plan.bytes, writer);
   if (!loaded.ok) return failure(`${plan.source}: not a usable kernel policy: ${loaded.error.message} (${loaded.error.section} at byte ${loaded.error.offset})`);
-  writer.store.write(plan.projectionEntry, encodeEntry(projectionKey(writer.key), plan.bytes, projectPolicy(loaded.value, plan.scope)));
+  // A flat payload: the hook reads it back without node:v8 and its stream stack (flat-payload.ts).
+  writer.store.write(plan.projectionEntry, encodeEntry(projectionKey(writer.key), plan.bytes, projectPolicy(loaded.value, plan.scope), true));
   if (!hookCanRead(reader, plan.bytes)) return failure('the entry was not written, or the hook could not use it (owner, mode or space)');
   return sameScope(readProjection(reader, plan.bytes), plan.scope) ? success(undefined) : failure('the projection was not written, or the hook could not use it (owner, mode or space)');
 }
