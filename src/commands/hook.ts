@@ -23,6 +23,7 @@ import { ACTIVE_NOTE, hookPath, planInstall, planUninstall, probeCommandText, pr
 import type { HookContext } from '../hook/judge.js';
 import type { Model } from '../decide/types.js';
 import type { Domain } from '../domain/model.js';
+import type { HostView } from '../host/view.js';
 import { DEFAULT_BINARY, HOOK_PATH, renderHookScript } from '../hook/script.js';
 import { failure, type Result } from '../result.js';
 import { shellQuote } from '../shell-quote.js';
@@ -44,10 +45,21 @@ export interface HookRequest {
 }
 
 /**
+ * The build's warm-up of the hook's code cache (scripts/bundle.mjs) runs the SELinux check on a machine
+ * that has neither an SELinux kernel nor root's store: it names the store's owner (its own uid) and
+ * puts a stand-in for selinuxfs and the disk's labels in front of the live view, so that the live code
+ * the check runs on an SELinux host is compiled, and so cached. Never set on libvirt's call.
+ */
+export interface HookWarmUp {
+  readonly storeOwner: number;
+  readonly view: (live: HostView) => HostView;
+}
+
+/**
  * `readStdin`: how the check reads the XML; the stream by default, the descriptor itself from the fast
  * entry (cli/hook-fast.ts), which knows io.stdin is the process's own.
  */
-export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = () => readAll(io.stdin)): Promise<ExitCode | HookExit> {
+export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = () => readAll(io.stdin), warmUp?: HookWarmUp): Promise<ExitCode | HookExit> {
   const { words } = req;
   if (words.length === 1 && words[0] === 'install') {
     const store = hookPolicyStoreDir(req.hookConfig);
@@ -61,14 +73,14 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
   // The hook runs in libvirtd's context, whose SELinux domain need not be allowed to write a home
   // directory's cache (each refused attempt an audit record on every VM start): it never writes one. It
   // READS the store `hook install` filled as root, for byte-identical policy bytes only; else it reads the policy.
-  const store = hookPolicyStoreForReading(hookPolicyStoreDir(req.hookConfig));
+  const store = hookPolicyStoreForReading(hookPolicyStoreDir(req.hookConfig), warmUp?.storeOwner);
   usePolicyCache(store);
   const policyLoader = hookPolicyLoader(store);
   return runHookCheck(words, {
     readStdin,
     log,
     readConfig: configReader(req.hookConfig),
-    openContext: (svirtLabel) => liveHookContext(host, svirtLabel, policyLoader),
+    openContext: (svirtLabel) => liveHookContext(host, svirtLabel, policyLoader, warmUp?.view),
     startRecords: liveStartRecords,
     refilter: (bytes) => refilterForThisHost(bytes, host),
     writeStdout: (bytes) => io.stdout.write(bytes),
@@ -117,7 +129,7 @@ async function liveStartRecords(vm: string, domain: Domain, model: Model, contex
 }
 
 /** The host context for the check: the live host (a facts snapshot is not the host libvirt starts on). */
-export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource, hookLoader?: PolicyLoader): Result<HookContext, string> {
+export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource, hookLoader?: PolicyLoader, warmUpView?: HookWarmUp['view']): Result<HookContext, string> {
   const refusal = hostOptionsRefusal('hook', opts);
   if (refusal) return failure(refusal);
   const host = openHost(opts);
@@ -126,7 +138,7 @@ export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource,
   // The hook's own loader (its store's projection) unless the host brings one (a recorded or replayed policy).
   const invoker = host.value.env.invoker;
   const loadPolicy = host.value.env.loadPolicy ?? hookLoader;
-  return createHostContext(host.value.view, host.value.opts, { ...(invoker && { invoker }), ...(loadPolicy && { loadPolicy }), svirtLabel });
+  return createHostContext(warmUpView ? warmUpView(host.value.view) : host.value.view, host.value.opts, { ...(invoker && { invoker }), ...(loadPolicy && { loadPolicy }), svirtLabel });
 }
 
 export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo, dryRun = false): ExitCode {
