@@ -16,10 +16,10 @@ import type { PolicyLoader } from '../app/selinux-engine.js';
 import { createLiveView } from '../adapters/live/live-view.js';
 import { hookPolicyStoreDir } from '../hook/config.js';
 import { readAll } from '../adapters/inputs.js';
-import { configReader, liveHookFiles, liveHookLog, liveHookProbe, runningProgram } from '../adapters/hook/live-effects.js';
+import { configReader, liveHookFiles, liveHookLog, liveHookProbe, liveHookStoreFiles, runningProgram } from '../adapters/hook/live-effects.js';
 import { hostOptionsUnusable, runHookCheck, type HookExit } from '../hook/check.js';
-import type { HookFiles, HookProbe } from '../hook/effects.js';
-import { ACTIVE_NOTE, hookPath, planInstall, planUninstall, probeCommandText, probeHook, RELOAD_NOTE } from '../hook/install.js';
+import type { HookFiles, HookProbe, HookStoreFiles } from '../hook/effects.js';
+import { ACTIVE_NOTE, hookPath, planInstall, planStoreRemoval, planUninstall, probeCommandText, probeHook, RELOAD_NOTE } from '../hook/install.js';
 import type { HookContext } from '../hook/judge.js';
 import type { Model } from '../decide/types.js';
 import type { Domain } from '../domain/model.js';
@@ -66,7 +66,8 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
     const policyStore = () => storeHookPolicy(store, io);
     return runHookInstall({ hooksDir: req.hooksDir, binary: req.binary, running: runningProgram(), dryRun: req.dryRun }, { files: liveHookFiles, probe: liveHookProbe, policyStore }, io);
   }
-  if (words.length === 1 && words[0] === 'uninstall') return runHookUninstall(req.hooksDir, liveHookFiles, io, req.dryRun === true);
+  if (words.length === 1 && words[0] === 'uninstall')
+    return runHookUninstall(req.hooksDir, liveHookFiles, io, req.dryRun === true, { dir: hookPolicyStoreDir(req.hookConfig), files: liveHookStoreFiles });
   const log = liveHookLog(() => io.stderr);
   if (!req.host.ok) return hostOptionsUnusable(req.host.error, log);
   const host = req.host.value;
@@ -141,29 +142,72 @@ export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource,
   return createHostContext(warmUpView ? warmUpView(host.value.view) : host.value.view, host.value.opts, { ...(invoker && { invoker }), ...(loadPolicy && { loadPolicy }), svirtLabel });
 }
 
-export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo, dryRun = false): ExitCode {
+/** The hook's policy store for uninstall: where `hook install` wrote it (next to --hook-config), and its effects. */
+export interface UninstallStore {
+  readonly dir: string;
+  readonly files: HookStoreFiles;
+}
+
+/**
+ * Removes the qemu.d script, and what `hook install` wrote into the hook's policy store (its entries; the
+ * directory when nothing else is left in it), plans first. Without `store` (callers that manage only the
+ * script), the script alone.
+ */
+export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo, dryRun = false, store?: UninstallStore): ExitCode {
   const path = hookPath(hooksDir);
   const plan = planUninstall(path, files.inspect(path));
   if (plan.kind === 'refuse') {
     io.stderr.write(`virt-seclabel: ${path}: refusing to remove ${plan.why}\n`);
     return EXIT.error;
   }
-  if (plan.kind === 'absent') {
-    io.stdout.write(`virt-seclabel: ${path} does not exist; nothing removed\n`);
-    return EXIT.ok;
+  const storePlan = store ? planStoreRemoval(store.dir, store.files.list(store.dir)) : { kind: 'none' as const };
+  const storeChanges = storePlan.kind === 'remove' && (storePlan.files.length > 0 || storePlan.removeDir);
+  if (plan.kind === 'absent') io.stdout.write(`virt-seclabel: ${path} does not exist; nothing removed\n`);
+  else io.stdout.write(`virt-seclabel: plan: remove ${path}\n`);
+  if (storePlan.kind === 'leave') io.stdout.write(`virt-seclabel: policy store: leaving ${storePlan.dir}: ${storePlan.why}\n`);
+  if (storePlan.kind === 'remove') {
+    const what = [...storePlan.files, ...(storePlan.removeDir ? [`the directory ${storePlan.dir}`] : [])];
+    if (what.length > 0) io.stdout.write(`virt-seclabel: plan: remove the hook's policy store that hook install wrote: ${what.join(', ')}\n`);
+    if (storePlan.left.length > 0) io.stdout.write(`virt-seclabel: policy store: leaving ${storePlan.dir} and what hook install did not write in it: ${storePlan.left.join(', ')}\n`);
   }
-  io.stdout.write(`virt-seclabel: plan: remove ${path}\n`);
+  if (plan.kind === 'absent' && !storeChanges) return EXIT.ok;
   if (dryRun) {
     io.stdout.write('virt-seclabel: dry run: nothing removed\n');
     return EXIT.ok;
   }
-  try {
-    files.remove(path);
-  } catch (e) {
-    io.stderr.write(`virt-seclabel: ${path}: not removed: ${e instanceof Error ? e.message : String(e)}\n`);
-    return EXIT.error;
+  if (plan.kind === 'remove') {
+    try {
+      files.remove(path);
+    } catch (e) {
+      io.stderr.write(`virt-seclabel: ${path}: not removed: ${e instanceof Error ? e.message : String(e)}\n`);
+      return EXIT.error;
+    }
+    io.stdout.write(`virt-seclabel: removed ${path}; ${RELOAD_NOTE}\n`);
   }
-  io.stdout.write(`virt-seclabel: removed ${path}; ${RELOAD_NOTE}\n`);
+  if (storePlan.kind !== 'remove' || !store) return EXIT.ok;
+  const removed: string[] = [];
+  const undone = (what: string, e: unknown) => {
+    if (removed.length > 0) io.stdout.write(`virt-seclabel: removed ${removed.join(', ')}\n`);
+    io.stderr.write(`virt-seclabel: ${what}: not removed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.error;
+  };
+  for (const f of storePlan.files) {
+    try {
+      store.files.removeFile(f);
+    } catch (e) {
+      return undone(f, e);
+    }
+    removed.push(f);
+  }
+  if (storePlan.removeDir) {
+    try {
+      store.files.removeDir(storePlan.dir);
+    } catch (e) {
+      return undone(storePlan.dir, e);
+    }
+    removed.push(storePlan.dir);
+  }
+  if (removed.length > 0) io.stdout.write(`virt-seclabel: removed ${removed.join(', ')}\n`);
   return EXIT.ok;
 }
 
