@@ -24,6 +24,7 @@ import type { HookContext } from '../hook/judge.js';
 import type { Model } from '../decide/types.js';
 import type { Domain } from '../domain/model.js';
 import type { HostView } from '../host/view.js';
+import type { EntryStore } from '../selinux/policy/cached-load.js';
 import { DEFAULT_BINARY, HOOK_PATH, renderHookScript } from '../hook/script.js';
 import { failure, type Result } from '../result.js';
 import { shellQuote } from '../shell-quote.js';
@@ -53,7 +54,12 @@ export interface HookRequest {
 export interface HookWarmUp {
   readonly storeOwner: number;
   readonly view: (live: HostView) => HostView;
+  /** Where the stand-in keeps a file the view maps: the store compares the policy file by path, not through the view. */
+  readonly path: (path: string) => string;
 }
+
+const withPath = (f: NonNullable<EntryStore['readAgainst']>, path: HookWarmUp['path']): EntryStore['readAgainst'] =>
+  (name, policyPath, headLength, layout) => f(name, path(policyPath), headLength, layout);
 
 /**
  * `readStdin`: how the check reads the XML; the stream by default, the descriptor itself from the fast
@@ -74,7 +80,8 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
   // The hook runs in libvirtd's context, whose SELinux domain need not be allowed to write a home
   // directory's cache (each refused attempt an audit record on every VM start): it never writes one. It
   // READS the store `hook install` filled as root, for byte-identical policy bytes only; else it reads the policy.
-  const store = hookPolicyStoreForReading(hookPolicyStoreDir(req.hookConfig), warmUp?.storeOwner);
+  const read = hookPolicyStoreForReading(hookPolicyStoreDir(req.hookConfig), warmUp?.storeOwner);
+  const store = warmUp && read?.store.readAgainst ? { ...read, store: { ...read.store, readAgainst: withPath(read.store.readAgainst, warmUp.path) } } : read;
   usePolicyCache(store);
   const policyLoader = hookPolicyLoader(store);
   return runHookCheck(words, {
