@@ -8,6 +8,9 @@
 # Rows: node -e 0; DAC `prepare begin` (fast entry); SELinux `start begin` (fast entry) with the store (its copy of the running policy used, as while the kernel keeps the policy install read; and not, as after a policy load or boolean change) and
 # without. One run each: V8 seeds its hash with a random prime search at startup, which moves a count by
 # up to ~12 M instructions between runs of the same command (HashSeed::InitializeRoots).
+# Each command runs with only PATH and LC_ALL, as libvirt runs the hook and hook-start.mjs measures it: an
+# inherited NODE_EXTRA_CA_CERTS alone makes every Node start parse a CA bundle (about 416 M instructions
+# with Debian's), which drowns the hook's own cost in the ratios.
 #
 # Needs root, valgrind, unshare, setfattr, /etc/selinux/default/policy/policy.33 and a build.
 # Usage: npm run build && sh bench/hook-callgrind.sh [DIST-DIR]
@@ -97,7 +100,7 @@ setfattr -n security.selinux -v system_u:object_r:var_t:s0 "$r/srv"
 setfattr -n security.selinux -v system_u:object_r:public_content_t:s0 "$r/srv/iso"
 setfattr -n security.selinux -v system_u:object_r:public_content_t:s0 "$r/srv/iso/a.iso"
 shift 4
-exec chroot "$r" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@"
+exec chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@"
 ' bench-chroot "$w/root" "$store" "$w/selinuxfs" "$w" "$@" < "$input" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 base=$(chrooted - "$w/dac.xml" node -e 0)

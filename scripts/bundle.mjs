@@ -19,7 +19,7 @@ import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cjsOptions } from './esbuild-cjs.mjs';
@@ -40,6 +40,7 @@ function buildId() {
 rmSync(join(outdir, 'chunks'), { recursive: true, force: true }); // the layout of earlier builds
 rmSync(join(outdir, 'main.js.map'), { force: true }); // tsc's map of the main.js this replaces
 
+const BUILD_ID = buildId();
 const common = {
   bundle: true,
   platform: 'node',
@@ -47,7 +48,7 @@ const common = {
   external: ['@napi-rs/xattr', '@napi-rs/xattr-*'],
   // The version is fixed at build time: --version and snapshots read no file. The build identity keys
   // the parsed-policy cache (src/app/policy-cache-env.ts): any change to the sources is another reader.
-  define: { VIRT_SECLABEL_VERSION: JSON.stringify(pkg.version), VIRT_SECLABEL_BUILD_ID: JSON.stringify(buildId()) },
+  define: { VIRT_SECLABEL_VERSION: JSON.stringify(pkg.version), VIRT_SECLABEL_BUILD_ID: JSON.stringify(BUILD_ID) },
   legalComments: 'eof',
   logLevel: 'warning',
 };
@@ -236,29 +237,94 @@ else {
 }
 
 // The hook bundle's code cache, the same way: a `prepare begin` and a `start begin` of a domain whose one
-// disk (a scratch file) carries relabel='no' for each model, through the hook's own entry.
+// disk (a scratch file) carries relabel='no' for each model, through the hook's own entry. On a build
+// machine without an SELinux kernel the second judges nothing (the model is not active), so the SELinux
+// check would be compiled at every SELinux host's call (about 13 M instructions, bench/hook-callgrind.sh).
+// Where Debian's policy is installed, a third run judges the disk as an SELinux host does, with the policy
+// store `hook install` writes: the live view behind a stand-in for selinuxfs and the disk's labels, and a
+// store of the build's own uid (src/commands/hook.ts, HookWarmUp). It only compiles code: whatever it
+// answers, nothing of it is kept but the compiled functions.
 rmSync(join(outdir, 'hook.cjs.v8cache'), { force: true });
 const WARM_UP_HOOK = `const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module'), path = require('node:path');
 const { Readable, Writable } = require('node:stream');
-const [file, cacheFile, disk] = process.argv.slice(1);
+const [file, cacheFile, disk, seDir] = process.argv.slice(1);
 const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file });
 const m = { exports: {} };
 script.runInThisContext()(m.exports, Module.createRequire(file), m, file, path.dirname(file));
-const xml = (model) => "<domain type='kvm'><name>warm-up</name><devices><disk type='file' device='cdrom'><source file='" + disk + "'><seclabel model='" + model + "' relabel='no'/></source><target dev='hdc' bus='ide'/><readonly/></disk></devices></domain>";
+const label = "<seclabel type='dynamic' model='selinux' relabel='yes'><label>system_u:system_r:svirt_t:s0:c10,c20</label><imagelabel>system_u:object_r:svirt_image_t:s0:c10,c20</imagelabel></seclabel>";
+const xml = (model, domainLabel = '') => "<domain type='kvm'><name>warm-up</name><uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid><memory unit='KiB'>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices><emulator>/usr/bin/qemu-system-x86_64</emulator><disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='" + disk + "'><seclabel model='" + model + "' relabel='no'/></source><target dev='hdc' bus='ide'/><readonly/></disk></devices>" + domainLabel + "</domain>";
 const sink = new Writable({ write: (_c, _e, cb) => cb() });
+let said = '';
+const told = new Writable({ write: (c, _e, cb) => { said += c; cb(); } });
+const SELINUXFS = '/sys/fs/selinux';
+const inSelinuxfs = (p) => p === SELINUXFS || p.startsWith(SELINUXFS + '/') ? path.join(seDir, 'selinuxfs', p.slice(SELINUXFS.length)) : p;
+const labelOf = (p) => 'system_u:object_r:' + (p === '/' ? 'root_t' : p === disk || p === path.dirname(disk) ? 'public_content_t' : 'var_t') + ':s0';
+const view = (live) => ({
+  ...live,
+  readText: (p) => live.readText(inSelinuxfs(p)),
+  // The policy only through the store's projection, as the hook reads it on an SELinux host: a miss, or a
+  // question the projection leaves to the whole policy, then says so below instead of warming another path.
+  readBinary: (p) => (inSelinuxfs(p) === p ? live.readBinary(p) : { kind: 'unknown', why: 'the warm-up reads the policy through the store only' }),
+  listDir: (p) => live.listDir(inSelinuxfs(p)),
+  selinuxLabel: (p) => (live.selinuxLabel(p), { kind: 'ok', value: labelOf(p) }),
+});
 (async () => {
   for (const [model, op] of [['dac', 'prepare'], ['selinux', 'start']])
     await m.exports.runHook(['warm-up', op, 'begin', '-'], { stdin: Readable.from([Buffer.from(xml(model))]), stdout: sink, stderr: sink });
+  if (seDir) {
+    const warmUp = { hookConfig: path.join(seDir, 'etc', 'hook.conf'), storeOwner: process.getuid(), view, path: inSelinuxfs };
+    const code = await m.exports.runHook(['warm-up', 'start', 'begin', '-'], { stdin: Readable.from([Buffer.from(xml('selinux', label))]), stdout: sink, stderr: told }, warmUp);
+    if (code !== 0 || said !== '') console.error('the SELinux warm-up did not judge the disk silently: ' + code + ' ' + said.trim());
+    m.exports.wroteNothing();
+  }
   fs.writeFileSync(cacheFile, script.createCachedData());
 })();
 `;
+/**
+ * What the SELinux warm-up reads: a selinuxfs stand-in (enforce, mls, policyvers, the policy) and the
+ * policy store `hook install` would write for it, keyed as this build's hook reads it (policy-cache-env.ts).
+ * Undefined without Debian's policy, or when the tsc output it is made with fails.
+ */
+async function selinuxWarmUpDir(dir) {
+  const POLICY = '/etc/selinux/default/policy/policy.33';
+  if (!existsSync(POLICY)) return undefined;
+  try {
+    const dist = (m) => import(join(root, 'dist', m));
+    const [{ loadPolicy }, { projectPolicy }, { encodeEntry, projectionEntryName }, { HOOK_CLASSES }] = await Promise.all([
+      dist('selinux/policy/load.js'), dist('selinux/policy/projection.js'), dist('selinux/policy/cache-entry.js'), dist('app/hook-policy-store.js'),
+    ]);
+    const bytes = readFileSync(POLICY);
+    const policy = loadPolicy(bytes);
+    if (!policy.ok) throw new Error(`${POLICY}: ${policy.error.message}`);
+    mkdirSync(join(dir, 'selinuxfs'), { recursive: true });
+    writeFileSync(join(dir, 'selinuxfs', 'policy'), bytes);
+    writeFileSync(join(dir, 'selinuxfs', 'enforce'), '1');
+    writeFileSync(join(dir, 'selinuxfs', 'policyvers'), '33');
+    writeFileSync(join(dir, 'selinuxfs', 'mls'), policy.value.mls ? '1' : '0');
+    const store = join(dir, 'etc', 'policy-store');
+    mkdirSync(store, { recursive: true, mode: 0o700 });
+    chmodSync(store, 0o700);
+    const key = `virt-seclabel ${pkg.version} build ${BUILD_ID} v8 ${process.versions.v8} projection`;
+    const scope = { sourceTypes: ['svirt_t', 'svirt_tcg_t'], classes: [...HOOK_CLASSES] };
+    writeFileSync(join(store, projectionEntryName()), Buffer.concat(encodeEntry(key, bytes, projectPolicy(policy.value, scope), true)), { mode: 0o600 });
+    return dir;
+  } catch (e) {
+    console.warn(`bundle: the hook's code cache is warmed without SELinux: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
+}
 const warmDisk = join(root, '.tmp', 'bundle-warm-up-disk.iso');
+const warmSelinux = join(root, '.tmp', 'bundle-warm-up-selinux');
+rmSync(warmSelinux, { recursive: true, force: true });
 writeFileSync(warmDisk, '');
-const warmHook = spawnSync(process.execPath, ['-e', WARM_UP_HOOK, join(outdir, 'hook.cjs'), join(outdir, 'hook.cjs.v8cache'), warmDisk], { encoding: 'utf8' });
+const seDir = await selinuxWarmUpDir(warmSelinux);
+const warmHook = spawnSync(process.execPath, ['-e', WARM_UP_HOOK, join(outdir, 'hook.cjs'), join(outdir, 'hook.cjs.v8cache'), warmDisk, seDir ?? ''], { encoding: 'utf8' });
 rmSync(warmDisk, { force: true });
+rmSync(warmSelinux, { recursive: true, force: true });
 if (warmHook.status !== 0 || !existsSync(join(outdir, 'hook.cjs.v8cache'))) {
   console.warn(`bundle: no V8 code cache written for hook.cjs (${warmHook.status}): ${warmHook.stderr.trim().split('\n').pop() ?? ''}`);
 } else {
+  if (warmHook.stderr.trim() !== '') console.warn(`bundle: ${warmHook.stderr.trim()}`);
   const written = readFileSync(join(outdir, 'hook.cjs.v8cache'));
   hookCache = { length: written.length, crc32: crc32(written) };
 }

@@ -91,7 +91,8 @@ export function planHookPolicyStore(view: HostView, reader: PolicyCache | undefi
 export function applyHookPolicyStore(plan: HookStorePlan, writer: PolicyCache, reader: PolicyCache): Result<void, string> {
   const loaded = loadPolicyCached(plan.bytes, writer);
   if (!loaded.ok) return failure(`${plan.source}: not a usable kernel policy: ${loaded.error.message} (${loaded.error.section} at byte ${loaded.error.offset})`);
-  writer.store.write(plan.projectionEntry, encodeEntry(projectionKey(writer.key), plan.bytes, projectPolicy(loaded.value, plan.scope)));
+  // A flat payload: the hook reads it back without node:v8 and its stream stack (flat-payload.ts).
+  writer.store.write(plan.projectionEntry, encodeEntry(projectionKey(writer.key), plan.bytes, projectPolicy(loaded.value, plan.scope), true));
   if (plan.instance) {
     // The copy first, its instance after: an instance names a copy that is whole.
     if (!writer.store.write(RUNNING_COPY, [plan.bytes]) || !writer.store.write(RUNNING_INSTANCE, [Buffer.from(formatInstance(plan.instance), 'utf8')])) {

@@ -12,10 +12,13 @@ declare const VIRT_SECLABEL_BUILD_ID: string | undefined;
 const buildKey = (): string | undefined =>
   typeof VIRT_SECLABEL_BUILD_ID === 'string' ? `virt-seclabel ${packageVersion()} build ${VIRT_SECLABEL_BUILD_ID} v8 ${process.versions.v8}` : undefined;
 
-/** The hook's store as the hook sees it: read only (a miss, e.g. from another build, means a full read). */
-export function hookPolicyStoreForReading(dir: string): PolicyCache | undefined {
+/**
+ * The hook's store as the hook sees it: read only (a miss, e.g. from another build, means a full read);
+ * root's, unless the build's warm-up names its own uid (src/commands/hook.ts, HookWarmUp).
+ */
+export function hookPolicyStoreForReading(dir: string, owner = 0): PolicyCache | undefined {
   const key = buildKey();
-  return key === undefined ? undefined : { store: openReadOnlyStore(dir), key };
+  return key === undefined ? undefined : { store: openReadOnlyStore(dir, owner), key };
 }
 
 /** The hook's store as `hook install` (root) fills it: this build's key, so the hook of this build finds it. */

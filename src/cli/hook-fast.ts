@@ -7,7 +7,7 @@
  */
 import type { CliIo } from '../app/command-io.js';
 import { readLiveStdin } from '../adapters/hook/live-effects.js';
-import { runHookRequest } from '../commands/hook.js';
+import { runHookRequest, type HookWarmUp } from '../commands/hook.js';
 import { READ_LIMIT, readAll } from '../adapters/inputs.js';
 import { HOOK_DEFAULT_ARGS, hookRequestFrom, type HookArgs } from './hook.js';
 
@@ -26,8 +26,12 @@ const liveIo: CliIo = {
 /** The live call built neither output stream: it has nothing in flight, so main.ts may exit at once. */
 export const wroteNothing = (): boolean => !wrote;
 
-/** `io` is for the build's warm-up run; libvirt's call gets the process's own streams and descriptor 0. */
-export function runHook(rest: readonly string[], io?: CliIo) {
+/**
+ * `io`, `hookConfig` and `warmUp` are for the build's warm-up runs (scripts/bundle.mjs); libvirt's call
+ * gets the process's own streams and descriptor 0, the default config and the live host.
+ */
+export function runHook(rest: readonly string[], io?: CliIo, warmUp?: HookWarmUp & { readonly hookConfig: string }) {
+  if (warmUp && io) return runHookRequest({ ...hookRequestFrom(fastHookArgs(rest)), hookConfig: warmUp.hookConfig }, io, undefined, warmUp);
   if (io) return runHookRequest(hookRequestFrom(fastHookArgs(rest)), io);
   return runHookRequest(hookRequestFrom(fastHookArgs(rest)), liveIo, () => readLiveStdin(READ_LIMIT, () => readAll(liveIo.stdin)));
 }

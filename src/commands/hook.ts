@@ -16,17 +16,19 @@ import type { PolicyLoader } from '../app/selinux-engine.js';
 import { createLiveView } from '../adapters/live/live-view.js';
 import { hookPolicyStoreDir } from '../hook/config.js';
 import { readAll } from '../adapters/inputs.js';
-import { configReader, liveHookFiles, liveHookLog, liveHookProbe, runningProgram } from '../adapters/hook/live-effects.js';
+import { configReader, liveHookFiles, liveHookLog, liveHookProbe, liveHookStoreFiles, runningProgram } from '../adapters/hook/live-effects.js';
 import { hostOptionsUnusable, runHookCheck, type HookExit } from '../hook/check.js';
-import type { HookFiles, HookProbe, HookSelinuxHost } from '../hook/effects.js';
+import type { HookFiles, HookProbe, HookSelinuxHost, HookStoreFiles } from '../hook/effects.js';
 import { judgeHookUnderSelinux } from '../hook/selinux-install.js';
 import { liveSelinuxHost, selinuxKernelRuns } from '../adapters/hook/selinux-host.js';
 import { policyOracle } from '../selinux/policy-oracle.js';
 import { readHostPolicy } from '../app/selinux-engine.js';
-import { ACTIVE_NOTE, hookPath, planInstall, planUninstall, probeCommandText, probeHook, RELOAD_NOTE } from '../hook/install.js';
+import { ACTIVE_NOTE, hookPath, planInstall, planStoreRemoval, planUninstall, probeCommandText, probeHook, RELOAD_NOTE } from '../hook/install.js';
 import type { HookContext } from '../hook/judge.js';
 import type { Model } from '../decide/types.js';
 import type { Domain } from '../domain/model.js';
+import type { HostView } from '../host/view.js';
+import type { EntryStore } from '../selinux/policy/cached-load.js';
 import { DEFAULT_BINARY, HOOK_PATH, renderHookScript } from '../hook/script.js';
 import { failure, type Result } from '../result.js';
 import type { SelinuxOracle } from '../selinux/oracle.js';
@@ -49,10 +51,26 @@ export interface HookRequest {
 }
 
 /**
+ * The build's warm-up of the hook's code cache (scripts/bundle.mjs) runs the SELinux check on a machine
+ * that has neither an SELinux kernel nor root's store: it names the store's owner (its own uid) and
+ * puts a stand-in for selinuxfs and the disk's labels in front of the live view, so that the live code
+ * the check runs on an SELinux host is compiled, and so cached. Never set on libvirt's call.
+ */
+export interface HookWarmUp {
+  readonly storeOwner: number;
+  readonly view: (live: HostView) => HostView;
+  /** Where the stand-in keeps a file the view maps: the store compares the policy file by path, not through the view. */
+  readonly path: (path: string) => string;
+}
+
+const withPath = (f: NonNullable<EntryStore['readAgainst']>, path: HookWarmUp['path']): EntryStore['readAgainst'] =>
+  (name, policyPath, headLength, layout) => f(name, path(policyPath), headLength, layout);
+
+/**
  * `readStdin`: how the check reads the XML; the stream by default, the descriptor itself from the fast
  * entry (cli/hook-fast.ts), which knows io.stdin is the process's own.
  */
-export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = () => readAll(io.stdin)): Promise<ExitCode | HookExit> {
+export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = () => readAll(io.stdin), warmUp?: HookWarmUp): Promise<ExitCode | HookExit> {
   const { words } = req;
   if (words.length === 1 && words[0] === 'install') {
     const store = hookPolicyStoreDir(req.hookConfig);
@@ -60,7 +78,8 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
     const selinux = selinuxKernelRuns() ? liveSelinuxHost(liveHostOracle) : undefined;
     return runHookInstall({ hooksDir: req.hooksDir, binary: req.binary, running: runningProgram(), dryRun: req.dryRun }, { files: liveHookFiles, probe: liveHookProbe, policyStore, ...(selinux && { selinux }) }, io);
   }
-  if (words.length === 1 && words[0] === 'uninstall') return runHookUninstall(req.hooksDir, liveHookFiles, io, req.dryRun === true);
+  if (words.length === 1 && words[0] === 'uninstall')
+    return runHookUninstall(req.hooksDir, liveHookFiles, io, req.dryRun === true, { dir: hookPolicyStoreDir(req.hookConfig), files: liveHookStoreFiles });
   const log = liveHookLog(() => io.stderr);
   if (!req.host.ok) return hostOptionsUnusable(req.host.error, log);
   const host = req.host.value;
@@ -68,14 +87,15 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
   // directory's cache (each refused attempt an audit record on every VM start): it never writes one. It
   // READS the store `hook install` filled as root, for byte-identical policy bytes only; else it reads the policy.
   const storeDir = hookPolicyStoreDir(req.hookConfig);
-  const store = hookPolicyStoreForReading(storeDir);
+  const read = hookPolicyStoreForReading(storeDir, warmUp?.storeOwner);
+  const store = warmUp && read?.store.readAgainst ? { ...read, store: { ...read.store, readAgainst: withPath(read.store.readAgainst, warmUp.path) } } : read;
   usePolicyCache(store);
   const policyLoader = hookPolicyLoader(store, storeDir);
   return runHookCheck(words, {
     readStdin,
     log,
     readConfig: configReader(req.hookConfig),
-    openContext: (svirtLabel) => liveHookContext(host, svirtLabel, policyLoader),
+    openContext: (svirtLabel) => liveHookContext(host, svirtLabel, policyLoader, warmUp?.view),
     startRecords: liveStartRecords,
     refilter: (bytes) => refilterForThisHost(bytes, host),
     writeStdout: (bytes) => io.stdout.write(bytes),
@@ -124,7 +144,7 @@ async function liveStartRecords(vm: string, domain: Domain, model: Model, contex
 }
 
 /** The host context for the check: the live host (a facts snapshot is not the host libvirt starts on). */
-export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource, hookLoader?: PolicyLoader): Result<HookContext, string> {
+export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource, hookLoader?: PolicyLoader, warmUpView?: HookWarmUp['view']): Result<HookContext, string> {
   const refusal = hostOptionsRefusal('hook', opts);
   if (refusal) return failure(refusal);
   const host = openHost(opts);
@@ -133,7 +153,7 @@ export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource,
   // The hook's own loader (its store's projection) unless the host brings one (a recorded or replayed policy).
   const invoker = host.value.env.invoker;
   const loadPolicy = host.value.env.loadPolicy ?? hookLoader;
-  return createHostContext(host.value.view, host.value.opts, { ...(invoker && { invoker }), ...(loadPolicy && { loadPolicy }), svirtLabel });
+  return createHostContext(warmUpView ? warmUpView(host.value.view) : host.value.view, host.value.opts, { ...(invoker && { invoker }), ...(loadPolicy && { loadPolicy }), svirtLabel });
 }
 
 /** The running kernel's policy with its booleans in force, as the access engine answers it. */
@@ -188,29 +208,72 @@ function applyScriptLabel(path: string, sel: HookSelinuxHost, label: string, io:
   return true;
 }
 
-export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo, dryRun = false): ExitCode {
+/** The hook's policy store for uninstall: where `hook install` wrote it (next to --hook-config), and its effects. */
+export interface UninstallStore {
+  readonly dir: string;
+  readonly files: HookStoreFiles;
+}
+
+/**
+ * Removes the qemu.d script, and what `hook install` wrote into the hook's policy store (its entries; the
+ * directory when nothing else is left in it), plans first. Without `store` (callers that manage only the
+ * script), the script alone.
+ */
+export function runHookUninstall(hooksDir: string, files: HookFiles, io: CliIo, dryRun = false, store?: UninstallStore): ExitCode {
   const path = hookPath(hooksDir);
   const plan = planUninstall(path, files.inspect(path));
   if (plan.kind === 'refuse') {
     io.stderr.write(`virt-seclabel: ${path}: refusing to remove ${plan.why}\n`);
     return EXIT.error;
   }
-  if (plan.kind === 'absent') {
-    io.stdout.write(`virt-seclabel: ${path} does not exist; nothing removed\n`);
-    return EXIT.ok;
+  const storePlan = store ? planStoreRemoval(store.dir, store.files.list(store.dir)) : { kind: 'none' as const };
+  const storeChanges = storePlan.kind === 'remove' && (storePlan.files.length > 0 || storePlan.removeDir);
+  if (plan.kind === 'absent') io.stdout.write(`virt-seclabel: ${path} does not exist; nothing removed\n`);
+  else io.stdout.write(`virt-seclabel: plan: remove ${path}\n`);
+  if (storePlan.kind === 'leave') io.stdout.write(`virt-seclabel: policy store: leaving ${storePlan.dir}: ${storePlan.why}\n`);
+  if (storePlan.kind === 'remove') {
+    const what = [...storePlan.files, ...(storePlan.removeDir ? [`the directory ${storePlan.dir}`] : [])];
+    if (what.length > 0) io.stdout.write(`virt-seclabel: plan: remove the hook's policy store that hook install wrote: ${what.join(', ')}\n`);
+    if (storePlan.left.length > 0) io.stdout.write(`virt-seclabel: policy store: leaving ${storePlan.dir} and what hook install did not write in it: ${storePlan.left.join(', ')}\n`);
   }
-  io.stdout.write(`virt-seclabel: plan: remove ${path}\n`);
+  if (plan.kind === 'absent' && !storeChanges) return EXIT.ok;
   if (dryRun) {
     io.stdout.write('virt-seclabel: dry run: nothing removed\n');
     return EXIT.ok;
   }
-  try {
-    files.remove(path);
-  } catch (e) {
-    io.stderr.write(`virt-seclabel: ${path}: not removed: ${e instanceof Error ? e.message : String(e)}\n`);
-    return EXIT.error;
+  if (plan.kind === 'remove') {
+    try {
+      files.remove(path);
+    } catch (e) {
+      io.stderr.write(`virt-seclabel: ${path}: not removed: ${e instanceof Error ? e.message : String(e)}\n`);
+      return EXIT.error;
+    }
+    io.stdout.write(`virt-seclabel: removed ${path}; ${RELOAD_NOTE}\n`);
   }
-  io.stdout.write(`virt-seclabel: removed ${path}; ${RELOAD_NOTE}\n`);
+  if (storePlan.kind !== 'remove' || !store) return EXIT.ok;
+  const removed: string[] = [];
+  const undone = (what: string, e: unknown) => {
+    if (removed.length > 0) io.stdout.write(`virt-seclabel: removed ${removed.join(', ')}\n`);
+    io.stderr.write(`virt-seclabel: ${what}: not removed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.error;
+  };
+  for (const f of storePlan.files) {
+    try {
+      store.files.removeFile(f);
+    } catch (e) {
+      return undone(f, e);
+    }
+    removed.push(f);
+  }
+  if (storePlan.removeDir) {
+    try {
+      store.files.removeDir(storePlan.dir);
+    } catch (e) {
+      return undone(storePlan.dir, e);
+    }
+    removed.push(storePlan.dir);
+  }
+  if (removed.length > 0) io.stdout.write(`virt-seclabel: removed ${removed.join(', ')}\n`);
   return EXIT.ok;
 }
 

@@ -4,7 +4,7 @@
  * implementations are in src/adapters/hook/.
  */
 import type { SelinuxOracle } from '../selinux/oracle.js';
-import type { ExistingHook } from './install.js';
+import type { ExistingHook, StoreListing } from './install.js';
 import type { DaemonContext } from './selinux-install.js';
 
 export interface HookLog {
@@ -17,6 +17,15 @@ export interface HookFiles {
   /** Atomically: root-owned 0755 temp file in the same directory, fsync, rename. */
   writeExecutable(path: string, text: string): void;
   remove(path: string): void;
+}
+
+/** The hook's policy store as uninstall sees and removes it (never through a symbolic link). */
+export interface HookStoreFiles {
+  list(dir: string): StoreListing;
+  /** Removes the regular file `path` (not a link put there since list()). */
+  removeFile(path: string): void;
+  /** Removes the empty directory `dir`. */
+  removeDir(dir: string): void;
 }
 
 /** What one run of a command gave back. `error` is set when it could not be started at all. */

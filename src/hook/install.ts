@@ -30,6 +30,35 @@ export type UninstallPlan =
   | { readonly kind: 'absent'; readonly path: string }
   | { readonly kind: 'refuse'; readonly path: string; readonly why: string };
 
+/** What is at the hook's policy store path now, as far as uninstall cares: each name, a regular file or not. */
+export type StoreListing =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'directory'; readonly entries: readonly { readonly name: string; readonly file: boolean }[] }
+  | { readonly kind: 'other'; readonly what: string };
+
+export type StoreRemovalPlan =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'remove'; readonly dir: string; readonly files: readonly string[]; readonly removeDir: boolean; readonly left: readonly string[] }
+  | { readonly kind: 'leave'; readonly dir: string; readonly why: string };
+
+/**
+ * The files `hook install` writes into the store (src/adapters/live/policy-cache-dir.ts names them so): the
+ * parsed-policy entries, the projection, and the copy of the running policy with the kernel instance it is.
+ */
+const STORE_ENTRY = /^(?:(?:policy-\d+-[0-9a-f]{8}|projection)\.bin|running-policy\.(?:bin|instance))$/;
+
+/**
+ * What uninstall removes of the hook's policy store: the entries install writes (regular files by those
+ * names), and the directory when nothing else is in it. Anything else there is left, and named.
+ */
+export function planStoreRemoval(dir: string, listing: StoreListing): StoreRemovalPlan {
+  if (listing.kind === 'absent') return { kind: 'none' };
+  if (listing.kind === 'other') return { kind: 'leave', dir, why: `${listing.what}, not the directory hook install makes` };
+  const files = listing.entries.filter((e) => e.file && STORE_ENTRY.test(e.name)).map((e) => join(dir, e.name));
+  const left = listing.entries.filter((e) => !(e.file && STORE_ENTRY.test(e.name))).map((e) => e.name);
+  return { kind: 'remove', dir, files, removeDir: left.length === 0, left };
+}
+
 export function hookPath(hooksDir: string): string {
   return join(hooksDir, 'qemu.d', HOOK_FILE_NAME);
 }

@@ -3,9 +3,9 @@
  * command install runs first (HookProbe), stdin, the config file reader and the running program's path. The interfaces and every decision are in src/hook/.
  */
 import type * as ChildProcess from 'node:child_process';
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, unlinkSync, constants, existsSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmdirSync, unlinkSync, constants, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { HookFiles, HookLog, HookProbe } from '../../hook/effects.js';
+import type { HookFiles, HookLog, HookProbe, HookStoreFiles } from '../../hook/effects.js';
 import { HOOK_TIMEOUT_SECONDS } from '../../hook/script.js';
 import { lazyBuiltin } from '../../builtins.js';
 import { writeFileAtomic } from '../atomic-write.js';
@@ -79,6 +79,28 @@ export const liveHookFiles: HookFiles = {
   },
   remove(path) {
     unlinkSync(path);
+  },
+};
+
+export const liveHookStoreFiles: HookStoreFiles = {
+  list(dir) {
+    let st;
+    try {
+      st = lstatSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
+      throw e;
+    }
+    if (!st.isDirectory()) return { kind: 'other', what: st.isSymbolicLink() ? TYPE_WORDS.symlink! : st.isFile() ? 'a file' : TYPE_WORDS.other! };
+    return { kind: 'directory', entries: readdirSync(dir, { withFileTypes: true }).map((e) => ({ name: e.name, file: e.isFile() })) };
+  },
+  removeFile(path) {
+    // A regular file still (lstat: never a link put there since list()), then unlink, which never follows one.
+    if (!lstatSync(path).isFile()) throw new Error('no longer a regular file');
+    unlinkSync(path);
+  },
+  removeDir(dir) {
+    rmdirSync(dir);
   },
 };
 

@@ -1,9 +1,11 @@
 import { lazyBuiltin } from '../../builtins.js';
+import { crc32Function } from '../../crc32.js';
+import { decodeFlat, encodeFlat, isFlatPayload } from './flat-payload.js';
 import type { Policy } from './model.js';
 
-// Loaded when a cache is first used: the hook's DAC-only starts never touch one (src/builtins.ts).
+// Loaded when a structured clone is first written or read: never by the hook's DAC-only starts, nor by
+// its SELinux ones, whose projection entry is a flat payload (flat-payload.ts; src/builtins.ts).
 const v8 = lazyBuiltin<typeof import('node:v8')>('node:v8');
-const zlib = lazyBuiltin<typeof import('node:zlib')>('node:zlib');
 
 /**
  * One entry of the parsed-policy cache: the policy's own bytes next to the model loadPolicy made of them,
@@ -19,15 +21,15 @@ const zlib = lazyBuiltin<typeof import('node:zlib')>('node:zlib');
  *   20  4  CRC-32 of the model (damage on disk; the model is V8's structured-clone serialisation)
  *   24  K  key, UTF-8
  *   ..  P  the policy bytes
- *   ..  M  the model
+ *   ..  M  the model: V8's structured clone, or a flat payload (flat-payload.ts, told apart by its magic)
  * All numbers little-endian u32. Anything that does not match exactly is a miss, never an error: the caller
  * then reads the policy itself.
  */
 const MAGIC = Buffer.from('VSLPOLC\n', 'latin1');
 const HEADER = 24;
 
-/** zlib.crc32 is Node ≥ 20.15 (a named import would not even load on older ones). */
-const crc32 = (): ((data: Uint8Array) => number) | undefined => (zlib() as { crc32?: (data: Uint8Array) => number }).crc32;
+/** zlib's CRC-32 (src/crc32.ts): Node ≥ 20.15, without loading node:zlib's module where it can. */
+const crc32 = crc32Function;
 
 /** Without zlib.crc32 there is no cache at all: the model's check would be missing. */
 export const cacheSupported = (): boolean => typeof crc32() === 'function';
@@ -67,7 +69,7 @@ export function decodePayload(payload: Uint8Array, crc: number): unknown {
   const check = crc32();
   if (!check || check(payload) !== crc) return undefined;
   try {
-    return v8().deserialize(payload) as unknown;
+    return isFlatPayload(payload) ? decodeFlat(payload) : (v8().deserialize(payload) as unknown);
   } catch {
     return undefined;
   }
@@ -95,10 +97,13 @@ export function decodeCacheEntry(key: string, policyBytes: Uint8Array, entry: Ui
   return decodeEntry(key, policyBytes, entry) as Policy | undefined;
 }
 
-/** An entry holding any structured-clone payload (the caller checks its shape). */
-export function encodeEntry(key: string, policyBytes: Uint8Array, model: unknown): Uint8Array[] {
+/**
+ * An entry holding any payload (the caller checks its shape when reading): a structured clone, or with
+ * `flat` a flat payload (flat-payload.ts: read without node:v8, for the hook's projection).
+ */
+export function encodeEntry(key: string, policyBytes: Uint8Array, model: unknown, flat = false): Uint8Array[] {
   const k = Buffer.from(key, 'utf8');
-  const m = v8().serialize(model);
+  const m = flat ? Buffer.concat(encodeFlat(model)) : v8().serialize(model);
   const head = Buffer.alloc(HEADER);
   MAGIC.copy(head, 0);
   head.writeUInt32LE(k.length, 8);
