@@ -72,10 +72,13 @@ export const liveSelinuxHost = (oracle: HookSelinuxHost['oracle']): HookSelinuxH
     return label === '' || label === '<<none>>' ? undefined : label;
   },
   inheritedLabel(path) {
-    for (let dir = dirname(path); ; dir = dirname(dir)) {
+    // Up to the root, or to "." for a relative --hooks-dir (dirname is then its own parent).
+    for (let dir = dirname(path); ; ) {
       const l = readLabel(dir);
       if (l !== undefined) return l;
-      if (dir === '/') return undefined;
+      const up = dirname(dir);
+      if (up === dir) return undefined;
+      dir = up;
     }
   },
   securityContext() {
