@@ -21,7 +21,7 @@ import type { HostView } from '../host/view.js';
 import { failure, success, type Result } from '../result.js';
 import { projectedOracle } from '../selinux/projected-oracle.js';
 import {
-  cacheEntryName, cacheSupported, decodeCacheEntry, decodeEntry, decodePayload, encodeEntry, entryHeadLength, entryLayout, projectionEntryName,
+  cacheEntryName, cacheSupported, RUNNING_COPY, RUNNING_INSTANCE, decodeCacheEntry, decodeEntry, decodePayload, encodeEntry, entryHeadLength, entryLayout, projectionEntryName,
 } from '../selinux/policy/cache-entry.js';
 import { loadPolicyCached, type PolicyCache } from '../selinux/policy/cached-load.js';
 import { isStoredProjection, openProjection, projectPolicy, type PolicyProjection, type ProjectionScope } from '../selinux/policy/projection.js';
@@ -36,10 +36,6 @@ import { join } from 'node:path';
 
 /** The classes the hook asks about: search on directories, read on symlinks, the disk classes (qemu-perms.ts). */
 export const HOOK_CLASSES = ['dir', 'lnk_file', 'file', 'blk_file', 'chr_file'] as const;
-
-/** The store's copy of the running policy and the instance it was read at (pinned names of policy-cache-dir.ts). */
-export const RUNNING_COPY = 'running-policy.bin';
-export const RUNNING_INSTANCE = 'running-policy.instance';
 
 /** The key of projection entries: the build's, so a projection of another build (or format) is never read. */
 const projectionKey = (key: string) => `${key} projection`;

@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import type { HookProbe, ProbeOutcome } from './effects.js';
 import { shellQuote } from '../shell-quote.js';
+import { CACHE_ENTRY, RUNNING_ENTRY } from '../selinux/policy/cache-entry.js';
 import {
   HOOK_FILE_NAME, HOOK_MARKER, HOOK_PATH, HOOK_REFUSE_EXIT, HOOK_TIMEOUT_SECONDS, PROBE_ARGS, TIMEOUT_PREFIX, PROBE_ENV, PROBE_XML, SYSLOG_TAG,
   renderProbeScript,
@@ -41,11 +42,8 @@ export type StoreRemovalPlan =
   | { readonly kind: 'remove'; readonly dir: string; readonly files: readonly string[]; readonly removeDir: boolean; readonly left: readonly string[] }
   | { readonly kind: 'leave'; readonly dir: string; readonly why: string };
 
-/**
- * The files `hook install` writes into the store (src/adapters/live/policy-cache-dir.ts names them so): the
- * parsed-policy entries, the projection, and the copy of the running policy with the kernel instance it is.
- */
-const STORE_ENTRY = /^(?:(?:policy-\d+-[0-9a-f]{8}|projection)\.bin|running-policy\.(?:bin|instance))$/;
+/** The files `hook install` writes into the store: the cache's entries, and the running policy's copy and instance. */
+const isStoreEntry = (name: string) => CACHE_ENTRY.test(name) || RUNNING_ENTRY.test(name);
 
 /**
  * What uninstall removes of the hook's policy store: the entries install writes (regular files by those
@@ -54,8 +52,8 @@ const STORE_ENTRY = /^(?:(?:policy-\d+-[0-9a-f]{8}|projection)\.bin|running-poli
 export function planStoreRemoval(dir: string, listing: StoreListing): StoreRemovalPlan {
   if (listing.kind === 'absent') return { kind: 'none' };
   if (listing.kind === 'other') return { kind: 'leave', dir, why: `${listing.what}, not the directory hook install makes` };
-  const files = listing.entries.filter((e) => e.file && STORE_ENTRY.test(e.name)).map((e) => join(dir, e.name));
-  const left = listing.entries.filter((e) => !(e.file && STORE_ENTRY.test(e.name))).map((e) => e.name);
+  const files = listing.entries.filter((e) => e.file && isStoreEntry(e.name)).map((e) => join(dir, e.name));
+  const left = listing.entries.filter((e) => !(e.file && isStoreEntry(e.name))).map((e) => e.name);
   return { kind: 'remove', dir, files, removeDir: left.length === 0, left };
 }
 

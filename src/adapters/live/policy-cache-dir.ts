@@ -14,19 +14,13 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { EntryStore } from '../../selinux/policy/cached-load.js';
+import { CACHE_ENTRY, RUNNING_ENTRY } from '../../selinux/policy/cache-entry.js';
 import { readFully } from '../../host/fd-io.js';
 import { writeFileAtomic } from '../atomic-write.js';
 
 export const KEEP = 4;
 /** Far above any real entry (a 64 MiB policy, the largest query accepts, and its model). */
 const MAX_ENTRY_BYTES = 1 << 30;
-const ENTRY = /^(?:policy-\d+-[0-9a-f]{8}|projection)\.bin$/;
-/**
- * The hook store's copy of the running policy and the kernel's instance it was read at (app/hook-policy-store.ts):
- * read like entries (owner, mode, no link), never pruned (they are not a cache: install writes them and they
- * go with the store).
- */
-const PINNED = /^running-policy\.(?:bin|instance)$/;
 const STALE_TEMP_MS = 10 * 60 * 1000;
 
 /** The cache directory the environment asks for, or undefined when there is none or it is turned off. */
@@ -50,7 +44,7 @@ export function cacheDirFrom(env: Readonly<Record<string, string | undefined>>):
 export function openReadOnlyStore(dir: string, owner = 0): EntryStore {
   /** The entry opened without following a link, when it and its directory are `owner`'s and private; else undefined. */
   const openEntry = (name: string): { fd: number; size: number } | undefined => {
-    if (!ENTRY.test(name) && !PINNED.test(name)) return undefined;
+    if (!CACHE_ENTRY.test(name) && !RUNNING_ENTRY.test(name)) return undefined;
     const d = lstatSync(dir);
     if (!d.isDirectory() || !ownedAndPrivate(d, owner)) return undefined;
     const fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -199,7 +193,7 @@ function prune(dir: string, written: string, keep: number): void {
   const entries: { name: string; mtime: number }[] = [];
   for (const name of names) {
     const isTemp = name.startsWith('.policy-') && name.endsWith('.tmp');
-    if (!ENTRY.test(name) && !isTemp) continue;
+    if (!CACHE_ENTRY.test(name) && !isTemp) continue;
     try {
       const mtime = statSync(join(dir, name)).mtimeMs;
       if (isTemp) {

@@ -87,6 +87,17 @@ export function projectionEntryName(): string {
 
 const PROJECTION_ENTRY = 'projection.bin';
 
+/** A parsed-policy entry's name (cacheEntryName) or the projection's: the cache's own files, pruned by age. */
+export const CACHE_ENTRY = /^(?:policy-\d+-[0-9a-f]{8}|projection)\.bin$/;
+
+/**
+ * The hook store's copy of the running policy and the kernel instance it was read at
+ * (app/hook-policy-store.ts): read like entries, never pruned (install writes them and they go with the store).
+ */
+export const RUNNING_COPY = 'running-policy.bin';
+export const RUNNING_INSTANCE = 'running-policy.instance';
+export const RUNNING_ENTRY = /^running-policy\.(?:bin|instance)$/;
+
 /** The entry as its four parts, to be written one after the other (a copy into one buffer costs ~5 ms). */
 export function encodeCacheEntry(key: string, policyBytes: Uint8Array, model: Policy): Uint8Array[] {
   return encodeEntry(key, policyBytes, model);
