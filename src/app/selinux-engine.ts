@@ -130,7 +130,7 @@ export function namedLiveBooleans(view: HostView, opts: Pick<HostOptions, 'polic
   return { ...out, ...opts.booleans };
 }
 
-export function loadHostPolicy(view: HostView, opts: HostOptions): Result<LoadedPolicy, string> {
+export function loadHostPolicy(view: HostView, opts: Pick<HostOptions, 'policy' | 'booleans'>): Result<LoadedPolicy, string> {
   const model = readHostPolicy(view, opts);
   if (!model.ok) return model;
   const { policy, booleans, source } = model.value;

@@ -13,7 +13,7 @@ import { usePolicyCache } from '../app/policy-cache.js';
 import { hookPolicyStoreForReading, hookPolicyStoreForWriting } from '../app/policy-cache-env.js';
 import { applyHookPolicyStore, hookPolicyLoader, planHookPolicyStore } from '../app/hook-policy-store.js';
 import { RUNNING_COPY, RUNNING_INSTANCE } from '../selinux/policy/cache-entry.js';
-import type { PolicyLoader } from '../app/selinux-engine.js';
+import { loadHostPolicy, type PolicyLoader } from '../app/selinux-engine.js';
 import { createLiveView } from '../adapters/live/live-view.js';
 import { hookPolicyStoreDir } from '../hook/config.js';
 import { readAll } from '../adapters/inputs.js';
@@ -22,8 +22,6 @@ import { hostOptionsUnusable, runHookCheck, type HookExit } from '../hook/check.
 import type { HookFiles, HookProbe, HookSelinuxHost, HookStoreFiles } from '../hook/effects.js';
 import { judgeHookUnderSelinux } from '../hook/selinux-install.js';
 import { liveSelinuxHost, selinuxKernelRuns } from '../adapters/hook/selinux-host.js';
-import { policyOracle } from '../selinux/policy-oracle.js';
-import { readHostPolicy } from '../app/selinux-engine.js';
 import { ACTIVE_NOTE, hookPath, planInstall, planStoreRemoval, planUninstall, probeCommandText, probeHook, RELOAD_NOTE } from '../hook/install.js';
 import type { HookContext } from '../hook/judge.js';
 import type { Model } from '../decide/types.js';
@@ -159,8 +157,8 @@ export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource,
 
 /** The running kernel's policy with its booleans in force, as the access engine answers it. */
 function liveHostOracle(): Result<SelinuxOracle, string> {
-  const model = readHostPolicy(createLiveView(), { policy: undefined, booleans: {} });
-  return model.ok ? { ok: true, value: policyOracle(model.value.policy, model.value.booleans) } : model;
+  const loaded = loadHostPolicy(createLiveView(), { booleans: {} });
+  return loaded.ok ? { ok: true, value: loaded.value.oracle } : loaded;
 }
 
 /**

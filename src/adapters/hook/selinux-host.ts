@@ -10,13 +10,13 @@ import type * as ChildProcess from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { lazyBuiltin } from '../../builtins.js';
+import { SELINUXFS } from '../../decide/connection.js';
 import type { HookSelinuxHost } from '../../hook/effects.js';
 import type { DaemonContext } from '../../hook/selinux-install.js';
 import type { SelinuxOracle } from '../../selinux/oracle.js';
 import { xattr } from '../live/xattr.js';
 
 const childProcess = lazyBuiltin<typeof ChildProcess>('node:child_process');
-const SELINUXFS = '/sys/fs/selinux';
 /** The daemons libvirt runs QEMU domains from: the monolithic one and the modular QEMU driver. */
 const DAEMONS: readonly { comm: string; type: string }[] = [{ comm: 'libvirtd', type: 'virtd_t' }, { comm: 'virtqemud', type: 'virtqemud_t' }];
 
