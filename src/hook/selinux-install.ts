@@ -11,6 +11,7 @@
  * there is (the running libvirtd's or virtqemud's, else the one a system daemon gets), never guessed: an
  * answer the engine cannot give is a refusal too, since a guard that may not run must not be written.
  */
+import { formatContext, parseContext } from '../selinux/context.js';
 import type { SelinuxOracle } from '../selinux/oracle.js';
 import { shellQuote } from '../shell-quote.js';
 
@@ -35,10 +36,14 @@ export type SelinuxInstallVerdict =
   | { readonly kind: 'runs'; readonly notes: readonly string[] }
   | { readonly kind: 'refuse'; readonly why: string; readonly fix: string };
 
-const typeOf = (context: string) => context.split(':')[2] ?? context;
+/** The type of a context, for words; a context that does not parse is shown whole (the policy then refuses it). */
+const typeOf = (context: string) => {
+  const c = parseContext(context);
+  return c.ok ? c.value.type : context;
+};
 const withType = (context: string, type: string) => {
-  const parts = context.split(':');
-  return parts.length >= 3 ? [...parts.slice(0, 2), type, ...parts.slice(3)].join(':') : context;
+  const c = parseContext(context);
+  return c.ok ? formatContext({ ...c.value, type }) : context;
 };
 /** The regular expression semanage fcontext takes for exactly this path. */
 const fcontextPattern = (path: string) => path.replace(/[.[\]()*+?^$|\\{}]/g, '\\$&');
