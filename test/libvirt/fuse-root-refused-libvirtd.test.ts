@@ -18,7 +18,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingRequirements } from '../support/requirements.js';
-import { Ledger, run, tearDownPrivateDaemon, type Connection } from './libvirt-harness.js';
+import { domainXml, Ledger, run, tearDownPrivateDaemon, type Connection } from './libvirt-harness.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const cli = process.env.VIRT_SECLABEL_CLI ?? join(repo, 'dist/cli/main.js');
@@ -117,28 +117,9 @@ describe.skipIf(skip !== undefined)('FUSE where root is refused: the decision ag
     expect(problems).toEqual([]);
   });
 
-  const domain = (n: string, file: string, format: string, inner: string) => `<domain type='qemu'>
-  <name>${n}</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-  </os>
-  <on_reboot>destroy</on_reboot>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='${format}'/>
-      ${inner ? `<source file='${file}'>${inner}</source>` : `<source file='${file}'/>`}
-      <target dev='vda' bus='virtio'/>
-      <readonly/>
-    </disk>
-    <video><model type='none'/></video>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-`;
-  const NO = "\n        <seclabel model='dac' relabel='no'/>\n      ";
+  // One read-only virtio disk (dacNoRelabel: the relabel='no' variant), as the other real-libvirtd suites build it.
+  const domain = (n: string, file: string, format: 'raw' | 'qcow2', dacNoRelabel: boolean) =>
+    domainXml(n, [{ device: 'disk', file, format, target: 'vda', readonly: true, dacNoRelabel }]);
   const start = (n: string, xml: string) => {
     ledger.define(conn, root, n, xml);
     const r = conn.virsh('start', n);
@@ -162,7 +143,7 @@ describe.skipIf(skip !== undefined)('FUSE where root is refused: the decision ag
     for (const c of cases) {
       const n = `rootref-${process.pid}-${++counter}`;
       const xmlFile = join(root, `${n}.xml`);
-      const xml = domain(n, c.file, c.format, '');
+      const xml = domain(n, c.file, c.format, false);
       writeFileSync(xmlFile, xml);
       const explained = run(process.execPath, [cli, 'explain', '--json', xmlFile]);
       expect(explained.code, explained.stderr).toBe(0);
@@ -171,8 +152,8 @@ describe.skipIf(skip !== undefined)('FUSE where root is refused: the decision ag
       expect(annotated.code, annotated.stderr).toBe(0);
       const wrote = annotated.stdout.includes("<seclabel model='dac' relabel='no'/>");
       const qemu = qemuOpens(c.file, c.format);
-      const original = start(`${n}-o`, domain(`${n}-o`, c.file, c.format, ''));
-      const withNo = start(`${n}-a`, domain(`${n}-a`, c.file, c.format, NO));
+      const original = start(`${n}-o`, domain(`${n}-o`, c.file, c.format, false));
+      const withNo = start(`${n}-a`, domain(`${n}-a`, c.file, c.format, true));
       lines.push(`${c.what}: dac ${dac.accessible} (${dac.action}); QEMU's identity ${qemu.ok ? 'opens' : 'is refused'}; libvirt from the original ${original.started ? 'starts' : `refuses: ${original.error}`}; with relabel='no' ${withNo.started ? 'starts' : `refuses: ${withNo.error}`}`);
       if (c.expect === 'proven') {
         expect(dac.accessible, dac.reason).toBe(true);
@@ -199,7 +180,7 @@ describe.skipIf(skip !== undefined)('FUSE where root is refused: the decision ag
   it('facts records the lookups asked as QEMU, and --facts replays the same decisions', () => {
     const dir = mkdtempSync(join(root, 'facts-'));
     const xmlFile = join(dir, 'vm.xml');
-    writeFileSync(xmlFile, domain('rootref-facts', join(squash, 'grp/top.qcow2'), 'qcow2', ''));
+    writeFileSync(xmlFile, domain('rootref-facts', join(squash, 'grp/top.qcow2'), 'qcow2', false));
     const live = run(process.execPath, [cli, 'explain', xmlFile]);
     const snap = run(process.execPath, [cli, 'facts', '-o', join(dir, 'facts.json'), xmlFile]);
     expect(snap.code, snap.stderr).toBe(0);

@@ -12,6 +12,8 @@ export interface DiskSpec {
   readonly format: 'raw' | 'qcow2';
   readonly target: string;
   readonly shareable?: boolean;
+  /** `<readonly/>` on a device='disk' (a cdrom always has it). */
+  readonly readonly?: boolean;
   /** Add `<seclabel model='dac' relabel='no'/>` by hand (the libvirt-facts variants). */
   readonly dacNoRelabel?: boolean;
 }
@@ -26,7 +28,7 @@ export function domainXml(name: string, disks: readonly DiskSpec[]): string {
     return `    <disk type='file' device='${d.device}'>
       <driver name='qemu' type='${d.format}'/>
       ${source}
-      <target dev='${d.target}' bus='${bus(d.target)}'/>${d.device === 'cdrom' ? '\n      <readonly/>' : ''}${d.shareable ? '\n      <shareable/>' : ''}
+      <target dev='${d.target}' bus='${bus(d.target)}'/>${d.device === 'cdrom' || d.readonly ? '\n      <readonly/>' : ''}${d.shareable ? '\n      <shareable/>' : ''}
     </disk>
 `;
   };
