@@ -264,7 +264,9 @@ const view = (live) => ({
   readText: (p) => live.readText(inSelinuxfs(p)),
   // The policy only through the store's projection, as the hook reads it on an SELinux host: a miss, or a
   // question the projection leaves to the whole policy, then says so below instead of warming another path.
-  readBinary: (p) => (inSelinuxfs(p) === p ? live.readBinary(p) : { kind: 'unknown', why: 'the warm-up reads the policy through the store only' }),
+  // The status page is read (the store's record names the kernel's instance: the hook's path on a host
+  // whose kernel still holds the policy install saw).
+  readBinary: (p) => (inSelinuxfs(p) === p || p === SELINUXFS + '/status' ? live.readBinary(inSelinuxfs(p)) : { kind: 'unknown', why: 'the warm-up reads the policy through the store only' }),
   listDir: (p) => live.listDir(inSelinuxfs(p)),
   selinuxLabel: (p) => (live.selinuxLabel(p), { kind: 'ok', value: labelOf(p) }),
 });
@@ -290,7 +292,7 @@ async function selinuxWarmUpDir(dir) {
   if (!existsSync(POLICY)) return undefined;
   try {
     const dist = (m) => import(join(root, 'dist', m));
-    const [{ loadPolicy }, { projectPolicy }, { encodeEntry, projectionEntryName }, { HOOK_CLASSES }] = await Promise.all([
+    const [{ loadPolicy }, { projectPolicy }, { encodeEntry, entryLayout, projectionEntryName, RUNNING_COPY, RUNNING_INSTANCE }, { HOOK_CLASSES, formatRecord }] = await Promise.all([
       dist('selinux/policy/load.js'), dist('selinux/policy/projection.js'), dist('selinux/policy/cache-entry.js'), dist('app/hook-policy-store.js'),
     ]);
     const bytes = readFileSync(POLICY);
@@ -306,7 +308,19 @@ async function selinuxWarmUpDir(dir) {
     chmodSync(store, 0o700);
     const key = `virt-seclabel ${pkg.version} build ${BUILD_ID} v8 ${process.versions.v8} projection`;
     const scope = { sourceTypes: ['svirt_t', 'svirt_tcg_t'], classes: [...HOOK_CLASSES] };
-    writeFileSync(join(store, projectionEntryName()), Buffer.concat(encodeEntry(key, bytes, projectPolicy(policy.value, scope), true)), { mode: 0o600 });
+    const entry = Buffer.concat(encodeEntry(key, bytes, projectPolicy(policy.value, scope), true));
+    writeFileSync(join(store, projectionEntryName()), entry, { mode: 0o600 });
+    // The running kernel's copy and the record naming it and the projection (app/hook-policy-store.ts),
+    // over a status page of policy load 1: the hook's path while the kernel keeps the policy install read.
+    const page = Buffer.alloc(20);
+    page.writeUInt32LE(1, 0);
+    page.writeUInt32LE(1, 8);
+    page.writeUInt32LE(1, 12);
+    writeFileSync(join(dir, 'selinuxfs', 'status'), page);
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const l = entryLayout(key, entry);
+    writeFileSync(join(store, RUNNING_COPY), bytes, { mode: 0o600 });
+    writeFileSync(join(store, RUNNING_INSTANCE), formatRecord({ instance: { bootId, policyload: 1 }, projection: { policyLength: l.policyLength, payloadLength: l.payloadLength, payloadCrc: l.payloadCrc } }), { mode: 0o600 });
     return dir;
   } catch (e) {
     console.warn(`bundle: the hook's code cache is warmed without SELinux: ${e instanceof Error ? e.message : String(e)}`);

@@ -79,7 +79,7 @@ export function planHookPolicyStore(view: HostView, reader: PolicyCache | undefi
   const { path: source, bytes, live } = read.value;
   const instance = live && before && after && sameInstance(before, after) ? before : undefined;
   const scope = hookProjectionScope(view);
-  const present = hookCanRead(reader, bytes) && sameScope(readProjection(reader, bytes), scope) && (instance === undefined || copyIs(reader, instance, bytes));
+  const present = hookCanRead(reader, bytes) && sameScope(readProjection(reader, bytes), scope) && (instance === undefined || recordIs(reader, instance, bytes));
   return success({ source, entry: cacheEntryName(bytes), projectionEntry: projectionEntryName(), scope, bytes, present, ...(instance && { instance }) });
 }
 
@@ -88,13 +88,15 @@ export function applyHookPolicyStore(plan: HookStorePlan, writer: PolicyCache, r
   const loaded = loadPolicyCached(plan.bytes, writer);
   if (!loaded.ok) return failure(`${plan.source}: not a usable kernel policy: ${loaded.error.message} (${loaded.error.section} at byte ${loaded.error.offset})`);
   // A flat payload: the hook reads it back without node:v8 and its stream stack (flat-payload.ts).
-  writer.store.write(plan.projectionEntry, encodeEntry(projectionKey(writer.key), plan.bytes, projectPolicy(loaded.value, plan.scope), true));
+  const projection = encodeEntry(projectionKey(writer.key), plan.bytes, projectPolicy(loaded.value, plan.scope), true);
+  writer.store.write(plan.projectionEntry, projection);
   if (plan.instance) {
-    // The copy first, its instance after: an instance names a copy that is whole.
-    if (!writer.store.write(RUNNING_COPY, [plan.bytes]) || !writer.store.write(RUNNING_INSTANCE, [Buffer.from(formatInstance(plan.instance), 'utf8')])) {
+    // The copy and the projection first, the record after: a record names only what is whole.
+    const record: RunningRecord = { instance: plan.instance, projection: payloadMark(projectionKey(writer.key), projection) };
+    if (!writer.store.write(RUNNING_COPY, [plan.bytes]) || !writer.store.write(RUNNING_INSTANCE, [Buffer.from(formatRecord(record), 'utf8')])) {
       return failure('the copy of the running policy was not written (owner, mode or space)');
     }
-    if (!copyIs(reader, plan.instance, plan.bytes)) return failure('the copy of the running policy was written, but the hook could not read it back (owner or mode)');
+    if (!recordIs(reader, plan.instance, plan.bytes)) return failure('the copy of the running policy was written, but the hook could not read it back (owner or mode)');
   }
   if (!hookCanRead(reader, plan.bytes)) return failure('the entry was not written, or the hook could not use it (owner, mode or space)');
   return sameScope(readProjection(reader, plan.bytes), plan.scope) ? success(undefined) : failure('the projection was not written, or the hook could not use it (owner, mode or space)');
@@ -145,11 +147,13 @@ export function hookPolicyLoader(reader: PolicyCache | undefined, storeDir?: str
   return (view: HostView, given: HostOptions): Result<LoadedPolicy, string> => {
     if (!reader || !cacheSupported()) return loadHostPolicy(view, given);
     // The running kernel's policy: its copy in the store while the kernel still holds that instance.
-    const copy = storeDir !== undefined && given.policy === undefined ? runningCopy(reader, view, storeDir) : undefined;
-    const opts = copy !== undefined ? { ...given, policy: copy } : given;
+    const record = storeDir !== undefined && given.policy === undefined ? currentRecord(reader, view) : undefined;
+    const opts = record !== undefined ? { ...given, policy: join(storeDir!, RUNNING_COPY) } : given;
     const where = hostPolicyPath(view, opts);
     if (!where.ok) return where;
-    const proj = readProjectionAgainst(reader, view, where.value.path);
+    // The projection install made from that copy, while the entry still holds that payload; else (a
+    // projection written since, an older store) the entry's policy part compared with the file in full.
+    const proj = (record?.projection && readProjectionMarked(reader, record.projection)) || readProjectionAgainst(reader, view, where.value.path);
     if (!proj) return loadHostPolicy(view, opts);
     const whole = () => {
       const loaded = loadHostPolicy(view, opts);
@@ -168,28 +172,94 @@ function hookCanRead(reader: PolicyCache, bytes: Uint8Array): boolean {
   return entry !== undefined && decodeCacheEntry(reader.key, bytes, entry) !== undefined;
 }
 
-/** The stored instance, if the store holds one (and its copy, written before it). */
-function storedInstance(reader: PolicyCache): PolicyInstance | undefined {
-  const text = reader.store.read(RUNNING_INSTANCE);
-  return text === undefined ? undefined : parseInstance(Buffer.from(text).toString('utf8'));
+/**
+ * What the store says of its copy of the running policy (RUNNING_INSTANCE): the kernel's instance the copy
+ * is (src/selinux/kernel-status.ts), and the mark of the projection entry install made from those very
+ * bytes. Install writes it last, after the copy and the projection, and checks both against the bytes it
+ * read (recordIs), so a record names only a copy and a projection that are whole and agree. While the
+ * kernel reports that instance and the projection entry still carries that payload, the hook reads the
+ * payload alone: comparing the entry's 2 MB policy part with the 2 MB copy again would only repeat install's
+ * comparison (about 4 ms of every SELinux start, bench/hook-start.mjs). A projection written since (by an
+ * install that did not write a record) carries another payload and is compared in full as before.
+ */
+interface RunningRecord {
+  readonly instance: PolicyInstance;
+  /** Absent in a store written before records named a projection: such a store is compared in full. */
+  readonly projection?: PayloadMark;
 }
 
-/** The store holds these bytes as the copy of exactly this instance. */
-function copyIs(reader: PolicyCache, instance: PolicyInstance, bytes: Uint8Array): boolean {
-  const stored = storedInstance(reader);
-  const copy = stored && sameInstance(stored, instance) ? reader.store.read(RUNNING_COPY) : undefined;
-  return copy !== undefined && Buffer.compare(copy, bytes) === 0;
+/** A projection entry's payload as its head states it: the policy part's length, the payload's length and CRC-32. */
+interface PayloadMark {
+  readonly policyLength: number;
+  readonly payloadLength: number;
+  readonly payloadCrc: number;
+}
+
+/** The record's text: the instance's line, then `projection POLICY-LENGTH PAYLOAD-LENGTH PAYLOAD-CRC`. */
+export function formatRecord(r: RunningRecord): string {
+  const m = r.projection;
+  return `${formatInstance(r.instance)}${m ? `projection ${m.policyLength} ${m.payloadLength} ${m.payloadCrc}\n` : ''}`;
+}
+
+export function parseRecord(text: string): RunningRecord | undefined {
+  const m = /^([^\n]*\n)(?:projection (\d{1,10}) (\d{1,10}) (\d{1,10})\n)?$/.exec(text);
+  const instance = m ? parseInstance(m[1]!) : undefined;
+  if (!m || !instance) return undefined;
+  if (m[2] === undefined) return { instance };
+  const [policyLength, payloadLength, payloadCrc] = [m[2], m[3]!, m[4]!].map(Number) as [number, number, number];
+  return [policyLength, payloadLength, payloadCrc].every((n) => n <= 0xffffffff) ? { instance, projection: { policyLength, payloadLength, payloadCrc } } : undefined;
+}
+
+/** The mark of an entry encodeEntry made (its parts: head, key, policy, payload). */
+function payloadMark(key: string, parts: readonly Uint8Array[]): PayloadMark | undefined {
+  const l = entryLayout(key, Buffer.concat([parts[0]!, parts[1]!]));
+  return l && { policyLength: l.policyLength, payloadLength: l.payloadLength, payloadCrc: l.payloadCrc };
+}
+
+/** The projection whose entry carries exactly the marked payload (its policy part not read), if any. */
+export function readProjectionMarked(reader: PolicyCache, mark: PayloadMark): PolicyProjection | undefined {
+  const key = projectionKey(reader.key);
+  const marked = (head: Uint8Array) => {
+    const l = entryLayout(key, head);
+    return l && l.policyLength === mark.policyLength && l.payloadLength === mark.payloadLength && l.payloadCrc === mark.payloadCrc ? l : undefined;
+  };
+  let payload: Uint8Array | undefined;
+  if (reader.store.readPayload) payload = reader.store.readPayload(projectionEntryName(), entryHeadLength(key), marked);
+  else {
+    const entry = reader.store.read(projectionEntryName());
+    const l = entry && marked(entry.subarray(0, entryHeadLength(key)));
+    payload = l && l.total === entry.length ? entry.subarray(l.payloadAt) : undefined;
+  }
+  const stored = payload && decodePayload(payload, mark.payloadCrc);
+  return isStoredProjection(stored) ? openProjection(stored) : undefined;
+}
+
+/** The stored record, if the store holds one (and its copy, written before it). */
+function storedRecord(reader: PolicyCache): RunningRecord | undefined {
+  const text = reader.store.read(RUNNING_INSTANCE);
+  return text === undefined ? undefined : parseRecord(Buffer.from(text).toString('utf8'));
 }
 
 /**
- * The path of the store's copy when the running kernel reports the very instance it was read at (then the
- * copy is the loaded policy with its boolean values); undefined otherwise (another load or boolean commit
- * since, another boot, no status page), and the hook reads the kernel's policy as before. The instance file
- * is read through the store's checks (root's, private, no link), so the directory the copy lies in is too.
+ * The store holds these bytes as the copy of exactly this instance, and its record marks a projection the
+ * hook reads back, made for these bytes (install's own check, and `present`: an older record is rewritten).
  */
-function runningCopy(reader: PolicyCache, view: HostView, storeDir: string): string | undefined {
-  const stored = storedInstance(reader);
+function recordIs(reader: PolicyCache, instance: PolicyInstance, bytes: Uint8Array): boolean {
+  const stored = storedRecord(reader);
+  const copy = stored && sameInstance(stored.instance, instance) ? reader.store.read(RUNNING_COPY) : undefined;
+  if (copy === undefined || Buffer.compare(copy, bytes) !== 0 || !stored?.projection) return false;
+  return readProjectionMarked(reader, stored.projection) !== undefined && readProjection(reader, bytes) !== undefined;
+}
+
+/**
+ * The record when the running kernel reports the very instance it names (then the store's copy is the
+ * loaded policy with its boolean values); undefined otherwise (another load or boolean commit since,
+ * another boot, no status page), and the hook reads the kernel's policy as before. The record is read
+ * through the store's checks (root's, private, no link), so the directory the copy lies in is too.
+ */
+function currentRecord(reader: PolicyCache, view: HostView): RunningRecord | undefined {
+  const stored = storedRecord(reader);
   if (stored === undefined) return undefined;
   const now = liveInstance(view);
-  return now !== undefined && sameInstance(stored, now) ? join(storeDir, RUNNING_COPY) : undefined;
+  return now !== undefined && sameInstance(stored.instance, now) ? stored : undefined;
 }

@@ -7,12 +7,13 @@
  * ../selinux-kernel/libvirt-enforcing.test.ts): every read is recorded, so a test sees which policy the
  * hook read, and answers are compared with the whole policy's.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLiveView } from '../../src/adapters/live/live-view.js';
-import { applyHookPolicyStore, hookPolicyLoader, planHookPolicyStore } from '../../src/app/hook-policy-store.js';
-import { RUNNING_COPY, RUNNING_INSTANCE } from '../../src/selinux/policy/cache-entry.js';
+import { applyHookPolicyStore, formatRecord, hookPolicyLoader, parseRecord, planHookPolicyStore } from '../../src/app/hook-policy-store.js';
+import { RUNNING_COPY, RUNNING_INSTANCE, projectionEntryName } from '../../src/selinux/policy/cache-entry.js';
+import type { PolicyCache } from '../../src/selinux/policy/cached-load.js';
 import type { HostOptions } from '../../src/app/host-options.js';
 import { BOOT_ID_PATH, SELINUX_STATUS_PATH } from '../../src/app/selinux-engine.js';
 import { ok, type HostView } from '../../src/host/view.js';
@@ -74,6 +75,18 @@ describe('the kernel\'s status page and instance', () => {
     expect(parseInstance(`${BOOT} 12\n`)).toEqual({ bootId: BOOT, policyload: 12 });
     for (const bad of [`${BOOT} 12`, `${BOOT}  12\n`, `nope 12\n`, `${BOOT} -1\n`, `${BOOT} 99999999999\n`, '']) expect(parseInstance(bad)).toBeUndefined();
   });
+
+  it('the record (the instance, then the projection it names) is parsed strictly, and round-trips', () => {
+    const projection = { policyLength: 2148201, payloadLength: 313432, payloadCrc: 4294967295 };
+    expect(parseRecord(formatRecord({ instance: { bootId: BOOT, policyload: 12 }, projection }))).toEqual({ instance: { bootId: BOOT, policyload: 12 }, projection });
+    expect(formatRecord({ instance: { bootId: BOOT, policyload: 12 }, projection })).toBe(`${BOOT} 12\nprojection 2148201 313432 4294967295\n`);
+    // A store written before records named a projection: the instance alone.
+    expect(parseRecord(`${BOOT} 12\n`)).toEqual({ instance: { bootId: BOOT, policyload: 12 } });
+    for (const bad of [
+      `${BOOT} 12\nprojection 1 2 3`, `${BOOT} 12\nprojection 1 2\n`, `${BOOT} 12\nprojection 1 2 4294967296\n`, `${BOOT} 12\nprojection 1 2 3\nmore\n`,
+      `${BOOT} 12\nprojection -1 2 3\n`, `nope 12\nprojection 1 2 3\n`, `projection 1 2 3\n`, `${BOOT} 12\n\n`,
+    ]) expect(parseRecord(bad)).toBeUndefined();
+  });
 });
 
 describe.skipIf(!root || debian.length === 0)('the hook reads the store\'s copy only while the kernel holds that policy', () => {
@@ -94,7 +107,10 @@ describe.skipIf(!root || debian.length === 0)('the hook reads the store\'s copy 
     expect(plan.value.instance).toEqual({ bootId: BOOT, policyload: 7 });
     expect(applyHookPolicyStore(plan.value, writer(dir), reader(dir))).toEqual({ ok: true, value: undefined });
     expect(readFileSync(join(dir, RUNNING_COPY)).equals(bytes)).toBe(true);
-    expect(readFileSync(join(dir, RUNNING_INSTANCE), 'utf8')).toBe(`${BOOT} 7\n`);
+    // The record names the projection install wrote from these bytes, as the entry's own head states it.
+    const head = readFileSync(join(dir, projectionEntryName())).subarray(0, 24);
+    expect(readFileSync(join(dir, RUNNING_INSTANCE), 'utf8')).toBe(`${BOOT} 7\nprojection ${bytes.length} ${head.readUInt32LE(16)} ${head.readUInt32LE(20)}\n`);
+    expect(head.readUInt32LE(12)).toBe(bytes.length);
     const again = planHookPolicyStore(k.view, reader(dir));
     expect(again.ok && again.value.present).toBe(true);
     k.kernel.reads.length = 0;
@@ -103,12 +119,57 @@ describe.skipIf(!root || debian.length === 0)('the hook reads the store\'s copy 
 
   it('the same instance: the copy, never /sys/fs/selinux/policy nor a boolean; the same answers', () => {
     const { dir, k } = installed();
-    const l = hookPolicyLoader(reader(dir), dir)(k.view, opts);
+    const r = counted(reader(dir));
+    const l = hookPolicyLoader(r.cache, dir)(k.view, opts);
     if (!l.ok) throw new Error(l.error);
     expect(l.value.source).toBe(join(dir, RUNNING_COPY));
     for (const q of questions) expect(l.value.oracle.compute(q)).toEqual(whole.compute(q));
     expect(k.kernel.reads).not.toContain('/sys/fs/selinux/policy');
     expect(k.kernel.reads.filter((r) => r.startsWith('/sys/fs/selinux/booleans/'))).toEqual([]);
+    // The projection's payload alone, as the record marks it: its policy part is not compared again.
+    expect(r.calls).toEqual(['read running-policy.instance', 'readPayload projection.bin']);
+  }, 120_000);
+
+  it('a projection written since that the record does not name: compared with the copy in full, as before', () => {
+    const { dir, k } = installed();
+    const record = readFileSync(join(dir, RUNNING_INSTANCE), 'utf8');
+    // What an install for a policy that is not the running kernel's leaves: its own projection, no new record.
+    const other = planHookPolicyStore({ ...k.view, readText: (p) => (p === '/sys/fs/selinux/enforce' || p === BOOT_ID_PATH ? { kind: 'missing', errno: 'ENOENT' } : k.view.readText(p)) }, reader(dir));
+    if (!other.ok) throw new Error(other.error);
+    expect(other.value.instance).toBeUndefined();
+    expect(applyHookPolicyStore({ ...other.value, scope: { ...other.value.scope, sourceTypes: [...other.value.scope.sourceTypes, 'virtd_t'] } }, writer(dir), reader(dir)).ok).toBe(true);
+    expect(readFileSync(join(dir, RUNNING_INSTANCE), 'utf8')).toBe(record);
+    const r = counted(reader(dir));
+    const l = hookPolicyLoader(r.cache, dir)(k.view, opts);
+    if (!l.ok) throw new Error(l.error);
+    expect(r.calls).toEqual(['read running-policy.instance', 'readPayload projection.bin', 'readAgainst projection.bin']);
+    for (const q of questions) expect(l.value.oracle.compute(q)).toEqual(whole.compute(q));
+  }, 120_000);
+
+  it('a damaged payload of the same length: no projection from it, the whole policy answers', () => {
+    const { dir, k } = installed();
+    const file = join(dir, projectionEntryName());
+    const entry = readFileSync(file);
+    entry[entry.length - 100]! ^= 0xff;
+    writeFileSync(file, entry, { mode: 0o600 });
+    const r = counted(reader(dir));
+    const l = hookPolicyLoader(r.cache, dir)(k.view, opts);
+    if (!l.ok) throw new Error(l.error);
+    expect(r.calls).toEqual(['read running-policy.instance', 'readPayload projection.bin', 'readAgainst projection.bin']);
+    for (const q of questions) expect(l.value.oracle.compute(q)).toEqual(whole.compute(q));
+  }, 120_000);
+
+  it('a record from before records named a projection: compared in full, and install rewrites it', () => {
+    const { dir, k } = installed();
+    writeFileSync(join(dir, RUNNING_INSTANCE), `${BOOT} 7\n`, { mode: 0o600 });
+    const r = counted(reader(dir));
+    const l = hookPolicyLoader(r.cache, dir)(k.view, opts);
+    if (!l.ok) throw new Error(l.error);
+    expect(l.value.source).toBe(join(dir, RUNNING_COPY));
+    expect(r.calls).toEqual(['read running-policy.instance', 'readAgainst projection.bin']);
+    for (const q of questions) expect(l.value.oracle.compute(q)).toEqual(whole.compute(q));
+    const plan = planHookPolicyStore(k.view, reader(dir));
+    expect(plan.ok && plan.value.present).toBe(false);
   }, 120_000);
 
   for (const [what, change] of [
@@ -133,3 +194,21 @@ describe.skipIf(!root || debian.length === 0)('the hook reads the store\'s copy 
     if (plan.ok) expect(plan.value.instance).toBeUndefined();
   });
 });
+
+/** The reader with each call on its store recorded (method and entry name). */
+function counted(cache: PolicyCache): { cache: PolicyCache; calls: string[] } {
+  const calls: string[] = [];
+  const { store } = cache;
+  return {
+    calls,
+    cache: {
+      key: cache.key,
+      store: {
+        read: (name) => (calls.push(`read ${name}`), store.read(name)),
+        write: (name, parts) => store.write(name, parts),
+        readAgainst: (name, ...rest) => (calls.push(`readAgainst ${name}`), store.readAgainst!(name, ...rest)),
+        readPayload: (name, ...rest) => (calls.push(`readPayload ${name}`), store.readPayload!(name, ...rest)),
+      },
+    },
+  };
+}

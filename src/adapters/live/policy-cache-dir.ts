@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { EntryStore } from '../../selinux/policy/cached-load.js';
-import { CACHE_ENTRY, RUNNING_ENTRY } from '../../selinux/policy/cache-entry.js';
+import { CACHE_ENTRY, RUNNING_ENTRY, type EntryLayout } from '../../selinux/policy/cache-entry.js';
 import { readFully } from '../../host/fd-io.js';
 import { writeFileAtomic } from '../atomic-write.js';
 
@@ -81,11 +81,8 @@ export function openReadOnlyStore(dir: string, owner = 0): EntryStore {
         const entry = openEntry(name);
         if (!entry) return undefined;
         fd = entry.fd;
-        if (entry.size < headLength) return undefined;
-        const head = Buffer.allocUnsafe(headLength);
-        if (readFully(fd, head, 0) < headLength) return undefined;
-        const l = layout(head);
-        if (!l || l.total !== entry.size || l.policyAt !== headLength) return undefined;
+        const l = headOf(entry, headLength, layout);
+        if (!l) return undefined;
         pfd = openSync(policyPath, constants.O_RDONLY);
         const mine = Buffer.allocUnsafe(CHUNK);
         const theirs = Buffer.allocUnsafe(CHUNK);
@@ -98,8 +95,7 @@ export function openReadOnlyStore(dir: string, owner = 0): EntryStore {
           if (n < CHUNK) break;
         }
         if (at !== l.policyLength) return undefined;
-        const payload = Buffer.allocUnsafe(l.payloadLength);
-        return readFully(fd, payload, l.payloadAt) === l.payloadLength ? payload : undefined;
+        return payloadOf(entry.fd, l);
       } catch {
         return undefined;
       } finally {
@@ -107,7 +103,35 @@ export function openReadOnlyStore(dir: string, owner = 0): EntryStore {
         if (pfd !== undefined) closeSync(pfd);
       }
     },
+    readPayload(name, headLength, layout) {
+      let fd: number | undefined;
+      try {
+        const entry = openEntry(name);
+        if (!entry) return undefined;
+        fd = entry.fd;
+        const l = headOf(entry, headLength, layout);
+        return l && payloadOf(entry.fd, l);
+      } catch {
+        return undefined;
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    },
   };
+}
+
+/** The entry's layout from its head, when `layout` accepts it and it accounts for the whole file. */
+function headOf(entry: { fd: number; size: number }, headLength: number, layout: (head: Uint8Array) => EntryLayout | undefined): EntryLayout | undefined {
+  if (entry.size < headLength) return undefined;
+  const head = Buffer.allocUnsafe(headLength);
+  if (readFully(entry.fd, head, 0) < headLength) return undefined;
+  const l = layout(head);
+  return l && l.total === entry.size && l.policyAt === headLength ? l : undefined;
+}
+
+function payloadOf(fd: number, l: EntryLayout): Uint8Array | undefined {
+  const payload = Buffer.allocUnsafe(l.payloadLength);
+  return readFully(fd, payload, l.payloadAt) === l.payloadLength ? payload : undefined;
 }
 
 const CHUNK = 64 * 1024;

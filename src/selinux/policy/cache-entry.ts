@@ -91,7 +91,7 @@ const PROJECTION_ENTRY = 'projection.bin';
 export const CACHE_ENTRY = /^(?:policy-\d+-[0-9a-f]{8}|projection)\.bin$/;
 
 /**
- * The hook store's copy of the running policy and the kernel instance it was read at
+ * The hook store's copy of the running policy, and its record: the kernel instance it was read at and the projection made from it
  * (app/hook-policy-store.ts): read like entries, never pruned (install writes them and they go with the store).
  */
 export const RUNNING_COPY = 'running-policy.bin';

@@ -18,6 +18,12 @@ export interface EntryStore {
    * a thousand page faults); `layout` reads the entry's head. Optional: a store without it is read whole.
    */
   readAgainst?(name: string, policyPath: string, headLength: number, layout: (head: Uint8Array) => EntryLayout | undefined): Uint8Array | undefined;
+  /**
+   * The payload of entry `name` without reading its policy part: for a caller that knows by other means
+   * which policy bytes the entry was made for, and checks that in `layout` (the hook's store binds its
+   * projection to the running kernel's instance: app/hook-policy-store.ts). Optional: a store without it is read whole.
+   */
+  readPayload?(name: string, headLength: number, layout: (head: Uint8Array) => EntryLayout | undefined): Uint8Array | undefined;
 }
 
 /** A store plus the key of this build (see cache-entry.ts). */
