@@ -46,6 +46,10 @@ export function projectedOracle(proj: PolicyProjection, booleans: Readonly<Recor
     },
     typeExists: (name) => typeExists(policy, name),
     booleans: () => fullOracle().booleans(),
-    genfsContext: (fsType) => genfsRoot(policy, fsType),
+    // From the projection's genfscon rules, read only now; the whole policy's should they not read back.
+    genfsContext: (fsType) => {
+      const genfs = proj.genfs();
+      return genfs ? genfsRoot({ ...policy, genfs }, fsType) : fullOracle().genfsContext?.(fsType);
+    },
   };
 }

@@ -22,7 +22,8 @@ import { computeAccess, type AccessRequest } from '../../src/selinux/access.js';
 import { cacheSupported, encodeEntry, entryHeadLength, entryLayout, projectionEntryName } from '../../src/selinux/policy/cache-entry.js';
 import { loadPolicy } from '../../src/selinux/policy/load.js';
 import type { Policy } from '../../src/selinux/policy/model.js';
-import { projectPolicy, type PolicyProjection, type ProjectionScope } from '../../src/selinux/policy/projection.js';
+import { openProjection, PROJECTION_FORMAT, projectPolicy, type PolicyProjection, type ProjectionScope } from '../../src/selinux/policy/projection.js';
+import { encodeFlat } from '../../src/selinux/policy/flat-payload.js';
 import { policyOracle } from '../../src/selinux/policy-oracle.js';
 import { projectedOracle } from '../../src/selinux/projected-oracle.js';
 import { DIR_SEARCH_PERMS, LINK_FOLLOW_PERMS, READ_PERMS, READ_WRITE_PERMS } from '../../src/selinux/qemu-perms.js';
@@ -215,7 +216,9 @@ describe.skipIf(!cacheSupported())('the hook projection answers as the whole pol
     expect(readProjection({ store: { read: () => whole, write: () => false }, key: KEY }, other)).toBeUndefined();
     // A foreign payload with a correct header and CRC: the whole model, another format, junk.
     expect(missWith(Buffer.concat(encodeEntry(projectionKey, bytes, full.value)))).toBe(true);
-    expect(missWith(Buffer.concat(encodeEntry(projectionKey, bytes, { ...projectPolicy(full.value, scope), format: 2 })))).toBe(true);
+    expect(missWith(Buffer.concat(encodeEntry(projectionKey, bytes, { ...projectPolicy(full.value, scope), format: PROJECTION_FORMAT + 1 })))).toBe(true);
+    // The format before genfscon was kept apart (its genfs a list, not a payload of its own).
+    expect(missWith(Buffer.concat(encodeEntry(projectionKey, bytes, { ...projectPolicy(full.value, scope), format: 1, genfs: full.value.genfs })))).toBe(true);
     expect(missWith(Buffer.concat(encodeEntry(projectionKey, bytes, { format: 1 })))).toBe(true);
     const p = projectPolicy(full.value, scope);
     expect(missWith(Buffer.concat(encodeEntry(projectionKey, bytes, { ...p, types: { ...p.types, ends: p.types.ends.subarray(1) } })))).toBe(true);
@@ -269,7 +272,26 @@ describe.skipIf(!cacheSupported())('the hook projection answers as the whole pol
       }
     }
     expect(hit.value.oracle.typeExists('svirt_tcg_t')).toBe(none.value.oracle.typeExists('svirt_tcg_t'));
-    expect(hit.value.oracle.genfsContext!('nfs')).toBe(none.value.oracle.genfsContext!('nfs'));
+    // genfscon, read from the projection on first use: every filesystem type the policy names, and one it does not.
+    for (const fsType of [...full.value.genfs.map((g) => g.fstype), 'no_such_fs']) expect(hit.value.oracle.genfsContext!(fsType)).toBe(none.value.oracle.genfsContext!(fsType));
+    expect(hit.value.oracle.genfsContext!('nfs')).toMatch(/:nfs_t:/);
     expect(hit.value.oracle.booleans()).toEqual(none.value.oracle.booleans());
+  }, 120_000);
+
+  it.skipIf(debian.length === 0)('genfscon rules that do not read back: the whole policy answers, never an empty list', () => {
+    const path = debian[0]!;
+    const full = loadPolicy(readFileSync(path));
+    if (!full.ok) throw new Error(full.error.message);
+    const whole = policyOracle(full.value);
+    const stored = projectPolicy(full.value, { sourceTypes: ['svirt_t'], classes: [...HOOK_CLASSES] });
+    for (const genfs of [new Uint8Array([1, 2, 3]), Buffer.concat(encodeFlat([{ fstype: 'nfs', entries: [{ path: '/', sclass: 0, context: 'not a context' }] }]))]) {
+      const proj = openProjection({ ...stored, genfs });
+      expect(proj.genfs()).toBeUndefined();
+      let asked = 0;
+      const oracle = projectedOracle(proj, {}, () => (asked++, whole));
+      expect(oracle.genfsContext!('nfs')).toBe(whole.genfsContext!('nfs'));
+      expect(oracle.genfsContext!('nfs')).toMatch(/:nfs_t:/);
+      expect(asked).toBe(1);
+    }
   }, 120_000);
 });

@@ -104,6 +104,12 @@ export function encodeFlat(value: unknown): Uint8Array[] {
   return [head.subarray(0, HEAD), json, head.subarray(HEAD), ...blobs];
 }
 
+function ownKeyCount(o: object): number {
+  let n = 0;
+  for (const key in o) if (Object.hasOwn(o, key)) n++;
+  return n;
+}
+
 /** The value stored in a flat payload; throws when anything in it is not exactly as encodeFlat writes it. */
 export function decodeFlat(payload: Uint8Array): unknown {
   if (!isFlatPayload(payload)) throw new Error('flat payload: no magic');
@@ -134,14 +140,14 @@ export function decodeFlat(payload: Uint8Array): unknown {
       objects.push(v);
       for (let i = 0; i < v.length; i++) {
         const x = v[i] as unknown;
-        if (typeof x === 'object' && x !== null && !Array.isArray(x) && (x as { $?: unknown }).$ === 'h' && Object.keys(x).length === 1) delete v[i];
+        if (typeof x === 'object' && x !== null && !Array.isArray(x) && (x as { $?: unknown }).$ === 'h' && ownKeyCount(x) === 1) delete v[i];
         else v[i] = walk(x);
       }
       return v;
     }
     const o = v as Record<string, unknown>;
     if (!Object.hasOwn(o, '$')) return plain(o);
-    const keys = Object.keys(o).length;
+    const keys = ownKeyCount(o);
     switch (o.$) {
       case 'u':
         if (keys === 1) return undefined;
@@ -184,9 +190,12 @@ export function decodeFlat(payload: Uint8Array): unknown {
     }
     throw new Error('flat payload: unknown tag');
   };
+  // for…in rather than Object.keys: no array per object (the hook reads a few thousand of them per start,
+  // and every young object it allocates brings the next scavenge closer). JSON.parse makes plain objects,
+  // whose prototype has no enumerable property: the keys are exactly the object's own.
   const plain = (o: Record<string, unknown>): object => {
     objects.push(o);
-    for (const key of Object.keys(o)) {
+    for (const key in o) {
       if (key === '__proto__') throw new Error('flat payload: __proto__');
       o[key] = walk(o[key]);
     }

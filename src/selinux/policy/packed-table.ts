@@ -1,12 +1,13 @@
 import type { SymbolTable } from './model.js';
 
 /**
- * A symbol table held as a few typed arrays and one string, for the hook's policy projection
- * (projection.ts): thousands of type or category names cost one string and no objects to store and to
- * read back, and a datum object is made only when a lookup reaches it. Names are sorted (JavaScript's
- * code-unit order) so a lookup is a binary search.
+ * A symbol table held as a few typed arrays, for the hook's policy projection (projection.ts): thousands
+ * of type or category names cost no string and no object to store and to read back (the names are bytes
+ * in the payload's data, never a JavaScript string until a datum needs its name), and a datum object is
+ * made only when a lookup reaches it. Names are sorted by their UTF-8 bytes, so a lookup is a binary
+ * search over those bytes.
  *
- *   names         every name (aliases included), concatenated in sorted order
+ *   names         every name (aliases included), UTF-8, concatenated in sorted order
  *   ends[i]       where name i ends in `names` (it starts where name i - 1 ends)
  *   values[i]     the value name i stands for
  *   flags[i]      per-name bits, given back to `make` (attribute, alias, default state…)
@@ -15,7 +16,7 @@ import type { SymbolTable } from './model.js';
  */
 export interface PackedTable {
   readonly count: number;
-  readonly names: string;
+  readonly names: Uint8Array;
   readonly ends: Uint32Array;
   readonly values: Uint32Array;
   readonly flags: Uint8Array;
@@ -29,7 +30,7 @@ export function packTable<T extends { readonly name: string }>(
   valueOf: (d: T) => number,
   describe: (d: T) => { flags: number; extra: number },
 ): PackedTable {
-  const entries = [...table.byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = [...table.byName].map(([name, d]) => [Buffer.from(name, 'utf8'), name, d] as const).sort(([a], [b]) => Buffer.compare(a, b));
   const n = entries.length;
   const ends = new Uint32Array(n);
   const values = new Uint32Array(n);
@@ -38,8 +39,8 @@ export function packTable<T extends { readonly name: string }>(
   const primary = new Int32Array(table.count).fill(-1);
   const index = new Map<T, number>();
   let at = 0;
-  entries.forEach(([name, d], i) => {
-    at += name.length;
+  entries.forEach(([bytes, name, d], i) => {
+    at += bytes.length;
     ends[i] = at;
     values[i] = valueOf(d);
     const x = describe(d);
@@ -51,37 +52,56 @@ export function packTable<T extends { readonly name: string }>(
     const i = d === undefined ? undefined : index.get(d);
     if (i !== undefined) primary[v] = i;
   });
-  return { count: table.count, names: entries.map(([name]) => name).join(''), ends, values, flags, extra, primary };
+  return { count: table.count, names: Uint8Array.from(Buffer.concat(entries.map(([bytes]) => bytes))), ends, values, flags, extra, primary };
 }
 
-/**
- * The SymbolTable view of a packed table: `make(name, value, flags, extra)` builds the datum of one name,
- * once. byName answers get/has by binary search and builds the whole map only if iterated; byValue is an
- * array whose elements are made on first access (a Proxy: the access computation reads a handful).
- */
 export function unpackTable<T>(p: PackedTable, make: (name: string, value: number, flags: number, extra: number) => T): SymbolTable<T> {
   const n = p.values.length;
-  const made: (T | undefined)[] = new Array<T | undefined>(n);
-  const nameAt = (i: number) => p.names.slice(i === 0 ? 0 : p.ends[i - 1], p.ends[i]);
-  const datum = (i: number): T => (made[i] ??= make(nameAt(i), p.values[i]!, p.flags[i]!, p.extra[i]!));
+  // Made on first use, and kept in a Map: an array of one slot per name (4,000 types) would be a young
+  // object the size of the table at every hook start, for the handful of data a start looks at.
+  const made = new Map<number, T>();
+  const bytes = Buffer.from(p.names.buffer, p.names.byteOffset, p.names.byteLength);
+  const nameAt = (i: number) => bytes.toString('utf8', i === 0 ? 0 : p.ends[i - 1], p.ends[i]);
+  const datum = (i: number): T => {
+    let d = made.get(i);
+    if (d === undefined) made.set(i, (d = make(nameAt(i), p.values[i]!, p.flags[i]!, p.extra[i]!)));
+    return d;
+  };
+  // Compared in place with the stored bytes: an ASCII name (every name of the reference policies) a code
+  // unit against a byte, anything else through its UTF-8 bytes. No name is cut out per step.
+  const compareAt = (i: number, name: string, utf8: Uint8Array | undefined): number => {
+    const start = i === 0 ? 0 : p.ends[i - 1]!;
+    const length = p.ends[i]! - start;
+    const other = utf8 ? utf8.length : name.length;
+    const common = Math.min(length, other);
+    for (let k = 0; k < common; k++) {
+      const d = bytes[start + k]! - (utf8 ? utf8[k]! : name.charCodeAt(k));
+      if (d !== 0) return d;
+    }
+    return length - other;
+  };
   const find = (name: string): number => {
+    // ASCII exactly when its UTF-8 takes one byte per code unit.
+    const utf8 = Buffer.byteLength(name, 'utf8') === name.length ? undefined : Buffer.from(name, 'utf8');
     let lo = 0;
     let hi = n - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const m = nameAt(mid);
-      if (m === name) return mid;
-      if (m < name) lo = mid + 1;
+      const c = compareAt(mid, name, utf8);
+      if (c === 0) return mid;
+      if (c < 0) lo = mid + 1;
       else hi = mid - 1;
     }
     return -1;
   };
   const byName = new PackedNameMap<T>(n, find, datum, nameAt);
-  const slots = new Array<T | undefined>(p.count).fill(undefined);
-  const filled = new Uint8Array(p.count);
+  // byValue is an array of p.count entries whose slots are filled as they are read (a sparse array: no
+  // storage for the slots never read). To everything that asks, every index is there: `in`, the
+  // descriptor, the keys (what forEach, map and some rely on to visit an index) fill the slot first.
+  const slots: (T | undefined)[] = [];
+  slots.length = p.count;
   const at = (v: number): T | undefined => {
-    if (filled[v] === 0) {
-      filled[v] = 1;
+    if (!Object.hasOwn(slots, v)) {
       const i = p.primary[v]!;
       slots[v] = i >= 0 ? datum(i) : undefined;
     }
@@ -101,6 +121,13 @@ export function unpackTable<T>(p: PackedTable, make: (name: string, value: numbe
       const v = isIndex(prop);
       if (v !== undefined) at(v);
       return Reflect.getOwnPropertyDescriptor(target, prop);
+    },
+    has(target, prop) {
+      return isIndex(prop) !== undefined || Reflect.has(target, prop);
+    },
+    ownKeys(target) {
+      for (let v = 0; v < p.count; v++) at(v);
+      return Reflect.ownKeys(target);
     },
     set: () => false,
   });

@@ -1,6 +1,7 @@
 import { AvTableBuilder } from './avtab.js';
+import { decodeFlat, encodeFlat } from './flat-payload.js';
 import type {
-  AvTable, BoolDatum, CategoryDatum, ClassDatum, CommonDatum, CondNode, PackedSets, Policy, RoleDatum, SensitivityDatum,
+  AvTable, BoolDatum, CategoryDatum, ClassDatum, CommonDatum, CondNode, Genfs, PackedSets, Policy, RoleDatum, SensitivityDatum,
   SymbolTable, TypeDatum, UserDatum,
 } from './model.js';
 import { packTable, unpackTable, type PackedTable } from './packed-table.js';
@@ -15,7 +16,10 @@ import { packTable, unpackTable, type PackedTable } from './packed-table.js';
  *  - every class outside the scope (the count stays, so class values keep their meaning);
  *  - in each type's attribute set, attributes that are the target of no kept rule (only the target
  *    side of the TE walk can meet them; a source type's own set is kept whole);
- *  - transitions, object contexts but genfs, the attribute → types map (the computation never reads them).
+ *  - transitions, object contexts, the attribute → types map (the computation never reads them).
+ * The genfscon rules, which only a file on a filesystem without security labels asks for, are kept apart,
+ * read on first use (`genfs`): they are nearly half the objects a projection would otherwise rebuild at
+ * every SELinux start.
  * Symbol tables (types, users, roles, booleans, levels) stay whole: a file's label may name any of them;
  * the large ones are stored packed and decoded on lookup (packed-table.ts).
  * Anything outside the scope (another source type, another class) must be asked of the whole policy: see
@@ -30,9 +34,14 @@ export interface PolicyProjection {
   readonly classes: readonly string[];
   /** Boolean names a kept conditional node reads: the only ones whose value can change an answer. */
   readonly booleans: readonly string[];
+  /**
+   * The policy's genfscon rules (the projection's `policy.genfs` is empty), read on first use; undefined
+   * when they cannot be read back (the caller then asks the whole policy).
+   */
+  readonly genfs: () => readonly Genfs[] | undefined;
 }
 
-export const PROJECTION_FORMAT = 1;
+export const PROJECTION_FORMAT = 2;
 
 /**
  * The projection as it is stored (structured-clone data: typed arrays, strings, a few small objects).
@@ -63,7 +72,8 @@ export interface StoredProjection {
   readonly condNodes: readonly CondNode[];
   readonly condStoredEnabled: Uint8Array;
   readonly roleAllows: Policy['roleAllows'];
-  readonly genfs: Policy['genfs'];
+  /** The genfscon rules as a flat payload of their own (flat-payload.ts), read only when asked for. */
+  readonly genfs: Uint8Array;
   readonly typeAttrMap: PackedSets;
   readonly processClass: number;
   readonly processTransDyntrans: number;
@@ -164,7 +174,7 @@ export function projectPolicy(policy: Policy, scope: ProjectionScope): StoredPro
     condNodes,
     condStoredEnabled,
     roleAllows: policy.roleAllows,
-    genfs: policy.genfs,
+    genfs: Uint8Array.from(Buffer.concat(encodeFlat(policy.genfs))),
     typeAttrMap: { offsets, values: Uint32Array.from(values) },
     processClass: policy.processClass,
     processTransDyntrans: policy.processTransDyntrans,
@@ -202,14 +212,37 @@ export function openProjection(s: StoredProjection): PolicyProjection {
     roleAllows: s.roleAllows,
     filenameTransitions: [],
     ocontexts: [],
-    genfs: s.genfs,
+    genfs: [],
     rangeTransitions: [],
     typeAttrMap: s.typeAttrMap,
     attrTypeMap: EMPTY_SETS,
     processClass: s.processClass,
     processTransDyntrans: s.processTransDyntrans,
   };
-  return { policy, sourceTypes: s.sourceTypes, classes: s.classes, booleans: s.booleans };
+  let genfs: readonly Genfs[] | undefined | null = null;
+  const readGenfs = () => {
+    if (genfs !== null) return genfs;
+    try {
+      const g = decodeFlat(s.genfs);
+      genfs = isGenfsList(g) ? g : undefined;
+    } catch {
+      genfs = undefined;
+    }
+    return genfs;
+  };
+  return { policy, sourceTypes: s.sourceTypes, classes: s.classes, booleans: s.booleans, genfs: readGenfs };
+}
+
+function isGenfsList(x: unknown): x is Genfs[] {
+  const level = (l: unknown) => typeof l === 'object' && l !== null && Number.isInteger((l as { sens?: unknown }).sens) && (l as { cats?: unknown }).cats instanceof Uint32Array;
+  const entry = (e: unknown) => {
+    if (typeof e !== 'object' || e === null) return false;
+    const { path, sclass, context: c } = e as { path?: unknown; sclass?: unknown; context?: { user?: unknown; role?: unknown; type?: unknown; range?: { low?: unknown; high?: unknown } } };
+    return typeof path === 'string' && Number.isInteger(sclass) && typeof c === 'object' && c !== null && [c.user, c.role, c.type].every(Number.isInteger) &&
+      typeof c.range === 'object' && c.range !== null && level(c.range.low) && level(c.range.high);
+  };
+  return Array.isArray(x) && x.every((g) => typeof g === 'object' && g !== null && typeof (g as { fstype?: unknown }).fstype === 'string' &&
+    Array.isArray((g as { entries?: unknown }).entries) && (g as { entries: unknown[] }).entries.every(entry));
 }
 
 /**
@@ -219,7 +252,7 @@ export function openProjection(s: StoredProjection): PolicyProjection {
 export function isStoredProjection(x: unknown): x is StoredProjection {
   if (typeof x !== 'object' || x === null) return false;
   const s = x as Partial<StoredProjection>;
-  const packed = (p: PackedTable | undefined) => p !== undefined && typeof p.names === 'string' && p.ends instanceof Uint32Array &&
+  const packed = (p: PackedTable | undefined) => p !== undefined && p.names instanceof Uint8Array && p.ends instanceof Uint32Array &&
     p.values instanceof Uint32Array && p.flags instanceof Uint8Array && p.extra instanceof Uint32Array && p.primary instanceof Int32Array &&
     p.ends.length === p.values.length && p.flags.length === p.values.length && p.extra.length === p.values.length && p.primary.length === p.count &&
     (p.ends.length === 0 || p.ends[p.ends.length - 1] === p.names.length);
@@ -229,7 +262,7 @@ export function isStoredProjection(x: unknown): x is StoredProjection {
     t.specified.length === t.size && t.data.length === t.size && t.next.length === t.size && Array.isArray(t.xperms);
   return s.format === PROJECTION_FORMAT && Array.isArray(s.sourceTypes) && Array.isArray(s.classes) && Array.isArray(s.booleans) &&
     Array.isArray(s.classData) && packed(s.types) && packed(s.categories) && packed(s.bools) && table(s.avtab) && table(s.condAvtab) &&
-    Array.isArray(s.condNodes) && s.condStoredEnabled instanceof Uint8Array && s.condStoredEnabled.length === s.condAvtab!.size &&
+    Array.isArray(s.condNodes) && s.genfs instanceof Uint8Array && s.condStoredEnabled instanceof Uint8Array && s.condStoredEnabled.length === s.condAvtab!.size &&
     s.typeAttrMap !== undefined && s.typeAttrMap.offsets instanceof Uint32Array && s.typeAttrMap.offsets.length === s.types!.count + 1 &&
     s.typeAttrMap.values instanceof Uint32Array;
 }
