@@ -2,7 +2,7 @@ import { explain, type AccessExplanation, type BooleanEffect, type BooleanHint }
 import { CondSwitches } from './policy/cond-eval.js';
 import { computeAv } from './policy/compute-av.js';
 import { ebitmapHas } from './policy/ebitmap.js';
-import type { ClassDatum, ContextStruct, Policy } from './policy/model.js';
+import { COND, type ClassDatum, type ContextStruct, type Policy } from './policy/model.js';
 import { resolveContext } from './policy/resolve-context.js';
 import { sentence } from './reason.js';
 
@@ -131,7 +131,7 @@ function booleanSetting(policy: Policy, overrides: Readonly<Record<string, boole
   const hit = cache.get(key);
   if (hit) return hit;
   let defaults = defaultStates.get(policy);
-  if (!defaults) defaultStates.set(policy, (defaults = policy.bools.byValue.map((b) => b?.defaultState ?? false)));
+  if (!defaults) defaultStates.set(policy, (defaults = conditionDefaults(policy)));
   const state = defaults.slice();
   for (const [name, value] of entries) {
     const b = policy.bools.byName.get(name);
@@ -143,6 +143,22 @@ function booleanSetting(policy: Policy, overrides: Readonly<Record<string, boole
   if (cache.size >= SETTINGS_KEPT) cache.delete(cache.keys().next().value!);
   cache.set(key, setting);
   return setting;
+}
+
+/**
+ * The policy's stored value of each boolean a conditional reads; false for the others. A state is only ever
+ * read at a conditional's boolean term (cond-eval.ts, explanation.ts), so the others are never looked at, and
+ * a packed symbol table (the hook's projection) then makes a datum for each of the few a conditional names,
+ * not for every boolean of the policy.
+ */
+function conditionDefaults(policy: Policy): boolean[] {
+  const defaults = new Array<boolean>(policy.bools.count).fill(false);
+  for (const node of policy.condNodes) {
+    for (const term of node.expr) {
+      if (term.kind === COND.BOOL && term.bool >= 1 && term.bool <= defaults.length) defaults[term.bool - 1] = policy.bools.byValue[term.bool - 1]?.defaultState ?? false;
+    }
+  }
+  return defaults;
 }
 
 /** Context strings resolve the same way every time; the decision core repeats the QEMU process's. */
