@@ -27,6 +27,8 @@ export interface MountEntry {
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo. */
 function unescape(field: string): string {
+  // Nearly every field has no escape: the text as read (already checked UTF-8) is the field.
+  if (!field.includes('\\')) return field;
   const bytes: number[] = [];
   const raw = Buffer.from(field, 'utf8');
   for (let i = 0; i < raw.length; i++) {

@@ -78,6 +78,26 @@ describe.skipIf(skip !== undefined)('createLiveView on a real tree', () => {
     expect(view.readBytes(`${d}/f`, -1, 4).kind).toBe('unknown');
   });
 
+  it('readText and readBinary: every byte, whatever size fstat gives (grown past it for /proc); not UTF-8 is unknown', () => {
+    const big = Buffer.from(Array.from({ length: 300_000 }, (_, i) => String.fromCharCode(32 + (i % 90))).join(''), 'latin1');
+    fs.writeFileSync(`${d}/big`, big);
+    expect(view.readText(`${d}/big`)).toEqual({ kind: 'ok', value: big.toString('latin1') });
+    const bin = view.readBinary(`${d}/big`);
+    expect(bin.kind === 'ok' && Buffer.from(bin.value).equals(big)).toBe(true);
+    fs.writeFileSync(`${d}/empty`, '');
+    expect(view.readText(`${d}/empty`)).toEqual({ kind: 'ok', value: '' });
+    // A /proc file larger than the first buffer, which fstat says is empty: the whole of it.
+    const maps = view.readText('/proc/self/maps');
+    expect(maps.kind === 'ok' && maps.value.length > 4096 && maps.value.endsWith('\n')).toBe(true);
+    for (const bytes of [[0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xe2, 0x82]]) {
+      fs.writeFileSync(`${d}/bad-text`, Buffer.from([0x61, ...bytes]));
+      expect(view.readText(`${d}/bad-text`).kind).toBe('unknown');
+    }
+    fs.writeFileSync(`${d}/bad-text`, 'caf\u00e9 \u{1F600}');
+    expect(view.readText(`${d}/bad-text`)).toEqual({ kind: 'ok', value: 'caf\u00e9 \u{1F600}' });
+    for (const f of ['big', 'empty', 'bad-text']) fs.rmSync(`${d}/${f}`);
+  });
+
   it('readText reads /proc files whose size says 0; listDir lists names', () => {
     const status = view.readText('/proc/self/status');
     expect(status.kind === 'ok' && status.value.includes('\nUid:')).toBe(true);

@@ -14,6 +14,7 @@
  * POSIX ACLs on Linux, and llistxattr lists a link's own names, so aclAccess answers "none" for them.
  */
 import * as fs from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { errnoCode, errnoWords } from '../../host/errno.js';
 import { readFully } from '../../host/fd-io.js';
 import { lazyBuiltin } from '../../builtins.js';
@@ -59,17 +60,20 @@ export function typeOf(st: fs.Stats): FileType | undefined {
   return undefined;
 }
 
-/** Bytes that are not valid UTF-8 cannot be represented faithfully in a JS string path. */
+/**
+ * Bytes that are not valid UTF-8 cannot be represented faithfully in a JS string path. Checked in C
+ * (buffer.isUtf8) rather than by encoding the decoded text again: the same verdict (the decoder turns exactly
+ * the invalid sequences into U+FFFD), without a second copy of every file the hook reads at each VM start.
+ */
 function utf8(buf: Buffer, what: string): Lookup<string> {
-  const text = buf.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(buf) ? ok(text) : unknown(`${what} is not valid UTF-8`);
+  return isUtf8(buf) ? ok(buf.toString('utf8')) : unknown(`${what} is not valid UTF-8`);
 }
 
 /**
  * Opens a regular file (following symlinks, as QEMU's own open does; O_NONBLOCK so a FIFO cannot hang
  * the tool), runs `read` on it, and closes it; open and read errors become lookups.
  */
-function withRegularFile<T>(path: string, read: (fd: number) => Lookup<T>): Lookup<T> {
+function withRegularFile<T>(path: string, read: (fd: number, size: number) => Lookup<T>): Lookup<T> {
   let fd: number;
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -77,8 +81,9 @@ function withRegularFile<T>(path: string, read: (fd: number) => Lookup<T>): Look
     return lookupFromError(e, 'open');
   }
   try {
-    if (!fs.fstatSync(fd).isFile()) return unknown('not a regular file');
-    return read(fd);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return unknown('not a regular file');
+    return read(fd, st.size);
   } catch (e) {
     return lookupFromError(e, 'read');
   } finally {
@@ -87,19 +92,24 @@ function withRegularFile<T>(path: string, read: (fd: number) => Lookup<T>): Look
 }
 
 function readCapped(path: string, cap: number): Lookup<Buffer> {
-  return withRegularFile(path, (fd) => {
-    const chunks: Buffer[] = [];
+  return withRegularFile(path, (fd, size) => {
+    // One buffer of the size fstat gives (and a byte more, to see the end), grown when the file is
+    // larger than it said: /proc files report size 0, so this reads until EOF rather than trusting st_size.
+    let buf = Buffer.allocUnsafe(Math.min(cap + 1, Math.max(size + 1, 4096)));
     let total = 0;
-    // /proc files report size 0, so read until EOF instead of trusting st_size.
     for (;;) {
-      const chunk = Buffer.allocUnsafe(65536);
-      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (total === buf.length) {
+        if (buf.length > cap) return unknown(`larger than ${cap} bytes`);
+        const bigger = Buffer.allocUnsafe(Math.min(cap + 1, buf.length * 2));
+        buf.copy(bigger, 0, 0, total);
+        buf = bigger;
+      }
+      const n = fs.readSync(fd, buf, total, buf.length - total, null);
       if (n === 0) break;
       total += n;
-      if (total > cap) return unknown(`larger than ${cap} bytes`);
-      chunks.push(chunk.subarray(0, n));
     }
-    return ok(Buffer.concat(chunks, total));
+    if (total > cap) return unknown(`larger than ${cap} bytes`);
+    return ok(buf.subarray(0, total));
   });
 }
 
