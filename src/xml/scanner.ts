@@ -298,26 +298,29 @@ class Scanner {
   /** Decodes references and applies attribute-value normalisation (every literal whitespace becomes a space). */
   private attributeValue(quote: Quote): string {
     const open = this.pos;
-    const quoteCode = quote.charCodeAt(0);
     this.pos++;
+    // Found with the engine's own search rather than a character at a time in cold code (the hook parses
+    // libvirt's XML at every VM start), each position once, so the cost stays linear in the value:
+    // the closing quote (no reference spells one: &quot; and &#34; put no quote in the text) and the first
+    // '<' before it are looked for once; '&' run by run, each search ending at the next '&'.
+    const close = this.text.indexOf(quote, this.pos);
+    const end = close < 0 ? this.text.length : close;
+    const ltAt = this.text.slice(this.pos, end).indexOf('<');
+    const lt = ltAt < 0 ? -1 : this.pos + ltAt;
     const parts: string[] = [];
-    let runStart = this.pos;
     for (;;) {
-      const c = this.code();
-      if (c < 0) this.fail(open, 'attribute value is not closed before the end of the input');
-      if (c === quoteCode || c === AMP) {
-        parts.push(normaliseAttributeWhitespace(this.text.slice(runStart, this.pos)));
-        if (c === quoteCode) {
-          this.pos++;
-          return parts.join('');
-        }
-        parts.push(this.reference());
-        runStart = this.pos;
-      } else if (c === LT) {
-        this.fail(this.pos, "'<' is not allowed in an attribute value (write &lt;)");
-      } else {
-        this.pos++;
+      const stop = lt >= 0 ? lt : end;
+      const ampAt = this.text.slice(this.pos, stop).indexOf('&');
+      if (ampAt < 0) {
+        if (lt >= 0) this.fail(lt, "'<' is not allowed in an attribute value (write &lt;)");
+        if (close < 0) this.fail(open, 'attribute value is not closed before the end of the input');
+        parts.push(normaliseAttributeWhitespace(this.text.slice(this.pos, close)));
+        this.pos = close + 1;
+        return parts.length === 1 ? parts[0]! : parts.join('');
       }
+      parts.push(normaliseAttributeWhitespace(this.text.slice(this.pos, this.pos + ampAt)));
+      this.pos += ampAt;
+      parts.push(this.reference());
     }
   }
 
