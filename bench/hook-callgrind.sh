@@ -39,11 +39,17 @@ writeFileSync('$w/selinuxfs/status', page);
 mkdirSync('$w/selinuxfs/initial_contexts');
 writeFileSync('$w/selinuxfs/initial_contexts/security', 'system_u:object_r:security_t:s0');
 "
-# What hook install writes on a host whose kernel is the stand-in: the policy's bytes and the kernel's
-# instance (boot, policyload) next to the entries; the other store lacks them (the kernel's policy changed since).
+# What hook install writes on a host whose kernel is the stand-in: the policy's bytes and the record (the
+# kernel's instance: boot, policyload; the projection made from those bytes, as its entry's head states it:
+# policy length, payload length, payload CRC) next to the entries; the other store lacks them (the kernel's
+# policy changed since).
 cp -a "$w/etc/policy-store" "$w/etc/policy-store-copy"
 cp "$w/selinuxfs/policy" "$w/etc/policy-store-copy/running-policy.bin"
-echo "$(cat /proc/sys/kernel/random/boot_id) 1" > "$w/etc/policy-store-copy/running-policy.instance"
+{
+  cat /proc/sys/kernel/random/boot_id
+  echo 1
+  od -An -tu4 -j12 -N12 "$w/etc/policy-store/projection.bin"
+} | awk 'NR == 1 { boot = $1 } NR == 2 { load = $1 } NR == 3 { printf "%s %s\nprojection %s %s %s\n", boot, load, $1, $2, $3 }' > "$w/etc/policy-store-copy/running-policy.instance"
 chmod 0600 "$w/etc/policy-store-copy/running-policy.bin" "$w/etc/policy-store-copy/running-policy.instance"
 truncate -s 1M "$w/a.iso"
 xml() {
