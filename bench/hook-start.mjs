@@ -22,7 +22,7 @@
  *    labelled tmpfs root (private mount namespace; /usr, /etc, /work, … bind-mounted in), with `node -e 0`
  *    measured there too. Alongside, the same call with the policy store `hook install` fills (installed with
  *    --hook-config in the private state dir; bound to /etc/virt-seclabel/policy-store inside the chroot, /etc
- *    being bound entry by entry there), and the fast entry itself (`hook -- NAME start begin -`, no options)
+ *    being an overlay of the host's there), and the fast entry itself (`hook -- NAME start begin -`, no options)
  *    over a selinuxfs stand-in mounted on /sys/fs inside the chroot (enforce, mls, policyvers, the policy
  *    bytes, the booleans at their defaults): what it reads on a real SELinux host. The stand-in answers no
  *    access question; the hook asks none of it (it decides with the engine on the policy it reads).
