@@ -89,14 +89,14 @@ export function applyHookPolicyStore(plan: HookStorePlan, writer: PolicyCache, r
   if (!loaded.ok) return failure(`${plan.source}: not a usable kernel policy: ${loaded.error.message} (${loaded.error.section} at byte ${loaded.error.offset})`);
   // A flat payload: the hook reads it back without node:v8 and its stream stack (flat-payload.ts).
   const projection = encodeEntry(projectionKey(writer.key), plan.bytes, projectPolicy(loaded.value, plan.scope), true);
-  writer.store.write(plan.projectionEntry, projection);
+  if (!writer.store.write(plan.projectionEntry, projection)) return failure('the projection was not written (owner, mode or space)');
   if (plan.instance) {
     // The copy and the projection first, the record after: a record names only what is whole.
     const record: RunningRecord = { instance: plan.instance, projection: payloadMark(projectionKey(writer.key), projection) };
     if (!writer.store.write(RUNNING_COPY, [plan.bytes]) || !writer.store.write(RUNNING_INSTANCE, [Buffer.from(formatRecord(record), 'utf8')])) {
       return failure('the copy of the running policy was not written (owner, mode or space)');
     }
-    if (!recordIs(reader, plan.instance, plan.bytes)) return failure('the copy of the running policy was written, but the hook could not read it back (owner or mode)');
+    if (!recordIs(reader, plan.instance, plan.bytes)) return failure('the copy of the running policy, its record and the projection were written, but the hook could not read them back (owner or mode)');
   }
   if (!hookCanRead(reader, plan.bytes)) return failure('the entry was not written, or the hook could not use it (owner, mode or space)');
   return sameScope(readProjection(reader, plan.bytes), plan.scope) ? success(undefined) : failure('the projection was not written, or the hook could not use it (owner, mode or space)');
