@@ -55,6 +55,11 @@ export function packTable<T extends { readonly name: string }>(
   return { count: table.count, names: Uint8Array.from(Buffer.concat(entries.map(([bytes]) => bytes))), ends, values, flags, extra, primary };
 }
 
+/**
+ * The SymbolTable view of a packed table: `make(name, value, flags, extra)` builds the datum of one name,
+ * once. byName answers get/has by binary search and builds the whole map only if iterated; byValue is an
+ * array whose elements are made on first access (a Proxy: the access computation reads a handful).
+ */
 export function unpackTable<T>(p: PackedTable, make: (name: string, value: number, flags: number, extra: number) => T): SymbolTable<T> {
   const n = p.values.length;
   // Made on first use, and kept in a Map: an array of one slot per name (4,000 types) would be a young
