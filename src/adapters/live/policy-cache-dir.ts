@@ -57,66 +57,50 @@ export function openReadOnlyStore(dir: string, owner = 0): EntryStore {
     closeSync(fd);
     return undefined;
   };
+  /** `use` on the opened entry, closed after; no entry, or any error, is undefined (a miss). */
+  const withEntry = <T>(name: string, use: (entry: { fd: number; size: number }) => T | undefined): T | undefined => {
+    let fd: number | undefined;
+    try {
+      const entry = openEntry(name);
+      if (!entry) return undefined;
+      fd = entry.fd;
+      return use(entry);
+    } catch {
+      return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  };
   return {
-    read(name) {
-      let fd: number | undefined;
-      try {
-        const entry = openEntry(name);
-        if (!entry) return undefined;
-        fd = entry.fd;
-        const out = Buffer.allocUnsafe(entry.size);
-        if (readFully(fd, out) < out.length) return undefined;
-        return out;
-      } catch {
-        return undefined;
-      } finally {
-        if (fd !== undefined) closeSync(fd);
-      }
-    },
+    read: (name) => withEntry(name, ({ fd, size }) => {
+      const out = Buffer.allocUnsafe(size);
+      return readFully(fd, out) < out.length ? undefined : out;
+    }),
     write: () => false,
-    readAgainst(name, policyPath, headLength, layout) {
-      let fd: number | undefined;
-      let pfd: number | undefined;
+    readAgainst: (name, policyPath, headLength, layout) => withEntry(name, (entry) => {
+      const l = headOf(entry, headLength, layout);
+      if (!l) return undefined;
+      const pfd = openSync(policyPath, constants.O_RDONLY);
       try {
-        const entry = openEntry(name);
-        if (!entry) return undefined;
-        fd = entry.fd;
-        const l = headOf(entry, headLength, layout);
-        if (!l) return undefined;
-        pfd = openSync(policyPath, constants.O_RDONLY);
         const mine = Buffer.allocUnsafe(CHUNK);
         const theirs = Buffer.allocUnsafe(CHUNK);
         let at = 0;
         for (;;) {
           const n = readFully(pfd, mine);
           if (at + n > l.policyLength) return undefined;
-          if (n > 0 && (readFully(fd, theirs.subarray(0, n), l.policyAt + at) < n || mine.compare(theirs, 0, n, 0, n) !== 0)) return undefined;
+          if (n > 0 && (readFully(entry.fd, theirs.subarray(0, n), l.policyAt + at) < n || mine.compare(theirs, 0, n, 0, n) !== 0)) return undefined;
           at += n;
           if (n < CHUNK) break;
         }
-        if (at !== l.policyLength) return undefined;
-        return payloadOf(entry.fd, l);
-      } catch {
-        return undefined;
+        return at === l.policyLength ? payloadOf(entry.fd, l) : undefined;
       } finally {
-        if (fd !== undefined) closeSync(fd);
-        if (pfd !== undefined) closeSync(pfd);
+        closeSync(pfd);
       }
-    },
-    readPayload(name, headLength, layout) {
-      let fd: number | undefined;
-      try {
-        const entry = openEntry(name);
-        if (!entry) return undefined;
-        fd = entry.fd;
-        const l = headOf(entry, headLength, layout);
-        return l && payloadOf(entry.fd, l);
-      } catch {
-        return undefined;
-      } finally {
-        if (fd !== undefined) closeSync(fd);
-      }
-    },
+    }),
+    readPayload: (name, headLength, layout) => withEntry(name, (entry) => {
+      const l = headOf(entry, headLength, layout);
+      return l && payloadOf(entry.fd, l);
+    }),
   };
 }
 
