@@ -3,7 +3,7 @@
  * command install runs first (HookProbe), stdin, the config file reader and the running program's path. The interfaces and every decision are in src/hook/.
  */
 import type * as ChildProcess from 'node:child_process';
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmdirSync, unlinkSync, constants, existsSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmdirSync, unlinkSync, constants, existsSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { HookFiles, HookLog, HookProbe, HookStoreFiles } from '../../hook/effects.js';
 import { HOOK_TIMEOUT_SECONDS } from '../../hook/script.js';
@@ -51,19 +51,26 @@ export function liveHookLog(stderr: () => NodeJS.WritableStream): HookLog {
   };
 }
 
-const TYPE_WORDS: Record<string, string> = { symlink: 'a symbolic link', directory: 'a directory', other: 'a special file' };
+/** The path's own inode (never a link's target); undefined when there is none (ENOENT), any other error thrown. */
+function lstatOrAbsent(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** What the inode is, in the words the plans print. */
+function typeWords(st: Stats): string {
+  return st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : st.isFile() ? 'a file' : 'a special file';
+}
 
 export const liveHookFiles: HookFiles = {
   inspect(path) {
-    let st;
-    try {
-      st = lstatSync(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
-      throw e;
-    }
-    const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'directory' : st.isFile() ? 'file' : 'other';
-    if (type !== 'file') return { kind: 'other', what: TYPE_WORDS[type]! };
+    const st = lstatOrAbsent(path);
+    if (!st) return { kind: 'absent' };
+    if (!st.isFile()) return { kind: 'other', what: typeWords(st) };
     // O_NOFOLLOW: the path was a regular file a moment ago; never read through a link put there since.
     const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
@@ -84,14 +91,9 @@ export const liveHookFiles: HookFiles = {
 
 export const liveHookStoreFiles: HookStoreFiles = {
   list(dir) {
-    let st;
-    try {
-      st = lstatSync(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
-      throw e;
-    }
-    if (!st.isDirectory()) return { kind: 'other', what: st.isSymbolicLink() ? TYPE_WORDS.symlink! : st.isFile() ? 'a file' : TYPE_WORDS.other! };
+    const st = lstatOrAbsent(dir);
+    if (!st) return { kind: 'absent' };
+    if (!st.isDirectory()) return { kind: 'other', what: typeWords(st) };
     return { kind: 'directory', entries: readdirSync(dir, { withFileTypes: true }).map((e) => ({ name: e.name, file: e.isFile() })) };
   },
   removeFile(path) {
