@@ -117,13 +117,19 @@ describe.skipIf(!root || debian.length === 0)('the hook reads the store\'s copy 
     return { dir, k };
   };
 
+  /** The hook's loader over the store, every store call recorded; its answers are the whole policy's. */
+  const loadCounted = (dir: string, view: HostView) => {
+    const r = counted(reader(dir));
+    const l = hookPolicyLoader(r.cache, dir)(view, opts);
+    if (!l.ok) throw new Error(l.error);
+    for (const q of questions) expect(l.value.oracle.compute(q)).toEqual(whole.compute(q));
+    return { loaded: l.value, calls: r.calls };
+  };
+
   it('the same instance: the copy, never /sys/fs/selinux/policy nor a boolean; the same answers', () => {
     const { dir, k } = installed();
-    const r = counted(reader(dir));
-    const l = hookPolicyLoader(r.cache, dir)(k.view, opts);
-    if (!l.ok) throw new Error(l.error);
-    expect(l.value.source).toBe(join(dir, RUNNING_COPY));
-    for (const q of questions) expect(l.value.oracle.compute(q)).toEqual(whole.compute(q));
+    const r = loadCounted(dir, k.view);
+    expect(r.loaded.source).toBe(join(dir, RUNNING_COPY));
     expect(k.kernel.reads).not.toContain('/sys/fs/selinux/policy');
     expect(k.kernel.reads.filter((r) => r.startsWith('/sys/fs/selinux/booleans/'))).toEqual([]);
     // The projection's payload alone, as the record marks it: its policy part is not compared again.
@@ -139,11 +145,7 @@ describe.skipIf(!root || debian.length === 0)('the hook reads the store\'s copy 
     expect(other.value.instance).toBeUndefined();
     expect(applyHookPolicyStore({ ...other.value, scope: { ...other.value.scope, sourceTypes: [...other.value.scope.sourceTypes, 'virtd_t'] } }, writer(dir), reader(dir)).ok).toBe(true);
     expect(readFileSync(join(dir, RUNNING_INSTANCE), 'utf8')).toBe(record);
-    const r = counted(reader(dir));
-    const l = hookPolicyLoader(r.cache, dir)(k.view, opts);
-    if (!l.ok) throw new Error(l.error);
-    expect(r.calls).toEqual(['read running-policy.instance', 'readPayload projection.bin', 'readAgainst projection.bin']);
-    for (const q of questions) expect(l.value.oracle.compute(q)).toEqual(whole.compute(q));
+    expect(loadCounted(dir, k.view).calls).toEqual(['read running-policy.instance', 'readPayload projection.bin', 'readAgainst projection.bin']);
   }, 120_000);
 
   it('a damaged payload of the same length: no projection from it, the whole policy answers', () => {
@@ -152,22 +154,15 @@ describe.skipIf(!root || debian.length === 0)('the hook reads the store\'s copy 
     const entry = readFileSync(file);
     entry[entry.length - 100]! ^= 0xff;
     writeFileSync(file, entry, { mode: 0o600 });
-    const r = counted(reader(dir));
-    const l = hookPolicyLoader(r.cache, dir)(k.view, opts);
-    if (!l.ok) throw new Error(l.error);
-    expect(r.calls).toEqual(['read running-policy.instance', 'readPayload projection.bin', 'readAgainst projection.bin']);
-    for (const q of questions) expect(l.value.oracle.compute(q)).toEqual(whole.compute(q));
+    expect(loadCounted(dir, k.view).calls).toEqual(['read running-policy.instance', 'readPayload projection.bin', 'readAgainst projection.bin']);
   }, 120_000);
 
   it('a record from before records named a projection: compared in full, and install rewrites it', () => {
     const { dir, k } = installed();
     writeFileSync(join(dir, RUNNING_INSTANCE), `${BOOT} 7\n`, { mode: 0o600 });
-    const r = counted(reader(dir));
-    const l = hookPolicyLoader(r.cache, dir)(k.view, opts);
-    if (!l.ok) throw new Error(l.error);
-    expect(l.value.source).toBe(join(dir, RUNNING_COPY));
+    const r = loadCounted(dir, k.view);
+    expect(r.loaded.source).toBe(join(dir, RUNNING_COPY));
     expect(r.calls).toEqual(['read running-policy.instance', 'readAgainst projection.bin']);
-    for (const q of questions) expect(l.value.oracle.compute(q)).toEqual(whole.compute(q));
     const plan = planHookPolicyStore(k.view, reader(dir));
     expect(plan.ok && plan.value.present).toBe(false);
   }, 120_000);
