@@ -1,39 +1,12 @@
 /**
  * `virt-seclabel hook [install | uninstall | -- NAME OPERATION SUB-OP EXTRA]`: options and the hand-off to
- * commands/hook.ts. The installed script's call takes a shorter road (hook-fast.ts) with the defaults
- * below, which are exactly what yargs fills in when no option is given (test/hook/fast-entry checks it).
+ * commands/hook.ts. The installed script's call takes a shorter road (hook-fast.ts) with the defaults in
+ * hook-args.ts, which are exactly what yargs fills in when no option is given (test/hook/fast-entry checks it).
  */
-import { DEFAULT_HOOK_CONFIG_PATH } from '../hook/config.js';
-import { DEFAULT_HOOKS_DIR } from '../hook/script.js';
-import type { HookRequest } from '../commands/hook.js';
 import { defineCommand } from './command.js';
 import { documented } from './help.js';
-import { hostOptionsFrom, withHostOptions, type RawHostArgs } from './host-args.js';
-
-/** The hook's arguments as yargs gives them. */
-export interface HookArgs extends RawHostArgs {
-  readonly args?: readonly (string | number)[];
-  readonly _: readonly (string | number)[];
-  readonly 'hook-config': string;
-  readonly 'hooks-dir': string;
-  readonly binary?: string;
-  readonly 'dry-run'?: boolean;
-}
-
-/** What yargs fills in when no option is given: the installed script never passes one. */
-export const HOOK_DEFAULT_ARGS = {
-  connect: 'qemu:///system',
-  boolean: [] as string[],
-  'hook-config': DEFAULT_HOOK_CONFIG_PATH,
-  'hooks-dir': DEFAULT_HOOKS_DIR,
-} as const;
-
-export function hookRequestFrom(a: HookArgs): HookRequest {
-  // The script passes `-- NAME OP SUB-OP EXTRA` (a domain name may start with '-'); yargs leaves
-  // what follows `--` in `_`, after the command word.
-  const words = [...(a.args ?? []), ...a._.slice(1)].map(String);
-  return { words, hooksDir: a['hooks-dir'], hookConfig: a['hook-config'], binary: a.binary, dryRun: a['dry-run'] === true, host: hostOptionsFrom(a) };
-}
+import { withHostOptions } from './host-args.js';
+import { HOOK_DEFAULT_ARGS, hookRequestFrom, type HookArgs } from './hook-args.js';
 
 export const hookCommand = defineCommand({
   command: 'hook [args..]',

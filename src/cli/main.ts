@@ -2,8 +2,8 @@
 /**
  * The bin entry, kept small because start-up is most of a short run: `--version` answers without
  * loading the argument parser, and everything else loads the command line (yargs and the command
- * table, src/cli/program.ts) only then; `hook -- ...`, the installed hook script's call, loads only the
- * hook (src/cli/hook-fast.ts). Only this file sets process.exitCode.
+ * table, src/cli/program.ts) only then; `hook -- NAME prepare|start ...`, the installed hook script's
+ * checks, load only the check (src/cli/hook-fast.ts). Only this file sets process.exitCode.
  */
 import { EXIT } from '../app/command-io.js';
 import { packageVersion } from '../app/version.js';
@@ -16,8 +16,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }
-  // libvirt's call through the installed script: the hook alone, without yargs and the other commands.
-  if (argv[0] === 'hook' && argv[1] === '--') {
+  // libvirt's checks through the installed script (`hook -- NAME prepare|start SUB-OP EXTRA`): the check
+  // alone, without yargs and the other commands. migrate and restore, rare, take the full command line,
+  // whose hook command adds their filter. (The hook bundle's loader picks its code cache by argv[3] too.)
+  if (argv[0] === 'hook' && argv[1] === '--' && (argv[3] === 'prepare' || argv[3] === 'start')) {
     const { runHook, wroteNothing } = await import('./hook-fast.js');
     const code = await runHook(argv.slice(2));
     quietHook = wroteNothing();

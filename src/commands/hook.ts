@@ -1,73 +1,38 @@
 /**
- * The hook command's core: install, uninstall, or the check libvirt runs (src/hook/check.ts decides
- * refuse or allow; src/hook/install.ts plans install and uninstall), with the live effects of
- * src/adapters/hook/ wired in. The same function serves the full command line (cli/hook.ts) and the
- * installed script's fast entry (cli/hook-fast.ts).
+ * The hook command's core for the full command line (cli/hook.ts): install and uninstall (src/hook/install.ts
+ * plans them), and the check libvirt runs (commands/hook-check.ts) with the migrate/restore filter wired in,
+ * with the live effects of src/adapters/hook/. The installed script's prepare and start calls go to
+ * hook-check.ts alone through the fast entry (cli/hook-fast.ts).
  */
 import { EXIT, type CliIo, type ExitCode } from '../app/command-io.js';
 import { createHostContext } from '../app/host-context.js';
 import type { HostOptions } from '../app/host-options.js';
 import { hostOptionsRefusal } from '../app/host-option-rules.js';
 import { openHost } from '../app/open-view.js';
-import { usePolicyCache } from '../app/policy-cache.js';
 import { hookPolicyStoreForReading, hookPolicyStoreForWriting } from '../app/policy-cache-env.js';
-import { applyHookPolicyStore, hookPolicyLoader, planHookPolicyStore } from '../app/hook-policy-store.js';
+import { applyHookPolicyStore, planHookPolicyStore } from '../app/hook-policy-store.js';
 import { RUNNING_COPY, RUNNING_INSTANCE } from '../selinux/policy/cache-entry.js';
-import { loadHostPolicy, type PolicyLoader } from '../app/selinux-engine.js';
+import { loadHostPolicy } from '../app/selinux-engine.js';
 import { createLiveView } from '../adapters/live/live-view.js';
 import { hookPolicyStoreDir } from '../hook/config.js';
 import { readAll } from '../adapters/inputs.js';
-import { configReader, liveHookFiles, liveHookLog, liveHookProbe, liveHookStoreFiles, runningProgram } from '../adapters/hook/live-effects.js';
-import { hostOptionsUnusable, runHookCheck, type HookExit } from '../hook/check.js';
+import { liveHookFiles, liveHookProbe, liveHookStoreFiles, runningProgram } from '../adapters/hook/live-effects.js';
+import type { HookExit } from '../hook/check.js';
 import type { HookFiles, HookProbe, HookSelinuxHost, HookStoreFiles } from '../hook/effects.js';
 import { judgeHookUnderSelinux } from '../hook/selinux-install.js';
 import { liveSelinuxHost, selinuxKernelRuns } from '../adapters/hook/selinux-host.js';
 import { ACTIVE_NOTE, hookPath, planInstall, planStoreRemoval, planUninstall, probeCommandText, probeHook, RELOAD_NOTE } from '../hook/install.js';
-import type { HookContext } from '../hook/judge.js';
-import type { Model } from '../decide/types.js';
-import type { Domain } from '../domain/model.js';
-import type { HostView } from '../host/view.js';
-import type { EntryStore } from '../selinux/policy/cached-load.js';
 import { DEFAULT_BINARY, HOOK_PATH, renderHookScript } from '../hook/script.js';
 import { failure, type Result } from '../result.js';
 import type { SelinuxOracle } from '../selinux/oracle.js';
 import { shellQuote } from '../shell-quote.js';
-import type { SvirtLabelSource } from '../selinux/svirt-process.js';
+import { runHookCheckRequest, type HookRequest, type HookWarmUp } from './hook-check.js';
 
-export type { HookExit } from '../hook/check.js';
-
-/** What the hook command was asked: `install`, `uninstall`, or libvirt's `NAME OPERATION SUB-OP EXTRA`. */
-export interface HookRequest {
-  readonly words: readonly string[];
-  readonly hooksDir: string;
-  readonly hookConfig: string;
-  /** install: the command the script runs; undefined: virt-seclabel on the script's PATH. */
-  readonly binary?: string;
-  /** install/uninstall: print the plan (install: and the script) and change nothing. */
-  readonly dryRun?: boolean;
-  /** The host options, or why they are unusable (the check then allows the start and says so). */
-  readonly host: Result<HostOptions, string>;
-}
+export type { HookExit, HookRequest, HookWarmUp } from './hook-check.js';
 
 /**
- * The build's warm-up of the hook's code cache (scripts/bundle.mjs) runs the SELinux check on a machine
- * that has neither an SELinux kernel nor root's store: it names the store's owner (its own uid) and
- * puts a stand-in for selinuxfs and the disk's labels in front of the live view, so that the live code
- * the check runs on an SELinux host is compiled, and so cached. Never set on libvirt's call.
- */
-export interface HookWarmUp {
-  readonly storeOwner: number;
-  readonly view: (live: HostView) => HostView;
-  /** Where the stand-in keeps a file the view maps: the store compares the policy file by path, not through the view. */
-  readonly path: (path: string) => string;
-}
-
-const withPath = (f: NonNullable<EntryStore['readAgainst']>, path: HookWarmUp['path']): EntryStore['readAgainst'] =>
-  (name, policyPath, headLength, layout) => f(name, path(policyPath), headLength, layout);
-
-/**
- * `readStdin`: how the check reads the XML; the stream by default, the descriptor itself from the fast
- * entry (cli/hook-fast.ts), which knows io.stdin is the process's own.
+ * The hook command: install and uninstall here, the check in hook-check.ts, with the migrate/restore
+ * filter (refilterForThisHost) wired in.
  */
 export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = () => readAll(io.stdin), warmUp?: HookWarmUp): Promise<ExitCode | HookExit> {
   const { words } = req;
@@ -79,26 +44,7 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
   }
   if (words.length === 1 && words[0] === 'uninstall')
     return runHookUninstall(req.hooksDir, liveHookFiles, io, req.dryRun === true, { dir: hookPolicyStoreDir(req.hookConfig), files: liveHookStoreFiles });
-  const log = liveHookLog(() => io.stderr);
-  if (!req.host.ok) return hostOptionsUnusable(req.host.error, log);
-  const host = req.host.value;
-  // The hook runs in libvirtd's context, whose SELinux domain need not be allowed to write a home
-  // directory's cache (each refused attempt an audit record on every VM start): it never writes one. It
-  // READS the store `hook install` filled as root, for byte-identical policy bytes only; else it reads the policy.
-  const storeDir = hookPolicyStoreDir(req.hookConfig);
-  const read = hookPolicyStoreForReading(storeDir, warmUp?.storeOwner);
-  const store = warmUp && read?.store.readAgainst ? { ...read, store: { ...read.store, readAgainst: withPath(read.store.readAgainst, warmUp.path) } } : read;
-  usePolicyCache(store);
-  const policyLoader = hookPolicyLoader(store, storeDir);
-  return runHookCheck(words, {
-    readStdin,
-    log,
-    readConfig: configReader(req.hookConfig),
-    openContext: (svirtLabel) => liveHookContext(host, svirtLabel, policyLoader, warmUp?.view),
-    startRecords: liveStartRecords,
-    refilter: (bytes) => refilterForThisHost(bytes, host),
-    writeStdout: (bytes) => io.stdout.write(bytes),
-  });
+  return runHookCheckRequest(req, io, readStdin, warmUp, refilterForThisHost);
 }
 
 /**
@@ -131,28 +77,6 @@ export async function refilterForThisHost(bytes: Uint8Array, host: HostOptions):
     }
   }
   return { ok: true, value: { output: r.output, changes } };
-}
-
-/**
- * The live look at libvirt's records for the domain starting (issue 25 item 3): the files and status
- * files only, never the daemon. Loaded on first use: only a check that reaches it pays for it.
- */
-async function liveStartRecords(vm: string, domain: Domain, model: Model, context: () => Result<HookContext, string>): Promise<string[]> {
-  const { startRecordLines } = await import('../app/hook-records.js');
-  return startRecordLines(vm, domain, model, context);
-}
-
-/** The host context for the check: the live host (a facts snapshot is not the host libvirt starts on). */
-export function liveHookContext(opts: HostOptions, svirtLabel: SvirtLabelSource, hookLoader?: PolicyLoader, warmUpView?: HookWarmUp['view']): Result<HookContext, string> {
-  const refusal = hostOptionsRefusal('hook', opts);
-  if (refusal) return failure(refusal);
-  const host = openHost(opts);
-  if (!host.ok) return host;
-  // The hook judges dac and selinux only: no virt-aa-helper run inside libvirt's start.
-  // The hook's own loader (its store's projection) unless the host brings one (a recorded or replayed policy).
-  const invoker = host.value.env.invoker;
-  const loadPolicy = host.value.env.loadPolicy ?? hookLoader;
-  return createHostContext(warmUpView ? warmUpView(host.value.view) : host.value.view, host.value.opts, { ...(invoker && { invoker }), ...(loadPolicy && { loadPolicy }), svirtLabel });
 }
 
 /** The running kernel's policy with its booleans in force, as the access engine answers it. */

@@ -1,55 +1,19 @@
 /**
- * The hook's effects on the live system: stderr plus syslog (HookLog), the qemu.d file (HookFiles), the
- * command install runs first (HookProbe), stdin, the config file reader and the running program's path. The interfaces and every decision are in src/hook/.
+ * What `hook install` and `hook uninstall` do to the live system: the qemu.d file (HookFiles), the policy
+ * store's files (HookStoreFiles), the command install runs first (HookProbe) and the running program's path.
+ * The check libvirt runs has its own, smaller set (live-check.ts), so that the hook's bundle for every VM
+ * start carries none of this. The interfaces and every decision are in src/hook/.
  */
 import type * as ChildProcess from 'node:child_process';
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmdirSync, unlinkSync, constants, existsSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmdirSync, unlinkSync, constants, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { HookFiles, HookLog, HookProbe, HookStoreFiles } from '../../hook/effects.js';
+import type { HookFiles, HookProbe, HookStoreFiles } from '../../hook/effects.js';
 import { HOOK_TIMEOUT_SECONDS } from '../../hook/script.js';
 import { lazyBuiltin } from '../../builtins.js';
 import { writeFileAtomic } from '../atomic-write.js';
 
-// node:child_process loads on first use: most hook runs log nothing and spawn nothing (about 4 ms).
+// node:child_process loads on first use (about 4 ms): only the probe spawns.
 const childProcess = lazyBuiltin<typeof ChildProcess>('node:child_process');
-
-/**
- * The domain XML on descriptor 0, read synchronously: no stream and no libuv thread pool, a few ms of
- * every hook run (the script hands it a file). At most `limit` bytes, as readAll. A descriptor left in
- * non-blocking mode (EAGAIN) is read on through `rest` (the stream reader) after what was already read.
- */
-export async function readLiveStdin(limit: number, rest: () => Promise<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    while (total < limit) {
-      const chunk = Buffer.allocUnsafe(Math.min(1 << 16, limit - total));
-      const n = readSync(0, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
-      total += n;
-    }
-    return Buffer.concat(chunks, total);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-  }
-  return Buffer.concat([...chunks, await rest()]).subarray(0, limit);
-}
-
-/**
- * syslog through logger(1), only when a syslog socket exists (the journal provides /dev/log too).
- * `stderr` is asked for at the first line: a check that allows a start says nothing, and building
- * process.stderr on libvirt's pipe would load node:net and the stream stack for nothing.
- */
-export function liveHookLog(stderr: () => NodeJS.WritableStream): HookLog {
-  return {
-    say(line, { syslog }) {
-      stderr().write(`${line}\n`);
-      if (!syslog || !existsSync('/dev/log')) return;
-      childProcess().spawnSync('logger', ['-t', 'virt-seclabel', '-p', 'daemon.warning', '--', line.replace(/^virt-seclabel: /, '')], { stdio: 'ignore', timeout: 5000 });
-    },
-  };
-}
 
 /** The path's own inode (never a link's target); undefined when there is none (ENOENT), any other error thrown. */
 function lstatOrAbsent(path: string): Stats | undefined {
@@ -105,18 +69,6 @@ export const liveHookStoreFiles: HookStoreFiles = {
     rmdirSync(dir);
   },
 };
-
-/** The live config reader: a missing file means the defaults. */
-export function configReader(file: string): () => { text: string; file: string } | undefined {
-  return () => {
-    try {
-      return { text: readFileSync(file, 'utf8'), file };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
-  };
-}
 
 /** sh runs the probe; the script's own `timeout` ends a hung check first, this one a hung sh. */
 export const liveHookProbe: HookProbe = {
