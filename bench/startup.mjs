@@ -31,6 +31,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import Module from 'node:module';
 import { crc32 } from 'node:zlib';
 import { cjsOptions } from '../scripts/esbuild-cjs.mjs';
 
@@ -103,7 +104,8 @@ async function buildVariants() {
   await build({ ...bundled, entryPoints: { main: join(root, 'src/cli/main.ts') }, outdir: join(tmp, 'esm-chunks/cli'), splitting: true, chunkNames: 'chunks/[name]-[hash]' });
   const program = JSON.stringify(join(root, 'dist/cli/program.cjs'));
   const run = "runCommandLine(process.argv.slice(2)).then((c) => { process.exitCode = c; });\n";
-  writeFileSync(join(tmp, 'eager.mjs'), `import { createRequire } from 'node:module';\nconst { runCommandLine } = createRequire(import.meta.url)(${program});\n${run}`);
+  // program.cjs is shipped wrapped as CommonJS wraps a module (scripts/bundle.mjs): compiled as it is, then called.
+  writeFileSync(join(tmp, 'eager.mjs'), `import { createRequire } from 'node:module';\nimport { readFileSync } from 'node:fs';\nimport { dirname } from 'node:path';\nimport { Script } from 'node:vm';\nconst file = ${program};\nconst m = { exports: {} };\nnew Script(readFileSync(file, 'utf8'), { filename: file }).runInThisContext()(m.exports, createRequire(file), m, file, dirname(file));\nconst { runCommandLine } = m.exports;\n${run}`);
   // The shipped loader without its V8 code cache (dist/cli/program.cjs.v8cache), to show what the cache gives.
   for (const v of ['no-codecache', 'eager-deps']) {
     mkdirSync(join(tmp, v, 'cli'), { recursive: true });
@@ -111,11 +113,13 @@ async function buildVariants() {
   }
   await build({
     ...common, ...cjsOptions(common.define), bundle: true, external: ['@napi-rs/xattr'],
-    entryPoints: [join(root, 'src/cli/commands.ts')], outfile: join(tmp, 'eager-deps/cli/program.cjs'),
+    entryPoints: [join(root, 'src/cli/program.ts')], outfile: join(tmp, 'eager-deps/cli/program.cjs'),
   });
+  // Wrapped as the shipped program.cjs is, for the shipped loader.
+  writeFileSync(join(tmp, 'eager-deps/cli/program.cjs'), Module.wrap(readFileSync(join(tmp, 'eager-deps/cli/program.cjs'), 'utf8')));
   // The entry as an ES module, as shipped before: Node starts its ES module loader for it.
   const cache = readFileSync(join(root, 'dist/cli/program.cjs.v8cache'));
-  writeFileSync(join(tmp, 'esm-entry.mjs'), `import Module, { createRequire } from 'node:module';
+  writeFileSync(join(tmp, 'esm-entry.mjs'), `import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
@@ -125,7 +129,7 @@ else {
   const file = ${program};
   const c = readFileSync(file + '.v8cache');
   const cachedData = c.length === ${cache.length} && crc32(c) === ${crc32(cache)} ? c : undefined;
-  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  const script = new Script(readFileSync(file, 'utf8'), { filename: file, cachedData });
   const m = { exports: {} };
   script.runInThisContext()(m.exports, createRequire(file), m, file, dirname(file));
   ${run.trim().replace('runCommandLine(', 'm.exports.runCommandLine(')}

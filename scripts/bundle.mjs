@@ -20,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cjsOptions } from './esbuild-cjs.mjs';
@@ -137,16 +138,27 @@ await build({
 });
 
 /**
+ * Both bundles are shipped already wrapped as CommonJS wraps a module (Module.wrap: a function of exports,
+ * require, module, __filename, __dirname), and the loader below compiles the file's text as it is. Wrapping
+ * at load time made a two-part string that V8 copies whole into one before it compiles (about 1.3 ms for
+ * hook.cjs, on every VM start the hook checks, and more for program.cjs); the text V8 compiles is the same.
+ * Only the loader and the warm-ups below run these files: `require` of one gives an empty module.
+ */
+for (const f of ['program.cjs', 'hook.cjs']) writeFileSync(join(outdir, f), Module.wrap(readFileSync(join(outdir, f), 'utf8')));
+
+/**
  * main.ts's `import('./program.js')` becomes the loading of program.cjs, run only past the --version
- * check: compiled as CommonJS is (Module.wrap), but through vm.Script with V8's code cache
- * (program.cjs.v8cache, written below), which is how Node 20 offers a code cache at all (no
+ * check: compiled as CommonJS is (the file is already wrapped, above), but through vm.Script with V8's code
+ * cache (program.cjs.v8cache, written below), which is how Node 20 offers a code cache at all (no
  * module.enableCompileCache before Node 22). V8 checks the cache against the source and its own version
  * and flags and ignores it when they differ (another Node, an edited program.cjs): then this is a plain
  * compile, as without a cache.
  * main.js itself is CommonJS too (dist/cli/package.json says so): an ES module entry would start Node's
  * ES module loader, about 5 ms of every run.
+ * `cacheFile`: an expression for the cache's path and the length and CRC-32 it must have (hook.cjs has one
+ * cache per operation, below).
  */
-const loader = (cache, name = 'program.cjs', exported = 'runCommandLine', crc = 'crc32') => `const Module = require('node:module');
+const loader = ({ name, exported, crc, cacheFile }) => `const Module = require('node:module');
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
@@ -154,18 +166,29 @@ ${crcOfCache(crc)}
 const file = join(__dirname, '${name}');
 // V8 checks a cache's header but not its payload (a damaged one crashes the process), so only the exact
 // file this build wrote is used: its length and CRC-32 (zlib's, in C: a SHA-256 would load node:crypto,
-// 2 ms more, against damage rather than an attacker, who could as well edit program.cjs). A Node 20 older
+// 2 ms more, against damage rather than an attacker, who could as well edit the bundle). A Node 20 older
 // than 20.15 has no zlib.crc32 and compiles without the cache.
+${cacheFile}
 let cachedData;
 try {
-  const c = readFileSync(file + '.v8cache');
-  if (typeof ${crc} === 'function' && c.length === ${cache.length} && ${crc}(c) === ${cache.crc32}) cachedData = c;
+  const c = readFileSync(cache.file);
+  if (typeof ${crc} === 'function' && c.length === cache.length && ${crc}(c) === cache.crc32) cachedData = c;
 } catch {}
-const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+const script = new Script(readFileSync(file, 'utf8'), { filename: file, cachedData });
 const m = { exports: {} };
 script.runInThisContext()(m.exports, Module.createRequire(file), m, file, __dirname);
 export const { ${exported} } = m.exports;
 `;
+const programCacheFile = (c) => `const cache = { file: file + '.v8cache', length: ${c.length}, crc32: ${c.crc32} };`;
+/**
+ * main.ts sends hook.cjs only \`hook -- NAME prepare|start SUB-OP EXTRA\`, and its argv is process.argv from
+ * index 2, so the operation is process.argv[5]. A prepare begin judges DAC only and a start begin SELinux
+ * only (PHASE_MODEL, src/hook/invocation.ts), and each has its own cache, warmed by that operation alone:
+ * V8 deserializes every function a cache holds, used or not, so one cache for both cost each call the
+ * other's compiled code.
+ */
+const hookCacheFile = (caches) => `const phase = process.argv[5] === 'prepare' ? 'prepare' : 'start';
+const cache = { file: file + '.' + phase + '.v8cache', ...${JSON.stringify(caches)}[phase] };`;
 /**
  * zlib's CRC-32 without node:zlib's JS module, which loads Node's whole stream stack (about 3 ms of the
  * hook's call, on every VM start) only to reach one C function: the binding node:zlib itself calls, the same
@@ -184,14 +207,16 @@ const crcOfCache = (crc) => `const ${crc} = (() => {
   return require('node:zlib').crc32;
 })();`;
 let cache = { length: -1, crc32: -1 };
-let hookCache = { length: -1, crc32: -1 };
+const hookCaches = { prepare: { length: -1, crc32: -1 }, start: { length: -1, crc32: -1 } };
 const programLoader = {
   name: 'program-loader',
   setup(b) {
     b.onResolve({ filter: /^\.\/program\.js$/ }, () => ({ path: 'program', namespace: 'virt-seclabel' }));
     b.onResolve({ filter: /^\.\/hook-fast\.js$/ }, () => ({ path: 'hook', namespace: 'virt-seclabel' }));
     b.onLoad({ filter: /.*/, namespace: 'virt-seclabel' }, (args) => ({
-      contents: args.path === 'hook' ? loader(hookCache, 'hook.cjs', 'runHook, wroteNothing', 'hookCrc32') : loader(cache),
+      contents: args.path === 'hook'
+        ? loader({ name: 'hook.cjs', exported: 'runHook, wroteNothing', crc: 'hookCrc32', cacheFile: hookCacheFile(hookCaches) })
+        : loader({ name: 'program.cjs', exported: 'runCommandLine', crc: 'crc32', cacheFile: programCacheFile(cache) }),
       loader: 'js',
       resolveDir: outdir,
     }));
@@ -204,7 +229,7 @@ const programLoader = {
 rmSync(join(outdir, 'program.cjs.v8cache'), { force: true });
 const WARM_UP = `const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module'), path = require('node:path');
 const [file, cacheFile, root] = process.argv.slice(1);
-const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file });
+const script = new vm.Script(fs.readFileSync(file, 'utf8'), { filename: file });
 const m = { exports: {} };
 script.runInThisContext()(m.exports, Module.createRequire(file), m, file, path.dirname(file));
 const demo = ['--facts', root + '/samples/demo/host.json', root + '/samples/demo/web01.xml'];
@@ -244,11 +269,11 @@ else {
 // store `hook install` writes: the live view behind a stand-in for selinuxfs and the disk's labels, and a
 // store of the build's own uid (src/commands/hook.ts, HookWarmUp). It only compiles code: whatever it
 // answers, nothing of it is kept but the compiled functions.
-rmSync(join(outdir, 'hook.cjs.v8cache'), { force: true });
+rmSync(join(outdir, 'hook.cjs.v8cache'), { force: true }); // one cache for both operations, as earlier builds wrote
 const WARM_UP_HOOK = `const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module'), path = require('node:path');
 const { Readable, Writable } = require('node:stream');
-const [file, cacheFile, disk, seDir] = process.argv.slice(1);
-const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file });
+const [file, cacheFile, phase, disk, seDir] = process.argv.slice(1);
+const script = new vm.Script(fs.readFileSync(file, 'utf8'), { filename: file });
 const m = { exports: {} };
 script.runInThisContext()(m.exports, Module.createRequire(file), m, file, path.dirname(file));
 const label = "<seclabel type='dynamic' model='selinux' relabel='yes'><label>system_u:system_r:svirt_t:s0:c10,c20</label><imagelabel>system_u:object_r:svirt_image_t:s0:c10,c20</imagelabel></seclabel>";
@@ -271,9 +296,9 @@ const view = (live) => ({
   selinuxLabel: (p) => (live.selinuxLabel(p), { kind: 'ok', value: labelOf(p) }),
 });
 (async () => {
-  for (const [model, op] of [['dac', 'prepare'], ['selinux', 'start']])
-    await m.exports.runHook(['warm-up', op, 'begin', '-'], { stdin: Readable.from([Buffer.from(xml(model))]), stdout: sink, stderr: sink });
-  if (seDir) {
+  const model = phase === 'prepare' ? 'dac' : 'selinux';
+  await m.exports.runHook(['warm-up', phase, 'begin', '-'], { stdin: Readable.from([Buffer.from(xml(model))]), stdout: sink, stderr: sink });
+  if (seDir && phase === 'start') {
     const warmUp = { hookConfig: path.join(seDir, 'etc', 'hook.conf'), storeOwner: process.getuid(), view, path: inSelinuxfs };
     const code = await m.exports.runHook(['warm-up', 'start', 'begin', '-'], { stdin: Readable.from([Buffer.from(xml('selinux', label))]), stdout: sink, stderr: told }, warmUp);
     if (code !== 0 || said !== '') console.error('the SELinux warm-up did not judge the disk silently: ' + code + ' ' + said.trim());
@@ -332,16 +357,20 @@ const warmSelinux = join(root, '.tmp', 'bundle-warm-up-selinux');
 rmSync(warmSelinux, { recursive: true, force: true });
 writeFileSync(warmDisk, '');
 const seDir = await selinuxWarmUpDir(warmSelinux);
-const warmHook = spawnSync(process.execPath, ['-e', WARM_UP_HOOK, join(outdir, 'hook.cjs'), join(outdir, 'hook.cjs.v8cache'), warmDisk, seDir ?? ''], { encoding: 'utf8' });
+for (const phase of ['prepare', 'start']) {
+  const cacheFile = join(outdir, `hook.cjs.${phase}.v8cache`);
+  rmSync(cacheFile, { force: true });
+  const warmHook = spawnSync(process.execPath, ['-e', WARM_UP_HOOK, join(outdir, 'hook.cjs'), cacheFile, phase, warmDisk, seDir ?? ''], { encoding: 'utf8' });
+  if (warmHook.status !== 0 || !existsSync(cacheFile)) {
+    console.warn(`bundle: no V8 code cache written for hook.cjs's ${phase} (${warmHook.status}): ${warmHook.stderr.trim().split('\n').pop() ?? ''}`);
+  } else {
+    if (warmHook.stderr.trim() !== '') console.warn(`bundle: ${warmHook.stderr.trim()}`);
+    const written = readFileSync(cacheFile);
+    hookCaches[phase] = { length: written.length, crc32: crc32(written) };
+  }
+}
 rmSync(warmDisk, { force: true });
 rmSync(warmSelinux, { recursive: true, force: true });
-if (warmHook.status !== 0 || !existsSync(join(outdir, 'hook.cjs.v8cache'))) {
-  console.warn(`bundle: no V8 code cache written for hook.cjs (${warmHook.status}): ${warmHook.stderr.trim().split('\n').pop() ?? ''}`);
-} else {
-  if (warmHook.stderr.trim() !== '') console.warn(`bundle: ${warmHook.stderr.trim()}`);
-  const written = readFileSync(join(outdir, 'hook.cjs.v8cache'));
-  hookCache = { length: written.length, crc32: crc32(written) };
-}
 
 await build({
   ...common,

@@ -25,24 +25,32 @@ afterAll(() => {
 const run = (main: string) => spawnSync(process.execPath, [main, ...DEMO], { encoding: 'utf8' });
 
 describe('V8 code cache of the shipped program', () => {
-  it('the build wrote a cache this Node accepts for program.cjs', () => {
-    const file = join(DIST, 'program.cjs');
-    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(`${file}.v8cache`) });
-    expect(script.cachedDataRejected).toBe(false);
+  // The bundles are shipped wrapped as CommonJS wraps a module, and compiled as they are (scripts/bundle.mjs).
+  const CACHES: [string, string][] = [['program.cjs', 'program.cjs.v8cache'], ['hook.cjs', 'hook.cjs.prepare.v8cache'], ['hook.cjs', 'hook.cjs.start.v8cache']];
+  it('the build wrote caches this Node accepts: program.cjs, and hook.cjs for prepare and for start', () => {
+    for (const [bundle, cache] of CACHES) {
+      const file = join(DIST, bundle);
+      const script = new Script(readFileSync(file, 'utf8'), { filename: file, cachedData: readFileSync(join(DIST, cache)) });
+      expect(script.cachedDataRejected, cache).toBe(false);
+    }
   });
 
-  it('the loader accepts exactly the cache the build wrote (its length and CRC-32 are in main.js)', () => {
-    const cache = readFileSync(join(DIST, 'program.cjs.v8cache'));
+  it('the loader accepts exactly the caches the build wrote (their lengths and CRC-32s are in main.js)', () => {
+    const main = readFileSync(join(DIST, 'main.js'), 'utf8');
     // esbuild prints numbers in their shortest form: a cache of exactly 740000 bytes is written 74e4 (seen in CI).
-    const m = /c\.length === ([\d.e+]+) && crc32\(c\) === ([\d.e+]+)/.exec(readFileSync(join(DIST, 'main.js'), 'utf8'));
-    expect(m, 'main.js checks the cache by length and CRC-32').not.toBeNull();
-    expect(Number(m![1])).toBe(cache.length);
-    expect(Number(m![2])).toBe(crc32(cache));
+    const n = '([\\d.e+]+)';
+    const program = new RegExp(`file\\d* \\+ "\\.v8cache", length: ${n}, crc32: ${n}`).exec(main);
+    const hook = new RegExp(`"prepare": \\{ "length": ${n}, "crc32": ${n} \\}, "start": \\{ "length": ${n}, "crc32": ${n} \\}`).exec(main);
+    expect(program, 'main.js checks program.cjs.v8cache by length and CRC-32').not.toBeNull();
+    expect(hook, "main.js checks each of hook.cjs's caches by length and CRC-32").not.toBeNull();
+    const expected = (f: string) => { const c = readFileSync(join(DIST, f)); return [c.length, crc32(c)]; };
+    expect(program!.slice(1, 3).map(Number)).toEqual(expected('program.cjs.v8cache'));
+    expect(hook!.slice(1, 5).map(Number)).toEqual([...expected('hook.cjs.prepare.v8cache'), ...expected('hook.cjs.start.v8cache')]);
   });
 
-  it("the loaders' CRC-32 (zlib's C function through its binding) is node:zlib's, on both caches", () => {
+  it("the loaders' CRC-32 (zlib's C function through its binding) is node:zlib's, on every cache", () => {
     const binding = (process as unknown as { binding(m: string): { crc32(d: Uint8Array, v: number): number } }).binding('zlib');
-    for (const f of ['program.cjs.v8cache', 'hook.cjs.v8cache']) {
+    for (const [, f] of CACHES) {
       const cache = readFileSync(join(DIST, f));
       expect(binding.crc32(cache, 0) >>> 0, f).toBe(crc32(cache));
     }
@@ -79,6 +87,29 @@ describe('V8 code cache of the shipped program', () => {
     expect(pending.status, pending.stderr).toBe(0);
     expect(pending.stderr).toBe('');
     expect(pending.modules).toContain('NativeModule zlib');
+  });
+
+  // main.ts sends prepare and start to hook.cjs, each with the cache warmed by that operation alone; migrate
+  // and restore (whose filter hook.cjs does not hold) through the full command line, program.cjs.
+  it('each hook call compiles with the cache of its own operation; migrate and restore with the full program', () => {
+    mkdirSync(COPY, { recursive: true });
+    const preload = join(COPY, 'caches-read.cjs');
+    writeFileSync(preload, `const fs = require('node:fs'); const read = fs.readFileSync; const seen = [];
+fs.readFileSync = function (p, ...rest) { if (typeof p === 'string' && p.endsWith('.v8cache')) seen.push(require('node:path').basename(p)); return read.call(this, p, ...rest); };
+process.on('exit', () => fs.writeFileSync(process.env.CACHES_OUT, seen.join('\\n')));`);
+    const out = join(COPY, 'caches.txt');
+    const xml = "<domain type='kvm'><name>cc</name><devices><disk type='file' device='cdrom'><source file='/nonexistent/cc.iso'/><target dev='hdc' bus='ide'/><readonly/></disk></devices></domain>";
+    const cachesRead = (op: string) => {
+      const r = spawnSync(process.execPath, ['--require', preload, join(DIST, 'main.js'), 'hook', '--', 'cc', op, 'begin', '-'], {
+        input: xml, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CACHES_OUT: out },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    expect(cachesRead('prepare')).toBe('hook.cjs.prepare.v8cache');
+    expect(cachesRead('start')).toBe('hook.cjs.start.v8cache');
+    expect(cachesRead('migrate')).toBe('program.cjs.v8cache');
+    expect(cachesRead('restore')).toBe('program.cjs.v8cache');
   });
 
   it('a damaged cache, or one for other source, is ignored: the same output and exit code', () => {

@@ -26,8 +26,11 @@ describe.skipIf(skip)('npm pack + npm install -g', () => {
     expect(listed).toContain('package/dist/cli/main.js');
     expect(listed).toContain('package/dist/cli/program.cjs');
     expect(listed).toContain('package/dist/cli/hook.cjs');
+    // One code cache per operation the hook bundle serves (scripts/bundle.mjs).
+    expect(listed).toContain('package/dist/cli/hook.cjs.prepare.v8cache');
+    expect(listed).toContain('package/dist/cli/hook.cjs.start.v8cache');
     // The bundle is the program: no per-module tsc output, sources or tests in the tarball.
-    expect(listed.filter((f) => !/^package\/(dist\/cli\/(main\.js|package\.json|program\.cjs|program\.cjs\.v8cache|hook\.cjs|hook\.cjs\.v8cache|bundled-packages\.json)|schemas\/|package\.json|README\.md|CHANGELOG\.md|man\/virt-seclabel\.1$)/.test(f))).toEqual([]);
+    expect(listed.filter((f) => !/^package\/(dist\/cli\/(main\.js|package\.json|program\.cjs|program\.cjs\.v8cache|hook\.cjs|hook\.cjs\.(prepare|start)\.v8cache|bundled-packages\.json)|schemas\/|package\.json|README\.md|CHANGELOG\.md|man\/virt-seclabel\.1$)/.test(f))).toEqual([]);
 
     const prefix = join(dir, 'prefix');
     const env: NodeJS.ProcessEnv = { ...process.env, npm_config_prefix: prefix };
