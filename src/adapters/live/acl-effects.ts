@@ -10,7 +10,7 @@
  * the inode held, whatever happened to its path meanwhile.
  */
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { decodeAcl, type Acl } from '../../dac/acl.js';
 import type { AclSupport } from '../../dac/grant-plan.js';
 import type { GrantEffects, Held, HeldInode } from '../../dac/grant-apply.js';
@@ -19,7 +19,7 @@ import { typeOf } from './live-view.js';
 
 /** O_PATH (linux/fcntl.h); node:fs does not export it. Opens without any access check on the inode itself. */
 const O_PATH = 0o10000000;
-const FLAGS = O_PATH | fs.constants.O_NOFOLLOW;
+const FLAGS = O_PATH | constants.O_NOFOLLOW;
 
 const fail = (why: string): Held<never> => ({ ok: false, why });
 
@@ -30,7 +30,7 @@ export function openNoFollow(path: string): Held<number> {
   if (names.some((n) => n === '.' || n === '..')) return fail(`${path} is not a physical path`);
   let fd: number;
   try {
-    fd = fs.openSync('/', FLAGS | fs.constants.O_DIRECTORY);
+    fd = openSync('/', FLAGS | constants.O_DIRECTORY);
   } catch (e) {
     return fail(`cannot open /: ${errnoWords(e)}`);
   }
@@ -39,20 +39,20 @@ export function openNoFollow(path: string): Held<number> {
     at += `/${name}`;
     let next: number;
     try {
-      next = fs.openSync(`/proc/self/fd/${fd}/${name}`, FLAGS);
+      next = openSync(`/proc/self/fd/${fd}/${name}`, FLAGS);
     } catch (e) {
-      fs.closeSync(fd);
+      closeSync(fd);
       return fail(`cannot open ${at} without following links: ${errnoWords(e)}`);
     }
-    fs.closeSync(fd);
+    closeSync(fd);
     fd = next;
-    const st = fs.fstatSync(fd);
+    const st = fstatSync(fd);
     if (st.isSymbolicLink()) {
-      fs.closeSync(fd);
+      closeSync(fd);
       return fail(`${at} is a symbolic link`);
     }
     if (i < names.length - 1 && !st.isDirectory()) {
-      fs.closeSync(fd);
+      closeSync(fd);
       return fail(`${at} is not a directory`);
     }
   }
@@ -86,7 +86,7 @@ export function createLiveGrantEffects(): GrantEffects<number> {
     open: openNoFollow,
     stat(fd) {
       try {
-        const st = fs.fstatSync(fd);
+        const st = fstatSync(fd);
         const type = typeOf(st);
         if (!type) return fail('unrecognised file type');
         const held: HeldInode = { type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, dev: st.dev, ino: st.ino };
@@ -108,7 +108,7 @@ export function createLiveGrantEffects(): GrantEffects<number> {
       return r.status === 0 ? { ok: true, value: undefined } : fail(`setfacl: ${r.stderr.trim().replace(/^setfacl: \/proc\/self\/fd\/3: /, '')}`);
     },
     close(fd) {
-      fs.closeSync(fd);
+      closeSync(fd);
     },
   };
 }
@@ -127,6 +127,6 @@ export function probeAclSupport(path: string): AclSupport {
     if (raw.kind === 'unsupported') return { kind: 'no', why: raw.why };
     return { kind: 'unknown', why: raw.why };
   } finally {
-    fs.closeSync(h.value);
+    closeSync(h.value);
   }
 }

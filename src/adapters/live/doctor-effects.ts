@@ -13,7 +13,7 @@
  * exactly that one descriptor: nothing it closes can drop the lock early.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
+import { chownSync, closeSync, constants, fstatSync, openSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Model } from '../../decide/types.js';
 import type { DoctorEffects, Held } from '../../doctor/apply.js';
@@ -73,7 +73,7 @@ export function createLiveDoctorEffects(): DoctorEffects<number, LiveLock> {
     open: openNoFollow,
     stat(fd) {
       try {
-        const st = fs.fstatSync(fd);
+        const st = fstatSync(fd);
         if (!st.isFile() && !st.isBlockDevice() && !st.isCharacterDevice()) return fail('not a regular file or device');
         return { ok: true, value: { uid: st.uid, gid: st.gid, dev: st.dev, ino: st.ino } };
       } catch (e) {
@@ -83,13 +83,13 @@ export function createLiveDoctorEffects(): DoctorEffects<number, LiveLock> {
     lock(fd) {
       let rw: number;
       try {
-        rw = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+        rw = openSync(`/proc/self/fd/${fd}`, constants.O_RDWR | constants.O_NONBLOCK);
       } catch (e) {
         return Promise.resolve(fail(`cannot open it read-write for libvirt's metadata lock: ${errnoWords(e)}`));
       }
       return new Promise((resolve) => {
         const child = spawn('/usr/bin/python3', ['-c', LOCK_HELPER], { stdio: ['pipe', 'pipe', 'pipe', rw] });
-        fs.closeSync(rw);
+        closeSync(rw);
         let said = '';
         let done = false;
         const finish = (v: Held<LiveLock>) => {
@@ -139,7 +139,7 @@ export function createLiveDoctorEffects(): DoctorEffects<number, LiveLock> {
     },
     chown(fd, owner) {
       try {
-        fs.chownSync(`/proc/self/fd/${fd}`, owner.uid, owner.gid);
+        chownSync(`/proc/self/fd/${fd}`, owner.uid, owner.gid);
         return { ok: true, value: undefined };
       } catch (e) {
         return fail(errnoWords(e));
@@ -153,7 +153,7 @@ export function createLiveDoctorEffects(): DoctorEffects<number, LiveLock> {
       return r.status === 0 ? { ok: true, value: undefined } : fail(`setfattr: ${toolError(r.stderr)}`);
     },
     close(fd) {
-      fs.closeSync(fd);
+      closeSync(fd);
     },
   };
 }

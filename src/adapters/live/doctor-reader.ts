@@ -4,7 +4,7 @@
  * no trusted.* handler (NFS) shows nothing in the list, so once per filesystem getfattr(1) is asked for
  * one record name: EOPNOTSUPP there means libvirt can never record anything on that filesystem.
  */
-import * as fs from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { lazyBuiltin } from '../../builtins.js';
 import type { Model } from '../../decide/types.js';
@@ -23,7 +23,7 @@ const childProcess = lazyBuiltin<typeof import('node:child_process')>('node:chil
 const errnoOf = (e: unknown): string => xattrErrno(e instanceof Error ? e.message : String(e)) ?? errnoCode(e) ?? 'EIO';
 
 /** A followed stat's type: live-view's names, a link impossible here and anything unnamed as 'other'. */
-function followedType(st: fs.Stats): StatFollowed['type'] {
+function followedType(st: Stats): StatFollowed['type'] {
   const type = typeOf(st);
   return type === undefined || type === 'symlink' ? 'other' : type;
 }
@@ -43,10 +43,10 @@ function capEffHasSysAdmin(status: string): boolean {
 
 function xattrsOf(pid: string): DaemonXattrs {
   try {
-    const map = fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/);
+    const map = readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/);
     const n = /^[0-9]+$/.test(pid) ? { pid: Number(pid) } : {};
     if (map.join(' ') !== '0 0 4294967295') return { ok: false, why: `process ${pid} runs in a user namespace (uid_map ${map.join(' ')})`, ...n };
-    if (!capEffHasSysAdmin(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))) return { ok: false, why: `process ${pid} has no CAP_SYS_ADMIN`, ...n };
+    if (!capEffHasSysAdmin(readFileSync(`/proc/${pid}/status`, 'utf8'))) return { ok: false, why: `process ${pid} has no CAP_SYS_ADMIN`, ...n };
     return { ok: true };
   } catch (e) {
     return { ok: false, why: `cannot read /proc/${pid}: ${errnoWords(e)}` };
@@ -58,14 +58,14 @@ export function createDoctorReader(): DoctorReader {
   return {
     realPath(path) {
       try {
-        return ok(fs.realpathSync.native(path));
+        return ok(realpathSync.native(path));
       } catch (e) {
         return lookupFromError(e, 'resolve it');
       }
     },
     stat(realPath) {
       try {
-        const st = fs.statSync(realPath);
+        const st = statSync(realPath);
         return ok({ type: followedType(st), uid: st.uid, gid: st.gid, dev: st.dev, ino: st.ino });
       } catch (e) {
         return lookupFromError(e, 'stat it');
@@ -88,7 +88,7 @@ export function createDoctorReader(): DoctorReader {
       if (!names.some((n) => n.startsWith(RECORD_PREFIX))) {
         let dev: number | undefined;
         try {
-          dev = fs.statSync(realPath).dev;
+          dev = statSync(realPath).dev;
         } catch {
           dev = undefined;
         }
@@ -113,7 +113,7 @@ export function createDoctorReader(): DoctorReader {
     },
     listDir(dir) {
       try {
-        return ok(fs.readdirSync(dir));
+        return ok(readdirSync(dir));
       } catch (e) {
         return lookupFromError(e, 'list it');
       }
@@ -121,14 +121,14 @@ export function createDoctorReader(): DoctorReader {
     statusFiles(dir) {
       let names: string[];
       try {
-        names = fs.readdirSync(dir).filter((n) => n.endsWith('.xml')).sort();
+        names = readdirSync(dir).filter((n) => n.endsWith('.xml')).sort();
       } catch (e) {
         return lookupFromError(e, 'list it');
       }
       const files: StatusFile[] = [];
       for (const n of names) {
         try {
-          files.push({ file: join(dir, n), bytes: new Uint8Array(fs.readFileSync(join(dir, n))) });
+          files.push({ file: join(dir, n), bytes: new Uint8Array(readFileSync(join(dir, n))) });
         } catch (e) {
           return unknown(`cannot read ${join(dir, n)}: ${errnoWords(e)}`);
         }
@@ -137,7 +137,7 @@ export function createDoctorReader(): DoctorReader {
     },
     qemuAlive(pid) {
       try {
-        return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('qemu');
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('qemu');
       } catch {
         return false;
       }
@@ -145,7 +145,7 @@ export function createDoctorReader(): DoctorReader {
     bootStampInputs() {
       const file = (p: string) => {
         try {
-          return fs.readFileSync(p);
+          return readFileSync(p);
         } catch {
           return undefined;
         }
@@ -161,11 +161,11 @@ export function createDoctorReader(): DoctorReader {
       for (const file of candidates) {
         let pid: string;
         try {
-          pid = fs.readFileSync(file, 'utf8').trim();
+          pid = readFileSync(file, 'utf8').trim();
         } catch {
           continue;
         }
-        if (/^[1-9][0-9]*$/.test(pid) && fs.existsSync(`/proc/${pid}`)) return xattrsOf(pid);
+        if (/^[1-9][0-9]*$/.test(pid) && existsSync(`/proc/${pid}`)) return xattrsOf(pid);
       }
       return undefined;
     },

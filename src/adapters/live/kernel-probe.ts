@@ -19,15 +19,17 @@
  * server) is unknown, and that helper is not asked again.
  */
 import type { ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { lazyBuiltin } from '../../builtins.js';
 import { errnoWords } from '../../host/errno.js';
 import { missing, ok, unknown, type FileType, type Inode, type KernelAnswer, type KernelAsk, type Lookup } from '../../host/view.js';
 
-// Loaded only when a question is asked (a start on local disks never asks): see builtins.ts.
+// Loaded only when a question is asked (a start on local disks never asks): see builtins.ts. node:fs and
+// node:path are loaded already; through lazyBuiltin they are the modules themselves, where `import * as`
+// would have the bundle copy each one's every export into a namespace object at every start.
 const childProcess = lazyBuiltin<typeof import('node:child_process')>('node:child_process');
 const os = lazyBuiltin<typeof import('node:os')>('node:os');
+const fs = lazyBuiltin<typeof import('node:fs')>('node:fs');
+const path = lazyBuiltin<typeof import('node:path')>('node:path');
 
 /** What the helper's answer function returns: an answer, or why it could not ask. */
 type RawAnswer =
@@ -43,7 +45,7 @@ type RawAnswer =
  * The question answered by the process that runs it. Self-contained (it is also the helper's source,
  * through Function.prototype.toString): it uses nothing but its parameters.
  */
-function probeAnswer(nodeFs: typeof fs, q: { readonly path: string; readonly op: string; readonly offset?: number; readonly length?: number }): RawAnswer {
+function probeAnswer(nodeFs: typeof import('node:fs'), q: { readonly path: string; readonly op: string; readonly offset?: number; readonly length?: number }): RawAnswer {
   const c = nodeFs.constants;
   const O_PATH = 0o10000000;
   if (typeof q.path !== 'string' || !q.path.startsWith('/') || q.path.includes('\0')) return { kind: 'unknown', why: 'not an absolute path' };
@@ -192,7 +194,7 @@ const sameGroups = (a: readonly number[], b: readonly number[]) => {
 function isSelf(id: ProbeIdentity): boolean {
   let status: string;
   try {
-    status = fs.readFileSync('/proc/self/status', 'utf8');
+    status = fs().readFileSync('/proc/self/status', 'utf8');
   } catch {
     return false;
   }
@@ -216,17 +218,17 @@ class Helper {
     readonly id: ProbeIdentity,
     private readonly timeoutMs: number,
   ) {
-    const dir = fs.mkdtempSync(path.join(os().tmpdir(), 'virt-seclabel-probe-'));
+    const dir = fs().mkdtempSync(path().join(os().tmpdir(), 'virt-seclabel-probe-'));
     try {
-      const q = path.join(dir, 'q');
-      const a = path.join(dir, 'a');
+      const q = path().join(dir, 'q');
+      const a = path().join(dir, 'a');
       const made = childProcess().spawnSync('mkfifo', ['-m', '0600', q, a], { stdio: 'ignore' });
       if (made.status !== 0) throw new Error('mkfifo failed');
-      const helperIn = fs.openSync(q, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-      this.toHelper = fs.openSync(q, fs.constants.O_WRONLY);
-      this.fromHelper = fs.openSync(a, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-      const helperOut = fs.openSync(a, fs.constants.O_WRONLY);
-      this.errFd = fs.openSync(path.join(dir, 'err'), 'w+', 0o600);
+      const helperIn = fs().openSync(q, fs().constants.O_RDONLY | fs().constants.O_NONBLOCK);
+      this.toHelper = fs().openSync(q, fs().constants.O_WRONLY);
+      this.fromHelper = fs().openSync(a, fs().constants.O_RDONLY | fs().constants.O_NONBLOCK);
+      const helperOut = fs().openSync(a, fs().constants.O_WRONLY);
+      this.errFd = fs().openSync(path().join(dir, 'err'), 'w+', 0o600);
       const groups = id.groups.length > 0 ? [`--groups=${[...new Set(id.groups)].join(',')}`] : ['--clear-groups'];
       this.child = childProcess().spawn(
         'setpriv',
@@ -235,10 +237,10 @@ class Helper {
       );
       this.child.on('error', () => undefined);
       this.child.unref();
-      fs.closeSync(helperIn);
-      fs.closeSync(helperOut);
+      fs().closeSync(helperIn);
+      fs().closeSync(helperOut);
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      fs().rmSync(dir, { recursive: true, force: true });
     }
     const hello = this.line();
     if (hello.kind !== 'ok') {
@@ -258,7 +260,7 @@ class Helper {
   private stderr(): string {
     try {
       const b = Buffer.alloc(2000);
-      const n = fs.readSync(this.errFd, b, 0, b.length, 0);
+      const n = fs().readSync(this.errFd, b, 0, b.length, 0);
       return b.subarray(0, n).toString('utf8').trim().split('\n')[0] ?? '';
     } catch {
       return '';
@@ -280,7 +282,7 @@ class Helper {
       }
       let n: number;
       try {
-        n = fs.readSync(this.fromHelper, chunk, 0, chunk.length, null);
+        n = fs().readSync(this.fromHelper, chunk, 0, chunk.length, null);
       } catch (e) {
         if ((e as { code?: string }).code !== 'EAGAIN') return { kind: 'failed', why: `reading the helper: ${errnoWords(e)}` };
         if (Date.now() > deadline) {
@@ -293,7 +295,7 @@ class Helper {
       }
       if (n === 0) {
         const err = this.stderr();
-        return { kind: 'failed', why: `the helper (setpriv … ${path.basename(process.execPath)}) exited${err ? `: ${err}` : ''}` };
+        return { kind: 'failed', why: `the helper (setpriv … ${path().basename(process.execPath)}) exited${err ? `: ${err}` : ''}` };
       }
       idle = 0;
       this.pending += chunk.subarray(0, n).toString('utf8');
@@ -303,7 +305,7 @@ class Helper {
   ask(q: Question): Lookup<RawAnswer> {
     if (this.dead) return unknown(this.dead);
     try {
-      fs.writeSync(this.toHelper, `${JSON.stringify({ path: q.path, op: q.op, offset: q.offset, length: q.length })}\n`);
+      fs().writeSync(this.toHelper, `${JSON.stringify({ path: q.path, op: q.op, offset: q.offset, length: q.length })}\n`);
     } catch (e) {
       this.dead = `the helper is gone: ${errnoWords(e)}`;
       return unknown(this.dead);
@@ -327,7 +329,7 @@ class Helper {
   close(): void {
     for (const fd of [this.toHelper, this.fromHelper, this.errFd]) {
       try {
-        fs.closeSync(fd);
+        fs().closeSync(fd);
       } catch {
         // closed already
       }
@@ -428,7 +430,7 @@ export function createKernelProbe(options: KernelProbeOptions = {}): KernelProbe
     let a: Lookup<RawAnswer>;
     if (!options.neverInProcess && isSelf(id)) {
       try {
-        const r = probeAnswer(fs, q);
+        const r = probeAnswer(fs(), q);
         a = r.kind === 'unknown' ? unknown(r.why) : ok(r);
       } catch (e) {
         a = unknown(`asking in-process failed: ${errnoWords(e)}`);

@@ -13,7 +13,7 @@
  * A listing that fails with ENOENT/ENOTDIR is a proven absence of the path itself. Symlinks cannot carry
  * POSIX ACLs on Linux, and llistxattr lists a link's own names, so aclAccess answers "none" for them.
  */
-import * as fs from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { errnoCode, errnoWords } from '../../host/errno.js';
 import { readFully } from '../../host/fd-io.js';
@@ -49,7 +49,7 @@ export function xattrErrno(text: string): string | undefined {
   return Object.entries(os().constants.errno).find(([, v]) => v === Number(n))?.[0];
 }
 
-export function typeOf(st: fs.Stats): FileType | undefined {
+export function typeOf(st: Stats): FileType | undefined {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
@@ -76,18 +76,18 @@ function utf8(buf: Buffer, what: string): Lookup<string> {
 function withRegularFile<T>(path: string, read: (fd: number, size: number) => Lookup<T>): Lookup<T> {
   let fd: number;
   try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     return lookupFromError(e, 'open');
   }
   try {
-    const st = fs.fstatSync(fd);
+    const st = fstatSync(fd);
     if (!st.isFile()) return unknown('not a regular file');
     return read(fd, st.size);
   } catch (e) {
     return lookupFromError(e, 'read');
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }
 
@@ -106,7 +106,7 @@ function readCapped(path: string, cap: number): Lookup<Buffer> {
         buf.copy(bigger, 0, 0, total);
         buf = bigger;
       }
-      const n = fs.readSync(fd, buf, total, buf.length - total, null);
+      const n = readSync(fd, buf, total, buf.length - total, null);
       if (n === 0) break;
       total += n;
     }
@@ -115,9 +115,9 @@ function readCapped(path: string, cap: number): Lookup<Buffer> {
 }
 
 export function lstatInode(path: string): Lookup<Inode> {
-  let st: fs.Stats;
+  let st: Stats;
   try {
-    st = fs.lstatSync(path);
+    st = lstatSync(path);
   } catch (e) {
     return lookupFromError(e, 'look it up');
   }
@@ -180,7 +180,7 @@ export function createLiveView(probe?: () => KernelProbe): HostView {
       // root may not search a directory on the way, link by link as the identity (as QEMU's open would).
       let real: string;
       try {
-        real = fs.realpathSync(path);
+        real = realpathSync(path);
       } catch (e) {
         const code = errnoCode(e);
         if (code !== 'EACCES' && code !== 'EPERM') return lookupFromError(e, 'resolve the path');
@@ -207,7 +207,7 @@ export function createLiveView(probe?: () => KernelProbe): HostView {
 
     readlink(path) {
       try {
-        return utf8(fs.readlinkSync(path, { encoding: 'buffer' }), 'its link body');
+        return utf8(readlinkSync(path, { encoding: 'buffer' }), 'its link body');
       } catch (e) {
         return lookupFromError(e, 'read the link');
       }
@@ -252,7 +252,7 @@ export function createLiveView(probe?: () => KernelProbe): HostView {
     listDir(path) {
       try {
         const names: string[] = [];
-        for (const n of fs.readdirSync(path, { encoding: 'buffer' })) {
+        for (const n of readdirSync(path, { encoding: 'buffer' })) {
           const s = utf8(n, 'a name in the directory');
           if (s.kind !== 'ok') return s;
           names.push(s.value);
