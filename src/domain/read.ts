@@ -4,7 +4,7 @@
  */
 import type { Result } from '../result.js';
 import { failure, success } from '../result.js';
-import { parseXml } from '../xml/parse.js';
+import { scanXmlBytes } from '../xml/parse.js';
 import type { XmlDocument } from '../xml/tree.js';
 import type { Domain } from './model.js';
 import { parseDomain } from './parse.js';
@@ -22,9 +22,34 @@ export interface DomainReadError {
 }
 
 export function readDomainXml(bytes: Uint8Array): Result<ReadDomain, DomainReadError> {
-  const parsed = parseXml(bytes);
-  if (!parsed.ok) return failure({ line: parsed.error.line, column: parsed.error.column, message: parsed.error.message });
-  const domain = parseDomain(parsed.value.root);
-  if (!domain.ok) return failure(domain.error);
-  return success({ doc: parsed.value, domain: { ...domain.value, xml: parsed.value.text } });
+  const read = readDomainXmlGateLater(bytes);
+  if (!read.ok) return read;
+  const gate = read.value.secondGate();
+  return gate.ok ? success({ doc: read.value.doc, domain: read.value.domain }) : gate;
+}
+
+/** readDomainXml with XML's second gate left to the caller (xml/parse.ts, ScannedXml): the hook's read. */
+export interface ScannedDomain extends ReadDomain {
+  secondGate(): Result<void, DomainReadError>;
+}
+
+export function readDomainXmlGateLater(bytes: Uint8Array): Result<ScannedDomain, DomainReadError> {
+  const scanned = scanXmlBytes(bytes);
+  if (!scanned.ok) return failure({ line: scanned.error.line, column: scanned.error.column, message: scanned.error.message });
+  const { doc } = scanned.value;
+  const domain = parseDomain(doc.root);
+  const gateError = (): DomainReadError | undefined => {
+    const g = scanned.value.secondGate();
+    return g.ok ? undefined : { line: g.error.line, column: g.error.column, message: g.error.message };
+  };
+  // A refusal is said: the gate's comes first, as in parseXml followed by parseDomain.
+  if (!domain.ok) return failure(gateError() ?? domain.error);
+  return success({
+    doc,
+    domain: { ...domain.value, xml: doc.text },
+    secondGate() {
+      const e = gateError();
+      return e === undefined ? success(undefined) : failure(e);
+    },
+  });
 }

@@ -96,25 +96,43 @@ export async function runHookCheck(args: readonly string[], deps: HookCheckDeps)
     return 0;
   }
   const vm = inv.domain;
+  const cannotCheck = (why: string): HookExit => {
+    deps.log.say(`${PREFIX} ${vm}: ${inv.phase.replace('-', ' ')}: cannot check: ${why}; start allowed unchecked`, { syslog: true });
+    return 0;
+  };
   try {
     const config = loadConfig(deps, vm);
-    const domain = parseHookXml(bytes);
+    const read = parseHookXml(bytes);
+    if (!read.ok) return cannotCheck(read.error);
+    const { domain } = read.value;
+    // XML's second gate before anything is said or refused on this document's account (judge.ts, HookXml).
+    const gateRefuses = (): string | undefined => {
+      const g = read.value.secondGate();
+      return g.ok ? undefined : g.error;
+    };
     const svirtLabel: SvirtLabelSource = inv.phase === 'start-begin' ? 'generated' : 'any-dynamic';
     let opened: Result<HookContext, string> | undefined;
     const context = () => (opened ??= deps.openContext(svirtLabel));
-    if (deps.startRecords && domain.ok) {
+    if (deps.startRecords) {
+      let records: string[] = [];
       try {
-        for (const l of await deps.startRecords(vm, domain.value, PHASE_MODEL[inv.phase], context)) deps.log.say(`${PREFIX} ${vm}: ${l}`, { syslog: true });
+        records = await deps.startRecords(vm, domain, PHASE_MODEL[inv.phase], context);
       } catch (e) {
-        deps.log.say(`${PREFIX} ${vm}: cannot read libvirt's records: ${e instanceof Error ? e.message : String(e)}`, { syslog: true });
+        records = [`cannot read libvirt's records: ${e instanceof Error ? e.message : String(e)}`];
       }
+      if (records.length > 0) {
+        const refused = gateRefuses();
+        if (refused !== undefined) return cannotCheck(refused);
+      }
+      for (const l of records) deps.log.say(`${PREFIX} ${vm}: ${l}`, { syslog: true });
     }
-    const j = domain.ok ? judgeDomain(domain.value, inv.phase, context) : domain;
-    if (!j.ok) {
-      deps.log.say(`${PREFIX} ${vm}: ${inv.phase.replace('-', ' ')}: cannot check: ${j.error}; start allowed unchecked`, { syslog: true });
-      return 0;
-    }
+    const j = judgeDomain(domain, inv.phase, context);
+    if (!j.ok) return cannotCheck(gateRefuses() ?? j.error);
     const lines = judgementLines(vm, j.value);
+    if (lines.notes.length + lines.stale.length > 0) {
+      const refused = gateRefuses();
+      if (refused !== undefined) return cannotCheck(refused);
+    }
     for (const n of lines.notes) deps.log.say(n, { syslog: true });
     if (lines.stale.length === 0) return 0;
     if (config.failOn === 'never') {

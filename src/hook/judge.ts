@@ -9,7 +9,7 @@ import type { Connection } from '../decide/connection.js';
 import { decideDomain } from '../decide/domain.js';
 import type { DecisionPorts } from '../decide/ports.js';
 import { staleDenial, type Model } from '../decide/types.js';
-import { readDomainXml } from '../domain/read.js';
+import { readDomainXmlGateLater, type DomainReadError } from '../domain/read.js';
 import type { Disk, Domain } from '../domain/model.js';
 import type { HostView } from '../host/view.js';
 import { failure, success, type Result } from '../result.js';
@@ -68,15 +68,37 @@ export function judgeDomainXml(
   openContext: () => Result<HookContext, string>,
 ): Result<HookJudgement, string> {
   const read = parseHookXml(bytes);
-  return read.ok ? judgeDomain(read.value, phase, openContext) : read;
+  if (!read.ok) return read;
+  const gate = read.value.secondGate();
+  return gate.ok ? judgeDomain(read.value.domain, phase, openContext) : gate;
 }
 
-/** The domain libvirt handed the hook, or why it cannot be checked (the same gate as annotate). */
-export function parseHookXml(bytes: Uint8Array): Result<Domain, string> {
-  const read = readDomainXml(bytes);
-  if (!read.ok) return failure(`domain XML line ${read.error.line} column ${read.error.column}: ${read.error.message}`);
-  return success(read.value.domain);
+/** The domain libvirt handed the hook (the same reading as annotate's), with XML's second gate still to run. */
+export interface HookXml {
+  readonly domain: Domain;
+  /**
+   * fast-xml-parser's validator on the same text (src/xml/second-gate.ts), whose refusal is why the domain
+   * cannot be checked. The check runs it before it says or refuses anything on the document's account; a
+   * start it lets go on without a word needs no second opinion, since a refusal of the gate would only have
+   * let it go on too ("cannot check ...; start allowed unchecked").
+   */
+  secondGate(): Result<void, string>;
 }
+
+/** The domain libvirt handed the hook, or why it cannot be checked (the same reading as annotate). */
+export function parseHookXml(bytes: Uint8Array): Result<HookXml, string> {
+  const read = readDomainXmlGateLater(bytes);
+  if (!read.ok) return failure(xmlProblem(read.error));
+  return success({
+    domain: read.value.domain,
+    secondGate() {
+      const g = read.value.secondGate();
+      return g.ok ? g : failure(xmlProblem(g.error));
+    },
+  });
+}
+
+const xmlProblem = (e: DomainReadError) => `domain XML line ${e.line} column ${e.column}: ${e.message}`;
 
 /** judgeDomainXml for a domain already parsed (the check parses once for the judgement and the records). */
 export function judgeDomain(

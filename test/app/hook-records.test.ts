@@ -46,7 +46,7 @@ const xml = (paths: string[]) => {
     `<domain type='qemu'><name>vm1</name><devices>${paths.map((p, i) => `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${p}'/><target dev='vd${'ab'[i]}' bus='virtio'/></disk>`).join('')}</devices><seclabel type='static' model='dac' relabel='yes'><label>+64055:+4343</label></seclabel></domain>`,
   ));
   if (!d.ok) throw new Error(d.error);
-  return d.value;
+  return d.value.domain;
 };
 const view = memoryView({}, { text: { '/etc/passwd': PASSWD, '/etc/group': GROUP } });
 // Only the view is read for a static label: the connection's user and group are the default identity's.
