@@ -55,6 +55,9 @@ export function packTable<T extends { readonly name: string }>(
   return { count: table.count, names: Uint8Array.from(Buffer.concat(entries.map(([bytes]) => bytes))), ends, values, flags, extra, primary };
 }
 
+/** An array index far enough beyond any table (2^30) that V8 stores the array's elements as a dictionary. */
+const FAR_INDEX = 2 ** 30;
+
 /**
  * The SymbolTable view of a packed table: `make(name, value, flags, extra)` builds the datum of one name,
  * once. byName answers get/has by binary search and builds the whole map only if iterated; byValue is an
@@ -103,7 +106,11 @@ export function unpackTable<T>(p: PackedTable, make: (name: string, value: numbe
   // byValue is an array of p.count entries whose slots are filled as they are read (a sparse array: no
   // storage for the slots never read). To everything that asks, every index is there: `in`, the
   // descriptor, the keys (what forEach, map and some rely on to visit an index) fill the slot first.
+  // Sparse in V8 too: \`length = count\` on an empty array allocates a hole for every slot (33 KB for
+  // Debian's 4,153 types, at every hook start); an element far beyond it first makes the array a
+  // dictionary, which the length then cuts back without allocating the holes (a holey array either way).
   const slots: (T | undefined)[] = [];
+  if (p.count <= FAR_INDEX) slots[FAR_INDEX] = undefined;
   slots.length = p.count;
   const at = (v: number): T | undefined => {
     if (!Object.hasOwn(slots, v)) {
