@@ -4,7 +4,7 @@
  * driver that is not active makes the VM fail at start, so this is decided once, up front, and explained.
  */
 import { failure, success, type Result } from '../result.js';
-import { parsePasswd } from '../host/accounts.js';
+import { readPasswd } from '../host/accounts.js';
 import type { HostView } from '../host/view.js';
 import { confNumber, confString, confStringList, parseQemuConf, type QemuConf } from '../host/qemu-conf.js';
 import type { Model, SecurityDriver } from './types.js';
@@ -60,10 +60,9 @@ export function hostSelinuxEnabled(view: HostView): boolean {
 
 /** libvirt's build-time default qemu identity: Debian builds with libvirt-qemu, Fedora/RHEL with qemu. */
 function defaultIdentity(view: HostView): { user: string; group: string } | undefined {
-  const passwd = view.readText('/etc/passwd');
-  if (passwd.kind !== 'ok') return undefined;
-  const names = new Set(parsePasswd(passwd.value).map((p) => p.name));
-  const has = (name: string) => names.has(name);
+  const passwd = readPasswd(view);
+  if (!passwd.ok) return undefined;
+  const has = (name: string) => passwd.value.some((p) => p.name === name);
   if (has('libvirt-qemu')) return { user: 'libvirt-qemu', group: 'libvirt-qemu' };
   if (has('qemu')) return { user: 'qemu', group: 'qemu' };
   return undefined;

@@ -18,11 +18,16 @@ export function parseId(text: string): number | undefined {
   return n < 0xffffffff ? n : undefined;
 }
 
+/** Each line that is neither blank nor a comment, split at its colons (one pass, no intermediate arrays). */
 function dataLines(text: string): string[][] {
-  return text
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => line.split(':'));
+  const out: string[][] = [];
+  for (let start = 0; start < text.length; ) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    if (end > start && text.charCodeAt(start) !== 0x23 /* # */) out.push(text.slice(start, end).split(':'));
+    start = end + 1;
+  }
+  return out;
 }
 
 export function parsePasswd(text: string): PasswdEntry[] {
@@ -54,8 +59,9 @@ export interface Accounts {
 }
 
 /**
- * /etc/passwd and /etc/group as one view saw them, read once per view: the connection, the DAC engine and
- * the hook's record check each need them for the same decision (a hook call read them three times).
+ * /etc/passwd and /etc/group as one view saw them, read once per view: the connection (its default
+ * identity: passwd alone), the DAC engine and the hook's record check each need them for the same decision
+ * (a hook call read them three times).
  */
 export function readAccounts(view: HostView): Result<Accounts, string> {
   let read = READ.get(view);
@@ -64,12 +70,24 @@ export function readAccounts(view: HostView): Result<Accounts, string> {
 }
 const READ = new WeakMap<HostView, Result<Accounts, string>>();
 
+/** /etc/passwd alone, read once per view (and shared with readAccounts). */
+export function readPasswd(view: HostView): Result<readonly PasswdEntry[], string> {
+  let read = READ_PASSWD.get(view);
+  if (read === undefined) {
+    const passwd = view.readText(PASSWD_PATH);
+    read = passwd.kind === 'ok' ? success(parsePasswd(passwd.value)) : failure(passwd.kind === 'missing' ? pathProblem(PASSWD_PATH, passwd.errno) : `${PASSWD_PATH}: ${passwd.why}`);
+    READ_PASSWD.set(view, read);
+  }
+  return read;
+}
+const READ_PASSWD = new WeakMap<HostView, Result<readonly PasswdEntry[], string>>();
+
 function readAccountsOnce(view: HostView): Result<Accounts, string> {
-  const passwd = view.readText(PASSWD_PATH);
-  if (passwd.kind !== 'ok') return failure(passwd.kind === 'missing' ? pathProblem(PASSWD_PATH, passwd.errno) : `${PASSWD_PATH}: ${passwd.why}`);
+  const passwd = readPasswd(view);
+  if (!passwd.ok) return passwd;
   const group = view.readText(GROUP_PATH);
   if (group.kind !== 'ok') return failure(group.kind === 'missing' ? pathProblem(GROUP_PATH, group.errno) : `${GROUP_PATH}: ${group.why}`);
-  return success({ passwd: parsePasswd(passwd.value), groups: parseGroup(group.value) });
+  return success({ passwd: passwd.value, groups: parseGroup(group.value) });
 }
 
 /** Names for ids in messages (`alice:kvm` instead of `1000:107`); the first entry wins, as getpwuid. */
