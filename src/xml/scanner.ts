@@ -22,6 +22,8 @@ export const MAX_DEPTH = 256;
  */
 export const MAX_ELEMENTS = 100_000;
 export const MAX_ATTRIBUTES = 200_000;
+/** Up to this many attributes in one start tag, a duplicate is looked for in the list itself. */
+const FEW_ATTRIBUTES = 8;
 
 const PREDEFINED_ENTITIES: ReadonlyMap<string, string> = new Map([
   ['lt', '<'],
@@ -241,7 +243,9 @@ class Scanner {
     this.pos++;
     const name = this.name('element name');
     const attributes: XmlAttribute[] = [];
-    let seen: Set<string> | undefined; // created at the first attribute: most tags have none
+    // Duplicates are looked for in the list itself while it is short (libvirt's elements have a few
+    // attributes: no Set per element at every hook start), in a Set once it is long (hostile input stays linear).
+    let seen: Set<string> | undefined;
     for (;;) {
       const hadWhitespace = this.skipWhitespace();
       const c = this.code();
@@ -257,9 +261,9 @@ class Scanner {
       const nameAt = this.pos;
       if (++this.attributes > MAX_ATTRIBUTES) this.fail(nameAt, `more than ${MAX_ATTRIBUTES} attributes`);
       const attrName = this.name('attribute name');
-      seen ??= new Set();
-      if (seen.has(attrName)) this.fail(nameAt, `duplicate attribute '${attrName}' in <${name}>`);
-      seen.add(attrName);
+      if (seen === undefined && attributes.length >= FEW_ATTRIBUTES) seen = new Set(attributes.map((a) => a.name));
+      if (seen ? seen.has(attrName) : attributes.some((a) => a.name === attrName)) this.fail(nameAt, `duplicate attribute '${attrName}' in <${name}>`);
+      seen?.add(attrName);
       this.skipWhitespace();
       if (this.code() !== EQUALS) this.fail(this.pos, `attribute '${attrName}' needs '=' and a quoted value`);
       this.pos++;

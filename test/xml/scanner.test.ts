@@ -29,6 +29,10 @@ describe('the strict gate refuses each kind of malformed input at its exact posi
     ['end tag before any start tag', '⟦</a>', 'end tag without a matching start tag'],
     ['duplicate attribute', "<disk type='file' ⟦type='block'/>", "duplicate attribute 'type'"],
     ['duplicate attribute, other quote', `<a x='1'\n   ⟦x="1"/>`, "duplicate attribute 'x'"],
+    // Looked for in the list up to 8 attributes, in a Set beyond: both ways, the first and a middle one.
+    ['duplicate of the first of 8 attributes', `<a ${[...'abcdefgh'].map((n) => `${n}='1'`).join(' ')} ⟦a='2'/>`, "duplicate attribute 'a'"],
+    ['duplicate of the first of 20 attributes', `<a ${[...'abcdefghijklmnopqrst'].map((n) => `${n}='1'`).join(' ')} ⟦a='2'/>`, "duplicate attribute 'a'"],
+    ['duplicate among 20 attributes', `<a ${[...'abcdefghij'].map((n) => `${n}='1'`).join(' ')} ⟦e='2' ${[...'klmnopqrst'].map((n) => `${n}='1'`).join(' ')}/>`, "duplicate attribute 'e'"],
     ['second root element', '<a/>\n⟦<b/>', 'exactly one root element'],
     ['second root after a comment', '<a></a><!-- c -->⟦<a/>', 'exactly one root element'],
     ['text before the root', '  ⟦hello <a/>', 'text is not allowed before the root element'],
