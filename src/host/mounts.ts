@@ -81,23 +81,21 @@ const under = (path: string, mountPoint: string) =>
  * meets), and the top of a stack of mounts on the same point.
  */
 export function mountOf(entries: readonly MountEntry[], path: string): MountEntry | undefined {
-  const ids = new Set(entries.map((e) => e.id));
-  const children = (m: MountEntry) => entries.filter((c) => c.parentId === m.id && c.id !== m.id);
+  const { root, childrenOf } = mountTree(entries);
   const top = (m: MountEntry): MountEntry => {
     // Bounded: each step goes to a different mount, and there are finitely many.
     for (let i = 0; i < entries.length; i++) {
-      const over = children(m).find((c) => c.mountPoint === m.mountPoint);
+      const over = childrenOf(m).find((c) => c.mountPoint === m.mountPoint);
       if (!over) return m;
       m = over;
     }
     return m;
   };
-  const root = entries.find((e) => e.mountPoint === '/' && (!ids.has(e.parentId) || e.parentId === e.id));
   if (!root) return undefined;
   let cur = top(root);
   for (let depth = 0; depth < entries.length; depth++) {
     let next: MountEntry | undefined;
-    for (const c of children(cur)) {
+    for (const c of childrenOf(cur)) {
       if (c.mountPoint === cur.mountPoint || !under(path, c.mountPoint)) continue;
       if (!next || c.mountPoint.length < next.mountPoint.length) next = c;
     }
@@ -106,6 +104,37 @@ export function mountOf(entries: readonly MountEntry[], path: string): MountEntr
   }
   return cur;
 }
+
+interface MountTree {
+  readonly root: MountEntry | undefined;
+  childrenOf(m: MountEntry): readonly MountEntry[];
+}
+
+/**
+ * The root mount and each mount's children (in mountinfo's order), made once per table: every path a
+ * decision looks up (each file, each directory of a walk) asks mountOf again on the same table.
+ */
+function mountTree(entries: readonly MountEntry[]): MountTree {
+  let tree = TREES.get(entries);
+  if (tree === undefined) {
+    const ids = new Set(entries.map((e) => e.id));
+    const byParent = new Map<number, MountEntry[]>();
+    for (const c of entries) {
+      if (c.id === c.parentId) continue;
+      const list = byParent.get(c.parentId);
+      if (list) list.push(c);
+      else byParent.set(c.parentId, [c]);
+    }
+    const none: readonly MountEntry[] = [];
+    tree = {
+      root: entries.find((e) => e.mountPoint === '/' && (!ids.has(e.parentId) || e.parentId === e.id)),
+      childrenOf: (m) => byParent.get(m.id) ?? none,
+    };
+    TREES.set(entries, tree);
+  }
+  return tree;
+}
+const TREES = new WeakMap<readonly MountEntry[], MountTree>();
 
 /**
  * Local filesystems whose permission check is the kernel's generic_permission with POSIX ACLs, so the
