@@ -261,14 +261,15 @@ else {
   cache = { length: written.length, crc32: crc32(written) };
 }
 
-// The hook bundle's code cache, the same way: a `prepare begin` and a `start begin` of a domain whose one
-// disk (a scratch file) carries relabel='no' for each model, through the hook's own entry. On a build
-// machine without an SELinux kernel the second judges nothing (the model is not active), so the SELinux
-// check would be compiled at every SELinux host's call (about 13 M instructions, bench/hook-callgrind.sh).
-// Where Debian's policy is installed, a third run judges the disk as an SELinux host does, with the policy
-// store `hook install` writes: the live view behind a stand-in for selinuxfs and the disk's labels, and a
-// store of the build's own uid (src/commands/hook.ts, HookWarmUp). It only compiles code: whatever it
-// answers, nothing of it is kept but the compiled functions.
+// The hook bundle's code caches, the same way, one per operation, each in a child of its own: for prepare, a
+// `prepare begin` of a domain whose one disk (a scratch file) carries a DAC relabel='no'; for start, a
+// `start begin` with an SELinux one, through the hook's own entry. On a build machine without an SELinux
+// kernel that judges nothing (the model is not active), so the SELinux check would be compiled at every
+// SELinux host's call (about 13 M instructions, bench/hook-callgrind.sh): where Debian's policy is installed,
+// the start child then judges the disk as an SELinux host does, with the policy store `hook install` writes:
+// the live view behind a stand-in for selinuxfs and the disk's labels, and a store of the build's own uid
+// (src/commands/hook-check.ts, HookWarmUp). It only compiles code: whatever it answers, nothing of it is
+// kept but the compiled functions.
 rmSync(join(outdir, 'hook.cjs.v8cache'), { force: true }); // one cache for both operations, as earlier builds wrote
 const WARM_UP_HOOK = `const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module'), path = require('node:path');
 const { Readable, Writable } = require('node:stream');
