@@ -14,7 +14,7 @@ const buildKey = (): string | undefined =>
 
 /**
  * The hook's store as the hook sees it: read only (a miss, e.g. from another build, means a full read);
- * root's, unless the build's warm-up names its own uid (src/commands/hook.ts, HookWarmUp).
+ * root's, unless the build's warm-up names its own uid (src/commands/hook-check.ts, HookWarmUp).
  */
 export function hookPolicyStoreForReading(dir: string, owner = 0): PolicyCache | undefined {
   const key = buildKey();

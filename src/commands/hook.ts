@@ -15,7 +15,6 @@ import { RUNNING_COPY, RUNNING_INSTANCE } from '../selinux/policy/cache-entry.js
 import { loadHostPolicy } from '../app/selinux-engine.js';
 import { createLiveView } from '../adapters/live/live-view.js';
 import { hookPolicyStoreDir } from '../hook/config.js';
-import { readAll } from '../adapters/inputs.js';
 import { liveHookFiles, liveHookProbe, liveHookStoreFiles, runningProgram } from '../adapters/hook/live-effects.js';
 import type { HookExit } from '../hook/check.js';
 import type { HookFiles, HookProbe, HookSelinuxHost, HookStoreFiles } from '../hook/effects.js';
@@ -26,15 +25,13 @@ import { DEFAULT_BINARY, HOOK_PATH, renderHookScript } from '../hook/script.js';
 import { failure, type Result } from '../result.js';
 import type { SelinuxOracle } from '../selinux/oracle.js';
 import { shellQuote } from '../shell-quote.js';
-import { runHookCheckRequest, type HookRequest, type HookWarmUp } from './hook-check.js';
-
-export type { HookExit, HookRequest, HookWarmUp } from './hook-check.js';
+import { runHookCheckRequest, type HookRequest } from './hook-check.js';
 
 /**
  * The hook command: install and uninstall here, the check in hook-check.ts, with the migrate/restore
  * filter (refilterForThisHost) wired in.
  */
-export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = () => readAll(io.stdin), warmUp?: HookWarmUp): Promise<ExitCode | HookExit> {
+export async function runHookRequest(req: HookRequest, io: CliIo): Promise<ExitCode | HookExit> {
   const { words } = req;
   if (words.length === 1 && words[0] === 'install') {
     const store = hookPolicyStoreDir(req.hookConfig);
@@ -44,7 +41,7 @@ export async function runHookRequest(req: HookRequest, io: CliIo, readStdin = ()
   }
   if (words.length === 1 && words[0] === 'uninstall')
     return runHookUninstall(req.hooksDir, liveHookFiles, io, req.dryRun === true, { dir: hookPolicyStoreDir(req.hookConfig), files: liveHookStoreFiles });
-  return runHookCheckRequest(req, io, readStdin, warmUp, refilterForThisHost);
+  return runHookCheckRequest(req, io, undefined, undefined, refilterForThisHost);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { Result } from '../result.js';
 import { failure, success } from '../result.js';
-import { scanXmlBytes } from '../xml/parse.js';
+import { scanXmlBytes, type XmlError } from '../xml/parse.js';
 import type { XmlDocument } from '../xml/tree.js';
 import type { Domain } from './model.js';
 import { parseDomain } from './parse.js';
@@ -35,12 +35,12 @@ export interface ScannedDomain extends ReadDomain {
 
 export function readDomainXmlGateLater(bytes: Uint8Array): Result<ScannedDomain, DomainReadError> {
   const scanned = scanXmlBytes(bytes);
-  if (!scanned.ok) return failure({ line: scanned.error.line, column: scanned.error.column, message: scanned.error.message });
+  if (!scanned.ok) return failure(readError(scanned.error));
   const { doc } = scanned.value;
   const domain = parseDomain(doc.root);
   const gateError = (): DomainReadError | undefined => {
     const g = scanned.value.secondGate();
-    return g.ok ? undefined : { line: g.error.line, column: g.error.column, message: g.error.message };
+    return g.ok ? undefined : readError(g.error);
   };
   // A refusal is said: the gate's comes first, as in parseXml followed by parseDomain.
   if (!domain.ok) return failure(gateError() ?? domain.error);
@@ -53,3 +53,5 @@ export function readDomainXmlGateLater(bytes: Uint8Array): Result<ScannedDomain,
     },
   });
 }
+
+const readError = (e: XmlError): DomainReadError => ({ line: e.line, column: e.column, message: e.message });
